@@ -1,0 +1,88 @@
+import { readFile, rm } from "node:fs/promises";
+import { describeError } from "./errors.js";
+import type { OnError } from "./options.js";
+import type { PageLayout } from "./paper.js";
+import { jpegInfo, parsePngForPdf } from "./pdf/png.js";
+import { PdfStreamWriter, type PageImage } from "./pdf/writer.js";
+import type { PageResult } from "./pool/messages.js";
+
+/** What became of one planned page. */
+export type PageOutcome = { kind: "image"; result: PageResult } | { kind: "failed" };
+
+/**
+ * Appends pages to the streaming writer strictly in output order as their outcomes arrive in any
+ * order, deleting each page image once it is written, so the temp directory only holds pages
+ * waiting for an earlier one.
+ */
+export class OrderedAssembler {
+  private readonly outcomes = new Map<number, PageOutcome>();
+  private next = 0;
+  private chain = Promise.resolve();
+  private failure: unknown;
+  /** Milliseconds spent reading page images and appending them. */
+  assembleMs = 0;
+
+  constructor(
+    private readonly writer: PdfStreamWriter,
+    private readonly layouts: readonly PageLayout[],
+    private readonly onError: OnError,
+    private readonly background: [number, number, number] | undefined,
+    /** Called when a rendered page image turns out unusable; the page then counts as failed. */
+    private readonly onBadImage: (index: number, reason: string) => void,
+  ) {}
+
+  /** Records the outcome of the page at `index` (output order) and writes whatever is now in order. */
+  accept(index: number, outcome: PageOutcome): void {
+    this.outcomes.set(index, outcome);
+    this.chain = this.chain.then(() => this.drain()).catch((error: unknown) => {
+      this.failure ??= error;
+    });
+  }
+
+  /** Waits for pending writes; rethrows the first write error. */
+  async flush(): Promise<void> {
+    await this.chain;
+    if (this.failure) throw this.failure;
+  }
+
+  get pagesWritten(): number {
+    return this.writer.pageCount;
+  }
+
+  private async drain(): Promise<void> {
+    if (this.failure) return;
+    for (let outcome = this.outcomes.get(this.next); outcome; outcome = this.outcomes.get(this.next)) {
+      this.outcomes.delete(this.next);
+      const layout = this.layouts[this.next]!;
+      this.next++;
+      const started = performance.now();
+      let image: PageImage | undefined;
+      if (outcome.kind === "image") {
+        try {
+          image = await loadImage(outcome.result);
+        } catch (error) {
+          this.onBadImage(this.next - 1, describeError(error));
+        }
+        await rm(outcome.result.path, { force: true });
+      }
+      if (image) {
+        await this.writer.addImagePage(layout.sheetWidth, layout.sheetHeight, image, layout.image, this.background);
+      } else if (this.onError === "blank") {
+        await this.writer.addBlankPage(layout.sheetWidth, layout.sheetHeight, this.background);
+      }
+      this.assembleMs += performance.now() - started;
+    }
+  }
+}
+
+/** Reads a worker's page image and checks it is what the worker said it wrote. */
+async function loadImage(result: PageResult): Promise<PageImage> {
+  const data = await readFile(result.path);
+  if (data.length === 0 || data.length !== result.bytes) {
+    throw new Error(`page image ${result.path} is ${data.length} bytes, expected ${result.bytes}`);
+  }
+  if (result.format === "png") return parsePngForPdf(data);
+  const info = jpegInfo(data);
+  if (info.components === 4) throw new Error(`page image ${result.path} is CMYK`);
+  return { kind: "jpeg", data, width: info.width, height: info.height, components: info.components };
+}

@@ -1,0 +1,72 @@
+/** Process exit codes; `cli.ts` is the one place that maps errors to them. */
+export const ExitCode = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  pagesFailed: 3,
+  interrupted: 130,
+  terminated: 143,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Base class of every error pdfraster throws on purpose. */
+export class PdfRasterError extends Error {
+  /** A stable machine-readable code, e.g. `ERR_USAGE`. */
+  readonly code: string;
+  readonly exitCode: ExitCode;
+
+  constructor(message: string, code: string, exitCode: ExitCode, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+/** A bad option value or combination (exit 2). */
+export class UsageError extends PdfRasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, "ERR_USAGE", ExitCode.usage, options);
+  }
+}
+
+/** The input cannot be read or is not a PDF we can open (exit 2). */
+export class InputError extends PdfRasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, "ERR_INPUT", ExitCode.usage, options);
+  }
+}
+
+/** The PDF is encrypted and the password is missing or wrong (exit 2). */
+export class PasswordError extends PdfRasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, "ERR_PASSWORD", ExitCode.usage, options);
+  }
+}
+
+/** The output (or the temp directory) cannot be written (exit 2). */
+export class OutputError extends PdfRasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, "ERR_OUTPUT", ExitCode.usage, options);
+  }
+}
+
+/** The worker pool cannot run at all, e.g. workers die while starting (exit 1). */
+export class PoolError extends PdfRasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, "ERR_POOL", ExitCode.unexpected, options);
+  }
+}
+
+/** The run was stopped through its AbortSignal or by a signal (exit 130/143). */
+export class AbortError extends PdfRasterError {
+  constructor(message = "The operation was aborted", exitCode: ExitCode = ExitCode.interrupted) {
+    super(message, "ABORT_ERR", exitCode);
+  }
+}
+
+/** One line describing any thrown value, for reports and stderr. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message.split("\n")[0] || error.name;
+  return String(error);
+}

@@ -1,0 +1,14 @@
+export { rasterize } from "./api.js";
+export type { RasterizeOptions, ImageFormat, ColorMode, OnError } from "./options.js";
+export type { RasterizeReport, PageFailure, ProgressEvent, StageTimings } from "./report.js";
+export type { Fit, Orientation } from "./paper.js";
+export {
+  ExitCode,
+  PdfRasterError,
+  UsageError,
+  InputError,
+  PasswordError,
+  OutputError,
+  PoolError,
+  AbortError,
+} from "./errors.js";

@@ -1,0 +1,186 @@
+import { availableParallelism } from "node:os";
+import { UsageError } from "./errors.js";
+import { parseMargins, parseSize, type Fit, type Margins, type Orientation, type SizeSpec } from "./paper.js";
+import type { ProgressEvent } from "./report.js";
+
+export type ImageFormat = "jpeg" | "png";
+export type ColorMode = "rgb" | "gray" | "mono";
+export type OnError = "abort" | "blank" | "skip";
+
+/** Options of {@link rasterize}; every one is optional. */
+export interface RasterizeOptions {
+  /** Raster resolution in dots per inch. @default 300 */
+  dpi?: number;
+  /**
+   * Output paper: `original` (each page keeps its size), a name (A0-A10, B0-B10, Letter, Legal,
+   * Tabloid, Ledger, Executive; case-insensitive) or a custom `WxH<unit>` such as `210x297mm`.
+   * @default "original"
+   */
+  size?: string;
+  /** How a page meets the paper: fit inside, cover and crop, stretch, or 100% scale. @default "contain" */
+  fit?: Fit;
+  /** Paper orientation; `auto` follows each page. @default "auto" */
+  orientation?: Orientation;
+  /** Margin: one length or `top,right,bottom,left`, with units mm/cm/in/pt. @default "0" */
+  margin?: string;
+  /** Paper colour behind and around the page: a name (white, black, gray) or `#rrggbb`. @default "white" */
+  background?: string;
+  /** 1-based page selection such as `1-3,7,10-`; order and repeats are kept. @default all pages */
+  pages?: string;
+  /** Worker processes. @default the number of CPU cores */
+  workers?: number;
+  /** Page image format. @default "jpeg" */
+  format?: ImageFormat;
+  /** JPEG quality, 1-100. @default 85 */
+  quality?: number;
+  /** Colour of the page images; `mono` is 1-bit, lossless. @default "rgb" */
+  color?: ColorMode;
+  /** Gray level (0-255) at or above which a `mono` pixel turns white. @default 128 */
+  threshold?: number;
+  /** Password of an encrypted PDF. */
+  password?: string;
+  /** What to do with a page that fails twice: write no output, a blank page, or leave it out. @default "abort" */
+  onError?: OnError;
+  /** A page whose raster would have more pixels than this fails instead of exhausting memory. @default 268435456 (2^28) */
+  maxPixels?: number;
+  /** Seconds one page may take before its worker is killed and the page retried. @default 120 */
+  pageTimeout?: number;
+  /** Worker processes are replaced after rendering this many pages, to bound their memory. @default 200 */
+  maxPagesPerWorker?: number;
+  /** Called for every progress event (document opened, page done or failed, document done). */
+  onProgress?: (event: ProgressEvent) => void;
+  /** Stops the run: workers are killed, the temp directory removed, no output written. */
+  signal?: AbortSignal;
+}
+
+/** Options after validation, with every default filled in. */
+export interface NormalizedOptions {
+  dpi: number;
+  size: SizeSpec;
+  fit: Fit;
+  orientation: Orientation;
+  margins: Margins;
+  background: [number, number, number];
+  pages: string | undefined;
+  workers: number;
+  format: ImageFormat;
+  quality: number;
+  color: ColorMode;
+  threshold: number;
+  password: string | undefined;
+  onError: OnError;
+  maxPixels: number;
+  pageTimeoutMs: number;
+  maxPagesPerWorker: number;
+  onProgress: ((event: ProgressEvent) => void) | undefined;
+  signal: AbortSignal | undefined;
+}
+
+export const DEFAULTS = {
+  dpi: 300,
+  size: "original",
+  fit: "contain",
+  orientation: "auto",
+  margin: "0",
+  background: "white",
+  format: "jpeg",
+  quality: 85,
+  color: "rgb",
+  threshold: 128,
+  onError: "abort",
+  maxPixels: 2 ** 28,
+  pageTimeout: 120,
+  maxPagesPerWorker: 200,
+} as const;
+
+/** Default worker count: one per core (measured faster than cores - 1: the master is mostly idle). */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism());
+}
+
+function describe(value: unknown): string {
+  return `\`${typeof value === "string" ? value : String(value)}\` (${typeof value})`;
+}
+
+function number(name: string, value: unknown, fallback: number, min: number, max: number, integer = false): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+    const kind = integer ? "an integer" : "a number";
+    throw new UsageError(`Expected \`${name}\` to be ${kind} from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return n;
+}
+
+function choice<T extends string>(name: string, value: unknown, fallback: T, allowed: readonly T[]): T {
+  if (value === undefined) return fallback;
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value.toLowerCase())) {
+    return value.toLowerCase() as T;
+  }
+  throw new UsageError(`Expected \`${name}\` to be one of ${allowed.join(", ")}, got ${describe(value)}`);
+}
+
+function text(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw new UsageError(`Expected \`${name}\` to be a string, got ${describe(value)}`);
+  return value;
+}
+
+const COLOURS: Record<string, [number, number, number]> = {
+  white: [255, 255, 255],
+  black: [0, 0, 0],
+  gray: [128, 128, 128],
+  grey: [128, 128, 128],
+  red: [255, 0, 0],
+  green: [0, 128, 0],
+  blue: [0, 0, 255],
+  yellow: [255, 255, 0],
+};
+
+/** Parses a colour name or `#rgb` / `#rrggbb` into 0-255 RGB. */
+export function parseColour(input: string): [number, number, number] {
+  const value = input.trim().toLowerCase();
+  const named = COLOURS[value];
+  if (named) return [...named];
+  const hex = /^#?([0-9a-f]{3}|[0-9a-f]{6})$/.exec(value)?.[1];
+  if (hex) {
+    const full = hex.length === 3 ? [...hex].map((c) => c + c).join("") : hex;
+    return [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16)) as [number, number, number];
+  }
+  throw new UsageError(`Expected \`background\` to be a colour name or #rrggbb, got \`${input}\``);
+}
+
+/** Validates the public options once, with messages that name the option and the bad value. */
+export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new UsageError(`Expected options to be an object, got ${describe(options)}`);
+  }
+  const o = options;
+  if (o.onProgress !== undefined && typeof o.onProgress !== "function") {
+    throw new UsageError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`);
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new UsageError(`Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}`);
+  }
+  return {
+    dpi: number("dpi", o.dpi, DEFAULTS.dpi, 1, 4800),
+    size: parseSize(text("size", o.size) ?? DEFAULTS.size),
+    fit: choice("fit", o.fit, DEFAULTS.fit, ["contain", "cover", "fill", "none"]),
+    orientation: choice("orientation", o.orientation, DEFAULTS.orientation, ["auto", "portrait", "landscape"]),
+    margins: parseMargins(text("margin", o.margin) ?? DEFAULTS.margin),
+    background: parseColour(text("background", o.background) ?? DEFAULTS.background),
+    pages: text("pages", o.pages),
+    workers: number("workers", o.workers, defaultWorkers(), 1, 256, true),
+    format: choice("format", o.format, DEFAULTS.format, ["jpeg", "png"]),
+    quality: number("quality", o.quality, DEFAULTS.quality, 1, 100, true),
+    color: choice("color", o.color, DEFAULTS.color, ["rgb", "gray", "mono"]),
+    threshold: number("threshold", o.threshold, DEFAULTS.threshold, 0, 255, true),
+    password: text("password", o.password),
+    onError: choice("onError", o.onError, DEFAULTS.onError, ["abort", "blank", "skip"]),
+    maxPixels: number("maxPixels", o.maxPixels, DEFAULTS.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),
+    pageTimeoutMs: number("pageTimeout", o.pageTimeout, DEFAULTS.pageTimeout, 0.1, 86_400) * 1000,
+    maxPagesPerWorker: number("maxPagesPerWorker", o.maxPagesPerWorker, DEFAULTS.maxPagesPerWorker, 1, 1e9, true),
+    onProgress: o.onProgress,
+    signal: o.signal,
+  };
+}

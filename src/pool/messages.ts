@@ -1,0 +1,85 @@
+/** Typed messages between the master and a worker process. Only plain data crosses; pixels never do. */
+
+import type { ColorMode, ImageFormat } from "../options.js";
+
+/** Everything one worker needs to render one page into a file. */
+export interface PageTask {
+  /** Unique per run; results are matched by it. */
+  id: number;
+  /** The PDF file to open (the worker keeps it open across tasks). */
+  source: string;
+  password: string | undefined;
+  /** 1-based page number. */
+  pageNumber: number;
+  /** Raster size in pixels and the page-to-pixel transform (see `paper.ts` PageLayout). */
+  width: number;
+  height: number;
+  scaleX: number;
+  scaleY: number;
+  offsetX: number;
+  offsetY: number;
+  background: [number, number, number];
+  format: ImageFormat;
+  quality: number;
+  color: ColorMode;
+  threshold: number;
+  /** Where to write the encoded image. */
+  outPath: string;
+}
+
+/** What a worker sends back for a rendered page. */
+export interface PageResult {
+  id: number;
+  path: string;
+  bytes: number;
+  format: ImageFormat;
+  width: number;
+  height: number;
+  components: 1 | 3;
+  bitsPerComponent: 1 | 8;
+  timings: { load: number; draw: number; readback: number; encode: number; write: number; total: number };
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+export type MasterMessage = { type: "task"; task: PageTask } | { type: "shutdown" };
+
+export type WorkerMessage =
+  | { type: "ready"; pid: number }
+  | { type: "done"; result: PageResult }
+  | { type: "failed"; id: number; error: SerializedError };
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { name: "Error", message: String(error) };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** Checks a message received from a worker; anything else is a bug and is rejected. */
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  if (!isObject(value)) return false;
+  switch (value.type) {
+    case "ready":
+      return typeof value.pid === "number";
+    case "done":
+      return isObject(value.result) && typeof value.result.id === "number" && typeof value.result.path === "string";
+    case "failed":
+      return typeof value.id === "number" && isObject(value.error) && typeof value.error.message === "string";
+    default:
+      return false;
+  }
+}
+
+/** Checks a message received from the master. */
+export function isMasterMessage(value: unknown): value is MasterMessage {
+  if (!isObject(value)) return false;
+  if (value.type === "shutdown") return true;
+  return value.type === "task" && isObject(value.task) && typeof value.task.id === "number";
+}

@@ -1,0 +1,171 @@
+import { PoolError } from "../errors.js";
+import type { PageResult, PageTask } from "./messages.js";
+import { TaskError, WorkerHandle, type WorkerSpawnOptions } from "./worker-handle.js";
+
+export interface PoolOptions {
+  size: number;
+  pageTimeoutMs: number;
+  maxPagesPerWorker: number;
+  spawn: WorkerSpawnOptions;
+}
+
+export interface PoolHandlers {
+  /** A page rendered; `workerPid` rendered it. */
+  onResult(task: PageTask, result: PageResult, meta: { workerPid: number; elapsedMs: number }): void;
+  /** A page attempt failed; `final` is true when it will not be retried. */
+  onFailure(task: PageTask, reason: string, final: boolean): void;
+  /** A worker finished starting (for start-up timing). */
+  onWorkerReady?(startMs: number): void;
+}
+
+interface QueueItem {
+  task: PageTask;
+  attempt: number;
+}
+
+/** Workers that die before they are ready this many times in a row stop the run. */
+const MAX_BOOT_FAILURES = 3;
+const MAX_ATTEMPTS = 2;
+
+/**
+ * A pool of forked workers fed from one queue, results in completion order (like imap_unordered).
+ * A failed attempt is retried once on a fresh worker; crashed, timed-out and worn-out workers are
+ * replaced; workers that cannot start stop the run with a PoolError.
+ */
+export class Pool {
+  private readonly queue: QueueItem[] = [];
+  private readonly workers = new Set<WorkerHandle>();
+  private readonly retiring = new Set<Promise<void>>();
+  private busy = 0;
+  private bootFailures = 0;
+  private stopped = false;
+  private finish!: (error?: Error) => void;
+
+  constructor(
+    private readonly options: PoolOptions,
+    private readonly handlers: PoolHandlers,
+  ) {}
+
+  /** Renders every task; resolves when each has a result or a final failure, or after stop(). */
+  async run(tasks: PageTask[]): Promise<void> {
+    this.queue.push(...tasks.map((task) => ({ task, attempt: 1 })));
+    const done = new Promise<void>((resolve, reject) => {
+      this.finish = (error) => (error ? reject(error) : resolve());
+    });
+    try {
+      this.pump();
+      await done;
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Drops queued tasks and kills busy workers; run() then resolves. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.queue.length = 0;
+    for (const worker of this.workers) this.retiring.add(worker.kill());
+    this.finish?.();
+  }
+
+  /** Process ids of the live workers (for tests and diagnostics). */
+  get pids(): number[] {
+    return [...this.workers].map((worker) => worker.pid);
+  }
+
+  private async close(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.workers].map((worker) => worker.shutdown()));
+    await Promise.all(this.retiring);
+    this.workers.clear();
+  }
+
+  private pump(): void {
+    if (this.stopped) return;
+    if (this.queue.length === 0 && this.busy === 0) {
+      this.finish();
+      return;
+    }
+    // Hand work to idle ready workers; a retry only goes to a worker that has had no task yet.
+    for (const worker of this.workers) {
+      if (!worker.isReady || worker.busy || worker.isExited) continue;
+      const index = this.queue.findIndex((item) => item.attempt === 1 || !worker.used);
+      if (index === -1) continue;
+      const [item] = this.queue.splice(index, 1);
+      this.dispatch(worker, item!);
+    }
+    const workers = [...this.workers];
+    const needsFresh = this.queue.some((item) => item.attempt > 1) && !workers.some((worker) => !worker.used);
+    if (needsFresh && workers.length >= this.options.size) {
+      const idle = workers.find((worker) => worker.isReady && !worker.busy);
+      if (idle) this.retire(idle);
+    }
+    const wanted = Math.min(this.options.size, this.queue.length + this.busy);
+    while (this.workers.size < wanted || (needsFresh && this.workers.size < this.options.size)) {
+      this.spawn();
+      if (needsFresh && this.workers.size >= wanted) break;
+    }
+  }
+
+  private spawn(): void {
+    const started = performance.now();
+    const worker = new WorkerHandle(this.options.spawn);
+    this.workers.add(worker);
+    worker.ready.then(
+      () => {
+        this.bootFailures = 0;
+        this.handlers.onWorkerReady?.(performance.now() - started);
+        this.pump();
+      },
+      (error: Error) => {
+        this.workers.delete(worker);
+        if (this.stopped) return;
+        if (++this.bootFailures >= MAX_BOOT_FAILURES) {
+          this.stop();
+          this.finish(new PoolError(`Workers failed to start ${MAX_BOOT_FAILURES} times in a row: ${error.message}`));
+          return;
+        }
+        this.pump();
+      },
+    );
+    void worker.exited.then(() => {
+      this.workers.delete(worker);
+      this.pump();
+    });
+  }
+
+  private dispatch(worker: WorkerHandle, item: QueueItem): void {
+    this.busy++;
+    const started = performance.now();
+    worker.run(item.task, this.options.pageTimeoutMs).then(
+      (result) => {
+        this.busy--;
+        if (this.stopped) return;
+        worker.pagesDone++;
+        if (worker.pagesDone >= this.options.maxPagesPerWorker) this.retire(worker);
+        this.handlers.onResult(item.task, result, { workerPid: worker.pid, elapsedMs: performance.now() - started });
+        this.pump();
+      },
+      (error: TaskError) => {
+        this.busy--;
+        if (this.stopped) return;
+        // A worker that failed a page is replaced, so that the retry meets a fresh process.
+        if (error.kind === "render") this.retire(worker);
+        const final = item.attempt >= MAX_ATTEMPTS;
+        this.handlers.onFailure(item.task, error.message, final);
+        if (!final) this.queue.unshift({ task: item.task, attempt: item.attempt + 1 });
+        this.pump();
+      },
+    );
+  }
+
+  /** Lets a worker go (it exits in the background) so that a new one takes its place. */
+  private retire(worker: WorkerHandle): void {
+    this.workers.delete(worker);
+    const exit = worker.shutdown().finally(() => this.retiring.delete(exit));
+    this.retiring.add(exit);
+  }
+}
+
+export { TaskError };

@@ -1,0 +1,55 @@
+import type { ProgressEvent, RasterizeReport } from "./report.js";
+
+/** A one-line progress bar on a TTY stream: pages done/total, pages/s and ETA. */
+export class ProgressBar {
+  private readonly started = performance.now();
+  private lastDraw = 0;
+  private drawn = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  update(event: ProgressEvent): void {
+    if (event.type !== "page-done" && event.type !== "page-failed") return;
+    const now = performance.now();
+    if (now - this.lastDraw < 100 && event.done < event.total) return;
+    this.lastDraw = now;
+    const seconds = (now - this.started) / 1000;
+    const rate = event.done / Math.max(seconds, 1e-3);
+    const eta = rate > 0 ? (event.total - event.done) / rate : 0;
+    const width = 24;
+    const filled = Math.round((width * event.done) / Math.max(event.total, 1));
+    const line = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${event.done}/${event.total} pages  ${rate.toFixed(1)} pages/s  ETA ${formatDuration(eta)}`;
+    this.stream.write(`\r${line.slice(0, (this.stream.columns || 80) - 1)}\x1b[K`);
+    this.drawn = true;
+  }
+
+  clear(): void {
+    if (this.drawn) this.stream.write("\r\x1b[K");
+    this.drawn = false;
+  }
+}
+
+/** The summary line printed at the end of a run. */
+export function summaryLine(report: RasterizeReport): string {
+  const seconds = (report.durationMs / 1000).toFixed(1);
+  const out = report.output ? `${report.output} (${formatBytes(report.outputBytes)})` : "no output written";
+  return `${report.rendered}/${report.selected} pages rendered, ${report.failed.length} failed, ${seconds} s, ${out}`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)}s`;
+  const m = Math.floor(seconds / 60);
+  return `${m}m${String(Math.ceil(seconds % 60)).padStart(2, "0")}s`;
+}

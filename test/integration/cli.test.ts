@@ -1,0 +1,201 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import sharp from "sharp";
+import { describe, expect, it } from "vitest";
+import { corpus, HAS_REFERENCE_TOOLS, leftoverTempDirs, ROOT, runCli, SAMPLE, scratch } from "../helpers/cli.js";
+import { inspectPdf } from "../helpers/pdf.js";
+
+const A4 = { width: 595.28, height: 841.89 };
+const md5 = (path: string): string => createHash("md5").update(readFileSync(path)).digest("hex");
+
+describe("pdfraster CLI on real files", () => {
+  it("rasterizes tracemonkey.pdf onto A4: 14 A4 pages, one image each at the requested DPI", async () => {
+    const dir = scratch();
+    const out = join(dir, "out.pdf");
+    const result = await runCli([corpus("tracemonkey.pdf"), out, "--dpi", "150", "--size", "A4", "--workers", "2", "--json"], {
+      env: { TMPDIR: dir },
+    });
+    expect(result.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ pages: 14, rendered: 14, failed: [], output: out, dpi: 150, size: "A4", workers: 2 });
+    expect(report.outputBytes).toBe(readFileSync(out).length);
+
+    const pdf = await inspectPdf(out);
+    expect(pdf.pages).toHaveLength(14);
+    for (const page of pdf.pages) {
+      expect(page.width).toBeCloseTo(A4.width, 1);
+      expect(page.height).toBeCloseTo(A4.height, 1);
+      expect(page.images).toHaveLength(1);
+      const [image] = page.images;
+      expect(image!.filter).toBe("/DCTDecode");
+      // Letter fitted into A4 is limited by width: the image spans the paper's width.
+      const [a, , , d] = page.placement!;
+      expect(a).toBeCloseTo(A4.width, 1);
+      expect((image!.width / a) * 72).toBeCloseTo(150, 0);
+      expect((image!.height / d) * 72).toBeCloseTo(150, 0);
+    }
+    expect(pdf.raw).not.toMatch(/\/Font|\/JavaScript|\/AcroForm|\/Annots|\/EmbeddedFile/);
+    expect(leftoverTempDirs(dir)).toEqual([]);
+  });
+
+  it("keeps each page's own size with --size original, honouring /Rotate and CropBox", async () => {
+    const dir = scratch();
+    const out = join(dir, "out.pdf");
+    const result = await runCli([SAMPLE, out, "--dpi", "72", "--quiet"], { env: { TMPDIR: dir } });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    const pdf = await inspectPdf(out);
+    const sizes = pdf.pages.map((p) => [Math.round(p.width), Math.round(p.height)]);
+    expect(sizes).toEqual([
+      [612, 792],
+      [842, 595],
+      [792, 612], // /Rotate 90: displayed landscape
+      [300, 400], // the CropBox, not the MediaBox
+      [595, 842],
+    ]);
+    expect(pdf.pages.map((p) => [p.images[0]!.width, p.images[0]!.height])).toEqual([
+      [612, 792],
+      [842, 595],
+      [792, 612],
+      [300, 400],
+      [595, 842],
+    ]);
+
+    // Page 3's orange bar lies along the bottom edge of the unrotated page: turned 90° clockwise, it is on the left.
+    const { data, info } = await sharp(pdf.pages[2]!.images[0]!.data).raw().toBuffer({ resolveWithObject: true });
+    const pixel = (x: number, y: number): number[] => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
+    const [r, g, b] = pixel(20, 306);
+    expect(r).toBeGreaterThan(200);
+    expect(g).toBeGreaterThan(120);
+    expect(g).toBeLessThan(190);
+    expect(b).toBeLessThan(60);
+    expect(pixel(771, 306).every((c) => c > 235)).toBe(true); // the right edge is white paper
+    // Page 4 is cropped to its CropBox: a dark 20 pt frame around the light rectangle.
+    const crop = await sharp(pdf.pages[3]!.images[0]!.data).raw().toBuffer({ resolveWithObject: true });
+    const at = (x: number, y: number): number => crop.data[(y * crop.info.width + x) * 3]!;
+    expect(at(5, 200)).toBeLessThan(80);
+    expect(at(150, 300)).toBeGreaterThan(230);
+  });
+
+  it.skipIf(!HAS_REFERENCE_TOOLS)("looks like the reference renderer page by page (shared/tools/render-diff)", async () => {
+    const dir = scratch();
+    const out = join(dir, "out.pdf");
+    expect((await runCli([corpus("tracemonkey.pdf"), out, "--dpi", "100", "--quiet"])).code).toBe(0);
+    const diff = execFileSync(join(ROOT, "../shared/tools/render-diff"), [corpus("tracemonkey.pdf"), out], { encoding: "utf8" });
+    const scores = [...diff.matchAll(/page \d+: ([\d.]+)/g)].map((m) => Number(m[1]));
+    expect(scores).toHaveLength(14);
+    expect(Math.max(...scores)).toBeLessThan(0.06); // a correct page scores about 0.03, a wrong one 0.09+
+  });
+
+  it("opens an encrypted file with --password and refuses it without or with a wrong one (exit 2)", async () => {
+    const dir = scratch();
+    const out = join(dir, "out.pdf");
+    const ok = await runCli([corpus("issue6010_1.pdf"), out, "--dpi", "50", "--password", "abc", "--quiet"]);
+    expect(ok.code).toBe(0);
+    expect(existsSync(out)).toBe(true);
+
+    const missing = await runCli([corpus("issue6010_1.pdf"), join(dir, "a.pdf"), "--dpi", "50"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+    expect(missing.stderr).toMatch(/encrypted.*--password/);
+    const wrong = await runCli([corpus("issue6010_1.pdf"), join(dir, "b.pdf"), "--dpi", "50", "--password", "nope"]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/Wrong password/);
+    expect(readdirSync(dir).sort()).toEqual(["out.pdf"]);
+  });
+
+  describe("a page over --max-pixels", () => {
+    // At 72 DPI pages 2 (842x595) and 5 (595x842) have ~501k pixels; the others at most 485k.
+    const args = (out: string, mode: string): string[] => [SAMPLE, out, "--dpi", "72", "--max-pixels", "490000", "--on-error", mode, "--json", "--quiet"];
+
+    it("abort: no output, exit 3, both pages reported", async () => {
+      const dir = scratch();
+      const out = join(dir, "out.pdf");
+      const result = await runCli(args(out, "abort"), { env: { TMPDIR: dir } });
+      expect(result.code).toBe(3);
+      const report = JSON.parse(result.stdout);
+      expect(report.output).toBeNull();
+      expect(report.failed.map((f: { page: number }) => f.page)).toEqual([2, 5]);
+      expect(report.failed[0].reason).toMatch(/max-pixels/);
+      expect(readdirSync(dir)).toEqual([]);
+      expect(result.stderr).toMatch(/page 2: .*max-pixels/);
+    });
+
+    it("blank: blank pages of the right size stand in, exit 3", async () => {
+      const dir = scratch();
+      const out = join(dir, "out.pdf");
+      const result = await runCli(args(out, "blank"));
+      expect(result.code).toBe(3);
+      const pdf = await inspectPdf(out);
+      expect(pdf.pages).toHaveLength(5);
+      expect(pdf.pages.map((p) => p.images.length)).toEqual([1, 0, 1, 1, 0]);
+      expect(Math.round(pdf.pages[1]!.width)).toBe(842);
+      expect(JSON.parse(result.stdout).failed).toHaveLength(2);
+    });
+
+    it("skip: the failed pages are left out, exit 3", async () => {
+      const dir = scratch();
+      const out = join(dir, "out.pdf");
+      const result = await runCli(args(out, "skip"));
+      expect(result.code).toBe(3);
+      const pdf = await inspectPdf(out);
+      expect(pdf.pages.map((p) => Math.round(p.width))).toEqual([612, 792, 300]);
+      expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 3, outputPages: 3 });
+    });
+  });
+
+  describe("bad input gives exit 2, one line, no output", () => {
+    const dir = scratch();
+    const empty = join(dir, "empty.pdf");
+    writeFileSync(empty, "");
+    const random = join(dir, "random.pdf");
+    writeFileSync(random, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251)));
+    const folder = join(dir, "folder.pdf");
+    mkdirSync(folder);
+    const truncated = join(dir, "truncated.pdf");
+    writeFileSync(truncated, readFileSync(SAMPLE).subarray(0, 400));
+
+    it.each([
+      ["a missing file", join(dir, "missing.pdf"), /no such file/],
+      ["an empty file", empty, /empty/],
+      ["random bytes", random, /not a readable PDF/],
+      ["a directory", folder, /directory/],
+      ["a truncated file", truncated, /not a readable PDF|no pages/],
+    ])("%s", async (_, input, message) => {
+      const out = join(dir, `out-${Math.random()}.pdf`);
+      const result = await runCli([input, out]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(message);
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it("bad options", async () => {
+      for (const args of [["--dpi", "abc"], ["--size", "A99"], ["--quality", "0"], ["--format", "gif"], ["--bogus"]]) {
+        const result = await runCli([SAMPLE, join(dir, "x.pdf"), ...args]);
+        expect(result.code, args.join(" ")).toBe(2);
+        expect(result.stderr).toMatch(/^pdfraster: /);
+      }
+      expect((await runCli([SAMPLE])).code).toBe(2);
+    });
+
+    it("the output path equal to the input leaves the input untouched", async () => {
+      const copy = join(dir, "copy.pdf");
+      writeFileSync(copy, readFileSync(SAMPLE));
+      const before = md5(copy);
+      const result = await runCli([copy, copy]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/is the input/);
+      expect(md5(copy)).toBe(before);
+    });
+
+    it("an unwritable output directory", async () => {
+      const result = await runCli([SAMPLE, join(dir, "no/such/dir/out.pdf")]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/Cannot write/);
+    });
+  });
+});

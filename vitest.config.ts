@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    exclude: ["test/corpus/**"],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
+    // Integration tests fork real worker pools; two files at once is what 2 cores take.
+    maxWorkers: 2,
+  },
+});
