@@ -10,6 +10,7 @@ import { PdfStreamWriter } from "./pdf/writer.js";
 import { planDocument, type Plan } from "./plan.js";
 import { Pool } from "./pool/pool.js";
 import type { PageFailure, ProgressEvent, RasterizeReport, StageTimings } from "./report.js";
+import { engineAvailable, EngineUnavailableError, type EngineName } from "./worker/engine.js";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url));
 /** V8 heap cap of each worker; pixels live outside it (canvas, sharp), so this bounds pdf.js itself. */
@@ -28,6 +29,9 @@ export async function rasterize(
   const started = performance.now();
   const opts = normalizeOptions(options);
   throwIfAborted(opts.signal);
+  for (const engine of [opts.engine, opts.fallbackEngine]) {
+    if (engine && !engineAvailable(engine)) throw new UsageError(new EngineUnavailableError(engine).message);
+  }
   if (typeof output !== "string" || output === "") {
     throw new UsageError(`Expected \`output\` to be a file path, got \`${String(output)}\``);
   }
@@ -97,6 +101,9 @@ async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedO
   const timings: StageTimings = { plan: 0, workerStart: 0, load: 0, draw: 0, readback: 0, encode: 0, write: 0, ipc: 0, assemble: 0 };
   const failures: PageFailure[] = [];
   const retried = new Set<number>();
+  const fallbackPages = new Set<number>();
+  // A retry goes to the fallback engine, unless the plan already had to use it for the whole document.
+  const retryEngine = plan.engine === opts.engine ? opts.fallbackEngine : undefined;
   const tasks = plan.pages.flatMap((page) => ("task" in page ? [page.task] : []));
   const indexOf = new Map(plan.pages.flatMap((page, index) => ("task" in page ? [[page.task.id, index] as const] : [])));
   const white = opts.background.every((c) => c === 255);
@@ -151,9 +158,10 @@ async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedO
           spawn: {
             entry: WORKER_ENTRY,
             execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
-            env: workerEnv(),
+            env: workerEnv(plan.engine),
             inheritStderr: process.env.DEBUG !== undefined,
           },
+          retryTask: retryEngine ? (task) => ({ ...task, engine: retryEngine }) : undefined,
         },
         {
           onWorkerReady: (ms) => (timings.workerStart += ms),
@@ -173,7 +181,8 @@ async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedO
             }
             rendered++;
             done++;
-            emit({ type: "page-done", page: task.pageNumber, done, total, ms: Math.round(t.total), bytes: result.bytes, worker: meta.workerPid });
+            if (result.engine !== plan.engine) fallbackPages.add(task.pageNumber);
+            emit({ type: "page-done", page: task.pageNumber, done, total, ms: Math.round(t.total), bytes: result.bytes, worker: meta.workerPid, engine: result.engine });
             assembler.accept(index, { kind: "image", result });
           },
           onFailure: (task, reason, final) => {
@@ -215,14 +224,17 @@ async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedO
     size: opts.size === "original" ? "original" : opts.size.name,
     format: opts.format,
     retried: [...retried].sort((a, b) => a - b),
+    engine: plan.engine,
+    fallbackEngine: retryEngine ?? null,
+    fallbackPages: [...fallbackPages].sort((a, b) => a - b),
     timings,
   };
 }
 
 /** Workers get only what they need: no secrets or loader hooks from the parent's environment. */
-function workerEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PDFRASTER_WORKER: "1" };
-  for (const name of ["PDFRASTER_FAULT", "TZ", "LANG"]) {
+function workerEnv(engine: EngineName): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PDFRASTER_WORKER: "1", PDFRASTER_ENGINE: engine };
+  for (const name of ["PDFRASTER_FAULT", "PDFRASTER_ENGINE_FAULT", "TZ", "LANG"]) {
     if (process.env[name] !== undefined) env[name] = process.env[name];
   }
   return env;

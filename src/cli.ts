@@ -7,6 +7,7 @@ import { DEFAULTS, type RasterizeOptions } from "./options.js";
 import { PAPER_NAMES } from "./paper.js";
 import { ProgressBar, summaryLine } from "./progress.js";
 import type { ProgressEvent } from "./report.js";
+import { ENGINE_NAMES } from "./worker/engine.js";
 
 interface CliFlags {
   dpi?: string;
@@ -26,6 +27,8 @@ interface CliFlags {
   maxPixels?: string;
   pageTimeout?: string;
   maxPagesPerWorker?: string;
+  engine?: string;
+  fallbackEngine?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -56,6 +59,8 @@ function program(): Command {
     .option("--max-pixels <n>", "fail a page whose raster would exceed this many pixels", String(DEFAULTS.maxPixels))
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
     .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
+    .addOption(new Option("--engine <name>", "renderer: pdfjs, or mupdf (faster; needs `npm install mupdf`, AGPL-3.0)").choices(ENGINE_NAMES).default(DEFAULTS.engine))
+    .addOption(new Option("--fallback-engine <name>", "retry a page that fails on --engine with this engine").choices(ENGINE_NAMES))
     .option("--json", "print the final report as one JSON object on stdout")
     .option("--quiet", "no progress bar and no summary line")
     .option("--verbose", "stage timings, worker output and stack traces on stderr")
@@ -87,6 +92,8 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     maxPixels: flags.maxPixels as unknown as number,
     pageTimeout: flags.pageTimeout as unknown as number,
     maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
+    engine: flags.engine as RasterizeOptions["engine"],
+    fallbackEngine: flags.fallbackEngine as RasterizeOptions["fallbackEngine"],
   };
 }
 

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { UsageError } from "./errors.js";
 import { parseMargins, parseSize, type Fit, type Margins, type Orientation, type SizeSpec } from "./paper.js";
 import type { ProgressEvent } from "./report.js";
+import { ENGINE_NAMES, type EngineName } from "./worker/engine.js";
 
 export type ImageFormat = "jpeg" | "png";
 export type ColorMode = "rgb" | "gray" | "mono";
@@ -47,6 +48,16 @@ export interface RasterizeOptions {
   pageTimeout?: number;
   /** Worker processes are replaced after rendering this many pages, to bound their memory. @default 200 */
   maxPagesPerWorker?: number;
+  /**
+   * The renderer: `pdfjs` (pdf.js, bundled) or `mupdf` (MuPDF.js, faster; needs the optional
+   * `mupdf` package, which is AGPL-3.0: `npm install mupdf`). @default "pdfjs"
+   */
+  engine?: EngineName;
+  /**
+   * A page that fails on `engine` (error, crash or timeout) is retried on this engine before it
+   * counts as failed. Must differ from `engine`. @default none: the retry uses `engine` again
+   */
+  fallbackEngine?: EngineName;
   /** Called for every progress event (document opened, page done or failed, document done). */
   onProgress?: (event: ProgressEvent) => void;
   /** Stops the run: workers are killed, the temp directory removed, no output written. */
@@ -72,6 +83,8 @@ export interface NormalizedOptions {
   maxPixels: number;
   pageTimeoutMs: number;
   maxPagesPerWorker: number;
+  engine: EngineName;
+  fallbackEngine: EngineName | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   signal: AbortSignal | undefined;
 }
@@ -91,6 +104,7 @@ export const DEFAULTS = {
   maxPixels: 2 ** 28,
   pageTimeout: 120,
   maxPagesPerWorker: 200,
+  engine: "pdfjs",
 } as const;
 
 /** Default worker count: one per core (measured faster than cores - 1: the master is mostly idle). */
@@ -162,6 +176,11 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     throw new UsageError(`Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}`);
   }
+  const engine = choice("engine", o.engine, DEFAULTS.engine, ENGINE_NAMES);
+  const fallbackEngine = o.fallbackEngine === undefined ? undefined : choice("fallbackEngine", o.fallbackEngine, engine, ENGINE_NAMES);
+  if (fallbackEngine === engine) {
+    throw new UsageError(`Expected \`fallbackEngine\` to differ from \`engine\` (${engine}), got ${describe(o.fallbackEngine)}`);
+  }
   return {
     dpi: number("dpi", o.dpi, DEFAULTS.dpi, 1, 4800),
     size: parseSize(text("size", o.size) ?? DEFAULTS.size),
@@ -180,6 +199,8 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     maxPixels: number("maxPixels", o.maxPixels, DEFAULTS.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),
     pageTimeoutMs: number("pageTimeout", o.pageTimeout, DEFAULTS.pageTimeout, 0.1, 86_400) * 1000,
     maxPagesPerWorker: number("maxPagesPerWorker", o.maxPagesPerWorker, DEFAULTS.maxPagesPerWorker, 1, 1e9, true),
+    engine,
+    fallbackEngine,
     onProgress: o.onProgress,
     signal: o.signal,
   };

@@ -1,10 +1,10 @@
 import { join } from "node:path";
-import { describeError, InputError, PasswordError } from "./errors.js";
+import { describeError, InputError, PasswordError, UsageError } from "./errors.js";
 import type { NormalizedOptions } from "./options.js";
 import { parsePageRanges } from "./pages.js";
 import { layoutPage, type PageLayout } from "./paper.js";
 import type { PageTask } from "./pool/messages.js";
-import { EngineError, PdfJsEngine } from "./worker/pdfjs.js";
+import { EngineError, EngineUnavailableError, openEngine, type Engine, type EngineName } from "./worker/engine.js";
 
 /** One page of the output, in output order: a task to render, or a failure known before rendering. */
 export type PlannedPage =
@@ -15,6 +15,8 @@ export interface Plan {
   /** Page count of the input. */
   pageCount: number;
   pages: PlannedPage[];
+  /** The engine the tasks name: `options.engine`, or the fallback engine when only that one can open the document. */
+  engine: EngineName;
 }
 
 /** Sheet used for a blank stand-in when a page's own size cannot be read. */
@@ -28,7 +30,7 @@ export async function planDocument(
   tempDir: string,
   firstTaskId = 0,
 ): Promise<Plan> {
-  const engine = await openDocument(source, displayName, options.password);
+  const engine = await openDocument(source, displayName, options);
   try {
     const pageCount = engine.pageCount;
     if (pageCount < 1) throw new InputError(`${displayName} has no pages`);
@@ -60,6 +62,7 @@ export async function planDocument(
         source,
         password: options.password,
         pageNumber,
+        engine: engine.name,
         width: layout.pixelWidth,
         height: layout.pixelHeight,
         scaleX: layout.scaleX,
@@ -75,22 +78,29 @@ export async function planDocument(
       };
       pages.push({ pageNumber, layout, task });
     }
-    return { pageCount, pages };
+    return { pageCount, pages, engine: engine.name };
   } finally {
     await engine.close();
   }
 }
 
-async function openDocument(source: string, displayName: string, password: string | undefined): Promise<PdfJsEngine> {
-  try {
-    return await PdfJsEngine.open(source, { password });
-  } catch (error) {
-    if (error instanceof EngineError && error.kind === "password-required") {
-      throw new PasswordError(`${displayName} is encrypted: give its password with --password`, { cause: error });
+/** Opens the document with the engine, or with the fallback engine when the first cannot read it at all. */
+async function openDocument(source: string, displayName: string, options: NormalizedOptions): Promise<Engine> {
+  const engines = [options.engine, ...(options.fallbackEngine ? [options.fallbackEngine] : [])];
+  let firstError: unknown;
+  for (const name of engines) {
+    try {
+      return await openEngine(name, source, { password: options.password });
+    } catch (error) {
+      if (error instanceof EngineUnavailableError) throw new UsageError(error.message, { cause: error });
+      if (error instanceof EngineError && error.kind === "password-required") {
+        throw new PasswordError(`${displayName} is encrypted: give its password with --password`, { cause: error });
+      }
+      if (error instanceof EngineError && error.kind === "password-incorrect") {
+        throw new PasswordError(`Wrong password for ${displayName}`, { cause: error });
+      }
+      firstError ??= error;
     }
-    if (error instanceof EngineError && error.kind === "password-incorrect") {
-      throw new PasswordError(`Wrong password for ${displayName}`, { cause: error });
-    }
-    throw new InputError(`${displayName} is not a readable PDF: ${describeError(error)}`, { cause: error });
   }
+  throw new InputError(`${displayName} is not a readable PDF: ${describeError(firstError)}`, { cause: firstError });
 }

@@ -1,3 +1,5 @@
+import type { EngineName } from "./worker/engine.js";
+
 /** A page that could not be rendered, after its retry. */
 export interface PageFailure {
   /** 1-based page number in the input. */
@@ -53,12 +55,18 @@ export interface RasterizeReport {
   format: string;
   /** Pages whose worker crashed or timed out and that were retried (whether or not the retry worked). */
   retried: number[];
+  /** The engine that rendered the pages: `engine`, or the fallback engine when only it could open the document. */
+  engine: EngineName;
+  /** The engine that retries a page which failed on `engine`, or null. */
+  fallbackEngine: EngineName | null;
+  /** Pages rendered by `fallbackEngine` (1-based, in page order); every other rendered page was rendered by `engine`. */
+  fallbackPages: number[];
   timings: StageTimings;
 }
 
 /** Events passed to `onProgress` (and printed by `--progress json`). */
 export type ProgressEvent =
   | { type: "document-open"; input: string | null; pages: number; selected: number; workers: number }
-  | { type: "page-done"; page: number; done: number; total: number; ms: number; bytes: number; worker: number }
+  | { type: "page-done"; page: number; done: number; total: number; ms: number; bytes: number; worker: number; engine: EngineName }
   | { type: "page-failed"; page: number; reason: string; willRetry: boolean; done: number; total: number }
   | { type: "document-done"; report: RasterizeReport };

@@ -4,21 +4,36 @@
  */
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type WorkerMessage } from "../pool/messages.js";
 import { encodePage } from "./encode.js";
-import { PdfJsEngine } from "./pdfjs.js";
+import { EngineError, isEngineName, loadEngine, openEngine, type Engine, type EngineName } from "./engine.js";
 
-let open: { key: string; engine: Promise<PdfJsEngine> } | undefined;
+/** One open document per engine: a worker may also render retries on the fallback engine. */
+const open = new Map<EngineName, { key: string; engine: Promise<Engine> }>();
 
-function engineFor(task: PageTask): Promise<PdfJsEngine> {
+function engineFor(task: PageTask): Promise<Engine> {
   const key = `${task.source}\0${task.password ?? ""}`;
-  if (open?.key !== key) {
-    void open?.engine.then((engine) => engine.close()).catch(() => {});
-    open = { key, engine: PdfJsEngine.open(task.source, { password: task.password }) };
+  let current = open.get(task.engine);
+  if (current?.key !== key) {
+    void current?.engine.then((engine) => engine.close()).catch(() => {});
+    current = { key, engine: openEngine(task.engine, task.source, { password: task.password }) };
+    open.set(task.engine, current);
   }
-  return open.engine;
+  return current.engine;
+}
+
+/**
+ * Test hook: PDFRASTER_ENGINE_FAULT=<engine> makes every page on that engine fail with an error,
+ * `<engine>:crash` makes the worker exit mid-page (to test --fallback-engine).
+ */
+function injectFault(task: PageTask): void {
+  const [engine, mode] = (process.env.PDFRASTER_ENGINE_FAULT ?? "").split(":");
+  if (engine !== task.engine) return;
+  if (mode === "crash") process.exit(70);
+  throw new EngineError("render-failed", `injected fault on ${engine}`);
 }
 
 async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
+  injectFault(task);
   const engine = await engineFor(task);
   const page = await engine.render({
     pageNumber: task.pageNumber,
@@ -39,6 +54,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
     });
     return {
       id: task.id,
+      engine: engine.name,
       path: image.path,
       bytes: image.bytes,
       format: image.format,
@@ -86,4 +102,13 @@ process.on("message", (message: unknown) => {
 // The master is gone (it exited or was killed): nothing left to work for.
 process.on("disconnect", () => process.exit(0));
 
-send({ type: "ready", pid: process.pid });
+// The master names the engine most pages will use: load it before reporting ready, so that a broken
+// install shows up as a worker that cannot start, and start-up time is not charged to the first page.
+const preload = process.env.PDFRASTER_ENGINE;
+(isEngineName(preload) ? loadEngine(preload) : Promise.resolve()).then(
+  () => send({ type: "ready", pid: process.pid }),
+  (error: unknown) => {
+    process.stderr.write(`pdfraster worker: cannot load the ${preload} engine: ${serializeError(error).message}\n`);
+    process.exit(1);
+  },
+);
