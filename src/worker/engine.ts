@@ -39,7 +39,11 @@ export interface RenderRequest {
 export interface RenderedPage {
   width: number;
   height: number;
-  /** RGBA pixels, `width * height * 4` bytes, opaque (so premultiplied = straight); valid until release(). */
+  /**
+   * RGBA pixels, `width * height * 4` bytes, valid until release(). The page is drawn on an opaque
+   * background, so the colour bytes are final; the alpha byte carries nothing (MuPDF may leave 254
+   * where groups were composited) and the encoder drops it.
+   */
   rgba: Buffer;
   /** loadMs: parse the page; drawMs: draw it; readbackMs: reach its pixels (pays deferred drawing in pdf.js). */
   timings: { loadMs: number; drawMs: number; readbackMs: number };

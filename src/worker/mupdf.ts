@@ -99,7 +99,7 @@ export class MuPdfEngine implements Engine {
       page = this.document().loadPage(req.pageNumber - 1);
       t1 = performance.now();
       const [x0, y0] = page.getBounds();
-      // RGBA, so that the pixels go to the encoder as they are; cleared opaque, so straight = premultiplied.
+      // RGBA like the pdf.js canvas, so that the pixels go to the encoder as they are; cleared opaque.
       pixmap = new mupdf.Pixmap(mupdf.ColorSpace.DeviceRGB, [0, 0, req.width, req.height], true);
       fill(pixmap, req.background);
       device = new mupdf.DrawDevice(mupdf.Matrix.identity, pixmap);
