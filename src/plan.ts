@@ -84,13 +84,17 @@ export async function planDocument(
   }
 }
 
-/** Opens the document with the engine, or with the fallback engine when the first cannot read it at all. */
+/** Opens the document with the engine, or with the fallback engine when the first cannot read it or finds no pages. */
 async function openDocument(source: string, displayName: string, options: NormalizedOptions): Promise<Engine> {
   const engines = [options.engine, ...(options.fallbackEngine ? [options.fallbackEngine] : [])];
   let firstError: unknown;
-  for (const name of engines) {
+  for (const [i, name] of engines.entries()) {
     try {
-      return await openEngine(name, source, { password: options.password });
+      const engine = await openEngine(name, source, { password: options.password });
+      // A broken page tree can leave one engine with no pages where the other finds them.
+      if (engine.pageCount > 0 || i === engines.length - 1) return engine;
+      await engine.close();
+      firstError ??= new Error(`the ${name} engine finds no pages`);
     } catch (error) {
       if (error instanceof EngineUnavailableError) throw new UsageError(error.message, { cause: error });
       if (error instanceof EngineError && error.kind === "password-required") {
