@@ -22,16 +22,18 @@ export interface EncodedImage {
   writeMs: number;
 }
 
-/** Encodes opaque RGBA canvas pixels once with sharp and writes them to `outPath`. */
+/** Encodes opaque RGBA (or, with `channels` 3, RGB) pixels once with sharp and writes them to `outPath`. */
 export async function encodePage(
   rgba: Buffer,
   width: number,
   height: number,
   outPath: string,
   options: EncodeOptions,
+  channels: 3 | 4 = 4,
 ): Promise<EncodedImage> {
   const started = performance.now();
-  let image = sharp(rgba, { raw: { width, height, channels: 4 } }).removeAlpha();
+  let image = sharp(rgba, { raw: { width, height, channels } });
+  if (channels === 4) image = image.removeAlpha();
   const mono = options.color === "mono";
   if (options.color !== "rgb") image = image.toColourspace("b-w");
   if (mono) image = image.threshold(options.threshold ?? 128);

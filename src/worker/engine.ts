@@ -40,11 +40,12 @@ export interface RenderedPage {
   width: number;
   height: number;
   /**
-   * RGBA pixels, `width * height * 4` bytes, valid until release(). The page is drawn on an opaque
-   * background, so the colour bytes are final; the alpha byte carries nothing (MuPDF may leave 254
-   * where groups were composited) and the encoder drops it.
+   * The pixels, row by row with no padding, `channels` bytes each: RGBA (4) or RGB (3); valid until
+   * release(). The page is drawn on an opaque background, so the colour bytes are final and an alpha
+   * byte carries nothing (the encoder drops it).
    */
   rgba: Buffer;
+  channels: 3 | 4;
   /** loadMs: parse the page; drawMs: draw it; readbackMs: reach its pixels (pays deferred drawing in pdf.js). */
   timings: { loadMs: number; drawMs: number; readbackMs: number };
   release(): void;

@@ -51,7 +51,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       quality: task.quality,
       color: task.color,
       threshold: task.threshold,
-    });
+    }, page.channels);
     return {
       id: task.id,
       engine: engine.name,

@@ -99,8 +99,8 @@ export class MuPdfEngine implements Engine {
       page = this.document().loadPage(req.pageNumber - 1);
       t1 = performance.now();
       const [x0, y0] = page.getBounds();
-      // RGBA like the pdf.js canvas, so that the pixels go to the encoder as they are; cleared opaque.
-      pixmap = new mupdf.Pixmap(mupdf.ColorSpace.DeviceRGB, [0, 0, req.width, req.height], true);
+      // RGB without alpha: the encoder takes it as it is (a third less to encode than RGBA, and faster).
+      pixmap = new mupdf.Pixmap(mupdf.ColorSpace.DeviceRGB, [0, 0, req.width, req.height], false);
       fill(pixmap, req.background);
       device = new mupdf.DrawDevice(mupdf.Matrix.identity, pixmap);
       const ctm: MuPdfModule.Matrix = [req.scaleX, 0, 0, req.scaleY, req.offsetX - x0 * req.scaleX, req.offsetY - y0 * req.scaleY];
@@ -116,8 +116,8 @@ export class MuPdfEngine implements Engine {
     }
     const t2 = performance.now();
     const pixels = pixmap.getPixels();
-    const bytes = req.width * req.height * 4;
-    if (pixels.byteLength !== bytes || pixmap.getStride() !== req.width * 4) {
+    const bytes = req.width * req.height * 3;
+    if (pixels.byteLength !== bytes || pixmap.getStride() !== req.width * 3) {
       pixmap.destroy();
       throw new EngineError("render-failed", `Page ${req.pageNumber}: MuPDF returned ${pixels.byteLength} bytes, expected ${bytes}`);
     }
@@ -130,6 +130,7 @@ export class MuPdfEngine implements Engine {
       width: req.width,
       height: req.height,
       rgba,
+      channels: 3,
       timings: { loadMs: t1 - t0, drawMs: t2 - t1, readbackMs: t3 - t2 },
       release: () => held.destroy(), // idempotent: destroy() zeroes the pointer
     };
@@ -148,14 +149,14 @@ export class MuPdfEngine implements Engine {
   }
 }
 
-/** Fills the pixmap with an opaque colour. */
+/** Fills the RGB pixmap with a colour. */
 function fill(pixmap: MuPdfModule.Pixmap, [r, g, b]: [number, number, number]): void {
   if (r === g && g === b) {
-    pixmap.clear(r); // native; sets alpha to 255 too
+    pixmap.clear(r); // native memset
     return;
   }
   const pixels = pixmap.getPixels();
-  Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength).fill(Buffer.from([r, g, b, 255]));
+  Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength).fill(Buffer.from([r, g, b]));
 }
 
 /**

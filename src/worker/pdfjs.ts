@@ -113,6 +113,7 @@ export class PdfJsEngine implements Engine {
       width: req.width,
       height: req.height,
       rgba,
+      channels: 4,
       timings: { loadMs: t1 - t0, drawMs: t2 - t1, readbackMs: t3 - t2 },
       release: () => {
         if (held) held = null;
