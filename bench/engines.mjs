@@ -103,7 +103,7 @@ try {
   for (const r of results) {
     const base = results.find((x) => x.document === r.document && x.contender === "pdftoppm | img2pdf");
     const ratio = base ? (base.seconds / r.seconds).toFixed(2) + "x" : "-";
-    console.log(`| ${r.document} | ${r.contender} | ${r.seconds.toFixed(2)} | ${(r.pages / r.seconds).toFixed(1)} | ${ratio} | ${(r.bytes / 1e6).toFixed(1)} |`);
+    console.log(`| ${r.document} | ${r.contender.replace("|", "\\|")} | ${r.seconds.toFixed(2)} | ${(r.pages / r.seconds).toFixed(1)} | ${ratio} | ${(r.bytes / 1e6).toFixed(1)} |`);
   }
   if (args.json) await writeFile(args.json, JSON.stringify({ dpi: Number(args.dpi), quality: Number(args.quality), workers, results }, null, 1));
 } finally {
