@@ -39,6 +39,9 @@ export function loadMuPdf(): Promise<MuPdf> {
   return loading;
 }
 
+/** MuPDF refuses a pixmap over 1 GiB ("Overly large image"): about 358 million RGB pixels. */
+export const MAX_PIXMAP_BYTES = 2 ** 30;
+
 /** Annotation flags (PDF 32000-1 12.5.3). */
 const ANNOT_INVISIBLE = 1;
 const ANNOT_HIDDEN = 2;
@@ -90,6 +93,12 @@ export class MuPdfEngine implements Engine {
 
   async render(req: RenderRequest): Promise<RenderedPage> {
     const { mupdf } = this;
+    if (req.width * req.height * 3 > MAX_PIXMAP_BYTES) {
+      throw new EngineError(
+        "render-failed",
+        `Page ${req.pageNumber}: a ${req.width}x${req.height} raster is more than MuPDF can allocate (1 GiB of RGB): lower --dpi or use --engine pdfjs`,
+      );
+    }
     const t0 = performance.now();
     let page: MuPdfModule.Page | undefined;
     let pixmap: MuPdfModule.Pixmap | undefined;
