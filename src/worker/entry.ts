@@ -36,6 +36,8 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       quality: task.quality,
       color: task.color,
       threshold: task.threshold,
+      ppi: task.ppi,
+      ...(task.pad ? { pad: { ...task.pad, background: task.background } } : {}),
     });
     return {
       id: task.id,
@@ -46,6 +48,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       height: image.height,
       components: image.components,
       bitsPerComponent: image.bitsPerComponent,
+      ...(image.encoding ? { encoding: image.encoding } : {}),
       timings: {
         load: page.timings.loadMs,
         draw: page.timings.drawMs,
