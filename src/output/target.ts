@@ -44,8 +44,8 @@ export function parseNamePattern(name: string): NamePattern | undefined {
     }
   }
   if (width < 0) return undefined;
-  const ext = extname(suffix).toLowerCase();
-  const format = ext === ".png" ? "png" : ext === ".jpg" || ext === ".jpeg" ? "jpeg" : undefined;
+  const ext = /\.(png|jpe?g)$/i.exec(suffix)?.[1]?.toLowerCase(); // not extname(): `.png` alone is a dot file to it
+  const format = ext === "png" ? "png" : ext === "jpg" || ext === "jpeg" ? "jpeg" : undefined;
   if (!format) throw new UsageError(`Expected the output pattern to end in .png, .jpg or .jpeg, got \`${name}\``);
   return { prefix, width, suffix, format };
 }
