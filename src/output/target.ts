@@ -20,15 +20,15 @@ export type OutputTarget =
   | { kind: "images"; dir: string; pattern: NamePattern | undefined; display: string };
 
 /**
- * Parses a `%d` page-number slot (`%d`, or zero-padded `%03d`; `%%` is a literal `%`) in a file
- * name. Returns undefined when the name has none.
+ * Parses a `%d` page-number slot (`%d`, or zero-padded to N digits `%0Nd` or `%Nd`; `%%` is a
+ * literal `%`) in a file name. Returns undefined when the name has none.
  */
 export function parseNamePattern(name: string): NamePattern | undefined {
   let prefix = "";
   let suffix = "";
   let width = -1;
   for (let i = 0; i < name.length; i++) {
-    const slot = name[i] === "%" ? /^%(0\d{1,2})?d/.exec(name.slice(i)) : null;
+    const slot = name[i] === "%" ? /^%(\d{1,2})?d/.exec(name.slice(i)) : null;
     if (name.startsWith("%%", i)) {
       if (width < 0) prefix += "%";
       else suffix += "%";
@@ -66,7 +66,7 @@ export async function resolveOutput(output: unknown): Promise<OutputTarget> {
   const path = resolve(output);
   const pattern = parseNamePattern(basename(output));
   if (pattern) {
-    if (/%(0\d+)?d/.test(dirname(output))) throw new UsageError(`Expected the %d page number in the file name, not a folder, got \`${output}\``);
+    if (/%\d*d/.test(dirname(output).replaceAll("%%", ""))) throw new UsageError(`Expected the %d page number in the file name, not a folder, got \`${output}\``);
     return { kind: "images", dir: dirname(path), pattern, display: path };
   }
   const isFolder = output.endsWith("/") || output.endsWith(sep) || (await stat(path).catch(() => undefined))?.isDirectory();
