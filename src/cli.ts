@@ -38,13 +38,7 @@ const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
 
 function program(): Command {
   return new Command("pdfraster")
-    .description(
-      "Rasterize every page of a PDF in parallel and write an image-only PDF, or one image per page.\n\n" +
-        "  pdfraster in.pdf out.pdf              one PDF (`-` for stdin or stdout)\n" +
-        "  pdfraster in.pdf out/                 one image per page: out/in-01.jpg, ... (a folder: ends in / or exists)\n" +
-        "  pdfraster in.pdf out/page-%03d.png    one image per page, named by the pattern (its extension sets the format)\n" +
-        "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf (globs are expanded)",
-    )
+    .description("Rasterize every page of a PDF in parallel and write an image-only PDF, or one image per page.")
     .usage("[options] <input.pdf> <output>\n       pdfraster [options] --out-dir <dir> <input.pdf...>")
     .version(version)
     .argument("<files...>", "input and output, or with --out-dir the inputs")
@@ -62,19 +56,24 @@ function program(): Command {
     .option("--quality <1-100>", "JPEG quality", String(DEFAULTS.quality))
     .addOption(new Option("--color <mode>", "image colour: rgb, gray, or 1-bit mono").choices(["rgb", "gray", "mono"]).default(DEFAULTS.color))
     .option("--threshold <0-255>", "gray level at or above which a mono pixel is white", String(DEFAULTS.threshold))
-    .option("--password <pw>", "password of an encrypted PDF")
+    .option("--password <pw>", "password of an encrypted PDF (default: none)")
     .addOption(new Option("--on-error <mode>", "a page that fails twice: abort (no output), blank page, or skip").choices(["abort", "blank", "skip"]).default(DEFAULTS.onError))
     .option("--max-pixels <n>", "fail a page whose raster would exceed this many pixels", String(DEFAULTS.maxPixels))
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
     .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
-    .option("--out-dir <dir>", "batch: rasterize every input into <dir>/<input-stem>.pdf through one pool")
+    .option("--out-dir <dir>", "batch: rasterize every input into <dir>/<input-stem>.pdf through one pool (default: none, one input and one output)")
     .addOption(new Option("--progress <format>", "progress on stderr: a bar (on a terminal) or one JSON object per line").choices(["bar", "json"]).default("bar"))
     .option("--json", "print the final report as one JSON object on stdout")
     .option("--quiet", "no progress bar and no summary line")
     .option("--verbose", "stage timings, worker output and stack traces on stderr")
     .addHelpText(
       "after",
-      "\nExit codes: 0 all pages rendered; 1 unexpected error; 2 usage or input error (in a batch: a document could not be read);\n" +
+      "\nOutputs:\n" +
+        "  pdfraster in.pdf out.pdf              one PDF; `-` reads stdin or writes stdout (only on success)\n" +
+        "  pdfraster in.pdf out/                 one image per page: out/in-01.jpg ... (a folder: ends in / or exists)\n" +
+        "  pdfraster in.pdf out/page-%03d.png    one image per page, named by the pattern; its extension sets the format\n" +
+        "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf (globs expanded)\n" +
+        "\nExit codes: 0 all pages rendered; 1 unexpected error; 2 usage or input error (in a batch: a document could not be read);\n" +
         "3 one or more pages failed (in a batch: in any document; 3 wins over 2); 130/143 interrupted by SIGINT/SIGTERM.",
     )
     .showSuggestionAfterError()
