@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { rasterize, rasterizeBatch } from "./api.js";
-import { AbortError, ExitCode, PdfRasterError, UsageError, describeError } from "./errors.js";
+import { AbortError, ExitCode, InputError, PdfRasterError, UsageError, describeError } from "./errors.js";
 import { expandInputs } from "./inputs.js";
 import { DEFAULTS, type RasterizeOptions } from "./options.js";
 import { PAPER_NAMES } from "./paper.js";
@@ -108,6 +108,7 @@ async function readStdin(): Promise<Uint8Array> {
   if (process.stdin.isTTY) throw new UsageError("The input is `-` but standard input is a terminal: pipe a PDF into pdfraster");
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  if (chunks.length === 0) throw new InputError("Standard input is empty: pipe a PDF into pdfraster");
   return Buffer.concat(chunks);
 }
 

@@ -65,8 +65,13 @@ export class PdfSink implements PageSink {
       await rename(this.partial, this.target.path);
       return { output: this.target.path, bytes };
     }
-    await copyToStream(this.partial, this.target.stream);
-    await rm(this.partial, { force: true });
+    try {
+      await copyToStream(this.partial, this.target.stream);
+    } catch (error) {
+      throw new OutputError(`Cannot write the PDF to the output stream: ${describeError(error)}`, { cause: error });
+    } finally {
+      await rm(this.partial, { force: true });
+    }
     return { output: "-", bytes };
   }
 
