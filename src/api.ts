@@ -38,7 +38,10 @@ export async function rasterize(
   try {
     const runner = new Runner(opts);
     const job = await prepareDocument(inputPath ?? (input as Uint8Array), inputPath, target, opts, tempDir, runner, started, 0);
-    throwIfAborted(opts.signal);
+    if (opts.signal?.aborted) {
+      await job.abort();
+      throw abortError(opts.signal);
+    }
     const size = Math.max(1, Math.min(opts.workers, job.tasks.length));
     const [outcome] = await runner.run(only(job), size, true);
     if (outcome!.error !== undefined) throw outcome!.error;

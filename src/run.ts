@@ -30,8 +30,8 @@ export class Runner {
   private size = 1;
   /** One document (rasterize()): giving up on it stops the pool at once, killing busy workers. */
   private single = true;
-  /** run() has returned: a job that still arrives (planned while the run was aborted) is removed. */
-  private closed = false;
+  /** run() is giving up (aborted, or the pool failed): a job that still arrives (planned meanwhile) is removed. */
+  private closing = false;
 
   constructor(private readonly opts: NormalizedOptions) {}
 
@@ -46,9 +46,11 @@ export class Runner {
   async run(source: AsyncIterable<DocumentJob>, size: number, single: boolean): Promise<JobOutcome[]> {
     this.size = size;
     this.single = single;
-    let aborted = false;
+    let aborted = this.opts.signal?.aborted === true;
+    this.closing = aborted;
     const onAbort = (): void => {
       aborted = true;
+      this.closing = true;
       this.pool?.stop();
     };
     this.opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -90,12 +92,13 @@ export class Runner {
       for (const job of this.jobs) this.settle(job, true);
       return await Promise.all(this.jobs.map((job) => this.finishing.get(job)!));
     } catch (error) {
+      this.closing = true;
       // Documents already finished keep their output; the others leave nothing behind.
       await Promise.all(this.jobs.filter((job) => !this.finishing.has(job)).map((job) => job.abort()));
       await Promise.allSettled(this.finishing.values());
       throw error;
     } finally {
-      this.closed = true;
+      this.closing = true;
       this.opts.signal?.removeEventListener("abort", onAbort);
     }
   }
@@ -103,7 +106,7 @@ export class Runner {
   /** Feeds the pool: each job's tasks as it comes, after reporting it open. */
   private async *tasks(source: AsyncIterable<DocumentJob>): AsyncIterable<DocumentJob["tasks"]> {
     for await (const job of source) {
-      if (this.closed) {
+      if (this.closing) {
         await job.abort();
         return;
       }

@@ -229,6 +229,32 @@ describe("batches: many documents through one pool", () => {
   });
 });
 
+describe("aborting a batch", () => {
+  it("keeps the documents already written and leaves nothing of the others", async () => {
+    const dir = scratch();
+    process.env.TMPDIR = dir;
+    copyFileSync(SAMPLE, join(dir, "c.pdf"));
+    const out = join(dir, "out");
+    const controller = new AbortController();
+    const finished: string[] = [];
+    const run = rasterizeBatch([SAMPLE, corpus("tracemonkey.pdf"), join(dir, "c.pdf")], out, {
+      dpi: 72,
+      workers: 2,
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (event.type !== "document-done") return;
+        finished.push(event.report.output!);
+        controller.abort();
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(AbortError);
+    expect(finished.length).toBeGreaterThanOrEqual(1);
+    expect(readdirSync(out).map((name) => join(out, name)).sort()).toEqual(finished.sort()); // no partial files, no others
+    for (const file of finished) expect((await inspectPdf(file)).pages.length).toBeGreaterThan(0);
+    expect(leftoverTempDirs(dir)).toEqual([]);
+  });
+});
+
 describe("--progress json", () => {
   it("writes one JSON object per line on stderr: opened, each page with timing, failures with reasons, done", async () => {
     const dir = scratch();
