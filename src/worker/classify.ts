@@ -24,7 +24,7 @@ export interface PageStats {
 }
 
 /** How `auto` encodes one page. */
-export type AutoEncoding = "mono" | "gray4" | "gray-smallest" | "gray-jpeg" | "rgb-jpeg" | "rgb-smallest";
+export type AutoEncoding = "mono" | "gray4" | "gray-smallest" | "rgb-jpeg" | "rgb-smallest";
 
 /** Share of colourful pixels below which a page counts as gray (a few stray pixels are not colour). */
 export const GRAY_BELOW = 0.0001;
@@ -121,13 +121,14 @@ export function measurePage(rgba: Uint8Array, width: number, height: number): Pa
 /**
  * Picks the encoding that is smallest at (visually) equal quality:
  * - gray text and line art: 1-bit at print resolution, 16-level gray PNG below it or when it has tints;
- *   with smooth shading, 8-bit gray PNG or JPEG, whichever is smaller (the encoder tries both);
- * - photographic content: JPEG, gray when the page has no colour;
+ * - gray pages with photographs or smooth shading: 8-bit gray PNG or JPEG, whichever is smaller (the
+ *   encoder tries both: PNG wins on upscaled low-resolution images, JPEG on real photographs);
+ * - colour photographs: JPEG (RGB PNG is several times larger there, and slow to try);
  * - colour line art: lossless RGB PNG or JPEG, whichever is smaller (the encoder tries both).
  */
 export function chooseEncoding(stats: PageStats, options: { ppi: number; gray: boolean }): AutoEncoding {
   const gray = options.gray || stats.colourful < GRAY_BELOW;
-  if (stats.photo >= PHOTO_FROM) return gray ? "gray-jpeg" : "rgb-jpeg";
+  if (stats.photo >= PHOTO_FROM) return gray ? "gray-smallest" : "rgb-jpeg";
   if (!gray) return "rgb-smallest";
   if (stats.smooth >= SMOOTH_FROM) return "gray-smallest";
   return options.ppi >= MONO_FROM_PPI && stats.tint < TINT_BELOW ? "mono" : "gray4";

@@ -65,7 +65,6 @@ const AUTO: Record<AutoEncoding, Candidate[]> = {
   mono: [MONO_PNG],
   gray4: [GRAY4_PNG],
   "gray-smallest": [GRAY_PNG, GRAY_JPEG],
-  "gray-jpeg": [GRAY_JPEG],
   "rgb-jpeg": [RGB_JPEG],
   "rgb-smallest": [RGB_PNG, RGB_JPEG],
 };

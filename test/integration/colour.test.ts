@@ -95,9 +95,15 @@ describe("--format auto", () => {
     expect(new Set(data).size).toBeLessThanOrEqual(16);
   });
 
-  it("writes a photograph as JPEG (gray when the page has no colour) and colour pages in colour", async () => {
-    const photo = await run("auto-photo", corpus("issue5475.pdf"), { format: "auto", dpi: 150 });
-    expect(photo.pdf.pages[0]!.images[0]).toMatchObject({ filter: "/DCTDecode", colorSpace: "/DeviceGray" });
+  it("writes a gray photograph as the smaller of gray JPEG and lossless gray PNG, and colour pages in colour", async () => {
+    const input = corpus("issue5475.pdf"); // a 512 px photograph filling the page: upscaled 4x at 300 DPI
+    for (const dpi of [150, 300]) {
+      const auto = await run(`auto-photo-${dpi}`, input, { format: "auto", dpi });
+      const jpeg = await run(`gray-jpeg-${dpi}`, input, { format: "jpeg", color: "gray", dpi });
+      const png = await run(`gray-png-${dpi}`, input, { format: "png", color: "gray", dpi });
+      expect(auto.pdf.pages[0]!.images[0]).toMatchObject({ colorSpace: "/DeviceGray", bitsPerComponent: 8 });
+      expect(auto.report.outputBytes).toBe(Math.min(jpeg.report.outputBytes, png.report.outputBytes));
+    }
     const colour = await run("auto-colour", SAMPLE, { format: "auto", dpi: 72, pages: "2,5" });
     for (const page of colour.pdf.pages) expect(page.images[0]!.colorSpace).toBe("/DeviceRGB");
   });

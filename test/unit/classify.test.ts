@@ -52,27 +52,28 @@ describe("measurePage and chooseEncoding (--format auto)", () => {
     expect(choose(stats, 600)).toBe("gray4");
   });
 
-  it("gray shading keeps 256 levels: a gentle gradient as the smaller of PNG and JPEG, a steep one as JPEG", () => {
+  it("gray shading keeps 256 levels, as the smaller of 8-bit PNG and JPEG (a gentle gradient by its smoothness, a steep one as photographic)", () => {
     const gentle = measurePage(page(W, H, (x) => [100 + (x >> 3), 100 + (x >> 3), 100 + (x >> 3)]), W, H);
     expect(gentle.photo).toBe(0);
     expect(gentle.smooth).toBeGreaterThan(0.003);
     expect(choose(gentle)).toBe("gray-smallest");
     const steep = measurePage(page(W, H, (x) => [40 + (x >> 1), 40 + (x >> 1), 40 + (x >> 1)]), W, H);
-    expect(choose(steep)).toBe("gray-jpeg");
+    expect(steep.photo).toBeGreaterThan(0.5);
+    expect(choose(steep)).toBe("gray-smallest");
   });
 
-  it("photographs: JPEG, gray when the page has no colour", () => {
+  it("photographs: JPEG in colour; gray ones as the smaller of gray JPEG and PNG", () => {
     const colour = measurePage(page(W, H, photo), W, H);
     expect(colour.photo).toBeGreaterThan(0.5);
     expect(colour.colourful).toBeGreaterThan(0.5);
     expect(choose(colour)).toBe("rgb-jpeg");
-    expect(choose(colour, 300, true)).toBe("gray-jpeg");
-    expect(choose(measurePage(page(W, H, (x, y) => gray(photo(x, y))), W, H))).toBe("gray-jpeg");
+    expect(choose(colour, 300, true)).toBe("gray-smallest");
+    expect(choose(measurePage(page(W, H, (x, y) => gray(photo(x, y))), W, H))).toBe("gray-smallest");
   });
 
-  it("a photo on a quarter of a text page is enough for JPEG", () => {
+  it("a photo on a quarter of a text page is enough to keep 256 levels", () => {
     const mixed = page(W, H, (x, y) => (x < 160 && y < 200 ? gray(photo(x, y)) : text(x, y)));
-    expect(choose(measurePage(mixed, W, H))).toBe("gray-jpeg");
+    expect(choose(measurePage(mixed, W, H))).toBe("gray-smallest");
   });
 
   it("colour line art: the smaller of lossless RGB PNG and JPEG", () => {
