@@ -2,6 +2,7 @@
  * Worker process: loads the engine once, keeps the document open, renders one page per task into
  * a file and sends back only its path and metadata. Exits when the master goes away.
  */
+import { writeFile } from "node:fs/promises";
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type WorkerMessage } from "../pool/messages.js";
 import { encodePage } from "./encode.js";
 import { PdfJsEngine } from "./pdfjs.js";
@@ -37,6 +38,10 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       color: task.color,
       threshold: task.threshold,
     });
+    if (task.extract) {
+      const { text, links, path } = task.extract;
+      await writeFile(path, JSON.stringify(await engine.extract(task.pageNumber, { text, links })));
+    }
     return {
       id: task.id,
       path: image.path,
@@ -46,6 +51,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       height: image.height,
       components: image.components,
       bitsPerComponent: image.bitsPerComponent,
+      ...(task.extract ? { extractPath: task.extract.path } : {}),
       timings: {
         load: page.timings.loadMs,
         draw: page.timings.drawMs,
