@@ -21,6 +21,9 @@ function engineFor(task: PageTask): Promise<PdfJsEngine> {
 async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
   const engine = await engineFor(task);
+  // Extraction runs alongside the render: started together, pdf.js shares the page's fonts between them.
+  const extracted = task.extract ? engine.extract(task.pageNumber, task.extract) : undefined;
+  extracted?.catch(() => {}); // awaited below; if the render fails first, not an unhandled rejection
   const page = await engine.render({
     pageNumber: task.pageNumber,
     width: task.width,
@@ -38,10 +41,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       color: task.color,
       threshold: task.threshold,
     });
-    if (task.extract) {
-      const { text, links, path } = task.extract;
-      await writeFile(path, JSON.stringify(await engine.extract(task.pageNumber, { text, links })));
-    }
+    if (task.extract) await writeFile(task.extract.path, JSON.stringify(await extracted));
     return {
       id: task.id,
       path: image.path,
