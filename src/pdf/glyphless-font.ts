@@ -36,7 +36,7 @@ const RANGES: ReadonlyArray<readonly [number, number, number]> = [
   [0x4e00, 0x9fff, 1000], // CJK unified ideographs
   [0xa000, 0xa4cf, 1000], // Yi
   [0xac00, 0xd7a3, 1000], // Hangul syllables
-  [0xd800, 0xdfff, 500], // surrogates: a pair (mostly CJK extensions, emoji) is one full width
+  [0xd800, 0xdfff, 1000], // CIDs given to characters beyond the BMP (mostly CJK extensions, emoji)
   [0xf900, 0xfaff, 1000], // CJK compatibility ideographs
   [0xfe00, 0xfe0f, 0], // variation selectors
   [0xfe30, 0xfe4f, 1000], // CJK compatibility forms
@@ -55,11 +55,39 @@ export function advanceWidth(codeUnit: number): number {
   return DEFAULT_WIDTH;
 }
 
-/** Width of `text` in em at font size 1. */
-export function textWidth(text: string): number {
+/** Width of a string of CIDs in em at font size 1. */
+export function cidsWidth(cids: readonly number[]): number {
   let sum = 0;
-  for (let i = 0; i < text.length; i++) sum += advanceWidth(text.charCodeAt(i));
+  for (const cid of cids) sum += advanceWidth(cid);
   return sum / 1000;
+}
+
+/** First CID and count of the range used for characters beyond the BMP: the surrogate code units, never characters themselves. */
+export const SUPPLEMENTARY_FIRST = 0xd800;
+export const SUPPLEMENTARY_COUNT = 0x800;
+
+/**
+ * Maps text to CIDs: a BMP character is its own code; a character beyond the BMP gets the next
+ * free CID of the surrogate range, recorded in `supplementary` (CID → code point) for the
+ * ToUnicode map; past that range, and for lone surrogates, U+FFFD.
+ */
+export function toCids(text: string, assigned: Map<number, number>, supplementary: Map<number, number>): number[] {
+  const cids: number[] = [];
+  for (const char of text) {
+    const cp = char.codePointAt(0)!;
+    if (cp <= 0xffff) {
+      cids.push(cp >= 0xd800 && cp <= 0xdfff ? 0xfffd : cp);
+      continue;
+    }
+    let cid = assigned.get(cp);
+    if (cid === undefined && supplementary.size < SUPPLEMENTARY_COUNT) {
+      cid = SUPPLEMENTARY_FIRST + supplementary.size;
+      assigned.set(cp, cid);
+      supplementary.set(cid, cp);
+    }
+    cids.push(cid ?? 0xfffd);
+  }
+  return cids;
 }
 
 /** The CIDFont /W array matching {@link advanceWidth}. */
@@ -68,17 +96,24 @@ export function widthsArray(): string {
   return `[32 [${ASCII_WIDTHS.join(" ")}] ${ranges.join(" ")}]`;
 }
 
-/** ToUnicode CMap: every 2-byte code is the UTF-16 code unit of the same value. */
-export function toUnicodeCMap(): string {
-  // A bfrange may only vary in its last byte, so the 65536 codes take 256 ranges, at most 100 per block.
-  const ranges = Array.from({ length: 256 }, (_, hi) => {
-    const h = hi.toString(16).padStart(2, "0").toUpperCase();
-    return `<${h}00> <${h}FF> <${h}00>`;
-  });
+const hex4 = (n: number): string => n.toString(16).padStart(4, "0").toUpperCase();
+
+/**
+ * ToUnicode CMap: a BMP code is the character of the same value; a code of the surrogate range is
+ * the character `supplementary` gives it (as a UTF-16 surrogate pair).
+ */
+export function toUnicodeCMap(supplementary: ReadonlyMap<number, number> = new Map()): string {
+  // A bfrange may only vary in its last byte, so the BMP takes one range per high byte; at most 100 entries per block.
+  const ranges = Array.from({ length: 256 }, (_, hi) => hi)
+    .filter((hi) => hi < 0xd8 || hi > 0xdf)
+    .map((hi) => `<${hex4(hi << 8)}> <${hex4((hi << 8) | 0xff)}> <${hex4(hi << 8)}>`);
+  const chars = [...supplementary].map(([cid, cp]) => `<${hex4(cid)}> <${Buffer.from(String.fromCodePoint(cp), "utf16le").swap16().toString("hex").toUpperCase()}>`);
   const blocks: string[] = [];
-  for (let i = 0; i < ranges.length; i += 100) {
-    const block = ranges.slice(i, i + 100);
-    blocks.push(`${block.length} beginbfrange\n${block.join("\n")}\nendbfrange`);
+  for (const [entries, kind] of [[ranges, "bfrange"], [chars, "bfchar"]] as const) {
+    for (let i = 0; i < entries.length; i += 100) {
+      const block = entries.slice(i, i + 100);
+      blocks.push(`${block.length} begin${kind}\n${block.join("\n")}\nend${kind}`);
+    }
   }
   return [
     "/CIDInit /ProcSet findresource begin",
@@ -99,10 +134,16 @@ export function toUnicodeCMap(): string {
   ].join("\n");
 }
 
-/** CIDToGIDMap stream data: all 65536 CIDs to glyph 1. */
+/**
+ * The glyphs' advance widths: one empty glyph per distinct width (after .notdef), so that tools that
+ * take advances from the font program rather than /W (MuPDF) still see each CID's width.
+ */
+export const GLYPH_WIDTHS: readonly number[] = [...new Set([...ASCII_WIDTHS, DEFAULT_WIDTH, ...RANGES.map(([, , w]) => w)])].sort((a, b) => a - b);
+
+/** CIDToGIDMap stream data: each of the 65536 CIDs to the glyph of its width (never 0: Acrobat dislikes .notdef). */
 export function cidToGidMap(): Buffer {
   const map = Buffer.alloc(65536 * 2);
-  for (let i = 1; i < map.length; i += 2) map[i] = 1;
+  for (let cid = 0; cid < 65536; cid++) map.writeUInt16BE(1 + GLYPH_WIDTHS.indexOf(advanceWidth(cid)), cid * 2);
   return map;
 }
 
@@ -113,8 +154,8 @@ export const DESCENT = -200;
 let program: Buffer | undefined;
 
 /**
- * A minimal TrueType font: two empty glyphs (.notdef and a blank), unitsPerEm 1000, with the
- * tables FreeType, pdf.js and Acrobat expect. Built once, deterministic.
+ * A minimal TrueType font: empty glyphs only (.notdef, then one per width of GLYPH_WIDTHS),
+ * unitsPerEm 1000, with the tables FreeType, pdf.js and Acrobat expect. Built once, deterministic.
  */
 export function fontProgram(): Buffer {
   program ??= buildTrueType();
@@ -137,19 +178,21 @@ function buildTrueType(): Buffer {
   const u16 = (v: number): [number, number] => [2, v];
   const u32 = (v: number): [number, number] => [4, v];
 
-  const numGlyphs = 2;
+  const numGlyphs = 1 + GLYPH_WIDTHS.length;
+  const advances = [0, ...GLYPH_WIDTHS];
+  const maxAdvance = Math.max(...advances);
   const head = be(54, [
     u32(0x00010000), u32(0x00010000), u32(0), u32(0x5f0f3cf5), u16(0x000b), u16(1000),
     u32(0), u32(0), u32(0), u32(0), // created, modified
-    u16(0), u16(DESCENT), u16(500), u16(ASCENT), // bbox
+    u16(0), u16(DESCENT), u16(maxAdvance), u16(ASCENT), // bbox
     u16(0), u16(8), u16(2), u16(0), u16(0), // macStyle, lowestRecPPEM, direction hint, short loca, glyf format
   ]);
   const hhea = be(36, [
-    u32(0x00010000), u16(ASCENT), u16(DESCENT), u16(0), u16(500), u16(0), u16(0), u16(0),
+    u32(0x00010000), u16(ASCENT), u16(DESCENT), u16(0), u16(maxAdvance), u16(0), u16(0), u16(0),
     u16(1), u16(0), u16(0), u16(0), u16(0), u16(0), u16(0), u16(0), u16(numGlyphs),
   ]);
   const maxp = be(32, [u32(0x00010000), u16(numGlyphs), u16(0), u16(0), u16(0), u16(0), u16(2), ...Array<[number, number]>(8).fill(u16(0))]);
-  const hmtx = be(4 * numGlyphs, Array.from({ length: numGlyphs }, () => [u16(500), u16(0)]).flat());
+  const hmtx = be(4 * numGlyphs, advances.flatMap((advance) => [u16(advance), u16(0)]));
   const loca = be(2 * (numGlyphs + 1), Array<[number, number]>(numGlyphs + 1).fill(u16(0))); // every glyph empty
   const glyf = Buffer.alloc(4); // every glyph is empty (loca all 0); a zero-length table would count as missing
   const os2 = Buffer.concat([
@@ -164,12 +207,12 @@ function buildTrueType(): Buffer {
     Buffer.alloc(8), // code page ranges
     be(10, [u16(500), u16(700), u16(0), u16(0x20), u16(0)]),
   ]);
-  // One format 4 subtable mapping the space to the blank glyph (the PDF maps CIDs itself).
+  // One format 4 subtable mapping the space to its glyph (the PDF maps CIDs to glyphs itself).
   const cmap = Buffer.concat([
     be(12, [u16(0), u16(1), u16(3), u16(1), u32(12)]),
     be(32, [
       u16(4), u16(32), u16(0), u16(4), u16(4), u16(1), u16(0),
-      u16(0x20), u16(0xffff), u16(0), u16(0x20), u16(0xffff), u16(1 - 0x20), u16(1), u16(0), u16(0),
+      u16(0x20), u16(0xffff), u16(0), u16(0x20), u16(0xffff), u16(1 + GLYPH_WIDTHS.indexOf(advanceWidth(0x20)) - 0x20), u16(1), u16(0), u16(0),
     ]),
   ]);
   const names: Array<[number, string]> = [

@@ -112,8 +112,11 @@ export class PdfStreamWriter {
   #tail: Promise<unknown> = Promise.resolve();
   #failure: { error: unknown } | undefined;
   #closed = false;
-  /** The text layer's font, written with the first page that needs it. */
-  #font: number | undefined;
+  /** The text layer's font, written with the first page that needs it; its ToUnicode map is written at close. */
+  #font: { ref: number; toUnicode: number } | undefined;
+  /** CIDs given to characters beyond the BMP, both ways (bounded by the size of the CID range). */
+  readonly #assigned = new Map<number, number>();
+  readonly #supplementary = new Map<number, number>();
 
   private constructor(fh: FileHandle) {
     this.#fh = fh;
@@ -154,9 +157,10 @@ export class PdfStreamWriter {
     for (const [key, value] of Object.entries(placement)) checkNumber(`placement.${key}`, value);
     const { x, y, width, height } = placement;
     const ops = `${fill(pageWidthPt, pageHeightPt, background)}q ${num(width)} 0 0 ${num(height)} ${num(x)} ${num(y)} cm /Im0 Do Q\n`;
-    const textOps = overlay?.text ? textLayer(overlay.text) : undefined;
+    const runs = overlay?.text ? checkRuns(overlay.text) : [];
     const links = overlay?.links?.map(linkDict) ?? [];
     return this.#serial(async () => {
+      const textOps = textLayer(runs, (text) => glyphless.toCids(text, this.#assigned, this.#supplementary));
       const [img, content] = [this.#alloc(), this.#alloc()];
       await this.#stream(img, dict, image.kind === "jpeg" ? image.data : image.idat);
       await this.#stream(content, "", Buffer.from(ops, "latin1"));
@@ -200,6 +204,10 @@ export class PdfStreamWriter {
       if (this.#kids.length === 0) throw new Error("Cannot finish a PDF with no pages");
       this.#object(PAGES, `<< /Type /Pages /Kids [${this.#kids.map((n) => `${n} 0 R`).join(" ")}] /Count ${this.#kids.length} >>`);
       let navigation = "";
+      if (this.#font) {
+        const cmap = Buffer.from(glyphless.toUnicodeCMap(this.#supplementary), "latin1");
+        await this.#stream(this.#font.toUnicode, "/Filter /FlateDecode", deflateSync(cmap));
+      }
       if (structure?.outline && structure.outline.length > 0) navigation += ` /Outlines ${this.#outline(structure.outline)} 0 R`;
       if (structure?.dests && structure.dests.size > 0) {
         const dests = this.#alloc();
@@ -258,7 +266,7 @@ export class PdfStreamWriter {
 
   /** The text layer's Type0 font, written once, the first time a page needs it. */
   async #textFont(): Promise<number> {
-    if (this.#font !== undefined) return this.#font;
+    if (this.#font !== undefined) return this.#font.ref;
     const [type0, cidFont, descriptor, file, toUnicode, cidToGid] = [this.#alloc(), this.#alloc(), this.#alloc(), this.#alloc(), this.#alloc(), this.#alloc()];
     const name = `/${glyphless.FONT_NAME}`;
     this.#object(
@@ -277,9 +285,8 @@ export class PdfStreamWriter {
     );
     const program = glyphless.fontProgram();
     await this.#stream(file, `/Length1 ${program.length} /Filter /FlateDecode`, deflateSync(program));
-    await this.#stream(toUnicode, "/Filter /FlateDecode", deflateSync(Buffer.from(glyphless.toUnicodeCMap(), "latin1")));
     await this.#stream(cidToGid, "/Filter /FlateDecode", deflateSync(glyphless.cidToGidMap()));
-    this.#font = type0;
+    this.#font = { ref: type0, toUnicode };
     return type0;
   }
 
@@ -424,18 +431,28 @@ function imageDict(image: PageImage): string {
   return `${head} /ColorSpace ${colorSpace} /BitsPerComponent ${bpc} /Filter /FlateDecode /DecodeParms << ${parms} >>`;
 }
 
-/** Content operators showing `runs` invisibly (render mode 3) in the glyphless font at size 1, or undefined if none is usable. */
-function textLayer(runs: TextRun[]): string | undefined {
-  const ops: string[] = [];
+function checkRuns(runs: TextRun[]): TextRun[] {
+  if (!Array.isArray(runs)) throw new RangeError("Expected `text` to be an array of runs");
   for (const run of runs) {
     if (typeof run.text !== "string") throw new RangeError("Expected a text run's `text` to be a string");
+    if (!Array.isArray(run.matrix) || run.matrix.length !== 6) throw new RangeError("Expected a text run's `matrix` to be 6 numbers");
     run.matrix.forEach((v, i) => checkNumber(`matrix[${i}]`, v));
-    const natural = glyphless.textWidth(run.text);
+  }
+  return runs;
+}
+
+/** Content operators showing `runs` invisibly (render mode 3) in the glyphless font at size 1, or undefined if none is usable. */
+function textLayer(runs: TextRun[], toCids: (text: string) => number[]): string | undefined {
+  const ops: string[] = [];
+  for (const run of runs) {
+    if (run.text === "") continue;
+    const cids = toCids(run.text);
+    const natural = glyphless.cidsWidth(cids);
     if (natural <= 0) continue;
     // Stretch the glyphs along the baseline so the run spans exactly its box.
     const [a, b, c, d, e, f] = run.matrix;
     const tm = [a / natural, b / natural, c, d, e, f].map(fine).join(" ");
-    ops.push(`${tm} Tm <${Buffer.from(run.text, "utf16le").swap16().toString("hex").toUpperCase()}> Tj`);
+    ops.push(`${tm} Tm <${cids.map((cid) => cid.toString(16).padStart(4, "0")).join("").toUpperCase()}> Tj`);
   }
   return ops.length > 0 ? `BT 3 Tr /F0 1 Tf\n${ops.join("\n")}\nET\n` : undefined;
 }

@@ -6,7 +6,7 @@ import { inflateSync } from "node:zlib";
 import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRawStream, PDFRef, PDFString } from "pdf-lib";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { advanceWidth, fontProgram, textWidth } from "../../src/pdf/glyphless-font.js";
+import { advanceWidth, cidsWidth, fontProgram, GLYPH_WIDTHS } from "../../src/pdf/glyphless-font.js";
 import { jpegInfo } from "../../src/pdf/png.js";
 import { PdfStreamWriter, type PageImage } from "../../src/pdf/writer.js";
 
@@ -24,6 +24,7 @@ async function whiteJpeg(): Promise<PageImage> {
 
 const CJK = "日本語のテキスト";
 const THAI = "สวัสดี ภาษาไทย";
+const BEYOND_BMP = "smile 😀 𠀋 end";
 
 describe("PdfStreamWriter text layer, links and outline", () => {
   const path = join(dir, "keep.pdf");
@@ -39,6 +40,7 @@ describe("PdfStreamWriter text layer, links and outline", () => {
         { text: CJK, matrix: [112, 0, 0, 14, 72, 650] },
         { text: THAI, matrix: [90, 0, 0, 12, 72, 600] },
         { text: "Upwards", matrix: [0, 60, -12, 0, 300, 300] },
+        { text: BEYOND_BMP, matrix: [150, 0, 0, 12, 72, 550] },
         { text: "\u0301", matrix: [10, 0, 0, 12, 72, 100] }, // only a zero-width mark: nothing to show
       ],
       links: [
@@ -94,7 +96,16 @@ describe("PdfStreamWriter text layer, links and outline", () => {
     expect(inflateSync(fontFile.contents)).toEqual(fontProgram());
     const cidToGid = inflateSync(cid.lookup(PDFName.of("CIDToGIDMap"), PDFRawStream).contents);
     expect(cidToGid.length).toBe(131072);
-    expect(cidToGid.readUInt16BE(2 * 0x65e5)).toBe(1); // 日 → the blank glyph
+    // Every CID maps to an empty glyph whose advance is the CID's width, never to .notdef.
+    const gidOf = (code: number): number => cidToGid.readUInt16BE(2 * code);
+    expect(gidOf(0x65e5)).toBe(1 + GLYPH_WIDTHS.indexOf(1000)); // 日
+    expect(gidOf("W".charCodeAt(0))).toBe(1 + GLYPH_WIDTHS.indexOf(944));
+    expect(Math.min(...Array.from({ length: 65536 }, (_, c) => gidOf(c)))).toBe(1);
+    // Characters beyond the BMP get CIDs from the surrogate range, mapped back to them at close.
+    const toUnicode = inflateSync(font.lookup(PDFName.of("ToUnicode"), PDFRawStream).contents).toString("latin1");
+    expect(toUnicode).toContain("2 beginbfchar\n<D800> <D83DDE00>\n<D801> <D840DC0B>\nendbfchar");
+    expect(toUnicode).toContain("<0000> <00FF> <0000>");
+    expect(toUnicode).not.toContain("<D800> <D8FF>");
 
     const ops = contents(0);
     expect(ops).toMatch(/BT 3 Tr \/F0 1 Tf/);
@@ -104,7 +115,7 @@ describe("PdfStreamWriter text layer, links and outline", () => {
   });
 
   it("stretches each run to its box: the Tm scale divides the box by the natural width", () => {
-    const natural = textWidth("Hello searchable world");
+    const natural = cidsWidth([..."Hello searchable world"].map((c) => c.charCodeAt(0)));
     expect(natural).toBeCloseTo(10.114, 6); // Helvetica widths: H 722, e 556, l 222, ...
     const m = /([\d.]+) 0 0 12 72 700 Tm <0048/.exec(contents(0));
     expect(Number(m![1])).toBeCloseTo(150 / natural, 4);
@@ -115,7 +126,7 @@ describe("PdfStreamWriter text layer, links and outline", () => {
 
   it.skipIf(!hasPoppler)("extracts as the Unicode text that was written, where it was written (pdftotext)", () => {
     const out = execFileSync("pdftotext", ["-f", "1", "-l", "1", path, "-"], { encoding: "utf8" });
-    for (const s of ["Hello searchable world", CJK, THAI, "Upwards"]) expect(out).toContain(s);
+    for (const s of ["Hello searchable world", CJK, THAI, "Upwards", BEYOND_BMP]) expect(out).toContain(s);
     const bbox = execFileSync("pdftotext", ["-bbox", "-f", "1", "-l", "1", path, "-"], { encoding: "utf8" });
     const word = (w: string): number[] => {
       const m = new RegExp(`xMin="([\\d.]+)" yMin="([\\d.]+)" xMax="([\\d.]+)" yMax="([\\d.]+)">${w}<`).exec(bbox);
