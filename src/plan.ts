@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { describeError, InputError, PasswordError } from "./errors.js";
+import type { SourceInfo, SourceOutlineItem } from "./keep/types.js";
 import type { NormalizedOptions } from "./options.js";
 import { parsePageRanges } from "./pages.js";
 import { layoutPage, type PageLayout } from "./paper.js";
-import type { SourceInfo, SourceOutlineItem } from "./keep/types.js";
 import type { PageTask } from "./pool/messages.js";
 import { EngineError, PdfJsEngine } from "./worker/pdfjs.js";
 

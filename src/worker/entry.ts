@@ -21,7 +21,7 @@ function engineFor(task: PageTask): Promise<PdfJsEngine> {
 async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
   const engine = await engineFor(task);
-  // Extraction runs alongside the render: started together, pdf.js shares the page's fonts between them.
+  // Extraction is started with the render so that the two overlap on the page pdf.js has loaded.
   const extracted = task.extract ? engine.extract(task.pageNumber, task.extract) : undefined;
   extracted?.catch(() => {}); // awaited below; if the render fails first, not an unhandled rejection
   const page = await engine.render({
