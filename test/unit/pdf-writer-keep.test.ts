@@ -92,9 +92,9 @@ describe("PdfStreamWriter text layer, links and outline", () => {
     expect(font.lookup(PDFName.of("ToUnicode"))).toBeInstanceOf(PDFRawStream);
     const cid = font.lookup(PDFName.of("DescendantFonts"), PDFArray).lookup(0, PDFDict);
     expect(cid.get(PDFName.of("Subtype"))?.toString()).toBe("/CIDFontType2");
-    const fontFile = lookupDict(cid, "FontDescriptor").lookup(PDFName.of("FontFile2"), PDFRawStream);
+    const fontFile = lookupDict(cid, "FontDescriptor").lookup(PDFName.of("FontFile2")) as PDFRawStream;
     expect(inflateSync(fontFile.contents)).toEqual(fontProgram());
-    const cidToGid = inflateSync(cid.lookup(PDFName.of("CIDToGIDMap"), PDFRawStream).contents);
+    const cidToGid = inflateSync((cid.lookup(PDFName.of("CIDToGIDMap")) as PDFRawStream).contents);
     expect(cidToGid.length).toBe(131072);
     // Every CID maps to an empty glyph whose advance is the CID's width, never to .notdef.
     const gidOf = (code: number): number => cidToGid.readUInt16BE(2 * code);
@@ -102,7 +102,7 @@ describe("PdfStreamWriter text layer, links and outline", () => {
     expect(gidOf("W".charCodeAt(0))).toBe(1 + GLYPH_WIDTHS.indexOf(944));
     expect(Math.min(...Array.from({ length: 65536 }, (_, c) => gidOf(c)))).toBe(1);
     // Characters beyond the BMP get CIDs from the surrogate range, mapped back to them at close.
-    const toUnicode = inflateSync(font.lookup(PDFName.of("ToUnicode"), PDFRawStream).contents).toString("latin1");
+    const toUnicode = inflateSync((font.lookup(PDFName.of("ToUnicode")) as PDFRawStream).contents).toString("latin1");
     expect(toUnicode).toContain("2 beginbfchar\n<D800> <D83DDE00>\n<D801> <D840DC0B>\nendbfchar");
     expect(toUnicode).toContain("<0000> <00FF> <0000>");
     expect(toUnicode).not.toContain("<D800> <D8FF>");
@@ -128,9 +128,9 @@ describe("PdfStreamWriter text layer, links and outline", () => {
     const out = execFileSync("pdftotext", ["-f", "1", "-l", "1", path, "-"], { encoding: "utf8" });
     for (const s of ["Hello searchable world", CJK, THAI, "Upwards", BEYOND_BMP]) expect(out).toContain(s);
     const bbox = execFileSync("pdftotext", ["-bbox", "-f", "1", "-l", "1", path, "-"], { encoding: "utf8" });
-    const word = (w: string): number[] => {
+    const word = (w: string): [number, number, number, number] => {
       const m = new RegExp(`xMin="([\\d.]+)" yMin="([\\d.]+)" xMax="([\\d.]+)" yMax="([\\d.]+)">${w}<`).exec(bbox);
-      return m!.slice(1).map(Number);
+      return m!.slice(1).map(Number) as [number, number, number, number];
     };
     // "Hello" starts at x 72 on a baseline at y 700 (92 from the top), "world" ends at 72 + 150.
     const [x1, , , y2] = word("Hello");
