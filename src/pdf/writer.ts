@@ -475,7 +475,12 @@ function fine(n: number): string {
 /** A PDF name from regular ASCII characters, others written as #xx. */
 function pdfName(name: string): string {
   if (name === "") throw new RangeError("Expected a non-empty name");
-  return `/${Buffer.from(name, "utf8").reduce((s, b) => s + (b > 0x20 && b < 0x7f && !"#()<>[]{}/%".includes(String.fromCharCode(b)) ? String.fromCharCode(b) : `#${b.toString(16).padStart(2, "0")}`), "")}`;
+  let out = "/";
+  for (const byte of Buffer.from(name, "utf8")) {
+    const char = String.fromCharCode(byte);
+    out += byte > 0x20 && byte < 0x7f && !"#()<>[]{}/%".includes(char) ? char : `#${byte.toString(16).padStart(2, "0")}`;
+  }
+  return out;
 }
 
 /** A PDF byte string for a URI (7-bit ASCII per the spec; anything else is UTF-8), in hex so no escaping is needed. */

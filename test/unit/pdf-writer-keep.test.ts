@@ -142,6 +142,12 @@ describe("PdfStreamWriter text layer, links and outline", () => {
     expect([rx1, rx2, 792 - ry2, 792 - ry1].map((v) => Math.round(v!))).toEqual([290, 302, 300, 360]);
   });
 
+  it.skipIf(!hasPoppler)("draws nothing: the page renders as its (white) image alone (pdftoppm)", async () => {
+    const png = execFileSync("pdftoppm", ["-r", "30", "-gray", "-png", "-f", "1", "-l", "1", path]);
+    const { channels } = await sharp(png).stats();
+    expect(channels[0]!.min).toBe(255);
+  });
+
   it("writes URI and named-destination links with /Border [0 0 0]", () => {
     const annots = doc.getPages()[0]!.node.lookup(PDFName.of("Annots"), PDFArray);
     expect(annots.size()).toBe(2);
