@@ -19,7 +19,7 @@ import {
   StandardFonts,
 } from "pdf-lib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { corpus, runCli, SAMPLE, scratch } from "../helpers/cli.js";
+import { corpus, leftoverTempDirs, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 
 const HAS_POPPLER = spawnSync("sh", ["-c", "command -v pdftotext && command -v pdfinfo"], { stdio: "ignore" }).status === 0;
 if (!HAS_POPPLER) console.warn("pdftotext/pdfinfo not installed: text-layer and metadata checks with poppler are skipped (apt-get install poppler-utils)");
@@ -205,6 +205,7 @@ describe("--keep-* options on real files", () => {
     const result = await runCli([...args, "--workers", "2", "--quiet"], { env: { TMPDIR: dir } });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
+    expect(leftoverTempDirs(dir)).toEqual([]); // page images and their text/link sidecars are gone
   };
 
   it("lists every keep flag in --help", async () => {
