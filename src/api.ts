@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { OrderedAssembler } from "./assemble.js";
 import { AbortError, InputError, OutputError, UsageError, describeError } from "./errors.js";
+import { Keeper } from "./keep/keeper.js";
 import { normalizeOptions, type NormalizedOptions, type RasterizeOptions } from "./options.js";
 import { PdfStreamWriter } from "./pdf/writer.js";
 import { planDocument, type Plan } from "./plan.js";
@@ -63,11 +64,12 @@ export async function rasterize(
     const planMs = performance.now() - planStarted;
     throwIfAborted(opts.signal);
 
-    const report = await renderPlan(plan, writer, opts);
+    const keeper = Keeper.create(plan, opts);
+    const report = await renderPlan(plan, writer, opts, keeper);
     report.timings.plan = Math.round(planMs);
     report.input = inputPath;
     if (report.output === "pending") {
-      const bytes = await writer.close();
+      const bytes = await writer.close(keeper?.info(), keeper?.structure());
       await rename(partial, outputPath);
       written = true;
       report.output = outputPath;
@@ -93,7 +95,7 @@ export async function rasterize(
 }
 
 /** Runs the pool over the plan and assembles in order. `output` is "pending" when the writer should be closed. */
-async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedOptions): Promise<RasterizeReport> {
+async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedOptions, keeper?: Keeper): Promise<RasterizeReport> {
   const timings: StageTimings = { plan: 0, workerStart: 0, load: 0, draw: 0, readback: 0, encode: 0, write: 0, ipc: 0, assemble: 0 };
   const failures: PageFailure[] = [];
   const retried = new Set<number>();
@@ -126,6 +128,7 @@ async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedO
       done--;
       fail(index, `unusable page image: ${reason}`);
     },
+    keeper,
   );
 
   for (const [index, page] of plan.pages.entries()) {

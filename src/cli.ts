@@ -26,6 +26,10 @@ interface CliFlags {
   maxPixels?: string;
   pageTimeout?: string;
   maxPagesPerWorker?: string;
+  keepText?: boolean;
+  keepOutline?: boolean;
+  keepLinks?: boolean;
+  keepMetadata?: boolean;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -56,6 +60,10 @@ function program(): Command {
     .option("--max-pixels <n>", "fail a page whose raster would exceed this many pixels", String(DEFAULTS.maxPixels))
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
     .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
+    .option("--keep-text", "add an invisible, searchable and selectable text layer from the original text")
+    .option("--keep-outline", "keep the bookmarks, pointing at the output pages")
+    .option("--keep-links", "keep link annotations: web links and links to pages in the output")
+    .option("--keep-metadata", "keep Title, Author, Subject, Keywords and creation date")
     .option("--json", "print the final report as one JSON object on stdout")
     .option("--quiet", "no progress bar and no summary line")
     .option("--verbose", "stage timings, worker output and stack traces on stderr")
@@ -87,6 +95,10 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     maxPixels: flags.maxPixels as unknown as number,
     pageTimeout: flags.pageTimeout as unknown as number,
     maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
+    keepText: flags.keepText,
+    keepOutline: flags.keepOutline,
+    keepLinks: flags.keepLinks,
+    keepMetadata: flags.keepMetadata,
   };
 }
 

@@ -25,6 +25,8 @@ export interface PageTask {
   threshold: number;
   /** Where to write the encoded image. */
   outPath: string;
+  /** For the keep options: what to extract from the page and where to write it as JSON (see keep/types.ts PageExtract). */
+  extract?: { text: boolean; links: boolean; path: string };
 }
 
 /** What a worker sends back for a rendered page. */
@@ -37,6 +39,8 @@ export interface PageResult {
   height: number;
   components: 1 | 3;
   bitsPerComponent: 1 | 8;
+  /** The JSON sidecar written for `task.extract`. */
+  extractPath?: string;
   timings: { load: number; draw: number; readback: number; encode: number; write: number; total: number };
 }
 
