@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AbortError, InputError, OutputError, PdfRasterError, PoolError, UsageError, describeError } from "./errors.js";
 import { DocumentJob } from "./job.js";
+import { Keeper } from "./keep/keeper.js";
 import { normalizeOptions, type NormalizedOptions, type RasterizeOptions } from "./options.js";
 import { ImageSink } from "./output/images.js";
 import { PdfSink } from "./output/pdf.js";
@@ -165,6 +166,9 @@ async function prepareDocument(
   }
   const images = target.kind === "images";
   const planOpts = images ? imageOptions(opts, target.pattern?.format) : opts;
+  if (images && (opts.keepText || opts.keepOutline || opts.keepLinks || opts.keepMetadata)) {
+    throw new UsageError("The keep options (text, outline, links, metadata) are for PDF output, not image files");
+  }
   const planStarted = performance.now();
   const plan = await planDocument(path, inputPath ?? "the input", planOpts, tempDir, firstTaskId, images);
   const planMs = performance.now() - planStarted;
@@ -184,7 +188,8 @@ async function prepareDocument(
   if (target.kind === "images") {
     job.attach(await ImageSink.create(target, inputStem(inputPath), plan.pages, plan.pageCount, planOpts, job.onBadImage));
   } else {
-    job.attach(await PdfSink.create(target.kind === "pdf" ? { path: target.path } : { stream: target.stream }, tempDir, layouts, planOpts, job.onBadImage));
+    const destination = target.kind === "pdf" ? { path: target.path } : { stream: target.stream };
+    job.attach(await PdfSink.create(destination, tempDir, layouts, planOpts, job.onBadImage, Keeper.create(plan, planOpts)));
   }
   return job;
 }

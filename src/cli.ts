@@ -27,6 +27,10 @@ interface CliFlags {
   maxPixels?: string;
   pageTimeout?: string;
   maxPagesPerWorker?: string;
+  keepText?: boolean;
+  keepOutline?: boolean;
+  keepLinks?: boolean;
+  keepMetadata?: boolean;
   outDir?: string;
   progress?: string;
   json?: boolean;
@@ -61,6 +65,10 @@ function program(): Command {
     .option("--max-pixels <n>", "fail a page whose raster would exceed this many pixels", String(DEFAULTS.maxPixels))
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
     .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
+    .option("--keep-text", "add an invisible, searchable and selectable text layer from the original text")
+    .option("--keep-outline", "keep the bookmarks, pointing at the output pages")
+    .option("--keep-links", "keep link annotations: web links and links to pages in the output")
+    .option("--keep-metadata", "keep Title, Author, Subject, Keywords and creation date")
     .option("--out-dir <dir>", "batch: rasterize every input into <dir>/<input-stem>.pdf through one pool (default: none, one input and one output)")
     .addOption(new Option("--progress <format>", "progress on stderr: a bar (on a terminal) or one JSON object per line").choices(["bar", "json"]).default("bar"))
     .option("--json", "print the final report as one JSON object on stdout")
@@ -100,6 +108,10 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     maxPixels: flags.maxPixels as unknown as number,
     pageTimeout: flags.pageTimeout as unknown as number,
     maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
+    keepText: flags.keepText,
+    keepOutline: flags.keepOutline,
+    keepLinks: flags.keepLinks,
+    keepMetadata: flags.keepMetadata,
   };
 }
 

@@ -53,6 +53,18 @@ export interface RasterizeOptions {
   pageTimeout?: number;
   /** Worker processes are replaced after rendering this many pages, to bound their memory. @default 200 */
   maxPagesPerWorker?: number;
+  /**
+   * Add an invisible, searchable and selectable text layer built from each page's original text,
+   * laid over the page image where the text was.
+   * @default false
+   */
+  keepText?: boolean;
+  /** Keep the bookmarks, pointing at the output pages (a repeated page: its first copy). @default false */
+  keepOutline?: boolean;
+  /** Keep link annotations: web links, and links to pages that are in the output. @default false */
+  keepLinks?: boolean;
+  /** Keep the Title, Author, Subject, Keywords and creation date of the document information. @default false */
+  keepMetadata?: boolean;
   /** Called for every progress event (document opened, page done or failed, document done or failed); `--progress json` prints the same. */
   onProgress?: (event: ProgressEvent) => void;
   /** Stops the run: workers are killed, the temp directory removed, no output written. */
@@ -80,6 +92,10 @@ export interface NormalizedOptions {
   maxPixels: number;
   pageTimeoutMs: number;
   maxPagesPerWorker: number;
+  keepText: boolean;
+  keepOutline: boolean;
+  keepLinks: boolean;
+  keepMetadata: boolean;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   signal: AbortSignal | undefined;
 }
@@ -126,6 +142,12 @@ function choice<T extends string>(name: string, value: unknown, fallback: T, all
     return value.toLowerCase() as T;
   }
   throw new UsageError(`Expected \`${name}\` to be one of ${allowed.join(", ")}, got ${describe(value)}`);
+}
+
+function flag(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw new UsageError(`Expected \`${name}\` to be a boolean, got ${describe(value)}`);
+  return value;
 }
 
 function text(name: string, value: unknown): string | undefined {
@@ -189,6 +211,10 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     maxPixels: number("maxPixels", o.maxPixels, DEFAULTS.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),
     pageTimeoutMs: number("pageTimeout", o.pageTimeout, DEFAULTS.pageTimeout, 0.1, 86_400) * 1000,
     maxPagesPerWorker: number("maxPagesPerWorker", o.maxPagesPerWorker, DEFAULTS.maxPagesPerWorker, 1, 1e9, true),
+    keepText: flag("keepText", o.keepText),
+    keepOutline: flag("keepOutline", o.keepOutline),
+    keepLinks: flag("keepLinks", o.keepLinks),
+    keepMetadata: flag("keepMetadata", o.keepMetadata),
     onProgress: o.onProgress,
     signal: o.signal,
   };

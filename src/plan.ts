@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { describeError, InputError, PasswordError } from "./errors.js";
+import type { SourceInfo, SourceOutlineItem } from "./keep/types.js";
 import type { NormalizedOptions } from "./options.js";
 import { parsePageRanges } from "./pages.js";
 import { layoutPage, sheetPadding, type PageLayout } from "./paper.js";
@@ -15,6 +16,10 @@ export interface Plan {
   /** Page count of the input. */
   pageCount: number;
   pages: PlannedPage[];
+  /** The input's bookmarks, with `keepOutline`. */
+  outline?: SourceOutlineItem[];
+  /** The input's document information, with `keepMetadata`. */
+  info?: SourceInfo;
 }
 
 /** Sheet used for a blank stand-in when a page's own size cannot be read. */
@@ -79,9 +84,15 @@ export async function planDocument(
         outPath: join(tempDir, `page-${String(id).padStart(6, "0")}.${{ jpeg: "jpg", png: "png", auto: "img" }[options.format]}`),
       };
       if (images) task.pad = sheetPadding(layout, options.dpi);
+      if (options.keepText || options.keepLinks) {
+        task.extract = { text: options.keepText, links: options.keepLinks, path: join(tempDir, `page-${String(id).padStart(6, "0")}.json`) };
+      }
       pages.push({ pageNumber, layout, task });
     }
-    return { pageCount, pages };
+    const plan: Plan = { pageCount, pages };
+    if (options.keepOutline) plan.outline = await engine.outline();
+    if (options.keepMetadata) plan.info = await engine.info();
+    return plan;
   } finally {
     await engine.close();
   }

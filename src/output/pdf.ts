@@ -4,6 +4,7 @@ import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { OrderedAssembler } from "../assemble.js";
 import { describeError, OutputError } from "../errors.js";
+import type { Keeper } from "../keep/keeper.js";
 import type { NormalizedOptions } from "../options.js";
 import type { PageLayout } from "../paper.js";
 import { PdfStreamWriter } from "../pdf/writer.js";
@@ -19,6 +20,7 @@ export class PdfSink implements PageSink {
     private readonly assembler: OrderedAssembler,
     private readonly partial: string,
     private readonly target: { path: string } | { stream: NodeJS.WritableStream },
+    private readonly keeper: Keeper | undefined,
   ) {}
 
   static async create(
@@ -27,6 +29,8 @@ export class PdfSink implements PageSink {
     layouts: readonly PageLayout[],
     opts: NormalizedOptions,
     onBadImage: (index: number, reason: string) => void,
+    /** The keep options' text, links, bookmarks and metadata, when any is on. */
+    keeper?: Keeper,
   ): Promise<PdfSink> {
     const tag = randomBytes(4).toString("hex");
     const partial =
@@ -41,8 +45,8 @@ export class PdfSink implements PageSink {
     }
     const white = opts.background.every((c) => c === 255);
     const background = white ? undefined : (opts.background.map((c) => c / 255) as [number, number, number]);
-    const assembler = new OrderedAssembler(writer, layouts, opts.onError, background, onBadImage);
-    return new PdfSink(writer, assembler, partial, target);
+    const assembler = new OrderedAssembler(writer, layouts, opts.onError, background, onBadImage, keeper);
+    return new PdfSink(writer, assembler, partial, target, keeper);
   }
 
   accept: PageSink["accept"] = (index, outcome) => this.assembler.accept(index, outcome);
@@ -60,7 +64,7 @@ export class PdfSink implements PageSink {
   }
 
   async commit(): Promise<Committed> {
-    const bytes = await this.writer.close();
+    const bytes = await this.writer.close(this.keeper?.info(), this.keeper?.structure());
     if ("path" in this.target) {
       await rename(this.partial, this.target.path);
       return { output: this.target.path, bytes };

@@ -30,6 +30,8 @@ export interface PageTask {
   pad?: { top: number; right: number; bottom: number; left: number };
   /** Where to write the encoded image. */
   outPath: string;
+  /** For the keep options: what to extract from the page and where to write it as JSON (see keep/types.ts PageExtract). */
+  extract?: { text: boolean; links: boolean; path: string };
 }
 
 /** What a worker sends back for a rendered page. */
@@ -45,6 +47,8 @@ export interface PageResult {
   bitsPerComponent: 1 | 4 | 8;
   /** What `auto` chose for this page. */
   encoding?: AutoEncoding;
+  /** The JSON sidecar written for `task.extract`. */
+  extractPath?: string;
   timings: { load: number; draw: number; readback: number; encode: number; write: number; total: number };
 }
 
