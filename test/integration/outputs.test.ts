@@ -127,6 +127,7 @@ describe("image output: one file per page", () => {
       [["out/p-%d-%d.png"], /one %d/],
       [["out/p-%d.tif"], /\.png, \.jpg or \.jpeg/],
       [["no/such/dir/"], /does not exist/],
+      [["out/p-%d.png", "--keep-text"], /for PDF output/],
     ] as const) {
       const result = await runCli([SAMPLE, join(dir, args[0]), ...args.slice(1)]);
       expect(result.code, args.join(" ")).toBe(2);
