@@ -106,7 +106,17 @@ export class DocumentJob {
     this.rendered++;
     this.done++;
     this.settled++;
-    this.emit({ type: "page-done", input: this.input, page: task.pageNumber, done: this.done, total: this.total, ms: Math.round(t.total), bytes: result.bytes, worker: meta.workerPid });
+    this.emit({
+      type: "page-done",
+      input: this.input,
+      page: task.pageNumber,
+      done: this.done,
+      total: this.total,
+      ms: Math.round(t.total),
+      bytes: result.bytes,
+      worker: meta.workerPid,
+      ...(result.encoding ? { encoding: result.encoding } : {}),
+    });
     this.sink!.accept(index, { kind: "image", result });
   }
 

@@ -89,7 +89,18 @@ export interface BatchReport {
  */
 export type ProgressEvent =
   | { type: "document-open"; input: string | null; output: string | null; pages: number; selected: number; workers: number }
-  | { type: "page-done"; input: string | null; page: number; done: number; total: number; ms: number; bytes: number; worker: number }
+  | {
+      type: "page-done";
+      input: string | null;
+      page: number;
+      done: number;
+      total: number;
+      ms: number;
+      bytes: number;
+      worker: number;
+      /** With `format: "auto"`: what was chosen (`mono`, `gray4`, `gray-smallest`, `rgb-jpeg`, `rgb-smallest`). */
+      encoding?: string;
+    }
   | { type: "page-failed"; input: string | null; page: number; reason: string; willRetry: boolean; done: number; total: number }
   | { type: "document-done"; input: string | null; report: RasterizeReport }
   | { type: "document-failed"; input: string; error: DocumentFailure["error"] };

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { rasterize, type RasterizeOptions, type RasterizeReport } from "../../dist/index.js";
+import { rasterize, type ProgressEvent, type RasterizeOptions, type RasterizeReport } from "../../dist/index.js";
 import { corpus, SAMPLE, scratch } from "../helpers/cli.js";
 import { decodeImage, inspectPdf, type PdfInfo } from "../helpers/pdf.js";
 
@@ -77,7 +77,9 @@ describe("--color and --format on sample.pdf page 1 (a red rectangle (217, 26, 2
 describe("--format auto", () => {
   it("writes gray text as 1-bit at 300 DPI, many times smaller than JPEG", async () => {
     const input = corpus("tracemonkey.pdf");
-    const auto = await run("auto-300", input, { format: "auto", dpi: 300, pages: "1,3" });
+    const events: ProgressEvent[] = [];
+    const auto = await run("auto-300", input, { format: "auto", dpi: 300, pages: "1,3", onProgress: (e) => events.push(e) });
+    expect(events.filter((e) => e.type === "page-done").map((e) => e.encoding)).toEqual(["mono", "mono"]);
     const jpeg = await run("jpeg-300", input, { format: "jpeg", dpi: 300, pages: "1,3" });
     for (const page of auto.pdf.pages) {
       expect(page.images[0]).toMatchObject({ filter: "/FlateDecode", colorSpace: "/DeviceGray", bitsPerComponent: 1, width: 2550, height: 3300 });
