@@ -3,7 +3,8 @@ import { UsageError } from "./errors.js";
 import { parseMargins, parseSize, type Fit, type Margins, type Orientation, type SizeSpec } from "./paper.js";
 import type { ProgressEvent } from "./report.js";
 
-export type ImageFormat = "jpeg" | "png";
+/** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
+export type ImageFormat = "jpeg" | "png" | "auto";
 export type ColorMode = "rgb" | "gray" | "mono";
 export type OnError = "abort" | "blank" | "skip";
 
@@ -29,11 +30,16 @@ export interface RasterizeOptions {
   pages?: string;
   /** Worker processes. @default the number of CPU cores */
   workers?: number;
-  /** Page image format. @default "jpeg" */
+  /**
+   * Page image format: `jpeg`, `png` (lossless), or `auto`: per page, 1-bit (at 300 DPI and more) or
+   * 16-level gray PNG for gray text and line art, JPEG for photographic content, and the smaller of
+   * PNG and JPEG for colour line art. With an image output pattern, its extension sets the format.
+   * @default "jpeg"
+   */
   format?: ImageFormat;
   /** JPEG quality, 1-100. @default 85 */
   quality?: number;
-  /** Colour of the page images; `mono` is 1-bit, lossless. @default "rgb" */
+  /** Colour of the page images; `mono` is 1-bit, lossless. With `format: "auto"` it is the most colour allowed. @default "rgb" */
   color?: ColorMode;
   /** Gray level (0-255) at or above which a `mono` pixel turns white. @default 128 */
   threshold?: number;
@@ -59,7 +65,7 @@ export interface RasterizeOptions {
   keepLinks?: boolean;
   /** Keep the Title, Author, Subject, Keywords and creation date of the document information. @default false */
   keepMetadata?: boolean;
-  /** Called for every progress event (document opened, page done or failed, document done). */
+  /** Called for every progress event (document opened, page done or failed, document done or failed); `--progress json` prints the same. */
   onProgress?: (event: ProgressEvent) => void;
   /** Stops the run: workers are killed, the temp directory removed, no output written. */
   signal?: AbortSignal;
@@ -76,6 +82,8 @@ export interface NormalizedOptions {
   pages: string | undefined;
   workers: number;
   format: ImageFormat;
+  /** Whether `format` was given (an image output pattern's extension must then agree with it). */
+  formatGiven: boolean;
   quality: number;
   color: ColorMode;
   threshold: number;
@@ -193,7 +201,8 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     background: parseColour(text("background", o.background) ?? DEFAULTS.background),
     pages: text("pages", o.pages),
     workers: number("workers", o.workers, defaultWorkers(), 1, 256, true),
-    format: choice("format", o.format, DEFAULTS.format, ["jpeg", "png"]),
+    format: choice("format", o.format, DEFAULTS.format, ["jpeg", "png", "auto"]),
+    formatGiven: o.format !== undefined,
     quality: number("quality", o.quality, DEFAULTS.quality, 1, 100, true),
     color: choice("color", o.color, DEFAULTS.color, ["rgb", "gray", "mono"]),
     threshold: number("threshold", o.threshold, DEFAULTS.threshold, 0, 255, true),

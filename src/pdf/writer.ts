@@ -18,7 +18,7 @@ export type PageImage =
       width: number;
       height: number;
       components: 1 | 3;
-      bitsPerComponent: 1 | 8;
+      bitsPerComponent: 1 | 2 | 4 | 8;
       palette?: Uint8Array;
     };
 
@@ -417,7 +417,9 @@ function imageDict(image: PageImage): string {
     return `${head} /ColorSpace /Device${components === 1 ? "Gray" : "RGB"} /BitsPerComponent 8 /Filter /DCTDecode`;
   }
   const bpc = image.bitsPerComponent;
-  if (bpc !== 1 && bpc !== 8) throw new RangeError(`PNG bit depth must be 1 or 8, got ${String(bpc)}`);
+  if (![1, 2, 4, 8].includes(bpc) || (bpc !== 8 && components !== 1)) {
+    throw new RangeError(`PNG bit depth must be 8, or 1, 2 or 4 for one component, got ${String(bpc)}`);
+  }
   if (image.idat.length === 0) throw new RangeError("PNG IDAT data is empty");
   let colorSpace = components === 1 ? "/DeviceGray" : "/DeviceRGB";
   if (image.palette) {

@@ -40,6 +40,8 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       quality: task.quality,
       color: task.color,
       threshold: task.threshold,
+      ppi: task.ppi,
+      ...(task.pad ? { pad: { ...task.pad, background: task.background } } : {}),
     });
     if (task.extract) await writeFile(task.extract.path, JSON.stringify(await extracted));
     return {
@@ -51,6 +53,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       height: image.height,
       components: image.components,
       bitsPerComponent: image.bitsPerComponent,
+      ...(image.encoding ? { encoding: image.encoding } : {}),
       ...(task.extract ? { extractPath: task.extract.path } : {}),
       timings: {
         load: page.timings.loadMs,
