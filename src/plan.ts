@@ -1,10 +1,12 @@
 import { join } from "node:path";
 import { describeError, InputError, PasswordError, UsageError } from "./errors.js";
+import type { SourceInfo, SourceOutlineItem } from "./keep/types.js";
 import type { NormalizedOptions } from "./options.js";
 import { parsePageRanges } from "./pages.js";
-import { layoutPage, type PageLayout } from "./paper.js";
+import { layoutPage, sheetPadding, type PageLayout } from "./paper.js";
 import type { PageTask } from "./pool/messages.js";
 import { EngineError, EngineUnavailableError, openEngine, type Engine, type EngineName } from "./worker/engine.js";
+import type { PdfJsEngine } from "./worker/pdfjs.js";
 
 /** One page of the output, in output order: a task to render, or a failure known before rendering. */
 export type PlannedPage =
@@ -17,18 +19,26 @@ export interface Plan {
   pages: PlannedPage[];
   /** The engine the tasks name: `options.engine`, or the fallback engine when only that one can open the document. */
   engine: EngineName;
+  /** The input's bookmarks, with `keepOutline`. */
+  outline?: SourceOutlineItem[];
+  /** The input's document information, with `keepMetadata`. */
+  info?: SourceInfo;
 }
 
 /** Sheet used for a blank stand-in when a page's own size cannot be read. */
 const FALLBACK_SHEET = { width: 612, height: 792 };
 
-/** Opens the document (checking its password), reads every selected page's box and rotation, and lays it out. */
+/**
+ * Opens the document (checking its password), reads every selected page's box and rotation, and lays it out.
+ * With `images`, each task renders the whole sheet (margins and uncovered paper in the background colour).
+ */
 export async function planDocument(
   source: string,
   displayName: string,
   options: NormalizedOptions,
   tempDir: string,
   firstTaskId = 0,
+  images = false,
 ): Promise<Plan> {
   const engine = await openDocument(source, displayName, options);
   try {
@@ -74,11 +84,27 @@ export async function planDocument(
         quality: options.quality,
         color: options.color,
         threshold: options.threshold,
-        outPath: join(tempDir, `page-${String(id).padStart(6, "0")}.${options.format === "jpeg" ? "jpg" : "png"}`),
+        ppi: Math.min(layout.scaleX, layout.scaleY) * 72,
+        outPath: join(tempDir, `page-${String(id).padStart(6, "0")}.${{ jpeg: "jpg", png: "png", auto: "img" }[options.format]}`),
       };
+      if (images) task.pad = sheetPadding(layout, options.dpi);
+      if (options.keepText || options.keepLinks) {
+        task.extract = { text: options.keepText, links: options.keepLinks, path: join(tempDir, `page-${String(id).padStart(6, "0")}.json`) };
+      }
       pages.push({ pageNumber, layout, task });
     }
-    return { pageCount, pages, engine: engine.name };
+    const plan: Plan = { pageCount, pages, engine: engine.name };
+    if (options.keepOutline || options.keepMetadata) {
+      // Bookmarks and metadata come from pdf.js whichever engine draws (pdfjs-keep.ts).
+      const pdfjs = engine.name === "pdfjs" ? engine : await openEngine("pdfjs", source, { password: options.password });
+      try {
+        if (options.keepOutline) plan.outline = await (pdfjs as PdfJsEngine).outline();
+        if (options.keepMetadata) plan.info = await (pdfjs as PdfJsEngine).info();
+      } finally {
+        if (pdfjs !== engine) await pdfjs.close();
+      }
+    }
+    return plan;
   } finally {
     await engine.close();
   }

@@ -2,20 +2,22 @@
  * Worker process: loads the engine once, keeps the document open, renders one page per task into
  * a file and sends back only its path and metadata. Exits when the master goes away.
  */
+import { writeFile } from "node:fs/promises";
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type WorkerMessage } from "../pool/messages.js";
 import { encodePage } from "./encode.js";
 import { EngineError, isEngineName, loadEngine, openEngine, type Engine, type EngineName } from "./engine.js";
+import type { PdfJsEngine } from "./pdfjs.js";
 
 /** One open document per engine: a worker may also render retries on the fallback engine. */
 const open = new Map<EngineName, { key: string; engine: Promise<Engine> }>();
 
-function engineFor(task: PageTask): Promise<Engine> {
+function engineFor(task: PageTask, name: EngineName = task.engine): Promise<Engine> {
   const key = `${task.source}\0${task.password ?? ""}`;
-  let current = open.get(task.engine);
+  let current = open.get(name);
   if (current?.key !== key) {
     void current?.engine.then((engine) => engine.close()).catch(() => {});
-    current = { key, engine: openEngine(task.engine, task.source, { password: task.password }) };
-    open.set(task.engine, current);
+    current = { key, engine: openEngine(name, task.source, { password: task.password }) };
+    open.set(name, current);
   }
   return current.engine;
 }
@@ -35,6 +37,11 @@ async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
   injectFault(task);
   const engine = await engineFor(task);
+  // The keep options' text and links come from pdf.js whichever engine draws (pdfjs-keep.ts): they
+  // must match what the planner read. Started with the render so that the two overlap.
+  const extractor = task.extract ? ((await engineFor(task, "pdfjs")) as PdfJsEngine) : undefined;
+  const extracted = task.extract ? extractor?.extract(task.pageNumber, task.extract) : undefined;
+  extracted?.catch(() => {}); // awaited below; if the render fails first, not an unhandled rejection
   const page = await engine.render({
     pageNumber: task.pageNumber,
     width: task.width,
@@ -51,7 +58,10 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       quality: task.quality,
       color: task.color,
       threshold: task.threshold,
+      ppi: task.ppi,
+      ...(task.pad ? { pad: { ...task.pad, background: task.background } } : {}),
     }, page.channels);
+    if (task.extract) await writeFile(task.extract.path, JSON.stringify(await extracted));
     return {
       id: task.id,
       engine: engine.name,
@@ -62,6 +72,8 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       height: image.height,
       components: image.components,
       bitsPerComponent: image.bitsPerComponent,
+      ...(image.encoding ? { encoding: image.encoding } : {}),
+      ...(task.extract ? { extractPath: task.extract.path } : {}),
       timings: {
         load: page.timings.loadMs,
         draw: page.timings.drawMs,
