@@ -69,7 +69,7 @@ function program(): Command {
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
     .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
     .addOption(new Option("--engine <name>", "renderer: pdfjs, or mupdf (faster; needs `npm install mupdf`, AGPL-3.0)").choices(ENGINE_NAMES).default(DEFAULTS.engine))
-    .addOption(new Option("--fallback-engine <name>", "retry a page that fails on --engine with this engine").choices(ENGINE_NAMES))
+    .addOption(new Option("--fallback-engine <name>", "retry a page that fails on --engine with this engine (default: none, retry on --engine)").choices(ENGINE_NAMES))
     .option("--keep-text", "add an invisible, searchable and selectable text layer from the original text")
     .option("--keep-outline", "keep the bookmarks, pointing at the output pages")
     .option("--keep-links", "keep link annotations: web links and links to pages in the output")
