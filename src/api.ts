@@ -136,6 +136,7 @@ async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedO
   }
 
   let aborted = false;
+  let diskError: OutputError | undefined;
   const onAbort = (): void => {
     aborted = true;
     pool?.stop();
@@ -176,8 +177,14 @@ async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedO
             emit({ type: "page-done", page: task.pageNumber, done, total, ms: Math.round(t.total), bytes: result.bytes, worker: meta.workerPid });
             assembler.accept(index, { kind: "image", result });
           },
-          onFailure: (task, reason, final) => {
+          onFailure: (task, reason, final, code) => {
             const index = indexOf.get(task.id)!;
+            if (isDiskError({ code })) {
+              // Disk full or read-only is not the page's fault: no retry can help, stop the run.
+              diskError ??= new OutputError(`Cannot write page images to the temp directory: ${reason}`);
+              pool?.stop();
+              return;
+            }
             if (!final) {
               retried.add(task.pageNumber);
               emit({ type: "page-failed", page: task.pageNumber, reason, willRetry: true, done, total });
@@ -191,6 +198,7 @@ async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedO
       if (!aborted) await pool.run(tasks);
     }
     if (aborted || opts.signal?.aborted) throw abortError(opts.signal);
+    if (diskError) throw diskError;
     await assembler.flush();
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
