@@ -2,9 +2,10 @@
  * Faults injected for real into the worker processes (PDFRASTER_FAULT, see src/worker/fault.ts)
  * and signals sent to the CLI: the run must retry, time out, fail cleanly or stop, and leave nothing behind.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { leftoverTempDirs, SAMPLE, scratch } from "../helpers/cli.js";
 import { inspectPdf } from "../helpers/pdf.js";
 import { isAlive, startCli, waitFor, workerPidsOf } from "../helpers/processes.js";
@@ -156,5 +157,64 @@ describe("signals", () => {
     process.kill(run.child.pid!, "SIGKILL");
     await run.done;
     await waitFor(() => workers.every((pid) => !isAlive(pid)), 5000, `workers ${workers.join(", ")} to exit`);
+  });
+});
+
+/** Mounts a tmpfs on a fresh dir (root only); undefined where that is not allowed. */
+function mountTmpfs(options: string): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const dir = scratch("pdfraster-mnt-");
+  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir], { stdio: "ignore" }).status === 0;
+  if (mounted) mounts.push(dir);
+  return mounted ? dir : undefined;
+}
+const mounts: string[] = [];
+afterAll(() => {
+  for (const dir of mounts) spawnSync("umount", [dir]);
+});
+const CAN_MOUNT = (() => {
+  const dir = mountTmpfs("size=4k");
+  if (!dir) console.warn("cannot mount a tmpfs (needs root): the disk-full and read-only tests are skipped");
+  return dir !== undefined;
+})();
+
+describe("an unwritable or full temp or output directory: exit 2, one line, nothing left", () => {
+  async function expectCleanOutputError(tmp: string, outDir: string, message: RegExp, args: string[] = []): Promise<void> {
+    const out = join(outDir, "out.pdf");
+    const result = await startCli([SAMPLE, out, "--dpi", "72", "--workers", "2", ...args], { env: { TMPDIR: tmp }, cwd: outDir }).done;
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+    if (existsSync(tmp)) expect(readdirSync(tmp)).toEqual([]);
+    expect(readdirSync(outDir)).toEqual([]);
+  }
+
+  it("TMPDIR that does not exist", async () => {
+    await expectCleanOutputError(join(scratch(), "missing"), scratch(), /^pdfraster: Cannot create a temp directory in .*missing: ENOENT/);
+  });
+
+  it("an output path below a file", async () => {
+    const dir = scratch();
+    const result = await startCli([SAMPLE, join(SAMPLE, "out.pdf")], { env: { TMPDIR: dir } }).done;
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^pdfraster: Cannot write .*ENOTDIR/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it.skipIf(!CAN_MOUNT)("a read-only TMPDIR", async () => {
+    await expectCleanOutputError(mountTmpfs("ro")!, scratch(), /Cannot create a temp directory in .*: EROFS/);
+  });
+
+  it.skipIf(!CAN_MOUNT)("a read-only output directory", async () => {
+    await expectCleanOutputError(scratch(), mountTmpfs("ro")!, /Cannot write .*out\.pdf: EROFS/);
+  });
+
+  it.skipIf(!CAN_MOUNT)("a full TMPDIR (workers cannot write page images)", async () => {
+    await expectCleanOutputError(mountTmpfs("size=4k")!, scratch(), /Cannot write page images to the temp directory: ENOSPC/, ["--on-error", "blank"]);
+  });
+
+  it.skipIf(!CAN_MOUNT)("a full output disk", async () => {
+    await expectCleanOutputError(scratch(), mountTmpfs("size=4k")!, /Cannot write the output or its temp files: ENOSPC/);
   });
 });
