@@ -4,7 +4,9 @@
  */
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type WorkerMessage } from "../pool/messages.js";
 import { encodePage } from "./encode.js";
+import { injectBootFault, injectPageFault } from "./fault.js";
 import { PdfJsEngine } from "./pdfjs.js";
+import { startOrphanWatchdog } from "./watchdog.js";
 
 let open: { key: string; engine: Promise<PdfJsEngine> } | undefined;
 
@@ -19,6 +21,7 @@ function engineFor(task: PageTask): Promise<PdfJsEngine> {
 
 async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
+  injectPageFault(task.pageNumber);
   const engine = await engineFor(task);
   const page = await engine.render({
     pageNumber: task.pageNumber,
@@ -85,5 +88,9 @@ process.on("message", (message: unknown) => {
 
 // The master is gone (it exited or was killed): nothing left to work for.
 process.on("disconnect", () => process.exit(0));
+startOrphanWatchdog();
+// Ctrl-C reaches the whole process group; the master decides what becomes of its workers.
+process.on("SIGINT", () => {});
+injectBootFault();
 
 send({ type: "ready", pid: process.pid });
