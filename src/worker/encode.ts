@@ -31,7 +31,8 @@ export async function encodePage(
   options: EncodeOptions,
 ): Promise<EncodedImage> {
   const started = performance.now();
-  let image = sharp(rgba, { raw: { width, height, channels: 4 } }).removeAlpha();
+  // No sharp pixel limit (2^28 - 2^15): the master's --max-pixels already bounds the page.
+  let image = sharp(rgba, { raw: { width, height, channels: 4 }, limitInputPixels: false }).removeAlpha();
   const mono = options.color === "mono";
   if (options.color !== "rgb") image = image.toColourspace("b-w");
   if (mono) image = image.threshold(options.threshold ?? 128);

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PDFDocument } from "pdf-lib";
 import { CLI, CORPUS, ROOT } from "../helpers/cli.js";
+import { isAlive, workerPidsOf } from "../helpers/processes.js";
 
 export interface ManifestEntry {
   file: string;
@@ -25,6 +26,8 @@ export interface RunRecord {
   pages: number | null;
   outputPages: number | null;
   failed: { page: number; reason: string }[];
+  /** Pages whose first attempt failed. */
+  retried: number[];
   seconds: number;
   /** One-line error of an exit-2 run. */
   error: string | null;
@@ -35,19 +38,14 @@ export interface RunRecord {
   stderrLines: number;
 }
 
-/** Worker processes of this checkout whose parent is not a live pdfraster CLI (orphans). */
+/** Worker processes of this checkout that were re-parented to init: their master is gone. */
 export function orphanWorkers(): number[] {
-  const ps = execFileSync("ps", ["-eo", "pid=,ppid=,stat=,args="], { encoding: "utf8" })
+  const worker = join(ROOT, "dist/worker/entry.js");
+  return execFileSync("ps", ["-eo", "pid=,ppid=,stat=,args="], { encoding: "utf8" })
     .split("\n")
     .map((line) => /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), zombie: m[3]!.startsWith("Z"), args: m[4]! }));
-  const byPid = new Map(ps.map((p) => [p.pid, p]));
-  const worker = join(ROOT, "dist/worker/entry.js");
-  const cli = join(ROOT, "dist/cli.js");
-  return ps
-    .filter((p) => !p.zombie && p.args.includes(worker) && !(byPid.get(p.ppid)?.args.includes(cli) ?? false))
-    .map((p) => p.pid);
+    .filter((m): m is RegExpExecArray => m !== null && m[2] === "1" && !m[3]!.startsWith("Z") && m[4]!.includes(worker))
+    .map((m) => Number(m[1]));
 }
 
 async function countPages(path: string): Promise<number> {
@@ -79,13 +77,19 @@ export async function sweepOne(
     hung = true;
     child.kill("SIGKILL");
   }, options.boundMs);
+  // The CLI's workers, seen while it runs, must all be gone once it has exited.
+  const workers = new Set<number>();
+  const poll = setInterval(() => {
+    if (child.pid !== undefined) for (const pid of workerPidsOf(child.pid)) workers.add(pid);
+  }, 250);
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on("close", (code, signal) => resolve({ code, signal })),
   );
   clearTimeout(timer);
+  clearInterval(poll);
   const seconds = Math.round((performance.now() - started) / 100) / 10;
 
-  let report: { pages: number; failed: { page: number; reason: string }[] } | undefined;
+  let report: { pages: number; failed: { page: number; reason: string }[]; retried: number[] } | undefined;
   try {
     report = JSON.parse(stdout);
   } catch {
@@ -96,7 +100,10 @@ export async function sweepOne(
     ...readdirSync(tmp).map((name) => `TMPDIR/${name}`),
     ...readdirSync(outDir).filter((name) => name !== "out.pdf").map((name) => `outdir/${name}`),
   ];
-  const leftoverProcesses = orphanWorkers();
+  // A killed (hung) CLI cannot stop its workers: they must notice and exit within a few seconds.
+  const end = Date.now() + (hung ? 5000 : 1000);
+  while ([...workers].some(isAlive) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  const leftoverProcesses = [...workers].filter(isAlive);
   const stderrLines = stderr.trim() === "" ? 0 : stderr.trim().split("\n").length;
   rmSync(dir, { recursive: true, force: true });
   return {
@@ -107,6 +114,7 @@ export async function sweepOne(
     pages: report?.pages ?? null,
     outputPages,
     failed: report?.failed ?? [],
+    retried: report?.retried ?? [],
     seconds,
     error: code === 2 ? stderr.trim().split("\n")[0]!.replace(/^pdfraster: /, "") : null,
     leftoverFiles,
