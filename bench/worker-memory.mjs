@@ -55,7 +55,7 @@ try {
       }
     },
   });
-  console.log(`rendered ${report.rendered}, failed ${report.failed.length}`);
+  console.log(`rendered ${report.rendered}, failed ${report.failed.length}, retried ${report.retried.length}: ${report.failed.concat([]).map((f) => f.reason).slice(0, 3).join("; ")}`);
   console.log(JSON.stringify(samples));
 } finally {
   rmSync(dir, { recursive: true, force: true });

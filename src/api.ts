@@ -12,8 +12,12 @@ import { Pool } from "./pool/pool.js";
 import type { PageFailure, ProgressEvent, RasterizeReport, StageTimings } from "./report.js";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url));
-/** V8 heap cap of each worker; pixels live outside it (canvas, sharp), so this bounds pdf.js itself. */
-const WORKER_HEAP_MB = 4096;
+/**
+ * V8 heap cap of each worker; pixels live outside it (canvas, sharp), so this bounds pdf.js itself.
+ * Every corpus file and a 600 DPI A0 page render within 128 MB; a worker grows ~1.5 MB of heap per
+ * page over a long varied document, so 200 pages (the recycling default) stay far below (README).
+ */
+const WORKER_HEAP_MB = 2048;
 
 /**
  * Rasterizes every (selected) page of `input` and writes an image-only PDF to `output`.
