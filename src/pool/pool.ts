@@ -125,7 +125,8 @@ export class Pool {
         this.pump();
       },
       (error: Error) => {
-        this.workers.delete(worker);
+        // Tracked until it is gone: one that timed out while starting is still being killed.
+        this.retire(worker);
         if (this.stopped) return;
         if (++this.bootFailures >= MAX_BOOT_FAILURES) {
           this.halt(new PoolError(`Workers failed to start ${MAX_BOOT_FAILURES} times in a row: ${error.message}`));
