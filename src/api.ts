@@ -130,6 +130,7 @@ async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedO
       done--;
       fail(index, `unusable page image: ${reason}`);
     },
+    () => pool?.stop(), // the output cannot be written: rendering more pages is wasted
   );
 
   for (const [index, page] of plan.pages.entries()) {

@@ -29,12 +29,15 @@ export class OrderedAssembler {
     private readonly background: [number, number, number] | undefined,
     /** Called when a rendered page image turns out unusable; the page then counts as failed. */
     private readonly onBadImage: (index: number, reason: string) => void,
+    /** Called once when writing the output fails (e.g. disk full), so rendering can stop early. */
+    private readonly onWriteError?: (error: unknown) => void,
   ) {}
 
   /** Records the outcome of the page at `index` (output order) and writes whatever is now in order. */
   accept(index: number, outcome: PageOutcome): void {
     this.outcomes.set(index, outcome);
     this.chain = this.chain.then(() => this.drain()).catch((error: unknown) => {
+      if (this.failure === undefined) this.onWriteError?.(error);
       this.failure ??= error;
     });
   }

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { leftoverTempDirs, SAMPLE, scratch } from "../helpers/cli.js";
+import { corpus, leftoverTempDirs, SAMPLE, scratch } from "../helpers/cli.js";
 import { inspectPdf } from "../helpers/pdf.js";
 import { isAlive, startCli, waitFor, workerPidsOf } from "../helpers/processes.js";
 
@@ -217,5 +217,24 @@ describe("an unwritable or full temp or output directory: exit 2, one line, noth
 
   it.skipIf(!CAN_MOUNT)("a full output disk", async () => {
     await expectCleanOutputError(scratch(), mountTmpfs("size=4k")!, /Cannot write the output or its temp files: ENOSPC/);
+  });
+});
+
+describe("an output disk that fills up mid-run", () => {
+  it.skipIf(!CAN_MOUNT)("stops rendering at once: exit 2 through the API, not after every page", async () => {
+    const { rasterize, OutputError } = await import("../../dist/index.js");
+    const outDir = mountTmpfs("size=64k")!;
+    let rendered = 0;
+    const run = rasterize(corpus("tracemonkey.pdf"), join(outDir, "out.pdf"), {
+      dpi: 72,
+      workers: 1,
+      onProgress: (e) => {
+        if (e.type === "page-done") rendered++;
+      },
+    });
+    await expect(run).rejects.toThrow(OutputError);
+    await expect(run).rejects.toThrow(/ENOSPC/);
+    expect(rendered).toBeLessThan(14); // before, all 14 pages were rendered before the error surfaced
+    expect(readdirSync(outDir)).toEqual([]);
   });
 });
