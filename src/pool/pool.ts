@@ -40,16 +40,24 @@ export class Pool {
   private bootFailures = 0;
   private stopped = false;
   private finish!: (error?: Error) => void;
+  /** More tasks to come (a batch plans its documents while earlier ones render). */
+  private source: AsyncIterator<PageTask[]> | undefined;
+  private pulling = false;
 
   constructor(
     private readonly options: PoolOptions,
     private readonly handlers: PoolHandlers,
   ) {}
 
-  /** Renders every task; resolves when each has a result or a final failure, or after stop(). */
-  async run(tasks: PageTask[]): Promise<void> {
+  /**
+   * Renders every task; resolves when each has a result or a final failure, or after stop().
+   * With an async iterable, further tasks are pulled whenever the queue runs low, so that pages of
+   * the next document are queued before the workers go idle.
+   */
+  async run(tasks: PageTask[] | AsyncIterable<PageTask[]>): Promise<void> {
     if (this.stopped) return;
-    this.queue.push(...tasks.map((task) => ({ task, attempt: 1 })));
+    if (Array.isArray(tasks)) this.queue.push(...tasks.map((task) => ({ task, attempt: 1 })));
+    else this.source = tasks[Symbol.asyncIterator]();
     const done = new Promise<void>((resolve, reject) => {
       this.finish = (error) => (error ? reject(error) : resolve());
     });
@@ -59,6 +67,12 @@ export class Pool {
     } finally {
       await this.close();
     }
+  }
+
+  /** Drops the queued tasks that match (a document given up on); busy workers finish their page. */
+  drop(matches: (task: PageTask) => boolean): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) if (matches(this.queue[i]!.task)) this.queue.splice(i, 1);
+    this.pump();
   }
 
   /** Drops queued tasks and kills busy workers; run() then resolves. */
@@ -76,6 +90,8 @@ export class Pool {
     if (this.stopped) return;
     this.stopped = true;
     this.queue.length = 0;
+    void this.source?.return?.().catch(() => {});
+    this.source = undefined;
     for (const worker of this.workers) this.retiring.add(worker.kill());
     this.finish?.(error);
   }
@@ -89,7 +105,8 @@ export class Pool {
 
   private pump(): void {
     if (this.stopped) return;
-    if (this.queue.length === 0 && this.busy === 0) {
+    this.refill();
+    if (this.queue.length === 0 && this.busy === 0 && !this.source) {
       this.finish();
       return;
     }
@@ -112,6 +129,25 @@ export class Pool {
       this.spawn();
       if (needsFresh && this.workers.size >= wanted) break;
     }
+  }
+
+  /** Pulls the next tasks from the source when fewer than two per worker are queued. */
+  private refill(): void {
+    if (!this.source || this.pulling || this.queue.length >= this.options.size * 2) return;
+    this.pulling = true;
+    this.source.next().then(
+      (next) => {
+        this.pulling = false;
+        if (this.stopped) return;
+        if (next.done) this.source = undefined;
+        else this.queue.push(...next.value.map((task) => ({ task, attempt: 1 })));
+        this.pump();
+      },
+      (error: unknown) => {
+        this.pulling = false;
+        this.halt(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   }
 
   private spawn(): void {

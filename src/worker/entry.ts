@@ -2,6 +2,7 @@
  * Worker process: loads the engine once, keeps the document open, renders one page per task into
  * a file and sends back only its path and metadata. Exits when the master goes away.
  */
+import { writeFile } from "node:fs/promises";
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type WorkerMessage } from "../pool/messages.js";
 import { encodePage } from "./encode.js";
 import { injectBootFault, injectPageFault } from "./fault.js";
@@ -23,6 +24,9 @@ async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
   injectPageFault(task.pageNumber);
   const engine = await engineFor(task);
+  // Extraction is started with the render so that the two overlap on the page pdf.js has loaded.
+  const extracted = task.extract ? engine.extract(task.pageNumber, task.extract) : undefined;
+  extracted?.catch(() => {}); // awaited below; if the render fails first, not an unhandled rejection
   const page = await engine.render({
     pageNumber: task.pageNumber,
     width: task.width,
@@ -39,7 +43,10 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       quality: task.quality,
       color: task.color,
       threshold: task.threshold,
+      ppi: task.ppi,
+      ...(task.pad ? { pad: { ...task.pad, background: task.background } } : {}),
     });
+    if (task.extract) await writeFile(task.extract.path, JSON.stringify(await extracted));
     return {
       id: task.id,
       path: image.path,
@@ -49,6 +56,8 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       height: image.height,
       components: image.components,
       bitsPerComponent: image.bitsPerComponent,
+      ...(image.encoding ? { encoding: image.encoding } : {}),
+      ...(task.extract ? { extractPath: task.extract.path } : {}),
       timings: {
         load: page.timings.loadMs,
         draw: page.timings.drawMs,

@@ -15,6 +15,8 @@ import {
   VerbosityLevel,
 } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
+import type { PageExtract, SourceInfo, SourceOutlineItem } from "../keep/types.js";
+import { extractPage, readInfo, readOutline } from "./pdfjs-keep.js";
 
 export interface OpenOptions {
   /** User or owner password of an encrypted document. */
@@ -243,6 +245,26 @@ export class PdfJsEngine {
         if (held) held = null;
       },
     };
+  }
+
+  /** Text runs and/or links of a page, for the keep options. */
+  async extract(pageNumber: number, what: { text: boolean; links: boolean }): Promise<PageExtract> {
+    const page = await this.doc.getPage(pageNumber);
+    try {
+      return await extractPage(this.doc, page, what);
+    } finally {
+      page.cleanup();
+    }
+  }
+
+  /** The document's bookmarks, destinations resolved. */
+  outline(): Promise<SourceOutlineItem[]> {
+    return readOutline(this.doc);
+  }
+
+  /** Title, Author, Subject, Keywords and CreationDate. */
+  info(): Promise<SourceInfo> {
+    return readInfo(this.doc);
   }
 
   async close(): Promise<void> {
