@@ -5,7 +5,7 @@ import type { NormalizedOptions } from "./options.js";
 import { parsePageRanges } from "./pages.js";
 import { layoutPage, sheetPadding, type PageLayout } from "./paper.js";
 import type { PageTask } from "./pool/messages.js";
-import { EngineError, PdfJsEngine } from "./worker/pdfjs.js";
+import { EngineError, MAX_CANVAS_PIXELS, PdfJsEngine } from "./worker/pdfjs.js";
 
 /** One page of the output, in output order: a task to render, or a failure known before rendering. */
 export type PlannedPage =
@@ -60,6 +60,11 @@ export async function planDocument(
       const pixels = layout.pixelWidth * layout.pixelHeight;
       if (pixels > options.maxPixels) {
         const error = `raster of ${layout.pixelWidth}x${layout.pixelHeight} = ${pixels} pixels exceeds --max-pixels ${options.maxPixels}`;
+        pages.push({ pageNumber, layout, error });
+        continue;
+      }
+      if (pixels > MAX_CANVAS_PIXELS) {
+        const error = `raster of ${layout.pixelWidth}x${layout.pixelHeight} = ${pixels} pixels exceeds the canvas limit of ${MAX_CANVAS_PIXELS} pixels (2 GiB RGBA): lower --dpi`;
         pages.push({ pageNumber, layout, error });
         continue;
       }

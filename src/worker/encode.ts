@@ -118,7 +118,8 @@ export async function encodePage(
 }
 
 function pipeline(rgba: Buffer, width: number, height: number, c: Candidate, options: EncodeOptions): Sharp {
-  let image = sharp(rgba, { raw: { width, height, channels: 4 } }).removeAlpha();
+  // No sharp pixel limit (2^28 - 2^15): the master's --max-pixels already bounds the page.
+  let image = sharp(rgba, { raw: { width, height, channels: 4 }, limitInputPixels: false }).removeAlpha();
   const pad = options.pad;
   if (pad && pad.top + pad.right + pad.bottom + pad.left > 0) {
     const [r, g, b] = pad.background;

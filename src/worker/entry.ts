@@ -5,7 +5,9 @@
 import { writeFile } from "node:fs/promises";
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type WorkerMessage } from "../pool/messages.js";
 import { encodePage } from "./encode.js";
+import { injectBootFault, injectPageFault } from "./fault.js";
 import { PdfJsEngine } from "./pdfjs.js";
+import { startOrphanWatchdog } from "./watchdog.js";
 
 let open: { key: string; engine: Promise<PdfJsEngine> } | undefined;
 
@@ -20,6 +22,7 @@ function engineFor(task: PageTask): Promise<PdfJsEngine> {
 
 async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
+  injectPageFault(task.pageNumber);
   const engine = await engineFor(task);
   // Extraction is started with the render so that the two overlap on the page pdf.js has loaded.
   const extracted = task.extract ? engine.extract(task.pageNumber, task.extract) : undefined;
@@ -94,5 +97,9 @@ process.on("message", (message: unknown) => {
 
 // The master is gone (it exited or was killed): nothing left to work for.
 process.on("disconnect", () => process.exit(0));
+startOrphanWatchdog();
+// Ctrl-C reaches the whole process group; the master decides what becomes of its workers.
+process.on("SIGINT", () => {});
+injectBootFault();
 
 send({ type: "ready", pid: process.pid });

@@ -69,6 +69,9 @@ export class EngineError extends Error {
   }
 }
 
+/** The largest canvas @napi-rs/canvas (Skia) can create: its RGBA buffer must stay under 2 GiB. */
+export const MAX_CANVAS_PIXELS = Math.floor((2 ** 31 - 1) / 4);
+
 const pdfjsRoot = dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json"));
 // Plain paths with a trailing slash: pdf.js's Node data factory fs.readFile()s `${base}${name}`.
 const dataDirs = {
