@@ -1,7 +1,7 @@
 import { access, constants, mkdir, mkdtemp, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { AbortError, InputError, OutputError, PdfRasterError, PoolError, UsageError, describeError } from "./errors.js";
+import { AbortError, InputError, OutputError, PdfRasterError, PoolError, UsageError, describeError, isDiskError } from "./errors.js";
 import { DocumentJob } from "./job.js";
 import { Keeper } from "./keep/keeper.js";
 import { normalizeOptions, type NormalizedOptions, type RasterizeOptions } from "./options.js";
@@ -189,7 +189,8 @@ async function prepareDocument(
     job.attach(await ImageSink.create(target, inputStem(inputPath), plan.pages, plan.pageCount, planOpts, job.onBadImage));
   } else {
     const destination = target.kind === "pdf" ? { path: target.path } : { stream: target.stream };
-    job.attach(await PdfSink.create(destination, tempDir, layouts, planOpts, job.onBadImage, Keeper.create(plan, planOpts)));
+    const keeper = Keeper.create(plan, planOpts);
+    job.attach(await PdfSink.create(destination, tempDir, layouts, planOpts, job.onBadImage, keeper, job.onWriteError));
   }
   return job;
 }
@@ -264,9 +265,4 @@ async function checkOutput(path: string, output: string, inputPath: string | nul
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortError(signal);
-}
-
-function isDiskError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === "ENOSPC" || code === "EDQUOT" || code === "EROFS" || code === "EIO";
 }

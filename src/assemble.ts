@@ -32,12 +32,15 @@ export class OrderedAssembler {
     private readonly onBadImage: (index: number, reason: string) => void,
     /** Lays the kept text and links over each page and learns where pages land (keep options). */
     private readonly keeper?: Keeper,
+    /** Called once when writing the output fails (e.g. disk full), so rendering can stop early. */
+    private readonly onWriteError?: (error: unknown) => void,
   ) {}
 
   /** Records the outcome of the page at `index` (output order) and writes whatever is now in order. */
   accept(index: number, outcome: PageOutcome): void {
     this.outcomes.set(index, outcome);
     this.chain = this.chain.then(() => this.drain()).catch((error: unknown) => {
+      if (this.failure === undefined) this.onWriteError?.(error);
       this.failure ??= error;
     });
   }

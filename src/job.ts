@@ -90,6 +90,13 @@ export class DocumentJob {
     this.fail(index, `unusable page image: ${reason}`, false);
   };
 
+  /** The output cannot be written (disk full): give up on the remaining pages; finish() then throws the error. */
+  onWriteError = (): void => {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.onCancel(this);
+  };
+
   onResult(task: PageTask, result: PageResult, meta: { workerPid: number; elapsedMs: number }): void {
     if (this.cancelled) return;
     const index = this.indexOf.get(task.id)!;

@@ -5,7 +5,7 @@ import type { NormalizedOptions } from "./options.js";
 import { parsePageRanges } from "./pages.js";
 import { layoutPage, sheetPadding, type PageLayout } from "./paper.js";
 import type { PageTask } from "./pool/messages.js";
-import { EngineError, EngineUnavailableError, openEngine, type Engine, type EngineName } from "./worker/engine.js";
+import { EngineError, EngineUnavailableError, openEngine, rasterTooLarge, type Engine, type EngineName } from "./worker/engine.js";
 import type { PdfJsEngine } from "./worker/pdfjs.js";
 
 /** One page of the output, in output order: a task to render, or a failure known before rendering. */
@@ -41,6 +41,8 @@ export async function planDocument(
   images = false,
 ): Promise<Plan> {
   const engine = await openDocument(source, displayName, options);
+  // The engines that may draw a page: the plan's, and the fallback engine that takes its retries.
+  const engines = [engine.name, ...(options.fallbackEngine && engine.name === options.engine ? [options.fallbackEngine] : [])];
   try {
     const pageCount = engine.pageCount;
     if (pageCount < 1) throw new InputError(`${displayName} has no pages`);
@@ -64,6 +66,11 @@ export async function planDocument(
       if (pixels > options.maxPixels) {
         const error = `raster of ${layout.pixelWidth}x${layout.pixelHeight} = ${pixels} pixels exceeds --max-pixels ${options.maxPixels}`;
         pages.push({ pageNumber, layout, error });
+        continue;
+      }
+      const tooLarge = rasterTooLarge(layout.pixelWidth, layout.pixelHeight, engines);
+      if (tooLarge) {
+        pages.push({ pageNumber, layout, error: tooLarge });
         continue;
       }
       const id = firstTaskId + index;

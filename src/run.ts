@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { AbortError } from "./errors.js";
+import { AbortError, OutputError, isDiskError } from "./errors.js";
 import type { DocumentJob } from "./job.js";
 import type { NormalizedOptions } from "./options.js";
 import type { PageTask } from "./pool/messages.js";
@@ -8,8 +8,12 @@ import type { RasterizeReport } from "./report.js";
 import type { EngineName } from "./worker/engine.js";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url));
-/** V8 heap cap of each worker; pixels live outside it (canvas, sharp), so this bounds pdf.js itself. */
-const WORKER_HEAP_MB = 4096;
+/**
+ * V8 heap cap of each worker; pixels live outside it (canvas, sharp), so this bounds pdf.js itself.
+ * Every corpus file and a 600 DPI A0 page render within 128 MB; a worker grows ~1.5 MB of heap per
+ * page over a long varied document, so 200 pages (the recycling default) stay far below (README).
+ */
+const WORKER_HEAP_MB = 2048;
 
 /** What became of one job: its report, or the error that kept its output from being written. */
 export interface JobOutcome {
@@ -34,6 +38,8 @@ export class Runner {
   private single = true;
   /** run() is giving up (aborted, or the pool failed): a job that still arrives (planned meanwhile) is removed. */
   private closing = false;
+  /** A worker could not write to the temp dir (disk full, read-only): the whole run stops with this. */
+  private diskError: OutputError | undefined;
 
   constructor(private readonly opts: NormalizedOptions) {}
 
@@ -80,7 +86,14 @@ export class Runner {
           job.onResult(task, result, meta);
           this.settle(job);
         },
-        onFailure: (task, reason, final) => {
+        onFailure: (task, reason, final, code) => {
+          if (isDiskError({ code })) {
+            // Not the page's fault, and the temp dir is shared: no retry can help, stop the run.
+            this.diskError ??= new OutputError(`Cannot write page images to the temp directory: ${reason}`);
+            this.closing = true;
+            this.pool?.stop();
+            return;
+          }
           const job = this.byTask.get(task.id);
           if (!job) return;
           job.onFailure(task, reason, final);
@@ -92,6 +105,7 @@ export class Runner {
     try {
       if (!aborted) await pool.run(this.tasks(source));
       if (aborted || this.opts.signal?.aborted) throw abortError(this.opts.signal);
+      if (this.diskError) throw this.diskError;
       for (const job of this.jobs) this.settle(job, true);
       return await Promise.all(this.jobs.map((job) => this.finishing.get(job)!));
     } catch (error) {
@@ -149,7 +163,7 @@ function retryOnFallback(opts: NormalizedOptions): ((task: PageTask) => PageTask
 function workerEnv(engine: EngineName): NodeJS.ProcessEnv {
   // PDFRASTER_ENGINE: the engine a worker loads before it reports ready.
   const env: NodeJS.ProcessEnv = { PDFRASTER_WORKER: "1", PDFRASTER_ENGINE: engine };
-  for (const name of ["PDFRASTER_FAULT", "PDFRASTER_ENGINE_FAULT", "TZ", "LANG"]) {
+  for (const name of ["PDFRASTER_FAULT", "TZ", "LANG"]) {
     if (process.env[name] !== undefined) env[name] = process.env[name];
   }
   return env;

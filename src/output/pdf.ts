@@ -31,6 +31,8 @@ export class PdfSink implements PageSink {
     onBadImage: (index: number, reason: string) => void,
     /** The keep options' text, links, bookmarks and metadata, when any is on. */
     keeper?: Keeper,
+    /** Called once when writing the PDF fails (e.g. disk full), so rendering can stop early. */
+    onWriteError?: (error: unknown) => void,
   ): Promise<PdfSink> {
     const tag = randomBytes(4).toString("hex");
     const partial =
@@ -45,7 +47,7 @@ export class PdfSink implements PageSink {
     }
     const white = opts.background.every((c) => c === 255);
     const background = white ? undefined : (opts.background.map((c) => c / 255) as [number, number, number]);
-    const assembler = new OrderedAssembler(writer, layouts, opts.onError, background, onBadImage, keeper);
+    const assembler = new OrderedAssembler(writer, layouts, opts.onError, background, onBadImage, keeper, onWriteError);
     return new PdfSink(writer, assembler, partial, target, keeper);
   }
 

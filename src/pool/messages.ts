@@ -61,6 +61,8 @@ export interface SerializedError {
   name: string;
   message: string;
   stack?: string;
+  /** Node's error code (ENOSPC, EACCES, ...), when there is one. */
+  code?: string;
 }
 
 export type MasterMessage = { type: "task"; task: PageTask } | { type: "shutdown" };
@@ -71,7 +73,10 @@ export type WorkerMessage =
   | { type: "failed"; id: number; error: SerializedError };
 
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { name: error.name, message: error.message, stack: error.stack, ...(typeof code === "string" ? { code } : {}) };
+  }
   return { name: "Error", message: String(error) };
 }
 
@@ -88,7 +93,12 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     case "done":
       return isObject(value.result) && typeof value.result.id === "number" && typeof value.result.path === "string";
     case "failed":
-      return typeof value.id === "number" && isObject(value.error) && typeof value.error.message === "string";
+      return (
+        typeof value.id === "number" &&
+        isObject(value.error) &&
+        typeof value.error.message === "string" &&
+        (value.error.code === undefined || typeof value.error.code === "string")
+      );
     default:
       return false;
   }

@@ -14,8 +14,8 @@ export interface PoolOptions {
 export interface PoolHandlers {
   /** A page rendered; `workerPid` rendered it. */
   onResult(task: PageTask, result: PageResult, meta: { workerPid: number; elapsedMs: number }): void;
-  /** A page attempt failed; `final` is true when it will not be retried. */
-  onFailure(task: PageTask, reason: string, final: boolean): void;
+  /** A page attempt failed; `final` is true when it will not be retried. `code`: the worker's error code (e.g. ENOSPC). */
+  onFailure(task: PageTask, reason: string, final: boolean, code: string | undefined): void;
   /** A worker finished starting (for start-up timing). */
   onWorkerReady?(startMs: number): void;
 }
@@ -57,6 +57,7 @@ export class Pool {
    * the next document are queued before the workers go idle.
    */
   async run(tasks: PageTask[] | AsyncIterable<PageTask[]>): Promise<void> {
+    if (this.stopped) return;
     if (Array.isArray(tasks)) this.queue.push(...tasks.map((task) => ({ task, attempt: 1 })));
     else this.source = tasks[Symbol.asyncIterator]();
     const done = new Promise<void>((resolve, reject) => {
@@ -78,18 +79,23 @@ export class Pool {
 
   /** Drops queued tasks and kills busy workers; run() then resolves. */
   stop(): void {
+    this.halt(undefined);
+  }
+
+  /** Process ids of the live workers (for tests and diagnostics). */
+  get pids(): number[] {
+    return [...this.workers].map((worker) => worker.pid);
+  }
+
+  /** Stops like stop(); with an error, run() rejects with it. */
+  private halt(error: Error | undefined): void {
     if (this.stopped) return;
     this.stopped = true;
     this.queue.length = 0;
     void this.source?.return?.().catch(() => {});
     this.source = undefined;
     for (const worker of this.workers) this.retiring.add(worker.kill());
-    this.finish?.();
-  }
-
-  /** Process ids of the live workers (for tests and diagnostics). */
-  get pids(): number[] {
-    return [...this.workers].map((worker) => worker.pid);
+    this.finish?.(error);
   }
 
   private async close(): Promise<void> {
@@ -141,8 +147,7 @@ export class Pool {
       },
       (error: unknown) => {
         this.pulling = false;
-        this.finish(error instanceof Error ? error : new Error(String(error))); // before stop(), which resolves
-        this.stop();
+        this.halt(error instanceof Error ? error : new Error(String(error)));
       },
     );
   }
@@ -158,11 +163,11 @@ export class Pool {
         this.pump();
       },
       (error: Error) => {
-        this.workers.delete(worker);
+        // Tracked until it is gone: one that timed out while starting is still being killed.
+        this.retire(worker);
         if (this.stopped) return;
         if (++this.bootFailures >= MAX_BOOT_FAILURES) {
-          this.stop();
-          this.finish(new PoolError(`Workers failed to start ${MAX_BOOT_FAILURES} times in a row: ${error.message}`));
+          this.halt(new PoolError(`Workers failed to start ${MAX_BOOT_FAILURES} times in a row: ${error.message}`));
           return;
         }
         this.pump();
@@ -189,10 +194,11 @@ export class Pool {
       (error: TaskError) => {
         this.busy--;
         if (this.stopped) return;
-        // A worker that failed a page is replaced, so that the retry meets a fresh process.
-        if (error.kind === "render") this.retire(worker);
+        // A worker that failed a page is replaced, so that the retry meets a fresh process; a timed-out
+        // one is being killed and must not be handed another page meanwhile.
+        if (error.kind !== "crash") this.retire(worker);
         const final = item.attempt >= MAX_ATTEMPTS;
-        this.handlers.onFailure(item.task, error.message, final);
+        this.handlers.onFailure(item.task, error.message, final, error.code);
         if (!final) this.queue.unshift({ task: this.options.retryTask?.(item.task) ?? item.task, attempt: item.attempt + 1 });
         this.pump();
       },

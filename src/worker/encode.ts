@@ -119,7 +119,8 @@ export async function encodePage(
 }
 
 function pipeline(rgba: Buffer, width: number, height: number, channels: 3 | 4, c: Candidate, options: EncodeOptions): Sharp {
-  let image = sharp(rgba, { raw: { width, height, channels } });
+  // No sharp pixel limit (2^28 - 2^15): the master's --max-pixels already bounds the page.
+  let image = sharp(rgba, { raw: { width, height, channels }, limitInputPixels: false });
   if (channels === 4) image = image.removeAlpha();
   const pad = options.pad;
   if (pad && pad.top + pad.right + pad.bottom + pad.left > 0) {

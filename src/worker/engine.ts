@@ -61,6 +61,26 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/**
+ * The largest raster each engine can draw, checked by the planner: @napi-rs/canvas (Skia) needs its
+ * RGBA buffer under 2 GiB; MuPDF refuses a pixmap over 1 GiB (its RGB).
+ */
+export const RASTER_LIMITS: Record<EngineName, { pixels: number; what: string }> = {
+  pdfjs: { pixels: Math.floor((2 ** 31 - 1) / 4), what: "the canvas limit" },
+  mupdf: { pixels: Math.floor(2 ** 30 / 3), what: "MuPDF's pixmap limit" },
+};
+const LIMIT_UNITS: Record<EngineName, string> = { pdfjs: "2 GiB RGBA", mupdf: "1 GiB RGB" };
+
+/** Why a raster of `pixels` is too large for every engine that may draw it, or undefined when one can. */
+export function rasterTooLarge(width: number, height: number, engines: EngineName[]): string | undefined {
+  const pixels = width * height;
+  const fits = engines.some((name) => pixels <= RASTER_LIMITS[name].pixels);
+  if (fits) return undefined;
+  const name = engines[0]!;
+  const { pixels: limit, what } = RASTER_LIMITS[name];
+  return `raster of ${width}x${height} = ${pixels} pixels exceeds ${what} of ${limit} pixels (${LIMIT_UNITS[name]}): lower --dpi`;
+}
+
 export type EngineErrorKind = "password-required" | "password-incorrect" | "invalid-pdf" | "render-failed";
 
 export class EngineError extends Error {

@@ -5,8 +5,10 @@
 import { writeFile } from "node:fs/promises";
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type WorkerMessage } from "../pool/messages.js";
 import { encodePage } from "./encode.js";
-import { EngineError, isEngineName, loadEngine, openEngine, type Engine, type EngineName } from "./engine.js";
+import { isEngineName, loadEngine, openEngine, type Engine, type EngineName } from "./engine.js";
+import { injectBootFault, injectPageFault } from "./fault.js";
 import type { PdfJsEngine } from "./pdfjs.js";
+import { startOrphanWatchdog } from "./watchdog.js";
 
 /** One open document per engine: a worker may also render retries on the fallback engine. */
 const open = new Map<EngineName, { key: string; engine: Promise<Engine> }>();
@@ -22,20 +24,9 @@ function engineFor(task: PageTask, name: EngineName = task.engine): Promise<Engi
   return current.engine;
 }
 
-/**
- * Test hook: PDFRASTER_ENGINE_FAULT=<engine> makes every page on that engine fail with an error,
- * `<engine>:crash` makes the worker exit mid-page (to test --fallback-engine).
- */
-function injectFault(task: PageTask): void {
-  const [engine, mode] = (process.env.PDFRASTER_ENGINE_FAULT ?? "").split(":");
-  if (engine !== task.engine) return;
-  if (mode === "crash") process.exit(70);
-  throw new EngineError("render-failed", `injected fault on ${engine}`);
-}
-
 async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
-  injectFault(task);
+  injectPageFault(task.pageNumber, task.engine);
   const engine = await engineFor(task);
   // The keep options' text and links come from pdf.js whichever engine draws (pdfjs-keep.ts): they
   // must match what the planner read. Started with the render so that the two overlap.
@@ -113,6 +104,10 @@ process.on("message", (message: unknown) => {
 
 // The master is gone (it exited or was killed): nothing left to work for.
 process.on("disconnect", () => process.exit(0));
+startOrphanWatchdog();
+// Ctrl-C reaches the whole process group; the master decides what becomes of its workers.
+process.on("SIGINT", () => {});
+injectBootFault();
 
 // The master names the engine most pages will use: load it before reporting ready, so that a broken
 // install shows up as a worker that cannot start, and start-up time is not charged to the first page.

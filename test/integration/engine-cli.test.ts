@@ -97,16 +97,16 @@ describe("--engine mupdf", () => {
 });
 
 describe("--fallback-engine", () => {
-  // PDFRASTER_ENGINE_FAULT=<engine>[:crash] makes every page fail (or its worker exit) on that engine.
+  // PDFRASTER_FAULT=ACTION,engine=ENGINE makes every page fail (throw) or its worker exit (exit) on that engine only.
   it("renders on the fallback engine every page that fails on the engine, and says so", async () => {
     const dir = scratch();
     const out = join(dir, "out.pdf");
     const result = await runCli([SAMPLE, out, "--fallback-engine", "mupdf", "--dpi", "30", "--pages", "1-3", "--json"], {
-      env: { PDFRASTER_ENGINE_FAULT: "pdfjs" },
+      env: { PDFRASTER_FAULT: "throw,engine=pdfjs" },
     });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 3, failed: [], retried: [1, 2, 3], engine: "pdfjs", fallbackEngine: "mupdf", fallbackPages: [1, 2, 3] });
-    expect(result.stderr).toMatch(/page 1 failed \(retrying\): injected fault on pdfjs/);
+    expect(result.stderr).toMatch(/page 1 failed \(retrying\): injected fault on page 1 \(PDFRASTER_FAULT\)/);
     expect(result.stderr).toMatch(/3\/3 pages rendered \(3 by mupdf\)/);
     expect((await inspectPdf(out)).pages).toHaveLength(3);
   });
@@ -114,7 +114,7 @@ describe("--fallback-engine", () => {
   it("also when the engine's worker crashes, from mupdf to pdf.js", async () => {
     const dir = scratch();
     const result = await runCli([SAMPLE, join(dir, "out.pdf"), "--engine", "mupdf", "--fallback-engine", "pdfjs", "--dpi", "30", "--pages", "2,4", "--json", "--quiet"], {
-      env: { PDFRASTER_ENGINE_FAULT: "mupdf:crash" },
+      env: { PDFRASTER_FAULT: "exit,engine=mupdf" },
     });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 2, engine: "mupdf", fallbackEngine: "pdfjs", fallbackPages: [2, 4] });
@@ -123,10 +123,18 @@ describe("--fallback-engine", () => {
   it("without a fallback engine, the retry uses the same engine and the pages fail", async () => {
     const dir = scratch();
     const result = await runCli([SAMPLE, join(dir, "out.pdf"), "--dpi", "30", "--pages", "1", "--json", "--quiet"], {
-      env: { PDFRASTER_ENGINE_FAULT: "pdfjs" },
+      env: { PDFRASTER_FAULT: "throw,engine=pdfjs" },
     });
     expect(result.code).toBe(3);
-    expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 0, failed: [{ page: 1, reason: "injected fault on pdfjs" }], fallbackEngine: null });
+    expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 0, failed: [{ page: 1, reason: "injected fault on page 1 (PDFRASTER_FAULT)" }], fallbackEngine: null });
+  });
+
+  it("renders on MuPDF a page that times out on pdf.js (issue16263.pdf: minutes for pdf.js, a second for MuPDF)", async () => {
+    const dir = scratch();
+    const result = await runCli([corpus("issue16263.pdf"), join(dir, "out.pdf"), "--dpi", "36", "--page-timeout", "5", "--fallback-engine", "mupdf", "--json"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/page 1 failed \(retrying\): timed out after 5 s/);
+    expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 1, failed: [], retried: [1], engine: "pdfjs", fallbackEngine: "mupdf", fallbackPages: [1] });
   });
 
   it("plans with the fallback engine when only it can read the document", async () => {
