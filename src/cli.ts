@@ -8,6 +8,7 @@ import { DEFAULTS, type RasterizeOptions } from "./options.js";
 import { PAPER_NAMES } from "./paper.js";
 import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
 import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
+import { ENGINE_NAMES } from "./worker/engine.js";
 
 interface CliFlags {
   dpi?: string;
@@ -27,6 +28,8 @@ interface CliFlags {
   maxPixels?: string;
   pageTimeout?: string;
   maxPagesPerWorker?: string;
+  engine?: string;
+  fallbackEngine?: string;
   keepText?: boolean;
   keepOutline?: boolean;
   keepLinks?: boolean;
@@ -65,6 +68,8 @@ function program(): Command {
     .option("--max-pixels <n>", "fail a page whose raster would exceed this many pixels", String(DEFAULTS.maxPixels))
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
     .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
+    .addOption(new Option("--engine <name>", "renderer: pdfjs, or mupdf (faster; needs `npm install mupdf`, AGPL-3.0)").choices(ENGINE_NAMES).default(DEFAULTS.engine))
+    .addOption(new Option("--fallback-engine <name>", "retry a page that fails on --engine with this engine (default: none, retry on --engine)").choices(ENGINE_NAMES))
     .option("--keep-text", "add an invisible, searchable and selectable text layer from the original text")
     .option("--keep-outline", "keep the bookmarks, pointing at the output pages")
     .option("--keep-links", "keep link annotations: web links and links to pages in the output")
@@ -108,6 +113,8 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     maxPixels: flags.maxPixels as unknown as number,
     pageTimeout: flags.pageTimeout as unknown as number,
     maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
+    engine: flags.engine as RasterizeOptions["engine"],
+    fallbackEngine: flags.fallbackEngine as RasterizeOptions["fallbackEngine"],
     keepText: flags.keepText,
     keepOutline: flags.keepOutline,
     keepLinks: flags.keepLinks,

@@ -15,6 +15,8 @@ export class DocumentJob {
   private readonly indexOf: Map<number, number>;
   private readonly failures: PageFailure[] = [];
   private readonly retried = new Set<number>();
+  /** Pages rendered by another engine than the plan's (the fallback engine). */
+  private readonly fallbackPages = new Set<number>();
   private readonly total: number;
   private done = 0;
   private rendered = 0;
@@ -113,6 +115,7 @@ export class DocumentJob {
     this.rendered++;
     this.done++;
     this.settled++;
+    if (result.engine !== this.plan.engine) this.fallbackPages.add(task.pageNumber);
     this.emit({
       type: "page-done",
       input: this.input,
@@ -122,6 +125,7 @@ export class DocumentJob {
       ms: Math.round(t.total),
       bytes: result.bytes,
       worker: meta.workerPid,
+      engine: result.engine,
       ...(result.encoding ? { encoding: result.encoding } : {}),
     });
     this.sink!.accept(index, { kind: "image", result });
@@ -191,6 +195,10 @@ export class DocumentJob {
       size: this.opts.size === "original" ? "original" : this.opts.size.name,
       format: this.opts.format,
       retried: [...this.retried].sort((a, b) => a - b),
+      engine: this.plan.engine,
+      // The fallback engine takes retries only when the plan did not already have to use it.
+      fallbackEngine: this.plan.engine === this.opts.engine ? (this.opts.fallbackEngine ?? null) : null,
+      fallbackPages: [...this.fallbackPages].sort((a, b) => a - b),
       timings: this.timings,
     };
     this.emit({ type: "document-done", input: this.input, report });

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { UsageError } from "./errors.js";
 import { parseMargins, parseSize, type Fit, type Margins, type Orientation, type SizeSpec } from "./paper.js";
 import type { ProgressEvent } from "./report.js";
+import { engineAvailable, EngineUnavailableError, ENGINE_NAMES, type EngineName } from "./worker/engine.js";
 
 /** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
 export type ImageFormat = "jpeg" | "png" | "auto";
@@ -54,6 +55,16 @@ export interface RasterizeOptions {
   /** Worker processes are replaced after rendering this many pages, to bound their memory. @default 200 */
   maxPagesPerWorker?: number;
   /**
+   * The renderer: `pdfjs` (pdf.js, bundled) or `mupdf` (MuPDF.js, faster; needs the optional
+   * `mupdf` package, which is AGPL-3.0: `npm install mupdf`). @default "pdfjs"
+   */
+  engine?: EngineName;
+  /**
+   * A page that fails on `engine` (error, crash or timeout) is retried on this engine before it
+   * counts as failed. Must differ from `engine`. @default none: the retry uses `engine` again
+   */
+  fallbackEngine?: EngineName;
+  /**
    * Add an invisible, searchable and selectable text layer built from each page's original text,
    * laid over the page image where the text was.
    * @default false
@@ -92,6 +103,8 @@ export interface NormalizedOptions {
   maxPixels: number;
   pageTimeoutMs: number;
   maxPagesPerWorker: number;
+  engine: EngineName;
+  fallbackEngine: EngineName | undefined;
   keepText: boolean;
   keepOutline: boolean;
   keepLinks: boolean;
@@ -115,6 +128,7 @@ export const DEFAULTS = {
   maxPixels: 2 ** 28,
   pageTimeout: 120,
   maxPagesPerWorker: 200,
+  engine: "pdfjs",
 } as const;
 
 /** Default worker count: one per core (measured faster than cores - 1: the master is mostly idle). */
@@ -192,6 +206,15 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
     throw new UsageError(`Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}`);
   }
+  const engine = choice("engine", o.engine, DEFAULTS.engine, ENGINE_NAMES);
+  const fallbackEngine = o.fallbackEngine === undefined ? undefined : choice("fallbackEngine", o.fallbackEngine, engine, ENGINE_NAMES);
+  if (fallbackEngine === engine) {
+    throw new UsageError(`Expected \`fallbackEngine\` to differ from \`engine\` (${engine}), got ${describe(o.fallbackEngine)}`);
+  }
+  // A missing optional engine package is a usage error now, not a failure of every page later.
+  for (const name of [engine, fallbackEngine]) {
+    if (name && !engineAvailable(name)) throw new UsageError(new EngineUnavailableError(name).message);
+  }
   return {
     dpi: number("dpi", o.dpi, DEFAULTS.dpi, 1, 4800),
     size: parseSize(text("size", o.size) ?? DEFAULTS.size),
@@ -211,6 +234,8 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     maxPixels: number("maxPixels", o.maxPixels, DEFAULTS.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),
     pageTimeoutMs: number("pageTimeout", o.pageTimeout, DEFAULTS.pageTimeout, 0.1, 86_400) * 1000,
     maxPagesPerWorker: number("maxPagesPerWorker", o.maxPagesPerWorker, DEFAULTS.maxPagesPerWorker, 1, 1e9, true),
+    engine,
+    fallbackEngine,
     keepText: flag("keepText", o.keepText),
     keepOutline: flag("keepOutline", o.keepOutline),
     keepLinks: flag("keepLinks", o.keepLinks),

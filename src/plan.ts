@@ -1,11 +1,12 @@
 import { join } from "node:path";
-import { describeError, InputError, PasswordError } from "./errors.js";
+import { describeError, InputError, PasswordError, UsageError } from "./errors.js";
 import type { SourceInfo, SourceOutlineItem } from "./keep/types.js";
 import type { NormalizedOptions } from "./options.js";
 import { parsePageRanges } from "./pages.js";
 import { layoutPage, sheetPadding, type PageLayout } from "./paper.js";
 import type { PageTask } from "./pool/messages.js";
-import { EngineError, MAX_CANVAS_PIXELS, PdfJsEngine } from "./worker/pdfjs.js";
+import { EngineError, EngineUnavailableError, openEngine, rasterTooLarge, type Engine, type EngineName } from "./worker/engine.js";
+import type { PdfJsEngine } from "./worker/pdfjs.js";
 
 /** One page of the output, in output order: a task to render, or a failure known before rendering. */
 export type PlannedPage =
@@ -16,6 +17,8 @@ export interface Plan {
   /** Page count of the input. */
   pageCount: number;
   pages: PlannedPage[];
+  /** The engine the tasks name: `options.engine`, or the fallback engine when only that one can open the document. */
+  engine: EngineName;
   /** The input's bookmarks, with `keepOutline`. */
   outline?: SourceOutlineItem[];
   /** The input's document information, with `keepMetadata`. */
@@ -37,7 +40,9 @@ export async function planDocument(
   firstTaskId = 0,
   images = false,
 ): Promise<Plan> {
-  const engine = await openDocument(source, displayName, options.password);
+  const engine = await openDocument(source, displayName, options);
+  // The engines that may draw a page: the plan's, and the fallback engine that takes its retries.
+  const engines = [engine.name, ...(options.fallbackEngine && engine.name === options.engine ? [options.fallbackEngine] : [])];
   try {
     const pageCount = engine.pageCount;
     if (pageCount < 1) throw new InputError(`${displayName} has no pages`);
@@ -63,9 +68,9 @@ export async function planDocument(
         pages.push({ pageNumber, layout, error });
         continue;
       }
-      if (pixels > MAX_CANVAS_PIXELS) {
-        const error = `raster of ${layout.pixelWidth}x${layout.pixelHeight} = ${pixels} pixels exceeds the canvas limit of ${MAX_CANVAS_PIXELS} pixels (2 GiB RGBA): lower --dpi`;
-        pages.push({ pageNumber, layout, error });
+      const tooLarge = rasterTooLarge(layout.pixelWidth, layout.pixelHeight, engines);
+      if (tooLarge) {
+        pages.push({ pageNumber, layout, error: tooLarge });
         continue;
       }
       const id = firstTaskId + index;
@@ -74,6 +79,7 @@ export async function planDocument(
         source,
         password: options.password,
         pageNumber,
+        engine: engine.name,
         width: layout.pixelWidth,
         height: layout.pixelHeight,
         scaleX: layout.scaleX,
@@ -94,25 +100,44 @@ export async function planDocument(
       }
       pages.push({ pageNumber, layout, task });
     }
-    const plan: Plan = { pageCount, pages };
-    if (options.keepOutline) plan.outline = await engine.outline();
-    if (options.keepMetadata) plan.info = await engine.info();
+    const plan: Plan = { pageCount, pages, engine: engine.name };
+    if (options.keepOutline || options.keepMetadata) {
+      // Bookmarks and metadata come from pdf.js whichever engine draws (pdfjs-keep.ts).
+      const pdfjs = engine.name === "pdfjs" ? engine : await openEngine("pdfjs", source, { password: options.password });
+      try {
+        if (options.keepOutline) plan.outline = await (pdfjs as PdfJsEngine).outline();
+        if (options.keepMetadata) plan.info = await (pdfjs as PdfJsEngine).info();
+      } finally {
+        if (pdfjs !== engine) await pdfjs.close();
+      }
+    }
     return plan;
   } finally {
     await engine.close();
   }
 }
 
-async function openDocument(source: string, displayName: string, password: string | undefined): Promise<PdfJsEngine> {
-  try {
-    return await PdfJsEngine.open(source, { password });
-  } catch (error) {
-    if (error instanceof EngineError && error.kind === "password-required") {
-      throw new PasswordError(`${displayName} is encrypted: give its password with --password`, { cause: error });
+/** Opens the document with the engine, or with the fallback engine when the first cannot read it or finds no pages. */
+async function openDocument(source: string, displayName: string, options: NormalizedOptions): Promise<Engine> {
+  const engines = [options.engine, ...(options.fallbackEngine ? [options.fallbackEngine] : [])];
+  let firstError: unknown;
+  for (const [i, name] of engines.entries()) {
+    try {
+      const engine = await openEngine(name, source, { password: options.password });
+      // A broken page tree can leave one engine with no pages where the other finds them.
+      if (engine.pageCount > 0 || i === engines.length - 1) return engine;
+      await engine.close();
+      firstError ??= new Error(`the ${name} engine finds no pages`);
+    } catch (error) {
+      if (error instanceof EngineUnavailableError) throw new UsageError(error.message, { cause: error });
+      if (error instanceof EngineError && error.kind === "password-required") {
+        throw new PasswordError(`${displayName} is encrypted: give its password with --password`, { cause: error });
+      }
+      if (error instanceof EngineError && error.kind === "password-incorrect") {
+        throw new PasswordError(`Wrong password for ${displayName}`, { cause: error });
+      }
+      firstError ??= error;
     }
-    if (error instanceof EngineError && error.kind === "password-incorrect") {
-      throw new PasswordError(`Wrong password for ${displayName}`, { cause: error });
-    }
-    throw new InputError(`${displayName} is not a readable PDF: ${describeError(error)}`, { cause: error });
   }
+  throw new InputError(`${displayName} is not a readable PDF: ${describeError(firstError)}`, { cause: firstError });
 }

@@ -38,7 +38,8 @@ export class ProgressBar {
 export function summaryLine(report: RasterizeReport): string {
   const seconds = (report.durationMs / 1000).toFixed(1);
   const out = report.output ? `${report.output} (${formatBytes(report.outputBytes)})` : "no output written";
-  return `${report.rendered}/${report.selected} pages rendered, ${report.failed.length} failed, ${seconds} s, ${out}`;
+  const fallback = report.fallbackPages.length > 0 ? ` (${report.fallbackPages.length} by ${report.fallbackEngine})` : "";
+  return `${report.rendered}/${report.selected} pages rendered${fallback}, ${report.failed.length} failed, ${seconds} s, ${out}`;
 }
 
 /** The closing line of a batch. */

@@ -1,3 +1,5 @@
+import type { EngineName } from "./worker/engine.js";
+
 /** A page that could not be rendered, after its retry. */
 export interface PageFailure {
   /** 1-based page number in the input. */
@@ -56,6 +58,12 @@ export interface RasterizeReport {
   format: string;
   /** Pages whose worker crashed or timed out and that were retried (whether or not the retry worked). */
   retried: number[];
+  /** The engine that rendered the pages: `engine`, or the fallback engine when only it could open the document. */
+  engine: EngineName;
+  /** The engine that retries a page which failed on `engine`, or null. */
+  fallbackEngine: EngineName | null;
+  /** Pages rendered by `fallbackEngine` (1-based, in page order); every other rendered page was rendered by `engine`. */
+  fallbackPages: number[];
   timings: StageTimings;
 }
 
@@ -98,6 +106,8 @@ export type ProgressEvent =
       ms: number;
       bytes: number;
       worker: number;
+      /** The engine that rendered the page. */
+      engine: EngineName;
       /** With `format: "auto"`: what was chosen (`mono`, `gray4`, `gray-smallest`, `rgb-jpeg`, `rgb-smallest`). */
       encoding?: string;
     }

@@ -2,8 +2,10 @@ import { fileURLToPath } from "node:url";
 import { AbortError, OutputError, isDiskError } from "./errors.js";
 import type { DocumentJob } from "./job.js";
 import type { NormalizedOptions } from "./options.js";
+import type { PageTask } from "./pool/messages.js";
 import { Pool } from "./pool/pool.js";
 import type { RasterizeReport } from "./report.js";
+import type { EngineName } from "./worker/engine.js";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url));
 /**
@@ -68,9 +70,10 @@ export class Runner {
         spawn: {
           entry: WORKER_ENTRY,
           execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
-          env: workerEnv(),
+          env: workerEnv(this.opts.engine),
           inheritStderr: process.env.DEBUG !== undefined,
         },
+        retryTask: retryOnFallback(this.opts),
       },
       {
         onWorkerReady: (ms) => {
@@ -146,9 +149,20 @@ export class Runner {
   }
 }
 
+/**
+ * With a fallback engine, a page that failed on the engine is retried on the fallback. A task that
+ * already names the fallback (its document could only be opened with it) keeps it.
+ */
+function retryOnFallback(opts: NormalizedOptions): ((task: PageTask) => PageTask) | undefined {
+  const fallback = opts.fallbackEngine;
+  if (!fallback) return undefined;
+  return (task) => (task.engine === opts.engine ? { ...task, engine: fallback } : task);
+}
+
 /** Workers get only what they need: no secrets or loader hooks from the parent's environment. */
-function workerEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PDFRASTER_WORKER: "1" };
+function workerEnv(engine: EngineName): NodeJS.ProcessEnv {
+  // PDFRASTER_ENGINE: the engine a worker loads before it reports ready.
+  const env: NodeJS.ProcessEnv = { PDFRASTER_WORKER: "1", PDFRASTER_ENGINE: engine };
   for (const name of ["PDFRASTER_FAULT", "TZ", "LANG"]) {
     if (process.env[name] !== undefined) env[name] = process.env[name];
   }

@@ -2,6 +2,7 @@
 
 import type { ColorMode, ImageFormat } from "../options.js";
 import type { AutoEncoding } from "../worker/classify.js";
+import type { EngineName } from "../worker/engine.js";
 
 /** Everything one worker needs to render one page into a file. */
 export interface PageTask {
@@ -12,6 +13,8 @@ export interface PageTask {
   password: string | undefined;
   /** 1-based page number. */
   pageNumber: number;
+  /** The renderer to use for this attempt (a retry may name the fallback engine). */
+  engine: EngineName;
   /** Raster size in pixels and the page-to-pixel transform (see `paper.ts` PageLayout). */
   width: number;
   height: number;
@@ -37,6 +40,8 @@ export interface PageTask {
 /** What a worker sends back for a rendered page. */
 export interface PageResult {
   id: number;
+  /** The engine that rendered the page. */
+  engine: EngineName;
   path: string;
   bytes: number;
   format: "jpeg" | "png";

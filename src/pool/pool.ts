@@ -7,6 +7,8 @@ export interface PoolOptions {
   pageTimeoutMs: number;
   maxPagesPerWorker: number;
   spawn: WorkerSpawnOptions;
+  /** The task to run when a failed one is retried (e.g. the same page on a fallback engine). @default the same task */
+  retryTask?: (task: PageTask) => PageTask;
 }
 
 export interface PoolHandlers {
@@ -197,7 +199,7 @@ export class Pool {
         if (error.kind !== "crash") this.retire(worker);
         const final = item.attempt >= MAX_ATTEMPTS;
         this.handlers.onFailure(item.task, error.message, final, error.code);
-        if (!final) this.queue.unshift({ task: item.task, attempt: item.attempt + 1 });
+        if (!final) this.queue.unshift({ task: this.options.retryTask?.(item.task) ?? item.task, attempt: item.attempt + 1 });
         this.pump();
       },
     );

@@ -40,10 +40,10 @@ export const MONO_FROM_PPI = 290;
 const SAMPLED_ROWS = 1100;
 const BLOCK = 16;
 
-/** Measures opaque RGBA pixels on a sample of rows (cost: about one pass over a third of a 300 DPI page). */
-export function measurePage(rgba: Uint8Array, width: number, height: number): PageStats {
+/** Measures opaque RGBA (or, with `channels` 3, RGB) pixels on a sample of rows (cost: about one pass over a third of a 300 DPI page). */
+export function measurePage(rgba: Uint8Array, width: number, height: number, channels: 3 | 4 = 4): PageStats {
   const step = Math.max(1, Math.round(height / SAMPLED_ROWS));
-  const stride = width * 4;
+  const stride = width * channels;
   const blocksX = Math.ceil(width / BLOCK);
   // Per block of the current block row: sampled pixels, mid-tone pixels, and their lightest and darkest.
   const count = new Uint32Array(blocksX);
@@ -81,7 +81,7 @@ export function measurePage(rgba: Uint8Array, width: number, height: number): Pa
     const start = row * stride;
     const above = row > 0 ? start - stride : -1;
     let left = -1; // luminance of the pixel to the left
-    for (let i = start, x = 0; x < width; x++, i += 4) {
+    for (let i = start, x = 0; x < width; x++, i += channels) {
       const r = rgba[i]!;
       const g = rgba[i + 1]!;
       const b = rgba[i + 2]!;
@@ -106,7 +106,7 @@ export function measurePage(rgba: Uint8Array, width: number, height: number): Pa
       }
       if (y >= 16 && y < 240 && left >= 16 && left < 240 && y !== left && y - left <= 2 && left - y <= 2) smooth++;
       if (y >= 16 && y < 240 && y === left && above >= 0) {
-        const j = above + x * 4;
+        const j = above + x * channels;
         if (((rgba[j]! * 77 + rgba[j + 1]! * 150 + rgba[j + 2]! * 29) >> 8) === y) tint++;
       }
       left = y;

@@ -70,8 +70,8 @@ const AUTO: Record<AutoEncoding, Candidate[]> = {
 };
 
 /**
- * Encodes opaque RGBA canvas pixels with sharp (two candidates at most, for `auto`) and writes the
- * smallest to `outPath`. Mono is always PNG: 1-bit JPEG does not exist. PNG output is
+ * Encodes opaque RGBA (or, with `channels` 3, RGB) pixels with sharp (two candidates at most, for
+ * `auto`) and writes the smallest to `outPath`. Mono is always PNG: 1-bit JPEG does not exist. PNG output is
  * non-interlaced, colour type 0 or 2, never alpha.
  */
 export async function encodePage(
@@ -80,6 +80,7 @@ export async function encodePage(
   height: number,
   outPath: string,
   options: EncodeOptions,
+  channels: 3 | 4 = 4,
 ): Promise<EncodedImage> {
   const started = performance.now();
   let encoding: AutoEncoding | undefined;
@@ -87,7 +88,7 @@ export async function encodePage(
   if (options.color === "mono") {
     candidates = [MONO_PNG];
   } else if (options.format === "auto") {
-    const stats = measurePage(rgba, width, height);
+    const stats = measurePage(rgba, width, height, channels);
     encoding = chooseEncoding(stats, { ppi: options.ppi ?? 300, gray: options.color === "gray" });
     candidates = AUTO[encoding];
   } else if (options.color === "gray") {
@@ -95,7 +96,7 @@ export async function encodePage(
   } else {
     candidates = [options.format === "jpeg" ? RGB_JPEG : RGB_PNG];
   }
-  const encoded = await Promise.all(candidates.map((c) => pipeline(rgba, width, height, c, options).toBuffer()));
+  const encoded = await Promise.all(candidates.map((c) => pipeline(rgba, width, height, channels, c, options).toBuffer()));
   let best = 0;
   for (let i = 1; i < encoded.length; i++) if (encoded[i]!.length < encoded[best]!.length) best = i;
   const data = encoded[best]!;
@@ -117,9 +118,10 @@ export async function encodePage(
   };
 }
 
-function pipeline(rgba: Buffer, width: number, height: number, c: Candidate, options: EncodeOptions): Sharp {
+function pipeline(rgba: Buffer, width: number, height: number, channels: 3 | 4, c: Candidate, options: EncodeOptions): Sharp {
   // No sharp pixel limit (2^28 - 2^15): the master's --max-pixels already bounds the page.
-  let image = sharp(rgba, { raw: { width, height, channels: 4 }, limitInputPixels: false }).removeAlpha();
+  let image = sharp(rgba, { raw: { width, height, channels }, limitInputPixels: false });
+  if (channels === 4) image = image.removeAlpha();
   const pad = options.pad;
   if (pad && pad.top + pad.right + pad.bottom + pad.left > 0) {
     const [r, g, b] = pad.background;

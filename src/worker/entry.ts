@@ -5,27 +5,33 @@
 import { writeFile } from "node:fs/promises";
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type WorkerMessage } from "../pool/messages.js";
 import { encodePage } from "./encode.js";
+import { isEngineName, loadEngine, openEngine, type Engine, type EngineName } from "./engine.js";
 import { injectBootFault, injectPageFault } from "./fault.js";
-import { PdfJsEngine } from "./pdfjs.js";
+import type { PdfJsEngine } from "./pdfjs.js";
 import { startOrphanWatchdog } from "./watchdog.js";
 
-let open: { key: string; engine: Promise<PdfJsEngine> } | undefined;
+/** One open document per engine: a worker may also render retries on the fallback engine. */
+const open = new Map<EngineName, { key: string; engine: Promise<Engine> }>();
 
-function engineFor(task: PageTask): Promise<PdfJsEngine> {
+function engineFor(task: PageTask, name: EngineName = task.engine): Promise<Engine> {
   const key = `${task.source}\0${task.password ?? ""}`;
-  if (open?.key !== key) {
-    void open?.engine.then((engine) => engine.close()).catch(() => {});
-    open = { key, engine: PdfJsEngine.open(task.source, { password: task.password }) };
+  let current = open.get(name);
+  if (current?.key !== key) {
+    void current?.engine.then((engine) => engine.close()).catch(() => {});
+    current = { key, engine: openEngine(name, task.source, { password: task.password }) };
+    open.set(name, current);
   }
-  return open.engine;
+  return current.engine;
 }
 
 async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
-  injectPageFault(task.pageNumber);
+  injectPageFault(task.pageNumber, task.engine);
   const engine = await engineFor(task);
-  // Extraction is started with the render so that the two overlap on the page pdf.js has loaded.
-  const extracted = task.extract ? engine.extract(task.pageNumber, task.extract) : undefined;
+  // The keep options' text and links come from pdf.js whichever engine draws (pdfjs-keep.ts): they
+  // must match what the planner read. Started with the render so that the two overlap.
+  const extractor = task.extract ? ((await engineFor(task, "pdfjs")) as PdfJsEngine) : undefined;
+  const extracted = task.extract ? extractor?.extract(task.pageNumber, task.extract) : undefined;
   extracted?.catch(() => {}); // awaited below; if the render fails first, not an unhandled rejection
   const page = await engine.render({
     pageNumber: task.pageNumber,
@@ -45,10 +51,11 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       threshold: task.threshold,
       ppi: task.ppi,
       ...(task.pad ? { pad: { ...task.pad, background: task.background } } : {}),
-    });
+    }, page.channels);
     if (task.extract) await writeFile(task.extract.path, JSON.stringify(await extracted));
     return {
       id: task.id,
+      engine: engine.name,
       path: image.path,
       bytes: image.bytes,
       format: image.format,
@@ -102,4 +109,13 @@ startOrphanWatchdog();
 process.on("SIGINT", () => {});
 injectBootFault();
 
-send({ type: "ready", pid: process.pid });
+// The master names the engine most pages will use: load it before reporting ready, so that a broken
+// install shows up as a worker that cannot start, and start-up time is not charged to the first page.
+const preload = process.env.PDFRASTER_ENGINE;
+(isEngineName(preload) ? loadEngine(preload) : Promise.resolve()).then(
+  () => send({ type: "ready", pid: process.pid }),
+  (error: unknown) => {
+    process.stderr.write(`pdfraster worker: cannot load the ${preload} engine: ${serializeError(error).message}\n`);
+    process.exit(1);
+  },
+);

@@ -2,12 +2,13 @@
  * TEST-ONLY fault injection, so the integration tests can make a real worker crash, hang or fail
  * to start. Inert unless PDFRASTER_FAULT is set (the master forwards it to workers). Syntax:
  *
- *   PDFRASTER_FAULT=ACTION[@PAGE][,once=MARKER]
+ *   PDFRASTER_FAULT=ACTION[@PAGE][,engine=ENGINE][,once=MARKER]
  *
  * ACTION: `exit` (process.exit(1)), `kill` (SIGKILL itself), `abort` (process.abort(), like a
  * native crash), `hang` (busy loop that also ignores SIGTERM), `throw` (the page fails with an
  * error), or `boot` / `boot-hang` (die / hang before the worker reports ready; PAGE is ignored).
- * PAGE: the 1-based page it strikes on (default: every page). once=MARKER: strike only if the
+ * PAGE: the 1-based page it strikes on (default: every page). engine=ENGINE: only pages rendered
+ * by that engine (`pdfjs` or `mupdf`, to test --fallback-engine). once=MARKER: strike only if the
  * file MARKER does not exist yet, and create it, so that the retry succeeds.
  */
 import { writeFileSync } from "node:fs";
@@ -15,13 +16,14 @@ import { writeFileSync } from "node:fs";
 interface Fault {
   action: string;
   page: number | undefined;
+  engine: string | undefined;
   once: string | undefined;
 }
 
 function parse(spec: string | undefined): Fault | undefined {
-  const match = spec ? /^([a-z-]+)(?:@(\d+))?(?:,once=(.+))?$/.exec(spec) : null;
+  const match = spec ? /^([a-z-]+)(?:@(\d+))?(?:,engine=([a-z]+))?(?:,once=(.+))?$/.exec(spec) : null;
   if (!match) return undefined;
-  return { action: match[1]!, page: match[2] ? Number(match[2]) : undefined, once: match[3] };
+  return { action: match[1]!, page: match[2] ? Number(match[2]) : undefined, engine: match[3], once: match[4] };
 }
 
 const fault = parse(process.env.PDFRASTER_FAULT);
@@ -51,9 +53,10 @@ export function injectBootFault(): void {
   if (fault?.action === "boot-hang" && strikes()) hang();
 }
 
-/** Called before each page is rendered. */
-export function injectPageFault(pageNumber: number): void {
+/** Called before each page is rendered, with the engine that is to render it. */
+export function injectPageFault(pageNumber: number, engine?: string): void {
   if (!fault || fault.action.startsWith("boot") || (fault.page !== undefined && fault.page !== pageNumber)) return;
+  if (fault.engine !== undefined && fault.engine !== engine) return;
   if (!strikes()) return;
   switch (fault.action) {
     case "exit":

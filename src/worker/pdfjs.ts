@@ -16,61 +16,15 @@ import {
 } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PageExtract, SourceInfo, SourceOutlineItem } from "../keep/types.js";
+import { EngineError, RASTER_LIMITS, type Engine, type OpenOptions, type PageGeometry, type RenderedPage, type RenderRequest } from "./engine.js";
 import { extractPage, readInfo, readOutline } from "./pdfjs-keep.js";
 
-export interface OpenOptions {
-  /** User or owner password of an encrypted document. */
-  password?: string;
-}
-
-/** Size of the page as displayed (CropBox, after /Rotate and /UserUnit), in points. */
-export interface PageGeometry {
-  pageNumber: number;
-  widthPt: number;
-  heightPt: number;
-  rotate: number;
-}
-
-export interface RenderRequest {
-  /** 1-based page number. */
-  pageNumber: number;
-  /** Canvas size in pixels (exact). */
-  width: number;
-  height: number;
-  /** Placement of the displayed page (origin top-left, y down, in points): pixel = point * scale + offset. */
-  scaleX: number;
-  scaleY: number;
-  offsetX: number;
-  offsetY: number;
-  /** 0..255 RGB, fills the whole canvas before drawing. */
-  background: [number, number, number];
-}
-
-export interface RenderedPage {
-  width: number;
-  height: number;
-  /** RGBA view of the canvas pixels (opaque, so premultiplied = straight); valid until release(). */
-  rgba: Buffer;
-  /** loadMs: getPage; drawMs: page.render(); readbackMs: first pixel access, which pays deferred drawing. */
-  timings: { loadMs: number; drawMs: number; readbackMs: number };
-  release(): void;
-}
-
-export type EngineErrorKind = "password-required" | "password-incorrect" | "invalid-pdf" | "render-failed";
-
-export class EngineError extends Error {
-  override name = "EngineError";
-  constructor(
-    readonly kind: EngineErrorKind,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
+// The engine-neutral types used to live here; re-exported for code that still imports them from this module.
+export { EngineError } from "./engine.js";
+export type { EngineErrorKind, OpenOptions, PageGeometry, RenderedPage, RenderRequest } from "./engine.js";
 
 /** The largest canvas @napi-rs/canvas (Skia) can create: its RGBA buffer must stay under 2 GiB. */
-export const MAX_CANVAS_PIXELS = Math.floor((2 ** 31 - 1) / 4);
+export const MAX_CANVAS_PIXELS = RASTER_LIMITS.pdfjs.pixels;
 
 const pdfjsRoot = dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json"));
 // Plain paths with a trailing slash: pdf.js's Node data factory fs.readFile()s `${base}${name}`.
@@ -158,7 +112,8 @@ function patchDrawImageForSoftMasks(): void {
   drawImagePatched = true;
 }
 
-export class PdfJsEngine {
+export class PdfJsEngine implements Engine {
+  readonly name = "pdfjs";
   private constructor(private readonly doc: PDFDocumentProxy) {}
 
   static async open(source: string | Uint8Array, options: OpenOptions = {}): Promise<PdfJsEngine> {
@@ -240,6 +195,7 @@ export class PdfJsEngine {
       width: req.width,
       height: req.height,
       rgba,
+      channels: 4,
       timings: { loadMs: t1 - t0, drawMs: t2 - t1, readbackMs: t3 - t2 },
       release: () => {
         if (held) held = null;

@@ -1,0 +1,199 @@
+/**
+ * MuPDF.js adapter (the optional `mupdf` package, AGPL-3.0, WebAssembly). Loaded only by a dynamic
+ * import when `--engine mupdf` asks for it. Every MuPDF object lives in WASM memory that the
+ * garbage collector does not see: each page, pixmap, device and annotation is destroyed explicitly.
+ */
+import { readFile } from "node:fs/promises";
+import { performance } from "node:perf_hooks";
+import type * as MuPdfModule from "mupdf";
+import {
+  EngineError,
+  EngineUnavailableError,
+  type Engine,
+  type OpenOptions,
+  type PageGeometry,
+  type RenderedPage,
+  type RenderRequest,
+} from "./engine.js";
+
+type MuPdf = typeof MuPdfModule;
+
+let loading: Promise<MuPdf> | undefined;
+
+/** Imports `mupdf` once (it compiles its WASM at import). Rejects with EngineUnavailableError when not installed. */
+export function loadMuPdf(): Promise<MuPdf> {
+  loading ??= import("mupdf").then(
+    (mupdf) => {
+      // MuPDF reports the errors it recovers from (and many warnings) on stderr by default: keep them
+      // off the CLI's one-line messages and out of the worker's crash reasons, except with DEBUG.
+      const log = (message: string): void => void process.stderr.write(`mupdf: ${message}\n`);
+      mupdf.setLog(process.env.DEBUG === undefined ? {} : { error: log, warning: log });
+      return mupdf;
+    },
+    (error: unknown) => {
+      loading = undefined;
+      const missing = (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && /'mupdf'/.test(String(error));
+      throw missing ? new EngineUnavailableError("mupdf", { cause: error }) : error;
+    },
+  );
+  return loading;
+}
+
+/** MuPDF refuses a pixmap over 1 GiB ("Overly large image"): about 358 million RGB pixels. */
+export const MAX_PIXMAP_BYTES = 2 ** 30;
+
+/** Annotation flags (PDF 32000-1 12.5.3). */
+const ANNOT_INVISIBLE = 1;
+const ANNOT_HIDDEN = 2;
+const ANNOT_PRINT = 4;
+
+export class MuPdfEngine implements Engine {
+  readonly name = "mupdf";
+
+  private constructor(
+    private readonly mupdf: MuPdf,
+    private doc: MuPdfModule.Document | undefined,
+    readonly pageCount: number,
+  ) {}
+
+  static async open(source: string | Uint8Array, options: OpenOptions = {}): Promise<MuPdfEngine> {
+    const mupdf = await loadMuPdf();
+    const data = typeof source === "string" ? await readFile(source) : source;
+    let doc: MuPdfModule.Document;
+    try {
+      doc = mupdf.Document.openDocument(data, "application/pdf");
+    } catch (error) {
+      throw new EngineError("invalid-pdf", `Cannot open PDF: ${messageOf(error)}`, { cause: error });
+    }
+    try {
+      if (doc.needsPassword()) {
+        if (options.password === undefined) {
+          throw new EngineError("password-required", "The document is encrypted and needs a password");
+        }
+        if (!doc.authenticatePassword(options.password)) throw new EngineError("password-incorrect", "Incorrect password");
+      }
+      return new MuPdfEngine(mupdf, doc, doc.countPages());
+    } catch (error) {
+      doc.destroy();
+      if (error instanceof EngineError) throw error;
+      throw new EngineError("invalid-pdf", `Cannot open PDF: ${messageOf(error)}`, { cause: error });
+    }
+  }
+
+  async geometry(pageNumber: number): Promise<PageGeometry> {
+    const page = this.document().loadPage(pageNumber - 1);
+    try {
+      // The bounds are the CropBox as displayed: rotated, in points, origin top-left.
+      const [x0, y0, x1, y1] = page.getBounds();
+      return { pageNumber, widthPt: x1 - x0, heightPt: y1 - y0, rotate: rotationOf(page) };
+    } finally {
+      page.destroy();
+    }
+  }
+
+  async render(req: RenderRequest): Promise<RenderedPage> {
+    const { mupdf } = this;
+    if (req.width * req.height * 3 > MAX_PIXMAP_BYTES) {
+      throw new EngineError(
+        "render-failed",
+        `Page ${req.pageNumber}: a ${req.width}x${req.height} raster is more than MuPDF can allocate (1 GiB of RGB): lower --dpi or use --engine pdfjs`,
+      );
+    }
+    const t0 = performance.now();
+    let page: MuPdfModule.Page | undefined;
+    let pixmap: MuPdfModule.Pixmap | undefined;
+    let device: MuPdfModule.DrawDevice | undefined;
+    let t1 = t0;
+    try {
+      page = this.document().loadPage(req.pageNumber - 1);
+      t1 = performance.now();
+      const [x0, y0] = page.getBounds();
+      // RGB without alpha: the encoder takes it as it is (a third less to encode than RGBA, and faster).
+      pixmap = new mupdf.Pixmap(mupdf.ColorSpace.DeviceRGB, [0, 0, req.width, req.height], false);
+      fill(pixmap, req.background);
+      device = new mupdf.DrawDevice(mupdf.Matrix.identity, pixmap);
+      const ctm: MuPdfModule.Matrix = [req.scaleX, 0, 0, req.scaleY, req.offsetX - x0 * req.scaleX, req.offsetY - y0 * req.scaleY];
+      page.runPageContents(device, ctm);
+      runPrintableAnnotations(page, device, ctm);
+      device.close();
+    } catch (error) {
+      pixmap?.destroy();
+      throw new EngineError("render-failed", `Page ${req.pageNumber}: ${messageOf(error)}`, { cause: error });
+    } finally {
+      device?.destroy();
+      page?.destroy();
+    }
+    const t2 = performance.now();
+    const pixels = pixmap.getPixels();
+    const bytes = req.width * req.height * 3;
+    if (pixels.byteLength !== bytes || pixmap.getStride() !== req.width * 3) {
+      pixmap.destroy();
+      throw new EngineError("render-failed", `Page ${req.pageNumber}: MuPDF returned ${pixels.byteLength} bytes, expected ${bytes}`);
+    }
+    // A view into WASM memory, not a copy: valid until release() as long as no other MuPDF call runs
+    // (one that grows the WASM memory would detach it); the worker encodes one page at a time.
+    const rgba = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+    const t3 = performance.now();
+    const held = pixmap;
+    return {
+      width: req.width,
+      height: req.height,
+      rgba,
+      channels: 3,
+      timings: { loadMs: t1 - t0, drawMs: t2 - t1, readbackMs: t3 - t2 },
+      release: () => held.destroy(), // idempotent: destroy() zeroes the pointer
+    };
+  }
+
+  async close(): Promise<void> {
+    this.doc?.destroy();
+    this.doc = undefined;
+    // Drop the fonts, images and glyphs MuPDF cached for the document.
+    this.mupdf.emptyStore();
+  }
+
+  private document(): MuPdfModule.Document {
+    if (!this.doc) throw new EngineError("render-failed", "The document is closed");
+    return this.doc;
+  }
+}
+
+/** Fills the RGB pixmap with a colour. */
+function fill(pixmap: MuPdfModule.Pixmap, [r, g, b]: [number, number, number]): void {
+  if (r === g && g === b) {
+    pixmap.clear(r); // native memset
+    return;
+  }
+  const pixels = pixmap.getPixels();
+  Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength).fill(Buffer.from([r, g, b]));
+}
+
+/**
+ * Draws the annotations and form fields a printer would (print intent, as the pdf.js engine uses):
+ * those flagged Print and not Hidden. `Page.run()` would use the on-screen rule instead.
+ */
+function runPrintableAnnotations(page: MuPdfModule.Page, device: MuPdfModule.Device, ctm: MuPdfModule.Matrix): void {
+  const pdfPage = page as MuPdfModule.PDFPage;
+  if (typeof pdfPage.getAnnotations !== "function") return;
+  const annotations = [...pdfPage.getAnnotations(), ...pdfPage.getWidgets()];
+  try {
+    for (const annotation of annotations) {
+      const flags = annotation.getFlags();
+      if (flags & ANNOT_PRINT && !(flags & (ANNOT_HIDDEN | ANNOT_INVISIBLE))) annotation.run(device, ctm);
+    }
+  } finally {
+    for (const annotation of annotations) annotation.destroy();
+  }
+}
+
+/** /Rotate of a PDF page, read off the page transform (which includes it and the y flip). */
+function rotationOf(page: MuPdfModule.Page): number {
+  const pdfPage = page as MuPdfModule.PDFPage;
+  if (typeof pdfPage.getTransform !== "function") return 0;
+  const [a, b] = pdfPage.getTransform();
+  return (Math.round((Math.atan2(b, a) * 180) / Math.PI / 90) * 90 + 360) % 360;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
