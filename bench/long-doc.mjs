@@ -6,25 +6,22 @@ import { fileURLToPath } from "node:url";
 import { PDFDocument } from "pdf-lib";
 
 export const CORPUS = fileURLToPath(new URL("../../shared/corpus/pdfjs/", import.meta.url));
-/** Sources cycled in this order: tracemonkey's 14 text/vector pages, then a few heavier pages. */
+/** Sources in this order: tracemonkey's 14 text/vector pages, then a few heavier pages (21 pages a round). */
 const SOURCES = ["tracemonkey.pdf", "cmykjpeg.pdf", "issue840.pdf", "canvas.pdf", "issue5475.pdf", "issue15629.pdf"];
 
-/** Writes a `pages`-page PDF to `out`; pages come from the sources round-robin, resources shared per source. */
+/**
+ * Writes a `pages`-page PDF to `out`: the sources' pages in turn, each round copied afresh so that its
+ * fonts and images are new objects, as in a real long document (a renderer cannot reuse its caches).
+ */
 export async function makeLongDocument(pages, out) {
   const doc = await PDFDocument.create({ updateMetadata: false });
   const sources = [];
-  for (const name of SOURCES) {
-    const src = await PDFDocument.load(readFileSync(join(CORPUS, name)), { updateMetadata: false });
-    sources.push({ src, count: src.getPageCount() });
+  for (const name of SOURCES) sources.push(await PDFDocument.load(readFileSync(join(CORPUS, name)), { updateMetadata: false }));
+  while (doc.getPageCount() < pages) {
+    for (const src of sources) {
+      for (const page of await doc.copyPages(src, src.getPageIndices())) if (doc.getPageCount() < pages) doc.addPage(page);
+    }
   }
-  const cycle = sources.flatMap((s, i) => Array.from({ length: s.count }, (_, page) => [i, page]));
-  const order = Array.from({ length: pages }, (_, i) => cycle[i % cycle.length]);
-  // One copyPages call per source, so each source's fonts and images are copied once and shared.
-  const copied = await Promise.all(
-    sources.map((s, i) => doc.copyPages(s.src, order.filter(([j]) => j === i).map(([, page]) => page))),
-  );
-  const next = sources.map(() => 0);
-  for (const [i] of order) doc.addPage(copied[i][next[i]++]);
   writeFileSync(out, await doc.save());
   return out;
 }
