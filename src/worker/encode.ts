@@ -36,9 +36,12 @@ export async function encodePage(
   if (options.color !== "rgb") image = image.toColourspace("b-w");
   if (mono) image = image.threshold(options.threshold ?? 128);
   const format = mono ? "png" : options.format;
+  // Measured (bench/encode-settings.mjs, README "Performance"): Huffman optimisation makes pages 5-12% smaller
+  // (smaller than pdftoppm's at the same quality) for ~35 ms per Letter page; 4:4:4 is larger and slower;
+  // trellis and mozjpeg are 6-9x slower. PNG: level 6 without adaptive filtering is the size/time knee.
   image =
     format === "jpeg"
-      ? image.jpeg({ quality: options.quality, chromaSubsampling: "4:2:0", mozjpeg: false })
+      ? image.jpeg({ quality: options.quality, chromaSubsampling: "4:2:0", optimiseCoding: true, mozjpeg: false })
       : image.png({ compressionLevel: 6, adaptiveFiltering: false, palette: false, ...(mono ? { colours: 2 } : {}) });
   const data = await image.toBuffer();
   const encoded = performance.now();
