@@ -1,233 +1,235 @@
-import { randomBytes } from "node:crypto";
-import { mkdtemp, realpath, rename, rm, stat, writeFile, access, constants } from "node:fs/promises";
+import { access, constants, mkdir, mkdtemp, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { OrderedAssembler } from "./assemble.js";
-import { AbortError, InputError, OutputError, UsageError, describeError } from "./errors.js";
+import { join, resolve } from "node:path";
+import { AbortError, InputError, OutputError, PdfRasterError, PoolError, UsageError, describeError, isDiskError } from "./errors.js";
+import { DocumentJob } from "./job.js";
+import { Keeper } from "./keep/keeper.js";
 import { normalizeOptions, type NormalizedOptions, type RasterizeOptions } from "./options.js";
-import { PdfStreamWriter } from "./pdf/writer.js";
-import { planDocument, type Plan } from "./plan.js";
-import { Pool } from "./pool/pool.js";
-import type { PageFailure, ProgressEvent, RasterizeReport, StageTimings } from "./report.js";
-
-const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url));
-/** V8 heap cap of each worker; pixels live outside it (canvas, sharp), so this bounds pdf.js itself. */
-const WORKER_HEAP_MB = 4096;
+import { ImageSink } from "./output/images.js";
+import { PdfSink } from "./output/pdf.js";
+import { inputStem, resolveOutput, type OutputTarget } from "./output/target.js";
+import { planDocument } from "./plan.js";
+import type { BatchReport, DocumentFailure, ProgressEvent, RasterizeReport } from "./report.js";
+import { abortError, Runner } from "./run.js";
 
 /**
- * Rasterizes every (selected) page of `input` and writes an image-only PDF to `output`.
+ * Rasterizes every (selected) page of `input` and writes an image-only PDF to `output`, or one
+ * image per page when `output` is a folder (ends in `/` or exists as one) or a pattern such as
+ * `out/page-%03d.png`, or streams the PDF to `output` when it is a writable stream (the stream is
+ * written only on success, and is not ended).
  * Resolves with a report, also when pages failed (see `report.failed`); rejects with a
  * {@link PdfRasterError} subclass when the run cannot happen at all.
  */
 export async function rasterize(
   input: string | Uint8Array,
-  output: string,
+  output: string | NodeJS.WritableStream,
   options: RasterizeOptions = {},
 ): Promise<RasterizeReport> {
   const started = performance.now();
   const opts = normalizeOptions(options);
   throwIfAborted(opts.signal);
-  if (typeof output !== "string" || output === "") {
-    throw new UsageError(`Expected \`output\` to be a file path, got \`${String(output)}\``);
-  }
-  const inputPath = typeof input === "string" ? await checkInput(input) : null;
-  if (inputPath === null && !(input instanceof Uint8Array)) {
+  const target = await resolveOutput(output);
+  if (typeof input !== "string" && !(input instanceof Uint8Array)) {
     throw new UsageError(`Expected \`input\` to be a path or a Uint8Array, got ${typeof input}`);
   }
-  const outputPath = await checkOutput(output, inputPath);
+  const inputPath = typeof input === "string" ? await checkInput(input) : null;
+  if (target.kind === "pdf") await checkOutput(target.path, output as string, inputPath);
 
-  let tempDir: string;
+  const tempDir = await makeTempDir();
   try {
-    tempDir = await mkdtemp(join(tmpdir(), "pdfraster-"));
+    const runner = new Runner(opts);
+    const job = await prepareDocument(inputPath ?? (input as Uint8Array), inputPath, target, opts, tempDir, runner, started, 0);
+    if (opts.signal?.aborted) {
+      await job.abort();
+      throw abortError(opts.signal);
+    }
+    const size = Math.max(1, Math.min(opts.workers, job.tasks.length));
+    const [outcome] = await runner.run(only(job), size, true);
+    if (outcome!.error !== undefined) throw outcome!.error;
+    return outcome!.report!;
   } catch (error) {
-    throw new OutputError(`Cannot create a temp directory in ${tmpdir()}: ${describeError(error)}`, { cause: error });
-  }
-  const partial = join(dirname(outputPath), `.${basename(outputPath)}.${randomBytes(4).toString("hex")}.pdfraster-tmp`);
-  let writer: PdfStreamWriter | undefined;
-  let written = false;
-  try {
-    let source = inputPath;
-    if (source === null) {
-      source = join(tempDir, "input.pdf");
-      await writeFile(source, input as Uint8Array);
-    }
-    try {
-      writer = await PdfStreamWriter.create(partial);
-    } catch (error) {
-      throw new OutputError(`Cannot write ${output}: ${describeError(error)}`, { cause: error });
-    }
-    const displayName = inputPath ?? "the input";
-    const planStarted = performance.now();
-    const plan = await planDocument(source, displayName, opts, tempDir);
-    const planMs = performance.now() - planStarted;
-    throwIfAborted(opts.signal);
-
-    const report = await renderPlan(plan, writer, opts);
-    report.timings.plan = Math.round(planMs);
-    report.input = inputPath;
-    if (report.output === "pending") {
-      const bytes = await writer.close();
-      await rename(partial, outputPath);
-      written = true;
-      report.output = outputPath;
-      report.outputBytes = bytes;
-    } else {
-      report.output = null;
-    }
-    report.durationMs = Math.round(performance.now() - started);
-    opts.onProgress?.({ type: "document-done", report });
-    return report;
-  } catch (error) {
-    if (isDiskError(error)) {
-      throw new OutputError(`Cannot write the output or its temp files: ${describeError(error)}`, { cause: error });
-    }
-    throw error;
+    throw asOutputError(error);
   } finally {
-    if (!written) {
-      await writer?.abort().catch(() => {});
-      await rm(partial, { force: true }).catch(() => {});
-    }
     await rm(tempDir, { recursive: true, force: true }).catch(() => {});
   }
 }
 
-/** Runs the pool over the plan and assembles in order. `output` is "pending" when the writer should be closed. */
-async function renderPlan(plan: Plan, writer: PdfStreamWriter, opts: NormalizedOptions): Promise<RasterizeReport> {
-  const timings: StageTimings = { plan: 0, workerStart: 0, load: 0, draw: 0, readback: 0, encode: 0, write: 0, ipc: 0, assemble: 0 };
-  const failures: PageFailure[] = [];
-  const retried = new Set<number>();
-  const tasks = plan.pages.flatMap((page) => ("task" in page ? [page.task] : []));
-  const indexOf = new Map(plan.pages.flatMap((page, index) => ("task" in page ? [[page.task.id, index] as const] : [])));
-  const white = opts.background.every((c) => c === 255);
-  const total = plan.pages.length;
-  let done = 0;
-  let rendered = 0;
-  const emit = (event: ProgressEvent): void => opts.onProgress?.(event);
-
-  const workers = Math.max(1, Math.min(opts.workers, tasks.length));
-  emit({ type: "document-open", input: null, pages: plan.pageCount, selected: total, workers });
-
-  let pool: Pool | undefined;
-  const fail = (index: number, reason: string): void => {
-    const page = plan.pages[index]!.pageNumber;
-    failures.push({ page, reason });
-    done++;
-    emit({ type: "page-failed", page, reason, willRetry: false, done, total });
-    if (opts.onError === "abort") pool?.stop();
-  };
-  const assembler = new OrderedAssembler(
-    writer,
-    plan.pages.map((page) => page.layout),
-    opts.onError,
-    white ? undefined : (opts.background.map((c) => c / 255) as [number, number, number]),
-    (index, reason) => {
-      rendered--;
-      done--;
-      fail(index, `unusable page image: ${reason}`);
-    },
-  );
-
-  for (const [index, page] of plan.pages.entries()) {
-    if ("error" in page) {
-      fail(index, page.error);
-      assembler.accept(index, { kind: "failed" });
-    }
+/**
+ * Rasterizes many documents through one pool of workers, pages of several documents in flight at
+ * once, each into `<outDir>/<input-stem>.pdf` (`outDir` is created if needed). A document that
+ * cannot be read is reported in its entry and the others go on. Resolves with one entry per input,
+ * in input order; rejects only when the batch as a whole cannot run (bad options, two inputs
+ * with the same output name, aborted, workers that cannot start).
+ */
+export async function rasterizeBatch(
+  inputs: readonly string[],
+  outDir: string,
+  options: RasterizeOptions = {},
+): Promise<BatchReport> {
+  const started = performance.now();
+  const opts = normalizeOptions(options);
+  throwIfAborted(opts.signal);
+  if (!Array.isArray(inputs) || inputs.some((input) => typeof input !== "string" || input === "")) {
+    throw new UsageError("Expected `inputs` to be an array of file paths");
   }
-
-  let aborted = false;
-  const onAbort = (): void => {
-    aborted = true;
-    pool?.stop();
-  };
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  if (typeof outDir !== "string" || outDir === "") throw new UsageError(`Expected \`outDir\` to be a folder path, got \`${String(outDir)}\``);
+  const dir = resolve(outDir);
+  const outputs = batchOutputs(inputs, dir);
   try {
-    if (tasks.length > 0 && !(opts.onError === "abort" && failures.length > 0)) {
-      pool = new Pool(
-        {
-          size: workers,
-          pageTimeoutMs: opts.pageTimeoutMs,
-          maxPagesPerWorker: opts.maxPagesPerWorker,
-          spawn: {
-            entry: WORKER_ENTRY,
-            execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
-            env: workerEnv(),
-            inheritStderr: process.env.DEBUG !== undefined,
-          },
-        },
-        {
-          onWorkerReady: (ms) => (timings.workerStart += ms),
-          onResult: (task, result, meta) => {
-            const index = indexOf.get(task.id)!;
-            const t = result.timings;
-            timings.load += t.load;
-            timings.draw += t.draw;
-            timings.readback += t.readback;
-            timings.encode += t.encode;
-            timings.write += t.write;
-            timings.ipc += Math.max(0, meta.elapsedMs - t.total);
-            if (result.width !== task.width || result.height !== task.height || result.bytes <= 0) {
-              fail(index, `worker returned a ${result.width}x${result.height} image of ${result.bytes} bytes`);
-              assembler.accept(index, { kind: "failed" });
-              return;
-            }
-            rendered++;
-            done++;
-            emit({ type: "page-done", page: task.pageNumber, done, total, ms: Math.round(t.total), bytes: result.bytes, worker: meta.workerPid });
-            assembler.accept(index, { kind: "image", result });
-          },
-          onFailure: (task, reason, final) => {
-            const index = indexOf.get(task.id)!;
-            if (!final) {
-              retried.add(task.pageNumber);
-              emit({ type: "page-failed", page: task.pageNumber, reason, willRetry: true, done, total });
-              return;
-            }
-            fail(index, reason);
-            assembler.accept(index, { kind: "failed" });
-          },
-        },
-      );
-      if (!aborted) await pool.run(tasks);
-    }
-    if (aborted || opts.signal?.aborted) throw abortError(opts.signal);
-    await assembler.flush();
-  } finally {
-    opts.signal?.removeEventListener("abort", onAbort);
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new OutputError(`Cannot create the output folder ${outDir}: ${describeError(error)}`, { cause: error });
   }
-  timings.assemble = assembler.assembleMs;
-  for (const key of Object.keys(timings) as (keyof StageTimings)[]) timings[key] = Math.round(timings[key]);
 
-  failures.sort((a, b) => a.page - b.page);
-  const keep = !(opts.onError === "abort" && failures.length > 0) && assembler.pagesWritten > 0;
+  const entries: Array<RasterizeReport | DocumentFailure | undefined> = inputs.map(() => undefined);
+  const indexOf = new Map<DocumentJob, number>();
+  const runner = new Runner(opts);
+  const tempDir = await makeTempDir();
+  const failed = (index: number, error: unknown): void => {
+    const input = inputs[index]!;
+    const e = asOutputError(error) as PdfRasterError;
+    entries[index] = { input, output: null, error: { code: e.code, message: e.message } };
+    opts.onProgress?.({ type: "document-failed", input, error: { code: e.code, message: e.message } });
+  };
+  async function* jobs(): AsyncIterable<DocumentJob> {
+    let nextTaskId = 0;
+    for (const [index, input] of inputs.entries()) {
+      if (opts.signal?.aborted) return;
+      const documentStarted = performance.now();
+      let job: DocumentJob;
+      try {
+        const path = await checkInput(input);
+        const target = { kind: "pdf", path: outputs[index]! } as const;
+        await checkOutput(target.path, target.path, path);
+        job = await prepareDocument(path, path, target, opts, tempDir, runner, documentStarted, nextTaskId);
+      } catch (error) {
+        if (!isDocumentError(error)) throw error;
+        failed(index, error);
+        continue;
+      }
+      nextTaskId += job.plan.pages.length;
+      indexOf.set(job, index);
+      yield job;
+    }
+  }
+  try {
+    for (const outcome of await runner.run(jobs(), opts.workers, false)) {
+      const index = indexOf.get(outcome.job)!;
+      if (outcome.error === undefined) entries[index] = outcome.report!;
+      else if (isDocumentError(outcome.error)) failed(index, outcome.error);
+      else throw outcome.error;
+    }
+  } finally {
+    await rm(tempDir, { recursive: true, force: true }).catch(() => {});
+  }
+  const documents = entries.filter((entry) => entry !== undefined);
+  const reports = documents.filter((entry): entry is RasterizeReport => !("error" in entry));
   return {
-    input: null,
-    output: keep ? "pending" : null,
-    pages: plan.pageCount,
-    selected: total,
-    rendered,
-    failed: failures,
-    outputPages: keep ? assembler.pagesWritten : 0,
-    outputBytes: 0,
-    durationMs: 0,
-    workers,
-    dpi: opts.dpi,
-    size: opts.size === "original" ? "original" : opts.size.name,
-    format: opts.format,
-    retried: [...retried].sort((a, b) => a - b),
-    timings,
+    documents,
+    succeeded: reports.filter((report) => report.output !== null).length,
+    failed: documents.length - reports.length,
+    failedPages: reports.reduce((sum, report) => sum + report.failed.length, 0),
+    durationMs: Math.round(performance.now() - started),
+    workers: opts.workers,
   };
 }
 
-/** Workers get only what they need: no secrets or loader hooks from the parent's environment. */
-function workerEnv(): NodeJS.ProcessEnv {
-  // glibc: libvips threads each get a malloc arena, and freed page buffers fragment them: at A3 300 dpi
-  // a worker grew to ~790 MB over 14 pages; with 2 arenas it stays under ~530 MB at no measured CPU cost.
-  const env: NodeJS.ProcessEnv = { PDFRASTER_WORKER: "1", MALLOC_ARENA_MAX: "2" };
-  for (const name of ["PDFRASTER_FAULT", "TZ", "LANG", "MALLOC_ARENA_MAX"]) {
-    if (process.env[name] !== undefined) env[name] = process.env[name];
+/** `<dir>/<stem>.pdf` for each input; two inputs with the same stem would overwrite each other. */
+function batchOutputs(inputs: readonly string[], dir: string): string[] {
+  const seen = new Map<string, string>();
+  return inputs.map((input) => {
+    const output = join(dir, `${inputStem(input)}.pdf`);
+    const other = seen.get(output);
+    if (other !== undefined) throw new UsageError(`${other} and ${input} would both be written to ${output}: rename one of them`);
+    seen.set(output, input);
+    return output;
+  });
+}
+
+/** Checks what the output needs, plans the document and opens its sink: a job ready to run. */
+async function prepareDocument(
+  source: string | Uint8Array,
+  inputPath: string | null,
+  target: OutputTarget,
+  opts: NormalizedOptions,
+  tempDir: string,
+  runner: Runner,
+  started: number,
+  firstTaskId: number,
+): Promise<DocumentJob> {
+  let path: string;
+  if (typeof source === "string") {
+    path = source;
+  } else {
+    path = join(tempDir, `input-${firstTaskId}.pdf`);
+    await writeFile(path, source);
   }
-  return env;
+  const images = target.kind === "images";
+  const planOpts = images ? imageOptions(opts, target.pattern?.format) : opts;
+  if (images && (opts.keepText || opts.keepOutline || opts.keepLinks || opts.keepMetadata)) {
+    throw new UsageError("The keep options (text, outline, links, metadata) are for PDF output, not image files");
+  }
+  const planStarted = performance.now();
+  const plan = await planDocument(path, inputPath ?? "the input", planOpts, tempDir, firstTaskId, images);
+  const planMs = performance.now() - planStarted;
+  if (images) {
+    const seen = new Set<number>();
+    for (const { pageNumber } of plan.pages) {
+      if (seen.has(pageNumber)) {
+        throw new UsageError(`\`pages\` selects page ${pageNumber} more than once: in image output each page is one file`);
+      }
+      seen.add(pageNumber);
+    }
+  }
+  const display = target.kind === "pdf" ? target.path : target.kind === "stream" ? "-" : target.display;
+  const emit = (event: ProgressEvent): void => opts.onProgress?.(event);
+  const job = new DocumentJob({ input: inputPath, output: display, plan, opts: planOpts, emit, onCancel: runner.cancel, started, planMs });
+  const layouts = plan.pages.map((page) => page.layout);
+  if (target.kind === "images") {
+    job.attach(await ImageSink.create(target, inputStem(inputPath), plan.pages, plan.pageCount, planOpts, job.onBadImage));
+  } else {
+    const destination = target.kind === "pdf" ? { path: target.path } : { stream: target.stream };
+    const keeper = Keeper.create(plan, planOpts);
+    job.attach(await PdfSink.create(destination, tempDir, layouts, planOpts, job.onBadImage, keeper, job.onWriteError));
+  }
+  return job;
+}
+
+/** Image output: a pattern's extension sets the format, and must agree with an explicit one. */
+function imageOptions(opts: NormalizedOptions, patternFormat: "jpeg" | "png" | undefined): NormalizedOptions {
+  if (patternFormat === undefined) return opts;
+  if (opts.formatGiven && opts.format !== patternFormat) {
+    throw new UsageError(`The output pattern's extension asks for ${patternFormat}, but \`format\` is ${opts.format}: use one or the other`);
+  }
+  if (opts.color === "mono" && patternFormat === "jpeg") {
+    throw new UsageError("`color` mono is written as 1-bit PNG: give the output pattern a .png extension");
+  }
+  return { ...opts, format: patternFormat };
+}
+
+async function* only(job: DocumentJob): AsyncIterable<DocumentJob> {
+  yield job;
+}
+
+async function makeTempDir(): Promise<string> {
+  try {
+    return await mkdtemp(join(tmpdir(), "pdfraster-"));
+  } catch (error) {
+    throw new OutputError(`Cannot create a temp directory in ${tmpdir()}: ${describeError(error)}`, { cause: error });
+  }
+}
+
+/** Errors that concern one document of a batch (the others go on); anything else stops the batch. */
+function isDocumentError(error: unknown): boolean {
+  if (isDiskError(error)) return true;
+  return error instanceof PdfRasterError && !(error instanceof AbortError) && !(error instanceof PoolError);
+}
+
+function asOutputError(error: unknown): unknown {
+  if (isDiskError(error)) {
+    return new OutputError(`Cannot write the output or its temp files: ${describeError(error)}`, { cause: error });
+  }
+  return error;
 }
 
 async function checkInput(input: string): Promise<string> {
@@ -247,8 +249,7 @@ async function checkInput(input: string): Promise<string> {
   return path;
 }
 
-async function checkOutput(output: string, inputPath: string | null): Promise<string> {
-  const path = resolve(output);
+async function checkOutput(path: string, output: string, inputPath: string | null): Promise<void> {
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory()) throw new OutputError(`Cannot write ${output}: it is a directory`);
   if (inputPath !== null && existing) {
@@ -260,18 +261,8 @@ async function checkOutput(output: string, inputPath: string | null): Promise<st
       throw new UsageError(`The output ${output} is the input file: choose another output path`);
     }
   }
-  return path;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw abortError(signal);
-}
-
-function abortError(signal: AbortSignal | undefined): AbortError {
-  return signal?.reason instanceof AbortError ? signal.reason : new AbortError();
-}
-
-function isDiskError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === "ENOSPC" || code === "EDQUOT" || code === "EROFS" || code === "EIO";
 }

@@ -1,9 +1,10 @@
 import { readFile, rm } from "node:fs/promises";
 import { describeError } from "./errors.js";
+import type { Keeper } from "./keep/keeper.js";
 import type { OnError } from "./options.js";
 import type { PageLayout } from "./paper.js";
 import { jpegInfo, parsePngForPdf } from "./pdf/png.js";
-import { PdfStreamWriter, type PageImage } from "./pdf/writer.js";
+import { PdfStreamWriter, type PageImage, type PageOverlay } from "./pdf/writer.js";
 import type { PageResult } from "./pool/messages.js";
 
 /** What became of one planned page. */
@@ -29,12 +30,17 @@ export class OrderedAssembler {
     private readonly background: [number, number, number] | undefined,
     /** Called when a rendered page image turns out unusable; the page then counts as failed. */
     private readonly onBadImage: (index: number, reason: string) => void,
+    /** Lays the kept text and links over each page and learns where pages land (keep options). */
+    private readonly keeper?: Keeper,
+    /** Called once when writing the output fails (e.g. disk full), so rendering can stop early. */
+    private readonly onWriteError?: (error: unknown) => void,
   ) {}
 
   /** Records the outcome of the page at `index` (output order) and writes whatever is now in order. */
   accept(index: number, outcome: PageOutcome): void {
     this.outcomes.set(index, outcome);
     this.chain = this.chain.then(() => this.drain()).catch((error: unknown) => {
+      if (this.failure === undefined) this.onWriteError?.(error);
       this.failure ??= error;
     });
   }
@@ -57,18 +63,23 @@ export class OrderedAssembler {
       this.next++;
       const started = performance.now();
       let image: PageImage | undefined;
+      let overlay: PageOverlay | undefined;
       if (outcome.kind === "image") {
         try {
           image = await loadImage(outcome.result);
+          overlay = await this.keeper?.overlay(this.next - 1, outcome.result);
         } catch (error) {
+          image = undefined;
           this.onBadImage(this.next - 1, describeError(error));
         }
         await rm(outcome.result.path, { force: true });
       }
       if (image) {
-        await this.writer.addImagePage(layout.sheetWidth, layout.sheetHeight, image, layout.image, this.background);
+        await this.writer.addImagePage(layout.sheetWidth, layout.sheetHeight, image, layout.image, this.background, overlay);
+        this.keeper?.placed(this.next - 1, this.writer.pageCount - 1);
       } else if (this.onError === "blank") {
         await this.writer.addBlankPage(layout.sheetWidth, layout.sheetHeight, this.background);
+        this.keeper?.placed(this.next - 1, this.writer.pageCount - 1);
       }
       this.assembleMs += performance.now() - started;
     }

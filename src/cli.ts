@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { rasterize } from "./api.js";
-import { AbortError, ExitCode, PdfRasterError, describeError } from "./errors.js";
+import { rasterize, rasterizeBatch } from "./api.js";
+import { AbortError, ExitCode, InputError, PdfRasterError, UsageError, describeError } from "./errors.js";
+import { expandInputs } from "./inputs.js";
 import { DEFAULTS, type RasterizeOptions } from "./options.js";
 import { PAPER_NAMES } from "./paper.js";
-import { ProgressBar, summaryLine } from "./progress.js";
-import type { ProgressEvent } from "./report.js";
+import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
+import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
 
 interface CliFlags {
   dpi?: string;
@@ -26,6 +27,12 @@ interface CliFlags {
   maxPixels?: string;
   pageTimeout?: string;
   maxPagesPerWorker?: string;
+  keepText?: boolean;
+  keepOutline?: boolean;
+  keepLinks?: boolean;
+  keepMetadata?: boolean;
+  outDir?: string;
+  progress?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
@@ -35,33 +42,47 @@ const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
 
 function program(): Command {
   return new Command("pdfraster")
-    .description("Rasterize every page of a PDF in parallel and write an image-only PDF.")
+    .description("Rasterize every page of a PDF in parallel and write an image-only PDF, or one image per page.")
+    .usage("[options] <input.pdf> <output>\n       pdfraster [options] --out-dir <dir> <input.pdf...>")
     .version(version)
-    .argument("<input.pdf>", "the PDF to rasterize")
-    .argument("<output.pdf>", "where to write the image-only PDF")
+    .argument("<files...>", "input and output, or with --out-dir the inputs")
     .option("--dpi <n>", "raster resolution in dots per inch", String(DEFAULTS.dpi))
     .option("--size <paper>", `paper: original, ${PAPER_NAMES.join(", ")}, or WxH with mm|cm|in|pt`, DEFAULTS.size)
     .addOption(new Option("--fit <mode>", "how the page meets the paper").choices(["contain", "cover", "fill", "none"]).default(DEFAULTS.fit))
     .addOption(new Option("--orientation <o>", "paper orientation; auto follows each page").choices(["auto", "portrait", "landscape"]).default(DEFAULTS.orientation))
     .option("--margin <len>", "margin: one length or top,right,bottom,left (mm|cm|in|pt)", DEFAULTS.margin)
     .option("--background <colour>", "paper colour: a name or #rrggbb", DEFAULTS.background)
-    .option("--pages <ranges>", "pages to render, e.g. 1-3,7,10- or last (order and repeats kept)")
+    .option("--pages <ranges>", "pages to render, e.g. 1-3,7,10- or last (order and repeats kept) (default: all)")
     .option("--workers <n>", "worker processes (default: number of CPU cores)")
-    .addOption(new Option("--format <fmt>", "page image format").choices(["jpeg", "png"]).default(DEFAULTS.format))
+    .addOption(
+      new Option("--format <fmt>", `page images: jpeg, png (lossless), or auto (per page: 1-bit/gray PNG for text, JPEG for photos) (default: "${DEFAULTS.format}", or the pattern's extension)`).choices(["jpeg", "png", "auto"]),
+    )
     .option("--quality <1-100>", "JPEG quality", String(DEFAULTS.quality))
     .addOption(new Option("--color <mode>", "image colour: rgb, gray, or 1-bit mono").choices(["rgb", "gray", "mono"]).default(DEFAULTS.color))
     .option("--threshold <0-255>", "gray level at or above which a mono pixel is white", String(DEFAULTS.threshold))
-    .option("--password <pw>", "password of an encrypted PDF")
+    .option("--password <pw>", "password of an encrypted PDF (default: none)")
     .addOption(new Option("--on-error <mode>", "a page that fails twice: abort (no output), blank page, or skip").choices(["abort", "blank", "skip"]).default(DEFAULTS.onError))
     .option("--max-pixels <n>", "fail a page whose raster would exceed this many pixels", String(DEFAULTS.maxPixels))
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
     .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
+    .option("--keep-text", "add an invisible, searchable and selectable text layer from the original text")
+    .option("--keep-outline", "keep the bookmarks, pointing at the output pages")
+    .option("--keep-links", "keep link annotations: web links and links to pages in the output")
+    .option("--keep-metadata", "keep Title, Author, Subject, Keywords and creation date")
+    .option("--out-dir <dir>", "batch: rasterize every input into <dir>/<input-stem>.pdf through one pool (default: none, one input and one output)")
+    .addOption(new Option("--progress <format>", "progress on stderr: a bar (on a terminal) or one JSON object per line").choices(["bar", "json"]).default("bar"))
     .option("--json", "print the final report as one JSON object on stdout")
     .option("--quiet", "no progress bar and no summary line")
     .option("--verbose", "stage timings, worker output and stack traces on stderr")
     .addHelpText(
       "after",
-      "\nExit codes: 0 all pages rendered; 1 unexpected error; 2 usage or input error; 3 one or more pages failed;\n130/143 interrupted by SIGINT/SIGTERM.",
+      "\nOutputs:\n" +
+        "  pdfraster in.pdf out.pdf              one PDF; `-` reads stdin or writes stdout (only on success)\n" +
+        "  pdfraster in.pdf out/                 one image per page: out/in-01.jpg ... (a folder: ends in / or exists)\n" +
+        "  pdfraster in.pdf out/page-%03d.png    one image per page, named by the pattern; its extension sets the format\n" +
+        "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf (globs expanded)\n" +
+        "\nExit codes: 0 all pages rendered; 1 unexpected error; 2 usage or input error (in a batch: a document could not be read);\n" +
+        "3 one or more pages failed (in a batch: in any document; 3 wins over 2); 130/143 interrupted by SIGINT/SIGTERM.",
     )
     .showSuggestionAfterError()
     .exitOverride()
@@ -87,25 +108,51 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     maxPixels: flags.maxPixels as unknown as number,
     pageTimeout: flags.pageTimeout as unknown as number,
     maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
+    keepText: flags.keepText,
+    keepOutline: flags.keepOutline,
+    keepLinks: flags.keepLinks,
+    keepMetadata: flags.keepMetadata,
   };
+}
+
+/** Reads a whole PDF from standard input. */
+async function readStdin(): Promise<Uint8Array> {
+  if (process.stdin.isTTY) throw new UsageError("The input is `-` but standard input is a terminal: pipe a PDF into pdfraster");
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  if (chunks.length === 0) throw new InputError("Standard input is empty: pipe a PDF into pdfraster");
+  return Buffer.concat(chunks);
 }
 
 async function main(argv: string[]): Promise<number> {
   const cli = program();
   let verbose = argv.includes("--verbose") || process.env.DEBUG !== undefined;
+  let json = argv.includes("--progress=json") || argv.join(" ").includes("--progress json");
+  const fatal = (error: unknown): number => {
+    const known = error instanceof PdfRasterError;
+    const exitCode = known ? error.exitCode : ExitCode.unexpected;
+    const message = known ? error.message : `unexpected error: ${describeError(error)}`;
+    if (json) process.stderr.write(`${JSON.stringify({ type: "error", code: known ? error.code : "ERR_UNEXPECTED", exitCode, message })}\n`);
+    else process.stderr.write(`pdfraster: ${message}\n`);
+    if (verbose) {
+      const detail = known ? (error.cause as Error | undefined)?.stack ?? error.cause : (error as Error).stack ?? error;
+      if (detail) process.stderr.write(`${String(detail)}\n`);
+    }
+    return exitCode;
+  };
   try {
     cli.parse(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.ok; // --help, --version
-      process.stderr.write(`pdfraster: ${error.message.replace(/^error: /, "")}\n(see pdfraster --help)\n`);
-      return ExitCode.usage;
+      return fatal(new UsageError(`${error.message.replace(/^error: /, "")}\n(see pdfraster --help)`));
     }
     throw error;
   }
   const flags = cli.opts<CliFlags>();
-  const [input, output] = cli.args as [string, string];
+  const files = cli.args;
   verbose ||= flags.verbose === true;
+  json = flags.progress === "json";
 
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -116,20 +163,63 @@ async function main(argv: string[]): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  const bar = !flags.quiet && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
+  const bar = !flags.quiet && !json && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
+  const batch = flags.outDir !== undefined;
+  const totals = { done: 0, total: 0 };
   const onProgress = (event: ProgressEvent): void => {
-    bar?.update(event);
-    if (event.type === "page-failed" && !flags.quiet) {
+    if (json) {
+      process.stderr.write(`${JSON.stringify(event)}\n`);
+      return;
+    }
+    if (event.type === "document-open") totals.total += event.selected;
+    if (event.type === "page-done" || (event.type === "page-failed" && !event.willRetry)) totals.done++;
+    if (batch) {
+      if (event.type === "page-done" || event.type === "page-failed") bar?.draw(totals.done, totals.total);
+    } else {
+      bar?.update(event);
+    }
+    if (flags.quiet) return;
+    if (event.type === "page-failed") {
       bar?.clear();
       const retry = event.willRetry ? " (retrying)" : "";
-      process.stderr.write(`pdfraster: page ${event.page} failed${retry}: ${event.reason}\n`);
+      const where = batch ? `${event.input}: ` : "";
+      process.stderr.write(`pdfraster: ${where}page ${event.page} failed${retry}: ${event.reason}\n`);
+    } else if (event.type === "document-failed") {
+      bar?.clear();
+      process.stderr.write(`pdfraster: ${event.error.message}\n`);
+    } else if (batch && event.type === "document-done") {
+      bar?.clear();
+      process.stderr.write(`pdfraster: ${event.input}: ${summaryLine(event.report)}\n`);
     }
   };
+  const options: RasterizeOptions = { ...toOptions(flags), onProgress, signal: controller.signal };
 
   try {
-    const report = await rasterize(input, output, { ...toOptions(flags), onProgress, signal: controller.signal });
+    if (batch) {
+      if (files.includes("-")) throw new UsageError("A batch (--out-dir) reads files: `-` (standard input) is for one document");
+      const report = await rasterizeBatch(await expandInputs(files), flags.outDir!, options);
+      return finishBatch(report, flags, json);
+    }
+    if (files.length !== 2) {
+      throw new UsageError(`Expected an input and an output, got ${files.length} argument(s): for many inputs use --out-dir <dir>\n(see pdfraster --help)`);
+    }
+    const [input, output] = files as [string, string];
+    if (output === "-" && flags.json) throw new UsageError("--json prints to standard output, where the PDF goes with output `-`: use one or the other");
+    const report = await rasterize(input === "-" ? await readStdin() : input, output === "-" ? process.stdout : output, options);
+    return finishOne(report, flags, json, verbose);
+  } catch (error) {
     bar?.clear();
-    if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    return fatal(error);
+  } finally {
+    bar?.clear();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function finishOne(report: RasterizeReport, flags: CliFlags, json: boolean, verbose: boolean): number {
+  if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (!json) {
     if (report.failed.length > 0) {
       const list = report.failed.map((f) => `  page ${f.page}: ${f.reason}`).join("\n");
       process.stderr.write(`pdfraster: ${report.failed.length} page(s) failed:\n${list}\n`);
@@ -139,21 +229,16 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`pdfraster: timings (ms, summed over pages): ${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
     }
     if (!flags.quiet) process.stderr.write(`pdfraster: ${summaryLine(report)}\n`);
-    return report.failed.length > 0 ? ExitCode.pagesFailed : ExitCode.ok;
-  } catch (error) {
-    bar?.clear();
-    if (error instanceof PdfRasterError) {
-      process.stderr.write(`pdfraster: ${error.message}\n`);
-      if (verbose && error.cause) process.stderr.write(`${String((error.cause as Error).stack ?? error.cause)}\n`);
-      return error.exitCode;
-    }
-    process.stderr.write(`pdfraster: unexpected error: ${describeError(error)}\n`);
-    if (verbose) process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-    return ExitCode.unexpected;
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
   }
+  return report.failed.length > 0 ? ExitCode.pagesFailed : ExitCode.ok;
+}
+
+/** A batch exits 3 when any page of any document failed, else 2 when a document could not be read, else 0. */
+function finishBatch(report: BatchReport, flags: CliFlags, json: boolean): number {
+  if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (!json && !flags.quiet) process.stderr.write(`pdfraster: ${batchSummaryLine(report)}\n`);
+  if (report.failedPages > 0) return ExitCode.pagesFailed;
+  return report.failed > 0 ? ExitCode.usage : ExitCode.ok;
 }
 
 main(process.argv).then(

@@ -65,6 +65,12 @@ export class AbortError extends PdfRasterError {
   }
 }
 
+/** Disk full, over quota, read-only or failing: no retry can help, the run stops with an OutputError. */
+export function isDiskError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOSPC" || code === "EDQUOT" || code === "EROFS" || code === "EIO";
+}
+
 /** One line describing any thrown value, for reports and stderr. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split("\n")[0] || error.name;

@@ -1,6 +1,6 @@
-export { rasterize } from "./api.js";
+export { rasterize, rasterizeBatch } from "./api.js";
 export type { RasterizeOptions, ImageFormat, ColorMode, OnError } from "./options.js";
-export type { RasterizeReport, PageFailure, ProgressEvent, StageTimings } from "./report.js";
+export type { RasterizeReport, PageFailure, ProgressEvent, StageTimings, BatchReport, DocumentFailure } from "./report.js";
 export type { Fit, Orientation } from "./paper.js";
 export {
   ExitCode,

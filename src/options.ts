@@ -3,7 +3,8 @@ import { UsageError } from "./errors.js";
 import { parseMargins, parseSize, type Fit, type Margins, type Orientation, type SizeSpec } from "./paper.js";
 import type { ProgressEvent } from "./report.js";
 
-export type ImageFormat = "jpeg" | "png";
+/** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
+export type ImageFormat = "jpeg" | "png" | "auto";
 export type ColorMode = "rgb" | "gray" | "mono";
 export type OnError = "abort" | "blank" | "skip";
 
@@ -29,11 +30,16 @@ export interface RasterizeOptions {
   pages?: string;
   /** Worker processes. @default the number of CPU cores */
   workers?: number;
-  /** Page image format. @default "jpeg" */
+  /**
+   * Page image format: `jpeg`, `png` (lossless), or `auto`: per page, 1-bit (at 300 DPI and more) or
+   * 16-level gray PNG for gray text and line art, JPEG for photographic content, and the smaller of
+   * PNG and JPEG for colour line art. With an image output pattern, its extension sets the format.
+   * @default "jpeg"
+   */
   format?: ImageFormat;
   /** JPEG quality, 1-100. @default 85 */
   quality?: number;
-  /** Colour of the page images; `mono` is 1-bit, lossless. @default "rgb" */
+  /** Colour of the page images; `mono` is 1-bit, lossless. With `format: "auto"` it is the most colour allowed. @default "rgb" */
   color?: ColorMode;
   /** Gray level (0-255) at or above which a `mono` pixel turns white. @default 128 */
   threshold?: number;
@@ -47,7 +53,19 @@ export interface RasterizeOptions {
   pageTimeout?: number;
   /** Worker processes are replaced after rendering this many pages, to bound their memory. @default 200 */
   maxPagesPerWorker?: number;
-  /** Called for every progress event (document opened, page done or failed, document done). */
+  /**
+   * Add an invisible, searchable and selectable text layer built from each page's original text,
+   * laid over the page image where the text was.
+   * @default false
+   */
+  keepText?: boolean;
+  /** Keep the bookmarks, pointing at the output pages (a repeated page: its first copy). @default false */
+  keepOutline?: boolean;
+  /** Keep link annotations: web links, and links to pages that are in the output. @default false */
+  keepLinks?: boolean;
+  /** Keep the Title, Author, Subject, Keywords and creation date of the document information. @default false */
+  keepMetadata?: boolean;
+  /** Called for every progress event (document opened, page done or failed, document done or failed); `--progress json` prints the same. */
   onProgress?: (event: ProgressEvent) => void;
   /** Stops the run: workers are killed, the temp directory removed, no output written. */
   signal?: AbortSignal;
@@ -64,6 +82,8 @@ export interface NormalizedOptions {
   pages: string | undefined;
   workers: number;
   format: ImageFormat;
+  /** Whether `format` was given (an image output pattern's extension must then agree with it). */
+  formatGiven: boolean;
   quality: number;
   color: ColorMode;
   threshold: number;
@@ -72,6 +92,10 @@ export interface NormalizedOptions {
   maxPixels: number;
   pageTimeoutMs: number;
   maxPagesPerWorker: number;
+  keepText: boolean;
+  keepOutline: boolean;
+  keepLinks: boolean;
+  keepMetadata: boolean;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   signal: AbortSignal | undefined;
 }
@@ -118,6 +142,12 @@ function choice<T extends string>(name: string, value: unknown, fallback: T, all
     return value.toLowerCase() as T;
   }
   throw new UsageError(`Expected \`${name}\` to be one of ${allowed.join(", ")}, got ${describe(value)}`);
+}
+
+function flag(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw new UsageError(`Expected \`${name}\` to be a boolean, got ${describe(value)}`);
+  return value;
 }
 
 function text(name: string, value: unknown): string | undefined {
@@ -171,7 +201,8 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     background: parseColour(text("background", o.background) ?? DEFAULTS.background),
     pages: text("pages", o.pages),
     workers: number("workers", o.workers, defaultWorkers(), 1, 256, true),
-    format: choice("format", o.format, DEFAULTS.format, ["jpeg", "png"]),
+    format: choice("format", o.format, DEFAULTS.format, ["jpeg", "png", "auto"]),
+    formatGiven: o.format !== undefined,
     quality: number("quality", o.quality, DEFAULTS.quality, 1, 100, true),
     color: choice("color", o.color, DEFAULTS.color, ["rgb", "gray", "mono"]),
     threshold: number("threshold", o.threshold, DEFAULTS.threshold, 0, 255, true),
@@ -180,6 +211,10 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     maxPixels: number("maxPixels", o.maxPixels, DEFAULTS.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),
     pageTimeoutMs: number("pageTimeout", o.pageTimeout, DEFAULTS.pageTimeout, 0.1, 86_400) * 1000,
     maxPagesPerWorker: number("maxPagesPerWorker", o.maxPagesPerWorker, DEFAULTS.maxPagesPerWorker, 1, 1e9, true),
+    keepText: flag("keepText", o.keepText),
+    keepOutline: flag("keepOutline", o.keepOutline),
+    keepLinks: flag("keepLinks", o.keepLinks),
+    keepMetadata: flag("keepMetadata", o.keepMetadata),
     onProgress: o.onProgress,
     signal: o.signal,
   };

@@ -181,3 +181,26 @@ export function layoutPage(pageWidth: number, pageHeight: number, options: Layou
     offsetY: (image.y + image.height - (drawnY + drawnHeight)) * ky,
   };
 }
+
+/** Pixels around the raster that make it the whole sheet at `dpi` (image output: margins and the uncovered paper). */
+export interface SheetPadding {
+  top: number;
+  right: number;
+  bottom: number;
+  left: number;
+}
+
+/** The padding that places a page's raster on its sheet, in pixels (never negative). */
+export function sheetPadding(layout: PageLayout, dpi: number): SheetPadding {
+  const k = dpi / 72;
+  const sheetWidth = Math.max(1, Math.round(layout.sheetWidth * k));
+  const sheetHeight = Math.max(1, Math.round(layout.sheetHeight * k));
+  const left = Math.max(0, Math.round(layout.image.x * k));
+  const top = Math.max(0, Math.round((layout.sheetHeight - layout.image.y - layout.image.height) * k));
+  return {
+    top,
+    right: Math.max(0, sheetWidth - left - layout.pixelWidth),
+    bottom: Math.max(0, sheetHeight - top - layout.pixelHeight),
+    left,
+  };
+}

@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import { describeError, InputError, PasswordError } from "./errors.js";
+import type { SourceInfo, SourceOutlineItem } from "./keep/types.js";
 import type { NormalizedOptions } from "./options.js";
 import { parsePageRanges } from "./pages.js";
-import { layoutPage, type PageLayout } from "./paper.js";
+import { layoutPage, sheetPadding, type PageLayout } from "./paper.js";
 import type { PageTask } from "./pool/messages.js";
-import { EngineError, PdfJsEngine } from "./worker/pdfjs.js";
+import { EngineError, MAX_CANVAS_PIXELS, PdfJsEngine } from "./worker/pdfjs.js";
 
 /** One page of the output, in output order: a task to render, or a failure known before rendering. */
 export type PlannedPage =
@@ -15,18 +16,26 @@ export interface Plan {
   /** Page count of the input. */
   pageCount: number;
   pages: PlannedPage[];
+  /** The input's bookmarks, with `keepOutline`. */
+  outline?: SourceOutlineItem[];
+  /** The input's document information, with `keepMetadata`. */
+  info?: SourceInfo;
 }
 
 /** Sheet used for a blank stand-in when a page's own size cannot be read. */
 const FALLBACK_SHEET = { width: 612, height: 792 };
 
-/** Opens the document (checking its password), reads every selected page's box and rotation, and lays it out. */
+/**
+ * Opens the document (checking its password), reads every selected page's box and rotation, and lays it out.
+ * With `images`, each task renders the whole sheet (margins and uncovered paper in the background colour).
+ */
 export async function planDocument(
   source: string,
   displayName: string,
   options: NormalizedOptions,
   tempDir: string,
   firstTaskId = 0,
+  images = false,
 ): Promise<Plan> {
   const engine = await openDocument(source, displayName, options.password);
   try {
@@ -54,6 +63,11 @@ export async function planDocument(
         pages.push({ pageNumber, layout, error });
         continue;
       }
+      if (pixels > MAX_CANVAS_PIXELS) {
+        const error = `raster of ${layout.pixelWidth}x${layout.pixelHeight} = ${pixels} pixels exceeds the canvas limit of ${MAX_CANVAS_PIXELS} pixels (2 GiB RGBA): lower --dpi`;
+        pages.push({ pageNumber, layout, error });
+        continue;
+      }
       const id = firstTaskId + index;
       const task: PageTask = {
         id,
@@ -71,11 +85,19 @@ export async function planDocument(
         quality: options.quality,
         color: options.color,
         threshold: options.threshold,
-        outPath: join(tempDir, `page-${String(id).padStart(6, "0")}.${options.format === "jpeg" ? "jpg" : "png"}`),
+        ppi: Math.min(layout.scaleX, layout.scaleY) * 72,
+        outPath: join(tempDir, `page-${String(id).padStart(6, "0")}.${{ jpeg: "jpg", png: "png", auto: "img" }[options.format]}`),
       };
+      if (images) task.pad = sheetPadding(layout, options.dpi);
+      if (options.keepText || options.keepLinks) {
+        task.extract = { text: options.keepText, links: options.keepLinks, path: join(tempDir, `page-${String(id).padStart(6, "0")}.json`) };
+      }
       pages.push({ pageNumber, layout, task });
     }
-    return { pageCount, pages };
+    const plan: Plan = { pageCount, pages };
+    if (options.keepOutline) plan.outline = await engine.outline();
+    if (options.keepMetadata) plan.info = await engine.info();
+    return plan;
   } finally {
     await engine.close();
   }

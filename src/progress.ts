@@ -1,4 +1,4 @@
-import type { ProgressEvent, RasterizeReport } from "./report.js";
+import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
 
 /** A one-line progress bar on a TTY stream: pages done/total, pages/s and ETA. */
 export class ProgressBar {
@@ -10,15 +10,20 @@ export class ProgressBar {
 
   update(event: ProgressEvent): void {
     if (event.type !== "page-done" && event.type !== "page-failed") return;
+    this.draw(event.done, event.total);
+  }
+
+  /** Draws `done` of `total` pages (a batch passes its totals over all documents opened so far). */
+  draw(done: number, total: number): void {
     const now = performance.now();
-    if (now - this.lastDraw < 100 && event.done < event.total) return;
+    if (now - this.lastDraw < 100 && done < total) return;
     this.lastDraw = now;
     const seconds = (now - this.started) / 1000;
-    const rate = event.done / Math.max(seconds, 1e-3);
-    const eta = rate > 0 ? (event.total - event.done) / rate : 0;
+    const rate = done / Math.max(seconds, 1e-3);
+    const eta = rate > 0 ? (total - done) / rate : 0;
     const width = 24;
-    const filled = Math.round((width * event.done) / Math.max(event.total, 1));
-    const line = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${event.done}/${event.total} pages  ${rate.toFixed(1)} pages/s  ETA ${formatDuration(eta)}`;
+    const filled = Math.min(width, Math.round((width * done) / Math.max(total, 1)));
+    const line = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${done}/${total} pages  ${rate.toFixed(1)} pages/s  ETA ${formatDuration(eta)}`;
     this.stream.write(`\r${line.slice(0, (this.stream.columns || 80) - 1)}\x1b[K`);
     this.drawn = true;
   }
@@ -34,6 +39,13 @@ export function summaryLine(report: RasterizeReport): string {
   const seconds = (report.durationMs / 1000).toFixed(1);
   const out = report.output ? `${report.output} (${formatBytes(report.outputBytes)})` : "no output written";
   return `${report.rendered}/${report.selected} pages rendered, ${report.failed.length} failed, ${seconds} s, ${out}`;
+}
+
+/** The closing line of a batch. */
+export function batchSummaryLine(report: BatchReport): string {
+  const seconds = (report.durationMs / 1000).toFixed(1);
+  const n = report.documents.length;
+  return `${n} document${n === 1 ? "" : "s"}: ${report.succeeded} written, ${report.failed} failed, ${report.failedPages} page(s) failed, ${seconds} s`;
 }
 
 export function formatBytes(bytes: number): string {

@@ -31,7 +31,10 @@ export interface StageTimings {
 export interface RasterizeReport {
   /** The input path, or null when the input was given as bytes. */
   input: string | null;
-  /** The output path, or null when nothing was written. */
+  /**
+   * The output path (a PDF, or the folder or pattern of image output), `-` when the PDF went to a
+   * stream, or null when nothing was written.
+   */
   output: string | null;
   /** Page count of the input document. */
   pages: number;
@@ -41,9 +44,9 @@ export interface RasterizeReport {
   rendered: number;
   /** Pages that failed after their retry, in page order. */
   failed: PageFailure[];
-  /** Pages in the output PDF (rendered plus blank stand-ins). */
+  /** Pages in the output PDF, or image files written (rendered plus blank stand-ins). */
   outputPages: number;
-  /** Size of the output file in bytes (0 when nothing was written). */
+  /** Size of the output in bytes, all image files together in image output (0 when nothing was written). */
   outputBytes: number;
   durationMs: number;
   workers: number;
@@ -56,9 +59,48 @@ export interface RasterizeReport {
   timings: StageTimings;
 }
 
-/** Events passed to `onProgress` (and printed by `--progress json`). */
+/** A document of a batch that could not be rasterized at all (unreadable, not a PDF, wrong password, output not writable). */
+export interface DocumentFailure {
+  input: string;
+  output: null;
+  error: {
+    /** The error's code: `ERR_INPUT`, `ERR_PASSWORD`, `ERR_OUTPUT`, `ERR_USAGE`. */
+    code: string;
+    message: string;
+  };
+}
+
+/** The result of {@link rasterizeBatch}: one entry per input, in input order; `--json` prints this object. */
+export interface BatchReport {
+  documents: Array<RasterizeReport | DocumentFailure>;
+  /** Documents written (possibly with failed pages). */
+  succeeded: number;
+  /** Documents that could not be rasterized at all. */
+  failed: number;
+  /** Pages that failed, over all documents. */
+  failedPages: number;
+  durationMs: number;
+  workers: number;
+}
+
+/**
+ * Events passed to `onProgress` and printed by `--progress json`, one per line. `input` names the
+ * document (null when it was given as bytes), so that the events of a batch can be told apart.
+ */
 export type ProgressEvent =
-  | { type: "document-open"; input: string | null; pages: number; selected: number; workers: number }
-  | { type: "page-done"; page: number; done: number; total: number; ms: number; bytes: number; worker: number }
-  | { type: "page-failed"; page: number; reason: string; willRetry: boolean; done: number; total: number }
-  | { type: "document-done"; report: RasterizeReport };
+  | { type: "document-open"; input: string | null; output: string | null; pages: number; selected: number; workers: number }
+  | {
+      type: "page-done";
+      input: string | null;
+      page: number;
+      done: number;
+      total: number;
+      ms: number;
+      bytes: number;
+      worker: number;
+      /** With `format: "auto"`: what was chosen (`mono`, `gray4`, `gray-smallest`, `rgb-jpeg`, `rgb-smallest`). */
+      encoding?: string;
+    }
+  | { type: "page-failed"; input: string | null; page: number; reason: string; willRetry: boolean; done: number; total: number }
+  | { type: "document-done"; input: string | null; report: RasterizeReport }
+  | { type: "document-failed"; input: string; error: DocumentFailure["error"] };

@@ -18,8 +18,8 @@ export async function readPngForPdf(path: string): Promise<PngImage> {
 
 /**
  * Splits a PNG into the parts a PDF embeds without decoding: IHDR fields, the palette and the
- * concatenated IDAT data. Supports non-interlaced gray (1 or 8 bit), RGB (8 bit) and palette
- * (1 or 8 bit) images without transparency; anything else throws. CRCs are not checked.
+ * concatenated IDAT data. Supports non-interlaced gray (1, 2, 4 or 8 bit), RGB (8 bit) and palette
+ * (1, 2, 4 or 8 bit) images without transparency; anything else throws. CRCs are not checked.
  */
 export function parsePngForPdf(buf: Uint8Array): PngImage {
   const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -54,7 +54,9 @@ export function parsePngForPdf(buf: Uint8Array): PngImage {
   const what = `colour type ${colorType} at ${depth} bit`;
   if (interlace !== 0) throw new Error("Unsupported PNG: interlaced");
   if (![0, 2, 3].includes(colorType)) throw new Error(`Unsupported PNG: ${what} (only gray, RGB or palette without alpha)`);
-  if (depth !== 8 && !(depth === 1 && colorType !== 2)) throw new Error(`Unsupported PNG: ${what} (only 8 bit, or 1 bit gray/palette)`);
+  if (depth !== 8 && !([1, 2, 4].includes(depth) && colorType !== 2)) {
+    throw new Error(`Unsupported PNG: ${what} (only 8 bit, or 1, 2 or 4 bit gray/palette)`);
+  }
   if (colorType === 3 && !palette) throw new Error("Invalid PNG: palette image without PLTE chunk");
   if (idat.length === 0) throw new Error("Invalid PNG: no IDAT chunk");
   const image: PngImage = {
@@ -63,7 +65,7 @@ export function parsePngForPdf(buf: Uint8Array): PngImage {
     width,
     height,
     components: colorType === 2 ? 3 : 1,
-    bitsPerComponent: depth as 1 | 8,
+    bitsPerComponent: depth as 1 | 2 | 4 | 8,
   };
   if (colorType === 3) image.palette = palette;
   return image;

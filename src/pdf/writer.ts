@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
+import { deflateSync } from "node:zlib";
+import * as glyphless from "./glyphless-font.js";
 
 /**
  * An encoded page image, embedded as-is (never decoded or re-encoded).
@@ -16,7 +18,7 @@ export type PageImage =
       width: number;
       height: number;
       components: 1 | 3;
-      bitsPerComponent: 1 | 8;
+      bitsPerComponent: 1 | 2 | 4 | 8;
       palette?: Uint8Array;
     };
 
@@ -36,6 +38,54 @@ export interface DocumentInfo {
   keywords?: string;
   creationDate?: Date;
   producer?: string;
+}
+
+/** An affine matrix [a b c d e f] as in PDF: (x, y) → (a·x + c·y + e, b·x + d·y + f). */
+export type Matrix = [number, number, number, number, number, number];
+
+/**
+ * One run of invisible, selectable text. `matrix` maps the run's box to page points: (0,0) is the
+ * start of the baseline, (1,0) its end, (0,1) one font size above the start. The glyphs are spread
+ * over the baseline in proportion to typical glyph widths.
+ */
+export interface TextRun {
+  text: string;
+  matrix: Matrix;
+}
+
+/** A link annotation: `rect` is [x1 y1 x2 y2] in page points; the target a URI or a named destination (see {@link DocumentStructure}). */
+export type LinkAnnotation = { rect: [number, number, number, number]; uri: string } | { rect: [number, number, number, number]; dest: string };
+
+/** What is laid over a page image: an invisible text layer and link annotations. */
+export interface PageOverlay {
+  text?: TextRun[];
+  links?: LinkAnnotation[];
+}
+
+/** A place in the output: a 0-based page index, and the point at the top-left of the view (null keeps the viewer's). */
+export interface Destination {
+  page: number;
+  left: number | null;
+  top: number | null;
+}
+
+/** One bookmark; `target` absent makes a heading that only groups its children. */
+export interface OutlineEntry {
+  title: string;
+  target?: { dest: Destination } | { uri: string };
+  /** Shown expanded. */
+  open?: boolean;
+  bold?: boolean;
+  italic?: boolean;
+  /** 0..1 RGB; black when absent. */
+  color?: [number, number, number];
+  children: OutlineEntry[];
+}
+
+/** Document-level navigation written at close: bookmarks, and the named destinations that links use. */
+export interface DocumentStructure {
+  outline?: OutlineEntry[];
+  dests?: Map<string, Destination>;
 }
 
 /** Objects this size or larger bypass the buffer and go straight to the file. */
@@ -62,6 +112,11 @@ export class PdfStreamWriter {
   #tail: Promise<unknown> = Promise.resolve();
   #failure: { error: unknown } | undefined;
   #closed = false;
+  /** The text layer's font, written with the first page that needs it; its ToUnicode map is written at close. */
+  #font: { ref: number; toUnicode: number } | undefined;
+  /** CIDs given to characters beyond the BMP, both ways (bounded by the size of the CID range). */
+  readonly #assigned = new Map<number, number>();
+  readonly #supplementary = new Map<number, number>();
 
   private constructor(fh: FileHandle) {
     this.#fh = fh;
@@ -85,24 +140,46 @@ export class PdfStreamWriter {
     return this.#pos;
   }
 
-  /** Adds a page of `pageWidthPt` × `pageHeightPt` showing `image` in the `placement` box, over an optional RGB (0..1) background. */
+  /**
+   * Adds a page of `pageWidthPt` × `pageHeightPt` showing `image` in the `placement` box, over an
+   * optional RGB (0..1) background, with an optional invisible text layer and links on top.
+   */
   async addImagePage(
     pageWidthPt: number,
     pageHeightPt: number,
     image: PageImage,
     placement: Placement,
     background?: [number, number, number],
+    overlay?: PageOverlay,
   ): Promise<void> {
     checkPage(pageWidthPt, pageHeightPt, background);
     const dict = imageDict(image);
     for (const [key, value] of Object.entries(placement)) checkNumber(`placement.${key}`, value);
     const { x, y, width, height } = placement;
     const ops = `${fill(pageWidthPt, pageHeightPt, background)}q ${num(width)} 0 0 ${num(height)} ${num(x)} ${num(y)} cm /Im0 Do Q\n`;
+    const runs = overlay?.text ? checkRuns(overlay.text) : [];
+    const links = overlay?.links?.map(linkDict) ?? [];
     return this.#serial(async () => {
-      const [img, content, page] = [this.#alloc(), this.#alloc(), this.#alloc()];
+      const textOps = textLayer(runs, (text) => glyphless.toCids(text, this.#assigned, this.#supplementary));
+      const [img, content] = [this.#alloc(), this.#alloc()];
       await this.#stream(img, dict, image.kind === "jpeg" ? image.data : image.idat);
       await this.#stream(content, "", Buffer.from(ops, "latin1"));
-      await this.#page(page, pageWidthPt, pageHeightPt, `/XObject << /Im0 ${img} 0 R >>`, content);
+      let resources = `/XObject << /Im0 ${img} 0 R >>`;
+      const contents = [content];
+      if (textOps) {
+        const font = await this.#textFont();
+        const text = this.#alloc();
+        await this.#stream(text, "/Filter /FlateDecode", deflateSync(Buffer.from(textOps, "latin1")));
+        contents.push(text);
+        resources += ` /Font << /F0 ${font} 0 R >>`;
+      }
+      const page = this.#alloc();
+      const annots = links.map((link) => {
+        const n = this.#alloc();
+        this.#object(n, `<< /Type /Annot /Subtype /Link /P ${page} 0 R ${link} >>`);
+        return n;
+      });
+      await this.#page(page, pageWidthPt, pageHeightPt, resources, contents.length === 1 ? content : contents, annots);
     });
   }
 
@@ -117,14 +194,29 @@ export class PdfStreamWriter {
     });
   }
 
-  /** Writes the page tree, catalog, info, xref table and trailer, closes the file and returns its size. */
-  async close(info?: DocumentInfo): Promise<number> {
+  /**
+   * Writes the page tree, catalog, info, bookmarks and named destinations, xref table and trailer,
+   * closes the file and returns its size.
+   */
+  async close(info?: DocumentInfo, structure?: DocumentStructure): Promise<number> {
     const infoDict = info ? infoEntries(info) : "";
     return this.#serial(async () => {
       if (this.#kids.length === 0) throw new Error("Cannot finish a PDF with no pages");
       this.#object(PAGES, `<< /Type /Pages /Kids [${this.#kids.map((n) => `${n} 0 R`).join(" ")}] /Count ${this.#kids.length} >>`);
+      let navigation = "";
+      if (this.#font) {
+        const cmap = Buffer.from(glyphless.toUnicodeCMap(this.#supplementary), "latin1");
+        await this.#stream(this.#font.toUnicode, "/Filter /FlateDecode", deflateSync(cmap));
+      }
+      if (structure?.outline && structure.outline.length > 0) navigation += ` /Outlines ${this.#outline(structure.outline)} 0 R`;
+      if (structure?.dests && structure.dests.size > 0) {
+        const dests = this.#alloc();
+        const entries = [...structure.dests].map(([name, dest]) => `${pdfName(name)} ${this.#dest(dest)}`);
+        this.#object(dests, `<< ${entries.join(" ")} >>`);
+        navigation += ` /Dests ${dests} 0 R`;
+      }
       const catalog = this.#alloc();
-      this.#object(catalog, `<< /Type /Catalog /Pages ${PAGES} 0 R >>`);
+      this.#object(catalog, `<< /Type /Catalog /Pages ${PAGES} 0 R${navigation} >>`);
       const infoRef = infoDict ? this.#alloc() : undefined;
       if (infoRef) this.#object(infoRef, `<< ${infoDict} >>`);
       const xrefAt = this.#pos;
@@ -172,6 +264,69 @@ export class PdfStreamWriter {
     return this.#offsets.push(0) - 1;
   }
 
+  /** The text layer's Type0 font, written once, the first time a page needs it. */
+  async #textFont(): Promise<number> {
+    if (this.#font !== undefined) return this.#font.ref;
+    const [type0, cidFont, descriptor, file, toUnicode, cidToGid] = [this.#alloc(), this.#alloc(), this.#alloc(), this.#alloc(), this.#alloc(), this.#alloc()];
+    const name = `/${glyphless.FONT_NAME}`;
+    this.#object(
+      type0,
+      `<< /Type /Font /Subtype /Type0 /BaseFont ${name} /Encoding /Identity-H /DescendantFonts [${cidFont} 0 R] /ToUnicode ${toUnicode} 0 R >>`,
+    );
+    this.#object(
+      cidFont,
+      `<< /Type /Font /Subtype /CIDFontType2 /BaseFont ${name} /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> ` +
+        `/FontDescriptor ${descriptor} 0 R /DW 556 /W ${glyphless.widthsArray()} /CIDToGIDMap ${cidToGid} 0 R >>`,
+    );
+    this.#object(
+      descriptor,
+      `<< /Type /FontDescriptor /FontName ${name} /Flags 4 /FontBBox [0 ${glyphless.DESCENT} 1000 ${glyphless.ASCENT}] /ItalicAngle 0 ` +
+        `/Ascent ${glyphless.ASCENT} /Descent ${glyphless.DESCENT} /CapHeight 700 /StemV 80 /FontFile2 ${file} 0 R >>`,
+    );
+    const program = glyphless.fontProgram();
+    await this.#stream(file, `/Length1 ${program.length} /Filter /FlateDecode`, deflateSync(program));
+    await this.#stream(cidToGid, "/Filter /FlateDecode", deflateSync(glyphless.cidToGidMap()));
+    this.#font = { ref: type0, toUnicode };
+    return type0;
+  }
+
+  /** An explicit destination array for `dest`. */
+  #dest(dest: Destination): string {
+    const page = this.#kids[dest.page];
+    if (page === undefined) throw new RangeError(`Destination page ${dest.page} is not in the document (${this.#kids.length} pages)`);
+    const coord = (v: number | null): string => (v === null ? "null" : num(v));
+    return `[${page} 0 R /XYZ ${coord(dest.left)} ${coord(dest.top)} null]`;
+  }
+
+  /** Writes the outline tree and returns the number of its root object. */
+  #outline(entries: OutlineEntry[]): number {
+    const root = this.#alloc();
+    const visible = (list: OutlineEntry[]): number => list.reduce((sum, e) => sum + 1 + (e.open ? visible(e.children) : 0), 0);
+    const writeLevel = (list: OutlineEntry[], parent: number): number[] => {
+      const refs = list.map(() => this.#alloc());
+      list.forEach((entry, i) => {
+        const kids = writeLevel(entry.children, refs[i]!);
+        const parts = [`/Title ${textString(entry.title)} /Parent ${parent} 0 R`];
+        if (i > 0) parts.push(`/Prev ${refs[i - 1]} 0 R`);
+        if (i < list.length - 1) parts.push(`/Next ${refs[i + 1]} 0 R`);
+        if (kids.length > 0) {
+          const count = visible(entry.children);
+          parts.push(`/First ${kids[0]} 0 R /Last ${kids[kids.length - 1]} 0 R /Count ${entry.open ? count : -count}`);
+        }
+        if (entry.target && "dest" in entry.target) parts.push(`/Dest ${this.#dest(entry.target.dest)}`);
+        else if (entry.target) parts.push(`/A << /S /URI /URI ${asciiString(entry.target.uri)} >>`);
+        const flags = (entry.italic ? 1 : 0) | (entry.bold ? 2 : 0);
+        if (flags) parts.push(`/F ${flags}`);
+        if (entry.color && entry.color.some((c) => c > 0)) parts.push(`/C [${entry.color.map(num).join(" ")}]`);
+        this.#object(refs[i]!, `<< ${parts.join(" ")} >>`);
+      });
+      return refs;
+    };
+    const top = writeLevel(entries, root);
+    this.#object(root, `<< /Type /Outlines /First ${top[0]} 0 R /Last ${top[top.length - 1]} 0 R /Count ${visible(entries)} >>`);
+    return root;
+  }
+
   #object(n: number, body: string): void {
     this.#offsets[n] = this.#pos;
     this.#put(`${n} 0 obj\n${body}\nendobj\n`);
@@ -191,8 +346,11 @@ export class PdfStreamWriter {
     if (this.#buffered >= FLUSH_AT) await this.#flush();
   }
 
-  async #page(n: number, w: number, h: number, resources: string, content: number | undefined): Promise<void> {
-    const contents = content === undefined ? "" : ` /Contents ${content} 0 R`;
+  async #page(n: number, w: number, h: number, resources: string, content: number | number[] | undefined, annots: number[] = []): Promise<void> {
+    let contents = "";
+    if (typeof content === "number") contents = ` /Contents ${content} 0 R`;
+    else if (content) contents = ` /Contents [${content.map((c) => `${c} 0 R`).join(" ")}]`;
+    if (annots.length > 0) contents += ` /Annots [${annots.map((a) => `${a} 0 R`).join(" ")}]`;
     this.#object(n, `<< /Type /Page /Parent ${PAGES} 0 R /MediaBox [0 0 ${num(w)} ${num(h)}] /Resources << ${resources} >>${contents} >>`);
     this.#kids.push(n);
     if (this.#buffered >= FLUSH_AT) await this.#flush();
@@ -259,7 +417,9 @@ function imageDict(image: PageImage): string {
     return `${head} /ColorSpace /Device${components === 1 ? "Gray" : "RGB"} /BitsPerComponent 8 /Filter /DCTDecode`;
   }
   const bpc = image.bitsPerComponent;
-  if (bpc !== 1 && bpc !== 8) throw new RangeError(`PNG bit depth must be 1 or 8, got ${String(bpc)}`);
+  if (![1, 2, 4, 8].includes(bpc) || (bpc !== 8 && components !== 1)) {
+    throw new RangeError(`PNG bit depth must be 8, or 1, 2 or 4 for one component, got ${String(bpc)}`);
+  }
   if (image.idat.length === 0) throw new RangeError("PNG IDAT data is empty");
   let colorSpace = components === 1 ? "/DeviceGray" : "/DeviceRGB";
   if (image.palette) {
@@ -271,6 +431,64 @@ function imageDict(image: PageImage): string {
   }
   const parms = `/Predictor 15 /Colors ${components} /BitsPerComponent ${bpc} /Columns ${width}`;
   return `${head} /ColorSpace ${colorSpace} /BitsPerComponent ${bpc} /Filter /FlateDecode /DecodeParms << ${parms} >>`;
+}
+
+function checkRuns(runs: TextRun[]): TextRun[] {
+  if (!Array.isArray(runs)) throw new RangeError("Expected `text` to be an array of runs");
+  for (const run of runs) {
+    if (typeof run.text !== "string") throw new RangeError("Expected a text run's `text` to be a string");
+    if (!Array.isArray(run.matrix) || run.matrix.length !== 6) throw new RangeError("Expected a text run's `matrix` to be 6 numbers");
+    run.matrix.forEach((v, i) => checkNumber(`matrix[${i}]`, v));
+  }
+  return runs;
+}
+
+/** Content operators showing `runs` invisibly (render mode 3) in the glyphless font at size 1, or undefined if none is usable. */
+function textLayer(runs: TextRun[], toCids: (text: string) => number[]): string | undefined {
+  const ops: string[] = [];
+  for (const run of runs) {
+    if (run.text === "") continue;
+    const cids = toCids(run.text);
+    const natural = glyphless.cidsWidth(cids);
+    if (natural <= 0) continue;
+    // Stretch the glyphs along the baseline so the run spans exactly its box.
+    const [a, b, c, d, e, f] = run.matrix;
+    const tm = [a / natural, b / natural, c, d, e, f].map(fine).join(" ");
+    ops.push(`${tm} Tm <${cids.map((cid) => cid.toString(16).padStart(4, "0")).join("").toUpperCase()}> Tj`);
+  }
+  return ops.length > 0 ? `BT 3 Tr /F0 1 Tf\n${ops.join("\n")}\nET\n` : undefined;
+}
+
+/** The entries of a link annotation dictionary after /Subtype, checked. */
+function linkDict(link: LinkAnnotation): string {
+  if (!Array.isArray(link.rect) || link.rect.length !== 4) throw new RangeError("Expected a link's `rect` to be [x1, y1, x2, y2]");
+  link.rect.forEach((v, i) => checkNumber(`rect[${i}]`, v));
+  const rect = `/Rect [${link.rect.map(num).join(" ")}] /Border [0 0 0]`;
+  if ("uri" in link) return `${rect} /A << /S /URI /URI ${asciiString(link.uri)} >>`;
+  return `${rect} /Dest ${pdfName(link.dest)}`;
+}
+
+/** A number for matrices of small text: up to 6 decimals. */
+function fine(n: number): string {
+  const s = n.toFixed(6).replace(/\.?0+$/, "");
+  return s === "-0" ? "0" : s;
+}
+
+/** A PDF name from regular ASCII characters, others written as #xx. */
+function pdfName(name: string): string {
+  if (name === "") throw new RangeError("Expected a non-empty name");
+  let out = "/";
+  for (const byte of Buffer.from(name, "utf8")) {
+    const char = String.fromCharCode(byte);
+    out += byte > 0x20 && byte < 0x7f && !"#()<>[]{}/%".includes(char) ? char : `#${byte.toString(16).padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/** A PDF byte string for a URI (7-bit ASCII per the spec; anything else is UTF-8), in hex so no escaping is needed. */
+function asciiString(s: string): string {
+  if (typeof s !== "string" || s === "") throw new RangeError("Expected a URI to be a non-empty string");
+  return `<${Buffer.from(s, "utf8").toString("hex").toUpperCase()}>`;
 }
 
 /** A PDF text string as UTF-16BE with a byte-order mark, in hex so no escaping is needed. */

@@ -1,6 +1,7 @@
 /** Typed messages between the master and a worker process. Only plain data crosses; pixels never do. */
 
 import type { ColorMode, ImageFormat } from "../options.js";
+import type { AutoEncoding } from "../worker/classify.js";
 
 /** Everything one worker needs to render one page into a file. */
 export interface PageTask {
@@ -23,8 +24,14 @@ export interface PageTask {
   quality: number;
   color: ColorMode;
   threshold: number;
+  /** Pixels per inch of the page content (for `auto`: 1-bit only at print resolution). */
+  ppi: number;
+  /** Image output: pixels of `background` around the raster, making it the whole sheet. */
+  pad?: { top: number; right: number; bottom: number; left: number };
   /** Where to write the encoded image. */
   outPath: string;
+  /** For the keep options: what to extract from the page and where to write it as JSON (see keep/types.ts PageExtract). */
+  extract?: { text: boolean; links: boolean; path: string };
 }
 
 /** What a worker sends back for a rendered page. */
@@ -32,11 +39,16 @@ export interface PageResult {
   id: number;
   path: string;
   bytes: number;
-  format: ImageFormat;
+  format: "jpeg" | "png";
+  /** Pixel size of the written image (the raster plus any `pad`). */
   width: number;
   height: number;
   components: 1 | 3;
-  bitsPerComponent: 1 | 8;
+  bitsPerComponent: 1 | 4 | 8;
+  /** What `auto` chose for this page. */
+  encoding?: AutoEncoding;
+  /** The JSON sidecar written for `task.extract`. */
+  extractPath?: string;
   timings: { load: number; draw: number; readback: number; encode: number; write: number; total: number };
 }
 
@@ -44,6 +56,8 @@ export interface SerializedError {
   name: string;
   message: string;
   stack?: string;
+  /** Node's error code (ENOSPC, EACCES, ...), when there is one. */
+  code?: string;
 }
 
 export type MasterMessage = { type: "task"; task: PageTask } | { type: "shutdown" };
@@ -54,7 +68,10 @@ export type WorkerMessage =
   | { type: "failed"; id: number; error: SerializedError };
 
 export function serializeError(error: unknown): SerializedError {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { name: error.name, message: error.message, stack: error.stack, ...(typeof code === "string" ? { code } : {}) };
+  }
   return { name: "Error", message: String(error) };
 }
 
@@ -71,7 +88,12 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     case "done":
       return isObject(value.result) && typeof value.result.id === "number" && typeof value.result.path === "string";
     case "failed":
-      return typeof value.id === "number" && isObject(value.error) && typeof value.error.message === "string";
+      return (
+        typeof value.id === "number" &&
+        isObject(value.error) &&
+        typeof value.error.message === "string" &&
+        (value.error.code === undefined || typeof value.error.code === "string")
+      );
     default:
       return false;
   }

@@ -12,8 +12,8 @@ export interface PoolOptions {
 export interface PoolHandlers {
   /** A page rendered; `workerPid` rendered it. */
   onResult(task: PageTask, result: PageResult, meta: { workerPid: number; elapsedMs: number }): void;
-  /** A page attempt failed; `final` is true when it will not be retried. */
-  onFailure(task: PageTask, reason: string, final: boolean): void;
+  /** A page attempt failed; `final` is true when it will not be retried. `code`: the worker's error code (e.g. ENOSPC). */
+  onFailure(task: PageTask, reason: string, final: boolean, code: string | undefined): void;
   /** A worker finished starting (for start-up timing). */
   onWorkerReady?(startMs: number): void;
 }
@@ -40,15 +40,24 @@ export class Pool {
   private bootFailures = 0;
   private stopped = false;
   private finish!: (error?: Error) => void;
+  /** More tasks to come (a batch plans its documents while earlier ones render). */
+  private source: AsyncIterator<PageTask[]> | undefined;
+  private pulling = false;
 
   constructor(
     private readonly options: PoolOptions,
     private readonly handlers: PoolHandlers,
   ) {}
 
-  /** Renders every task; resolves when each has a result or a final failure, or after stop(). */
-  async run(tasks: PageTask[]): Promise<void> {
-    this.queue.push(...tasks.map((task) => ({ task, attempt: 1 })));
+  /**
+   * Renders every task; resolves when each has a result or a final failure, or after stop().
+   * With an async iterable, further tasks are pulled whenever the queue runs low, so that pages of
+   * the next document are queued before the workers go idle.
+   */
+  async run(tasks: PageTask[] | AsyncIterable<PageTask[]>): Promise<void> {
+    if (this.stopped) return;
+    if (Array.isArray(tasks)) this.queue.push(...tasks.map((task) => ({ task, attempt: 1 })));
+    else this.source = tasks[Symbol.asyncIterator]();
     const done = new Promise<void>((resolve, reject) => {
       this.finish = (error) => (error ? reject(error) : resolve());
     });
@@ -60,18 +69,31 @@ export class Pool {
     }
   }
 
+  /** Drops the queued tasks that match (a document given up on); busy workers finish their page. */
+  drop(matches: (task: PageTask) => boolean): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) if (matches(this.queue[i]!.task)) this.queue.splice(i, 1);
+    this.pump();
+  }
+
   /** Drops queued tasks and kills busy workers; run() then resolves. */
   stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.queue.length = 0;
-    for (const worker of this.workers) this.retiring.add(worker.kill());
-    this.finish?.();
+    this.halt(undefined);
   }
 
   /** Process ids of the live workers (for tests and diagnostics). */
   get pids(): number[] {
     return [...this.workers].map((worker) => worker.pid);
+  }
+
+  /** Stops like stop(); with an error, run() rejects with it. */
+  private halt(error: Error | undefined): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.queue.length = 0;
+    void this.source?.return?.().catch(() => {});
+    this.source = undefined;
+    for (const worker of this.workers) this.retiring.add(worker.kill());
+    this.finish?.(error);
   }
 
   private async close(): Promise<void> {
@@ -83,7 +105,8 @@ export class Pool {
 
   private pump(): void {
     if (this.stopped) return;
-    if (this.queue.length === 0 && this.busy === 0) {
+    this.refill();
+    if (this.queue.length === 0 && this.busy === 0 && !this.source) {
       this.finish();
       return;
     }
@@ -108,6 +131,25 @@ export class Pool {
     }
   }
 
+  /** Pulls the next tasks from the source when fewer than two per worker are queued. */
+  private refill(): void {
+    if (!this.source || this.pulling || this.queue.length >= this.options.size * 2) return;
+    this.pulling = true;
+    this.source.next().then(
+      (next) => {
+        this.pulling = false;
+        if (this.stopped) return;
+        if (next.done) this.source = undefined;
+        else this.queue.push(...next.value.map((task) => ({ task, attempt: 1 })));
+        this.pump();
+      },
+      (error: unknown) => {
+        this.pulling = false;
+        this.halt(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  }
+
   private spawn(): void {
     const started = performance.now();
     const worker = new WorkerHandle(this.options.spawn);
@@ -119,11 +161,11 @@ export class Pool {
         this.pump();
       },
       (error: Error) => {
-        this.workers.delete(worker);
+        // Tracked until it is gone: one that timed out while starting is still being killed.
+        this.retire(worker);
         if (this.stopped) return;
         if (++this.bootFailures >= MAX_BOOT_FAILURES) {
-          this.stop();
-          this.finish(new PoolError(`Workers failed to start ${MAX_BOOT_FAILURES} times in a row: ${error.message}`));
+          this.halt(new PoolError(`Workers failed to start ${MAX_BOOT_FAILURES} times in a row: ${error.message}`));
           return;
         }
         this.pump();
@@ -150,10 +192,11 @@ export class Pool {
       (error: TaskError) => {
         this.busy--;
         if (this.stopped) return;
-        // A worker that failed a page is replaced, so that the retry meets a fresh process.
-        if (error.kind === "render") this.retire(worker);
+        // A worker that failed a page is replaced, so that the retry meets a fresh process; a timed-out
+        // one is being killed and must not be handed another page meanwhile.
+        if (error.kind !== "crash") this.retire(worker);
         const final = item.attempt >= MAX_ATTEMPTS;
-        this.handlers.onFailure(item.task, error.message, final);
+        this.handlers.onFailure(item.task, error.message, final, error.code);
         if (!final) this.queue.unshift({ task: item.task, attempt: item.attempt + 1 });
         this.pump();
       },

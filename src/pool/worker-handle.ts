@@ -10,6 +10,8 @@ export class TaskError extends Error {
   constructor(
     message: string,
     readonly kind: "render" | "crash" | "timeout",
+    /** The worker's error code for `render` errors (ENOSPC, ...). */
+    readonly code?: string,
   ) {
     super(message);
     this.name = "TaskError";
@@ -22,7 +24,11 @@ export interface WorkerSpawnOptions {
   env: NodeJS.ProcessEnv;
   /** Mirror the worker's stderr to ours (debugging). */
   inheritStderr: boolean;
+  /** A worker not ready this long after the fork is killed and counts as failing to start. @default 30000 */
+  startTimeoutMs?: number;
 }
+
+const START_TIMEOUT_MS = 30_000;
 
 interface Pending {
   task: PageTask;
@@ -66,6 +72,12 @@ export class WorkerHandle {
       failStart = reject;
     });
     this.ready.catch(() => {}); // observed by the pool; never an unhandled rejection
+    const startMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
+    const startTimer = setTimeout(() => {
+      failStart(new Error(`worker did not start within ${formatSeconds(startMs)} s${this.stderrSummary()}`));
+      void this.kill();
+    }, startMs);
+    void this.ready.then(() => clearTimeout(startTimer), () => clearTimeout(startTimer));
 
     this.exited = new Promise<void>((resolve) => {
       const onExit = (description: string): void => {
@@ -94,7 +106,7 @@ export class WorkerHandle {
       } else if (message.type === "done" && this.pending?.task.id === message.result.id) {
         this.settle(undefined, message.result);
       } else if (message.type === "failed" && this.pending?.task.id === message.id) {
-        this.settle(new TaskError(message.error.message.split("\n")[0] || "render failed", "render"));
+        this.settle(new TaskError(message.error.message.split("\n")[0] || "render failed", "render", message.error.code));
       }
     });
   }

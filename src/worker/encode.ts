@@ -1,28 +1,79 @@
+/**
+ * sharp adapter: encodes a rendered page's RGBA pixels to a JPEG or PNG file that the
+ * assembler can embed as-is (JPEG as DCTDecode; PNG IDAT as FlateDecode with a PNG predictor).
+ */
 import { writeFile } from "node:fs/promises";
-import sharp from "sharp";
+import { performance } from "node:perf_hooks";
+import sharp, { type Sharp } from "sharp";
+import { chooseEncoding, measurePage, type AutoEncoding } from "./classify.js";
 
 export interface EncodeOptions {
-  format: "jpeg" | "png";
-  /** JPEG quality, 1-100. */
+  /** `auto` measures the page and picks per page (see classify.ts). */
+  format: "jpeg" | "png" | "auto";
+  /** 1-100, JPEG only. */
   quality: number;
   color: "rgb" | "gray" | "mono";
-  /** Gray level at or above which a mono pixel is white. @default 128 */
+  /** 0-255: gray levels at or above it become white in mono. @default 128 */
   threshold?: number;
+  /** Pixels per inch of the page content, for `auto` (1-bit only at print resolution). @default 300 */
+  ppi?: number;
+  /** Pixels of `background` added on each side (image output of a page on a larger sheet). */
+  pad?: { top: number; right: number; bottom: number; left: number; background: [number, number, number] };
 }
 
 export interface EncodedImage {
   path: string;
   bytes: number;
   format: "jpeg" | "png";
+  /** Pixel size of the written image (the page plus any padding). */
   width: number;
   height: number;
   components: 1 | 3;
-  bitsPerComponent: 1 | 8;
+  bitsPerComponent: 1 | 4 | 8;
+  /** What `auto` chose, for diagnostics. */
+  encoding?: AutoEncoding;
   encodeMs: number;
   writeMs: number;
 }
 
-/** Encodes opaque RGBA canvas pixels once with sharp and writes them to `outPath`. */
+// Raw input is never reused, so libvips' operation cache only costs memory.
+sharp.cache(false);
+
+/*
+ * Measured on tracemonkey p1 at 300 DPI (2550x3300), best CPU ms / bytes:
+ * JPEG q85 4:2:0: optimiseCoding 67 ms / 1.14 MB (without 28 ms / 1.22 MB); mozjpeg 600 ms / 0.81 MB.
+ * PNG RGB level 6: adaptive filtering 235 ms / 1.39 MB, none 69 ms / 1.25 MB; level 9: 600-900 ms.
+ * Filtering loses 10% on text but halves gradients (radial_gradients: 109 vs 227 KB) and saves 19% on photos.
+ */
+const PNG_COMPRESSION_LEVEL = 6;
+
+/** One way of encoding the page. */
+interface Candidate {
+  format: "jpeg" | "png";
+  components: 1 | 3;
+  bits: 1 | 4 | 8;
+}
+
+const RGB_JPEG: Candidate = { format: "jpeg", components: 3, bits: 8 };
+const RGB_PNG: Candidate = { format: "png", components: 3, bits: 8 };
+const GRAY_JPEG: Candidate = { format: "jpeg", components: 1, bits: 8 };
+const GRAY_PNG: Candidate = { format: "png", components: 1, bits: 8 };
+const GRAY4_PNG: Candidate = { format: "png", components: 1, bits: 4 };
+const MONO_PNG: Candidate = { format: "png", components: 1, bits: 1 };
+
+const AUTO: Record<AutoEncoding, Candidate[]> = {
+  mono: [MONO_PNG],
+  gray4: [GRAY4_PNG],
+  "gray-smallest": [GRAY_PNG, GRAY_JPEG],
+  "rgb-jpeg": [RGB_JPEG],
+  "rgb-smallest": [RGB_PNG, RGB_JPEG],
+};
+
+/**
+ * Encodes opaque RGBA canvas pixels with sharp (two candidates at most, for `auto`) and writes the
+ * smallest to `outPath`. Mono is always PNG: 1-bit JPEG does not exist. PNG output is
+ * non-interlaced, colour type 0 or 2, never alpha.
+ */
 export async function encodePage(
   rgba: Buffer,
   width: number,
@@ -31,30 +82,75 @@ export async function encodePage(
   options: EncodeOptions,
 ): Promise<EncodedImage> {
   const started = performance.now();
-  let image = sharp(rgba, { raw: { width, height, channels: 4 } }).removeAlpha();
-  const mono = options.color === "mono";
-  if (options.color !== "rgb") image = image.toColourspace("b-w");
-  if (mono) image = image.threshold(options.threshold ?? 128);
-  const format = mono ? "png" : options.format;
-  // Measured (bench/encode-settings.mjs, README "Performance"): Huffman optimisation makes pages 5-12% smaller
-  // (smaller than pdftoppm's at the same quality) for ~35 ms per Letter page; 4:4:4 is larger and slower;
-  // trellis and mozjpeg are 6-9x slower. PNG: level 6 without adaptive filtering is the size/time knee.
-  image =
-    format === "jpeg"
-      ? image.jpeg({ quality: options.quality, chromaSubsampling: "4:2:0", optimiseCoding: true, mozjpeg: false })
-      : image.png({ compressionLevel: 6, adaptiveFiltering: false, palette: false, ...(mono ? { colours: 2 } : {}) });
-  const data = await image.toBuffer();
-  const encoded = performance.now();
+  let encoding: AutoEncoding | undefined;
+  let candidates: Candidate[];
+  if (options.color === "mono") {
+    candidates = [MONO_PNG];
+  } else if (options.format === "auto") {
+    const stats = measurePage(rgba, width, height);
+    encoding = chooseEncoding(stats, { ppi: options.ppi ?? 300, gray: options.color === "gray" });
+    candidates = AUTO[encoding];
+  } else if (options.color === "gray") {
+    candidates = [options.format === "jpeg" ? GRAY_JPEG : GRAY_PNG];
+  } else {
+    candidates = [options.format === "jpeg" ? RGB_JPEG : RGB_PNG];
+  }
+  const encoded = await Promise.all(candidates.map((c) => pipeline(rgba, width, height, c, options).toBuffer()));
+  let best = 0;
+  for (let i = 1; i < encoded.length; i++) if (encoded[i]!.length < encoded[best]!.length) best = i;
+  const data = encoded[best]!;
+  const chosen = candidates[best]!;
+  const encodedAt = performance.now();
   await writeFile(outPath, data);
+  const pad = options.pad;
   return {
     path: outPath,
     bytes: data.length,
-    format,
-    width,
-    height,
-    components: options.color === "rgb" ? 3 : 1,
-    bitsPerComponent: mono ? 1 : 8,
-    encodeMs: encoded - started,
-    writeMs: performance.now() - encoded,
+    format: chosen.format,
+    width: width + (pad ? pad.left + pad.right : 0),
+    height: height + (pad ? pad.top + pad.bottom : 0),
+    components: chosen.components,
+    bitsPerComponent: chosen.bits,
+    ...(encoding ? { encoding } : {}),
+    encodeMs: encodedAt - started,
+    writeMs: performance.now() - encodedAt,
   };
+}
+
+function pipeline(rgba: Buffer, width: number, height: number, c: Candidate, options: EncodeOptions): Sharp {
+  // No sharp pixel limit (2^28 - 2^15): the master's --max-pixels already bounds the page.
+  let image = sharp(rgba, { raw: { width, height, channels: 4 }, limitInputPixels: false }).removeAlpha();
+  const pad = options.pad;
+  if (pad && pad.top + pad.right + pad.bottom + pad.left > 0) {
+    const [r, g, b] = pad.background;
+    image = image.extend({ top: pad.top, right: pad.right, bottom: pad.bottom, left: pad.left, background: { r, g, b } });
+  }
+  if (c.components === 1) image = image.toColourspace("b-w");
+  if (c.bits === 1) image = image.threshold(options.threshold ?? 128);
+  // PNG stores 4-bit gray by dropping the low bits: add half a step first so that it rounds.
+  if (c.bits === 4) image = image.linear(1, 8);
+  if (c.format === "jpeg") return image.jpeg({ quality: options.quality, mozjpeg: false, optimiseCoding: true, chromaSubsampling: "4:2:0" });
+  return image.png({
+    progressive: false,
+    compressionLevel: PNG_COMPRESSION_LEVEL,
+    adaptiveFiltering: c.bits === 8,
+    palette: false, // colour type 0/2 (gray/RGB); with it, `colours` only sets the bit depth (1 or 4)
+    ...(c.bits === 8 ? {} : { colours: 2 ** c.bits }),
+  });
+}
+
+/** Writes a page-sized image of one colour (a blank stand-in for a failed page in image output). */
+export async function encodeBlank(
+  width: number,
+  height: number,
+  background: [number, number, number],
+  format: "jpeg" | "png",
+  outPath: string,
+): Promise<number> {
+  const [r, g, b] = background;
+  let image = sharp({ create: { width, height, channels: 3, background: { r, g, b } } });
+  image = format === "jpeg" ? image.jpeg({ quality: 85 }) : image.png({ compressionLevel: PNG_COMPRESSION_LEVEL });
+  const data = await image.toBuffer();
+  await writeFile(outPath, data);
+  return data.length;
 }

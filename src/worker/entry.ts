@@ -2,9 +2,12 @@
  * Worker process: loads the engine once, keeps the document open, renders one page per task into
  * a file and sends back only its path and metadata. Exits when the master goes away.
  */
+import { writeFile } from "node:fs/promises";
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type WorkerMessage } from "../pool/messages.js";
 import { encodePage } from "./encode.js";
+import { injectBootFault, injectPageFault } from "./fault.js";
 import { PdfJsEngine } from "./pdfjs.js";
+import { startOrphanWatchdog } from "./watchdog.js";
 
 let open: { key: string; engine: Promise<PdfJsEngine> } | undefined;
 
@@ -19,7 +22,11 @@ function engineFor(task: PageTask): Promise<PdfJsEngine> {
 
 async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
+  injectPageFault(task.pageNumber);
   const engine = await engineFor(task);
+  // Extraction is started with the render so that the two overlap on the page pdf.js has loaded.
+  const extracted = task.extract ? engine.extract(task.pageNumber, task.extract) : undefined;
+  extracted?.catch(() => {}); // awaited below; if the render fails first, not an unhandled rejection
   const page = await engine.render({
     pageNumber: task.pageNumber,
     width: task.width,
@@ -36,7 +43,10 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       quality: task.quality,
       color: task.color,
       threshold: task.threshold,
+      ppi: task.ppi,
+      ...(task.pad ? { pad: { ...task.pad, background: task.background } } : {}),
     });
+    if (task.extract) await writeFile(task.extract.path, JSON.stringify(await extracted));
     return {
       id: task.id,
       path: image.path,
@@ -46,6 +56,8 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       height: image.height,
       components: image.components,
       bitsPerComponent: image.bitsPerComponent,
+      ...(image.encoding ? { encoding: image.encoding } : {}),
+      ...(task.extract ? { extractPath: task.extract.path } : {}),
       timings: {
         load: page.timings.loadMs,
         draw: page.timings.drawMs,
@@ -85,5 +97,9 @@ process.on("message", (message: unknown) => {
 
 // The master is gone (it exited or was killed): nothing left to work for.
 process.on("disconnect", () => process.exit(0));
+startOrphanWatchdog();
+// Ctrl-C reaches the whole process group; the master decides what becomes of its workers.
+process.on("SIGINT", () => {});
+injectBootFault();
 
 send({ type: "ready", pid: process.pid });

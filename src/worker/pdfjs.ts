@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { createCanvas, GlobalFonts } from "@napi-rs/canvas";
+import { createCanvas, GlobalFonts, type Canvas, type SKRSContext2D } from "@napi-rs/canvas";
 import {
   AnnotationMode,
   getDocument,
@@ -14,7 +14,9 @@ import {
   PasswordResponses,
   VerbosityLevel,
 } from "pdfjs-dist/legacy/build/pdf.mjs";
-import type { PDFDocumentProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
+import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
+import type { PageExtract, SourceInfo, SourceOutlineItem } from "../keep/types.js";
+import { extractPage, readInfo, readOutline } from "./pdfjs-keep.js";
 
 export interface OpenOptions {
   /** User or owner password of an encrypted document. */
@@ -67,6 +69,9 @@ export class EngineError extends Error {
   }
 }
 
+/** The largest canvas @napi-rs/canvas (Skia) can create: its RGBA buffer must stay under 2 GiB. */
+export const MAX_CANVAS_PIXELS = Math.floor((2 ** 31 - 1) / 4);
+
 const pdfjsRoot = dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json"));
 // Plain paths with a trailing slash: pdf.js's Node data factory fs.readFile()s `${base}${name}`.
 const dataDirs = {
@@ -91,16 +96,90 @@ export function registerFallbackFonts(): void {
   fallbackFontsRegistered = true;
 }
 
+/*
+ * Soft masks. pdf.js turns a Luminosity (or transfer-mapped Alpha) soft mask into alpha with an SVG
+ * filter: it sets `layerCtx.filter = addLuminosityFilter(map)`, then draws the mask canvas with
+ * "destination-in". In Node its filter factory returns "none", so the mask is ignored and masked
+ * fades come out as solid boxes. Here the factory returns a marker that @napi-rs/canvas keeps as-is,
+ * and a wrapped drawImage() does the filter's work on the mask pixels in JS.
+ */
+const MASK_FILTER_PREFIX = "pdfraster-mask-";
+const maskFilters = new Map<string, { luminosity: boolean; map: Uint8Array | null }>();
+
+class SoftMaskFilterFactory {
+  addFilter(): string {
+    return "none"; // transfer functions on painting (ExtGState /TR): not supported
+  }
+  addHCMFilter(): string {
+    return "none";
+  }
+  addHighlightHCMFilter(): string {
+    return "none";
+  }
+  addAlphaFilter(map: Uint8Array): string {
+    return maskFilter(false, map);
+  }
+  addLuminosityFilter(map: Uint8Array | null): string {
+    return maskFilter(true, map);
+  }
+  destroy(): void {}
+}
+
+function maskFilter(luminosity: boolean, map: Uint8Array | null): string {
+  const key = `${MASK_FILTER_PREFIX}${luminosity ? "l" : "a"}-${map ? map.join(".") : ""}`;
+  maskFilters.set(key, { luminosity, map });
+  return key;
+}
+
+let drawImagePatched = false;
+function patchDrawImageForSoftMasks(): void {
+  if (drawImagePatched) return;
+  const proto = Object.getPrototypeOf(createCanvas(1, 1).getContext("2d")) as SKRSContext2D;
+  const nativeDrawImage = proto.drawImage as (this: SKRSContext2D, ...args: unknown[]) => void;
+  proto.drawImage = function (this: SKRSContext2D, ...args: unknown[]) {
+    if (!this.filter.startsWith(MASK_FILTER_PREFIX)) return nativeDrawImage.apply(this, args);
+    const filter = maskFilters.get(this.filter);
+    this.filter = "none"; // @napi-rs/canvas crashes on a filter string it cannot parse
+    if (!filter || args.length !== 9) return nativeDrawImage.apply(this, args);
+    const [image, sx, sy, sw, sh, dx, dy, dw, dh] = args as [Canvas, ...number[]];
+    const pixels = image.getContext("2d").getImageData(sx!, sy!, sw!, sh!);
+    const { data } = pixels;
+    for (let i = 0; i < data.length; i += 4) {
+      // Luminosity of the mask composited over black (the default backdrop); pdf.js has already painted any /BC.
+      const value = filter.luminosity
+        ? Math.round(((0.2125 * data[i]! + 0.7154 * data[i + 1]! + 0.0721 * data[i + 2]!) * data[i + 3]!) / 255)
+        : data[i + 3]!;
+      data[i + 3] = filter.map ? filter.map[value]! : value;
+    }
+    const alphaMask = createCanvas(sw!, sh!);
+    alphaMask.getContext("2d").putImageData(pixels, 0, 0);
+    nativeDrawImage.call(this, alphaMask, 0, 0, sw, sh, dx, dy, dw, dh);
+  } as SKRSContext2D["drawImage"];
+  drawImagePatched = true;
+}
+
 export class PdfJsEngine {
   private constructor(private readonly doc: PDFDocumentProxy) {}
 
   static async open(source: string | Uint8Array, options: OpenOptions = {}): Promise<PdfJsEngine> {
     registerFallbackFonts();
-    // pdf.js transfers (detaches) the buffer it is given, and rejects Node Buffers: hand it a private copy.
-    const data = typeof source === "string" ? new Uint8Array(await readFile(source)) : source.slice();
+    patchDrawImageForSoftMasks();
+    const bytes = typeof source === "string" ? await readFile(source) : source;
+    const { password } = options;
+    try {
+      return await PdfJsEngine.load(bytes, password);
+    } catch (error) {
+      // AES-256 (R6) passwords are SASLprep'ed by their authors; pdf.js uses them raw.
+      const prepared = password === undefined ? password : saslPrep(password);
+      if (!(error instanceof EngineError && error.kind === "password-incorrect" && prepared !== password)) throw error;
+      return await PdfJsEngine.load(bytes, prepared);
+    }
+  }
+
+  private static async load(bytes: Uint8Array, password: string | undefined): Promise<PdfJsEngine> {
     const task = getDocument({
-      data,
-      password: options.password,
+      data: new Uint8Array(bytes), // a private copy: pdf.js detaches the buffer it is given, and rejects Node Buffers
+      password,
       ...dataDirs,
       cMapPacked: true,
       isEvalSupported: false,
@@ -109,6 +188,7 @@ export class PdfJsEngine {
       disableRange: true,
       enableXfa: false,
       verbosity: VerbosityLevel.ERRORS,
+      FilterFactory: SoftMaskFilterFactory,
     });
     try {
       return new PdfJsEngine(await task.promise);
@@ -130,10 +210,12 @@ export class PdfJsEngine {
 
   async render(req: RenderRequest): Promise<RenderedPage> {
     const t0 = performance.now();
-    const page = await this.doc.getPage(req.pageNumber);
-    const t1 = performance.now();
+    let t1 = t0;
     const canvas = createCanvas(req.width, req.height);
+    let page: PDFPageProxy | undefined;
     try {
+      page = await this.doc.getPage(req.pageNumber);
+      t1 = performance.now();
       await page.render({
         canvas,
         canvasContext: canvas.getContext("2d"),
@@ -147,7 +229,7 @@ export class PdfJsEngine {
     } catch (error) {
       throw new EngineError("render-failed", `Page ${req.pageNumber}: ${messageOf(error)}`, { cause: error });
     } finally {
-      page.cleanup();
+      page?.cleanup();
     }
     const t2 = performance.now();
     const rgba = canvas.data();
@@ -163,6 +245,26 @@ export class PdfJsEngine {
         if (held) held = null;
       },
     };
+  }
+
+  /** Text runs and/or links of a page, for the keep options. */
+  async extract(pageNumber: number, what: { text: boolean; links: boolean }): Promise<PageExtract> {
+    const page = await this.doc.getPage(pageNumber);
+    try {
+      return await extractPage(this.doc, page, what);
+    } finally {
+      page.cleanup();
+    }
+  }
+
+  /** The document's bookmarks, destinations resolved. */
+  outline(): Promise<SourceOutlineItem[]> {
+    return readOutline(this.doc);
+  }
+
+  /** Title, Author, Subject, Keywords and CreationDate. */
+  info(): Promise<SourceInfo> {
+    return readInfo(this.doc);
   }
 
   async close(): Promise<void> {
@@ -181,6 +283,14 @@ function toOpenError(error: unknown): EngineError {
     return new EngineError("invalid-pdf", `Not a valid PDF: ${error.message}`, { cause: error });
   }
   return new EngineError("invalid-pdf", `Cannot open PDF: ${messageOf(error)}`, { cause: error });
+}
+
+/** RFC 4013 in short: non-ASCII spaces become spaces, "commonly mapped to nothing" characters go, then NFKC. */
+function saslPrep(password: string): string {
+  return password
+    .replace(/[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/g, " ")
+    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, "")
+    .normalize("NFKC");
 }
 
 function messageOf(error: unknown): string {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, PDFRef, type PDFPage } from "pdf-lib";
-import { inflateSync } from "node:zlib";
+import { crc32, inflateSync } from "node:zlib";
+import sharp from "sharp";
 
 export interface ImageInfo {
   width: number;
@@ -17,6 +18,8 @@ export interface PageInfo {
   images: ImageInfo[];
   /** The `cm` matrix that places the (single) image, from the content stream. */
   placement: [number, number, number, number, number, number] | undefined;
+  /** The page's content stream, decompressed. */
+  content: string;
 }
 
 export interface PdfInfo {
@@ -61,7 +64,7 @@ function pageInfo(doc: PDFDocument, page: PDFPage): PageInfo {
   }
   const cm = /([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+cm\s*\/\S+\s+Do/.exec(content);
   const placement = cm ? (cm.slice(1, 7).map(Number) as PageInfo["placement"]) : undefined;
-  return { width, height, images, placement };
+  return { width, height, images, placement, content };
 }
 
 /** Parses an output PDF with pdf-lib: page sizes, their images and the image placement. */
@@ -69,4 +72,39 @@ export async function inspectPdf(path: string): Promise<PdfInfo> {
   const bytes = readFileSync(path);
   const doc = await PDFDocument.load(bytes, { updateMetadata: false });
   return { pages: doc.getPages().map((page) => pageInfo(doc, page)), raw: bytes.toString("latin1") };
+}
+
+function chunk(type: string, data: Uint8Array): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, "latin1");
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/**
+ * Decodes an embedded page image to raw pixels with sharp: JPEG as it is, Flate data (PNG IDAT with
+ * the PNG predictor, as pdfraster writes it) by wrapping it back into a PNG file. Gray images give
+ * one channel, with 1- and 4-bit samples scaled to 0-255.
+ */
+export async function decodeImage(image: ImageInfo): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
+  let input: Buffer;
+  if (image.filter === "/DCTDecode") {
+    input = Buffer.from(image.data);
+  } else if (image.filter === "/FlateDecode" && (image.colorSpace === "/DeviceGray" || image.colorSpace === "/DeviceRGB")) {
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(image.width, 0);
+    ihdr.writeUInt32BE(image.height, 4);
+    ihdr[8] = image.bitsPerComponent;
+    ihdr[9] = image.colorSpace === "/DeviceGray" ? 0 : 2;
+    const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    input = Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", image.data), chunk("IEND", new Uint8Array())]);
+  } else {
+    throw new Error(`cannot decode a ${image.filter} ${image.colorSpace} image`);
+  }
+  let pipeline = sharp(input);
+  if (image.colorSpace === "/DeviceGray") pipeline = pipeline.extractChannel(0);
+  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
 }

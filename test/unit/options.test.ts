@@ -28,7 +28,7 @@ describe("normalizeOptions", () => {
     [{ quality: 101 }, /`quality`/],
     [{ quality: 50.5 }, /`quality` to be an integer/],
     [{ workers: 0 }, /`workers`/],
-    [{ format: "gif" }, /`format` to be one of jpeg, png/],
+    [{ format: "gif" }, /`format` to be one of jpeg, png, auto/],
     [{ onError: "ignore" }, /`onError`/],
     [{ size: "A99" }, /Unknown paper size `A99`/],
     [{ maxPixels: -1 }, /`maxPixels`/],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { layoutPage, parseLength, parseMargins, parseSize, type LayoutOptions, type Paper } from "../../src/paper.js";
+import { layoutPage, parseLength, parseMargins, parseSize, sheetPadding, type LayoutOptions, type Paper } from "../../src/paper.js";
 
 const MM = 72 / 25.4;
 const paper = (spec: string): Paper => {
@@ -129,5 +129,33 @@ describe("layoutPage", () => {
     expect(l.image.height).toBeLessThanOrEqual(792 - 144 + 1e-9);
     expect(l.image.y).toBeGreaterThanOrEqual(72);
     expect(() => layoutPage(612, 792, { ...base, size: letter, margins: [400, 0, 400, 0] })).toThrow(UsageError);
+  });
+});
+
+describe("sheetPadding (image output: the raster placed on its whole sheet)", () => {
+  it("is zero when the page is the sheet", () => {
+    expect(sheetPadding(layoutPage(612, 792, { ...base, dpi: 150 }), 150)).toEqual({ top: 0, right: 0, bottom: 0, left: 0 });
+  });
+
+  it("adds the margins and the paper the fitted page does not cover", () => {
+    // Letter on A4 at 72 DPI, contained: full width, (841.89 - 770.3) / 2 = 35.8 pt above and below.
+    const contain = layoutPage(612, 792, { ...base, size: paper("A4") });
+    expect(sheetPadding(contain, 72)).toEqual({ top: 36, right: 0, bottom: 36, left: 0 });
+    const margins = layoutPage(612, 792, { ...base, margins: [10, 20, 30, 40] });
+    const pad = sheetPadding(margins, 72);
+    expect(pad).toEqual({ top: 10, right: 20, bottom: 30, left: 40 });
+    expect(pad.left + margins.pixelWidth + pad.right).toBe(612 + 60);
+  });
+
+  it("always adds up to the sheet's pixel size", () => {
+    for (const dpi of [37, 72, 96, 150, 301]) {
+      for (const fit of ["contain", "cover", "fill", "none"] as const) {
+        const layout = layoutPage(300.3, 700.7, { ...base, dpi, fit, size: paper("A4"), margins: [7, 11, 13, 17] });
+        const pad = sheetPadding(layout, dpi);
+        expect(Object.values(pad).every((n) => n >= 0)).toBe(true);
+        expect(pad.left + layout.pixelWidth + pad.right).toBe(Math.round((layout.sheetWidth * dpi) / 72));
+        expect(pad.top + layout.pixelHeight + pad.bottom).toBe(Math.round((layout.sheetHeight * dpi) / 72));
+      }
+    }
   });
 });

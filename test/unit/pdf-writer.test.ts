@@ -217,6 +217,24 @@ describe("PdfStreamWriter", () => {
     near(await pixel(6, 35, 20), [0, 160, 255]);
   });
 
+  it.skipIf(!hasPdftoppm)("embeds 4-bit gray PNGs (what --format auto writes for text below 300 DPI)", async () => {
+    // Left half gray level 0x77 (stored as 7 of 15), right half white.
+    const raw = Buffer.from(Array.from({ length: 16 * 16 }, (_, i) => (i % 16 < 8 ? 0x77 : 255)));
+    const gray4 = await png(sharp(raw, { raw: { width: 16, height: 16, channels: 1 } }).toColourspace("b-w").png({ colours: 16, palette: false }));
+    expect(gray4).toMatchObject({ components: 1, bitsPerComponent: 4 });
+    expect(gray4.palette).toBeUndefined();
+    const file = tmp("pdf");
+    const w = await PdfStreamWriter.create(file);
+    await w.addImagePage(144, 144, gray4, { x: 0, y: 0, width: 144, height: 144 });
+    await w.close();
+    if (hasQpdf) execFileSync("qpdf", ["--check", file], { stdio: "ignore" });
+    execFileSync("pdftoppm", ["-r", "20", "-gray", "-png", file, join(dir, "gray4")]);
+    const { data, info } = await sharp(join(dir, "gray4-1.png")).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect(Math.abs(data[20 * info.width + 5]! - 0x77)).toBeLessThanOrEqual(2);
+    expect(data[20 * info.width + 35]).toBeGreaterThan(250);
+    await expect(w.addBlankPage(1, 1)).rejects.toThrow(/closed/);
+  });
+
   it("rejects bad arguments without spoiling the file, and calls after close", async () => {
     const file = tmp("pdf");
     const w = await PdfStreamWriter.create(file);

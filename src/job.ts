@@ -1,0 +1,204 @@
+import type { NormalizedOptions } from "./options.js";
+import type { Plan } from "./plan.js";
+import type { PageResult, PageTask } from "./pool/messages.js";
+import type { PageSink } from "./output/sink.js";
+import type { PageFailure, ProgressEvent, RasterizeReport, StageTimings } from "./report.js";
+
+/**
+ * One document of a run: its planned pages, where they go, and what became of each. The pool's
+ * results are routed here by task id; the job counts, reports progress and, once every page has an
+ * outcome, commits its output (or aborts it) and builds its report.
+ */
+export class DocumentJob {
+  readonly tasks: PageTask[];
+  readonly timings: StageTimings = { plan: 0, workerStart: 0, load: 0, draw: 0, readback: 0, encode: 0, write: 0, ipc: 0, assemble: 0 };
+  private readonly indexOf: Map<number, number>;
+  private readonly failures: PageFailure[] = [];
+  private readonly retried = new Set<number>();
+  private readonly total: number;
+  private done = 0;
+  private rendered = 0;
+  private settled = 0;
+  /** `--on-error abort` and a page failed: the rest of the document is not rendered. */
+  cancelled = false;
+
+  readonly input: string | null;
+  readonly plan: Plan;
+  private sink: PageSink | undefined;
+  private readonly opts: NormalizedOptions;
+  private readonly emit: (event: ProgressEvent) => void;
+  private readonly onCancel: (job: DocumentJob) => void;
+  private readonly started: number;
+  /** The output as shown in the document-open event (a path, `-`, or the image folder or pattern). */
+  private readonly output: string;
+
+  constructor(init: {
+    input: string | null;
+    output: string;
+    plan: Plan;
+    opts: NormalizedOptions;
+    emit: (event: ProgressEvent) => void;
+    /** Called once when the job gives up on its remaining pages. */
+    onCancel: (job: DocumentJob) => void;
+    /** performance.now() when work on the document began (its report's durationMs counts from there). */
+    started: number;
+    planMs: number;
+  }) {
+    this.input = init.input;
+    this.output = init.output;
+    this.plan = init.plan;
+    this.opts = init.opts;
+    this.emit = init.emit;
+    this.onCancel = init.onCancel;
+    this.started = init.started;
+    const plan = init.plan;
+    this.timings.plan = init.planMs;
+    this.tasks = plan.pages.flatMap((page) => ("task" in page ? [page.task] : []));
+    this.indexOf = new Map(plan.pages.flatMap((page, index) => ("task" in page ? [[page.task.id, index] as const] : [])));
+    this.total = plan.pages.length;
+  }
+
+  /** The sink is created after the plan (it needs the layouts); attach it before start(). */
+  attach(sink: PageSink): void {
+    this.sink = sink;
+  }
+
+  /** Reports the document as opened and records the pages that failed while planning. */
+  start(workers: number): void {
+    this.emit({ type: "document-open", input: this.input, output: this.output, pages: this.plan.pageCount, selected: this.total, workers });
+    for (const [index, page] of this.plan.pages.entries()) {
+      if ("error" in page) this.fail(index, page.error);
+    }
+  }
+
+  /** Every page has an outcome, or the job gave up on the rest. */
+  get finished(): boolean {
+    return this.cancelled || this.settled >= this.total;
+  }
+
+  owns(task: PageTask): boolean {
+    return this.indexOf.has(task.id);
+  }
+
+  /** A bad page image found while assembling: the page counts as failed after all. */
+  onBadImage = (index: number, reason: string): void => {
+    this.rendered--;
+    this.done--;
+    this.settled--;
+    this.fail(index, `unusable page image: ${reason}`, false);
+  };
+
+  /** The output cannot be written (disk full): give up on the remaining pages; finish() then throws the error. */
+  onWriteError = (): void => {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.onCancel(this);
+  };
+
+  onResult(task: PageTask, result: PageResult, meta: { workerPid: number; elapsedMs: number }): void {
+    if (this.cancelled) return;
+    const index = this.indexOf.get(task.id)!;
+    const t = result.timings;
+    this.timings.load += t.load;
+    this.timings.draw += t.draw;
+    this.timings.readback += t.readback;
+    this.timings.encode += t.encode;
+    this.timings.write += t.write;
+    this.timings.ipc += Math.max(0, meta.elapsedMs - t.total);
+    const pad = task.pad ?? { top: 0, right: 0, bottom: 0, left: 0 };
+    if (result.width !== task.width + pad.left + pad.right || result.height !== task.height + pad.top + pad.bottom || result.bytes <= 0) {
+      this.fail(index, `worker returned a ${result.width}x${result.height} image of ${result.bytes} bytes`);
+      return;
+    }
+    this.rendered++;
+    this.done++;
+    this.settled++;
+    this.emit({
+      type: "page-done",
+      input: this.input,
+      page: task.pageNumber,
+      done: this.done,
+      total: this.total,
+      ms: Math.round(t.total),
+      bytes: result.bytes,
+      worker: meta.workerPid,
+      ...(result.encoding ? { encoding: result.encoding } : {}),
+    });
+    this.sink!.accept(index, { kind: "image", result });
+  }
+
+  onFailure(task: PageTask, reason: string, final: boolean): void {
+    if (this.cancelled) return;
+    if (!final) {
+      this.retried.add(task.pageNumber);
+      this.emit({ type: "page-failed", input: this.input, page: task.pageNumber, reason, willRetry: true, done: this.done, total: this.total });
+      return;
+    }
+    this.fail(this.indexOf.get(task.id)!, reason);
+  }
+
+  /** Records a final failure; `toSink`: tell the sink (false when the sink itself found the page unusable and stands in for it). */
+  private fail(index: number, reason: string, toSink = true): void {
+    const page = this.plan.pages[index]!.pageNumber;
+    this.failures.push({ page, reason });
+    this.done++;
+    this.settled++;
+    this.emit({ type: "page-failed", input: this.input, page, reason, willRetry: false, done: this.done, total: this.total });
+    if (this.opts.onError === "abort") {
+      if (!this.cancelled) {
+        this.cancelled = true;
+        this.onCancel(this);
+      }
+      return;
+    }
+    if (toSink) this.sink!.accept(index, { kind: "failed" });
+  }
+
+  /**
+   * Waits for the output, then commits it (when there is something to keep) or removes it, and
+   * returns the report. `output` in the report is null when nothing was written.
+   */
+  async finish(workers: number): Promise<RasterizeReport> {
+    const sink = this.sink!;
+    let output: string | null = null;
+    let outputBytes = 0;
+    const keep = !this.cancelled && !(this.opts.onError === "abort" && this.failures.length > 0);
+    try {
+      await sink.flush();
+      if (keep && sink.pagesWritten > 0) {
+        const committed = await sink.commit();
+        output = committed.output;
+        outputBytes = committed.bytes;
+      }
+    } finally {
+      if (output === null) await sink.abort();
+    }
+    this.timings.assemble = sink.assembleMs;
+    for (const key of Object.keys(this.timings) as (keyof StageTimings)[]) this.timings[key] = Math.round(this.timings[key]);
+    this.failures.sort((a, b) => a.page - b.page);
+    const report: RasterizeReport = {
+      input: this.input,
+      output,
+      pages: this.plan.pageCount,
+      selected: this.total,
+      rendered: this.rendered,
+      failed: this.failures,
+      outputPages: output === null ? 0 : sink.pagesWritten,
+      outputBytes,
+      durationMs: Math.round(performance.now() - this.started),
+      workers,
+      dpi: this.opts.dpi,
+      size: this.opts.size === "original" ? "original" : this.opts.size.name,
+      format: this.opts.format,
+      retried: [...this.retried].sort((a, b) => a - b),
+      timings: this.timings,
+    };
+    this.emit({ type: "document-done", input: this.input, report });
+    return report;
+  }
+
+  /** Removes the output of a job that will not finish (the run was aborted or the pool failed). */
+  async abort(): Promise<void> {
+    await this.sink?.abort();
+  }
+}

@@ -1,0 +1,146 @@
+import { randomBytes } from "node:crypto";
+import { copyFile, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { PageOutcome } from "../assemble.js";
+import { describeError, OutputError } from "../errors.js";
+import type { NormalizedOptions } from "../options.js";
+import type { PageLayout } from "../paper.js";
+import { encodeBlank } from "../worker/encode.js";
+import type { Committed, PageSink } from "./sink.js";
+import { imageFileName, type NamePattern } from "./target.js";
+
+export interface ImagePage {
+  pageNumber: number;
+  layout: PageLayout;
+}
+
+/**
+ * One image file per page. Pages are moved, as they arrive, into a hidden staging folder beside
+ * the targets (same file system, so the final moves are renames); commit() renames them into
+ * place, abort() removes the staging folder: an aborted or failed run leaves no page file behind.
+ */
+export class ImageSink implements PageSink {
+  private chain = Promise.resolve();
+  private failure: unknown;
+  private readonly staged = new Map<string, number>();
+  assembleMs = 0;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly staging: string,
+    private readonly display: string,
+    private readonly pages: readonly ImagePage[],
+    private readonly pageCount: number,
+    private readonly name: { pattern: NamePattern | undefined; stem: string },
+    private readonly opts: NormalizedOptions,
+    private readonly onBadImage: (index: number, reason: string) => void,
+  ) {}
+
+  /** Checks that `dir` (or, when it does not exist yet, its parent) is a writable folder and creates the staging folder there. */
+  static async create(
+    target: { dir: string; pattern: NamePattern | undefined; display: string },
+    stem: string,
+    pages: readonly ImagePage[],
+    pageCount: number,
+    opts: NormalizedOptions,
+    onBadImage: (index: number, reason: string) => void,
+  ): Promise<ImageSink> {
+    const exists = (await stat(target.dir).catch(() => undefined))?.isDirectory() === true;
+    const home = exists ? target.dir : dirname(target.dir);
+    const staging = join(home, `.${exists ? "" : `${basename(target.dir)}.`}pdfraster-${randomBytes(4).toString("hex")}.tmp`);
+    try {
+      await mkdir(staging);
+    } catch (error) {
+      const why = (error as NodeJS.ErrnoException).code === "ENOENT" ? `${home} does not exist` : describeError(error);
+      throw new OutputError(`Cannot write images to ${target.display}: ${why}`, { cause: error });
+    }
+    return new ImageSink(target.dir, staging, target.display, pages, pageCount, { pattern: target.pattern, stem }, opts, onBadImage);
+  }
+
+  accept(index: number, outcome: PageOutcome): void {
+    this.chain = this.chain
+      .then(() => this.stage(index, outcome))
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      });
+  }
+
+  async flush(): Promise<void> {
+    await this.chain;
+    if (this.failure) throw this.failure;
+  }
+
+  get pagesWritten(): number {
+    return this.staged.size;
+  }
+
+  async commit(): Promise<Committed> {
+    await this.flush();
+    await mkdir(this.dir, { recursive: true });
+    let bytes = 0;
+    for (const [name, size] of this.staged) {
+      await rename(join(this.staging, name), join(this.dir, name));
+      bytes += size;
+    }
+    await rm(this.staging, { recursive: true, force: true });
+    return { output: this.display, bytes };
+  }
+
+  async abort(): Promise<void> {
+    await this.chain;
+    await rm(this.staging, { recursive: true, force: true }).catch(() => {});
+  }
+
+  /** Names in the staging folder (for tests and diagnostics). */
+  async stagedFiles(): Promise<string[]> {
+    return readdir(this.staging).catch(() => []);
+  }
+
+  private async stage(index: number, outcome: PageOutcome): Promise<void> {
+    if (this.failure) return;
+    const started = performance.now();
+    const page = this.pages[index]!;
+    if (outcome.kind === "image") {
+      const { result } = outcome;
+      const name = this.fileName(page.pageNumber, result.format);
+      const size = (await stat(result.path).catch(() => undefined))?.size ?? 0;
+      if (size === 0 || size !== result.bytes) {
+        await rm(result.path, { force: true });
+        this.onBadImage(index, `page image ${result.path} is ${size} bytes, expected ${result.bytes}`);
+        await this.blank(page, this.opts.onError);
+      } else {
+        await moveFile(result.path, join(this.staging, name));
+        this.staged.set(name, size);
+      }
+    } else {
+      await this.blank(page, this.opts.onError);
+    }
+    this.assembleMs += performance.now() - started;
+  }
+
+  /** A blank sheet in the background colour in place of a failed page, with `--on-error blank`. */
+  private async blank(page: ImagePage, onError: NormalizedOptions["onError"]): Promise<void> {
+    if (onError !== "blank") return;
+    const format = this.name.pattern?.format ?? (this.opts.format === "jpeg" && this.opts.color !== "mono" ? "jpeg" : "png");
+    const name = this.fileName(page.pageNumber, format);
+    const k = this.opts.dpi / 72;
+    const width = Math.max(1, Math.round(page.layout.sheetWidth * k));
+    const height = Math.max(1, Math.round(page.layout.sheetHeight * k));
+    this.staged.set(name, await encodeBlank(width, height, this.opts.background, format, join(this.staging, name)));
+  }
+
+  private fileName(pageNumber: number, format: "jpeg" | "png"): string {
+    return imageFileName(this.name.pattern, this.name.stem, pageNumber, this.pageCount, format);
+  }
+}
+
+/** Renames, or copies and deletes when the temp dir is on another file system. */
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
+    await copyFile(from, to);
+    await rm(from, { force: true });
+  }
+}

@@ -1,0 +1,162 @@
+import { fileURLToPath } from "node:url";
+import { AbortError, OutputError, isDiskError } from "./errors.js";
+import type { DocumentJob } from "./job.js";
+import type { NormalizedOptions } from "./options.js";
+import { Pool } from "./pool/pool.js";
+import type { RasterizeReport } from "./report.js";
+
+const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url));
+/**
+ * V8 heap cap of each worker; pixels live outside it (canvas, sharp), so this bounds pdf.js itself.
+ * Every corpus file and a 600 DPI A0 page render within 128 MB; a worker grows ~1.5 MB of heap per
+ * page over a long varied document, so 200 pages (the recycling default) stay far below (README).
+ */
+const WORKER_HEAP_MB = 2048;
+
+/** What became of one job: its report, or the error that kept its output from being written. */
+export interface JobOutcome {
+  job: DocumentJob;
+  report?: RasterizeReport;
+  error?: unknown;
+}
+
+/**
+ * Renders the pages of one or more documents through ONE pool of workers. Jobs come from an
+ * async iterable, pulled when the queue runs low, so a batch plans its next document while the
+ * pages of earlier ones render, and pages of several documents are in flight at once. Each job is
+ * finished (output committed, report emitted) as soon as all its pages have an outcome.
+ */
+export class Runner {
+  private pool: Pool | undefined;
+  private readonly jobs: DocumentJob[] = [];
+  private readonly byTask = new Map<number, DocumentJob>();
+  private readonly finishing = new Map<DocumentJob, Promise<JobOutcome>>();
+  private size = 1;
+  /** One document (rasterize()): giving up on it stops the pool at once, killing busy workers. */
+  private single = true;
+  /** run() is giving up (aborted, or the pool failed): a job that still arrives (planned meanwhile) is removed. */
+  private closing = false;
+  /** A worker could not write to the temp dir (disk full, read-only): the whole run stops with this. */
+  private diskError: OutputError | undefined;
+
+  constructor(private readonly opts: NormalizedOptions) {}
+
+  /** A job gives up on its remaining pages (`--on-error abort`): drop them, and finish the job. */
+  cancel = (job: DocumentJob): void => {
+    if (this.single) this.pool?.stop();
+    else this.pool?.drop((task) => job.owns(task));
+    this.settle(job);
+  };
+
+  /** Runs every job; resolves with their outcomes in the order the jobs came. Rejects on abort or a pool failure. */
+  async run(source: AsyncIterable<DocumentJob>, size: number, single: boolean): Promise<JobOutcome[]> {
+    this.size = size;
+    this.single = single;
+    let aborted = this.opts.signal?.aborted === true;
+    this.closing = aborted;
+    const onAbort = (): void => {
+      aborted = true;
+      this.closing = true;
+      this.pool?.stop();
+    };
+    this.opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const pool = new Pool(
+      {
+        size,
+        pageTimeoutMs: this.opts.pageTimeoutMs,
+        maxPagesPerWorker: this.opts.maxPagesPerWorker,
+        spawn: {
+          entry: WORKER_ENTRY,
+          execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
+          env: workerEnv(),
+          inheritStderr: process.env.DEBUG !== undefined,
+        },
+      },
+      {
+        onWorkerReady: (ms) => {
+          const job = this.jobs.find((j) => !this.finishing.has(j));
+          if (job) job.timings.workerStart += ms;
+        },
+        onResult: (task, result, meta) => {
+          const job = this.byTask.get(task.id);
+          if (!job) return; // a page of a document given up on
+          job.onResult(task, result, meta);
+          this.settle(job);
+        },
+        onFailure: (task, reason, final, code) => {
+          if (isDiskError({ code })) {
+            // Not the page's fault, and the temp dir is shared: no retry can help, stop the run.
+            this.diskError ??= new OutputError(`Cannot write page images to the temp directory: ${reason}`);
+            this.closing = true;
+            this.pool?.stop();
+            return;
+          }
+          const job = this.byTask.get(task.id);
+          if (!job) return;
+          job.onFailure(task, reason, final);
+          this.settle(job);
+        },
+      },
+    );
+    this.pool = pool;
+    try {
+      if (!aborted) await pool.run(this.tasks(source));
+      if (aborted || this.opts.signal?.aborted) throw abortError(this.opts.signal);
+      if (this.diskError) throw this.diskError;
+      for (const job of this.jobs) this.settle(job, true);
+      return await Promise.all(this.jobs.map((job) => this.finishing.get(job)!));
+    } catch (error) {
+      this.closing = true;
+      // Documents already finished keep their output; the others leave nothing behind.
+      await Promise.all(this.jobs.filter((job) => !this.finishing.has(job)).map((job) => job.abort()));
+      await Promise.allSettled(this.finishing.values());
+      throw error;
+    } finally {
+      this.closing = true;
+      this.opts.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Feeds the pool: each job's tasks as it comes, after reporting it open. */
+  private async *tasks(source: AsyncIterable<DocumentJob>): AsyncIterable<DocumentJob["tasks"]> {
+    for await (const job of source) {
+      if (this.closing) {
+        await job.abort();
+        return;
+      }
+      this.jobs.push(job);
+      for (const task of job.tasks) this.byTask.set(task.id, job);
+      job.start(this.size);
+      this.settle(job); // nothing to render (every page failed while planning, or cancelled)
+      if (!job.finished && job.tasks.length > 0) yield job.tasks;
+    }
+  }
+
+  /** Starts finishing `job` once it is done (or, with `force`, whatever its state). */
+  private settle(job: DocumentJob, force = false): void {
+    if (this.finishing.has(job) || (!force && !job.finished)) return;
+    for (const task of job.tasks) this.byTask.delete(task.id);
+    this.finishing.set(
+      job,
+      job.finish(this.size).then(
+        (report) => ({ job, report }),
+        (error: unknown) => ({ job, error }),
+      ),
+    );
+  }
+}
+
+/** Workers get only what they need: no secrets or loader hooks from the parent's environment. */
+function workerEnv(): NodeJS.ProcessEnv {
+  // glibc: libvips threads each get a malloc arena, and freed page buffers fragment them: at A3 300 dpi
+  // a worker grew to ~790 MB over 14 pages; with 2 arenas it stays under ~530 MB at no measured CPU cost.
+  const env: NodeJS.ProcessEnv = { PDFRASTER_WORKER: "1", MALLOC_ARENA_MAX: "2" };
+  for (const name of ["PDFRASTER_FAULT", "TZ", "LANG", "MALLOC_ARENA_MAX"]) {
+    if (process.env[name] !== undefined) env[name] = process.env[name];
+  }
+  return env;
+}
+
+export function abortError(signal: AbortSignal | undefined): AbortError {
+  return signal?.reason instanceof AbortError ? signal.reason : new AbortError();
+}

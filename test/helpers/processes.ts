@@ -1,0 +1,75 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { CLI, type CliResult } from "./cli.js";
+
+/** Pids of pdfraster worker processes whose parent is `ppid`. */
+export function workerPidsOf(ppid: number): number[] {
+  let out = "";
+  try {
+    out = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(ppid)], { encoding: "utf8" });
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+  return out
+    .split("\n")
+    .filter((line) => line.includes("worker/entry.js"))
+    .map((line) => Number.parseInt(line.trim(), 10));
+}
+
+/** Every pdfraster worker process on the machine whose command line mentions `marker` (e.g. a test's own dist path). */
+export function allWorkerPids(marker: string): number[] {
+  const out = execFileSync("ps", ["-eo", "pid=,stat=,args="], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .filter((line) => line.includes(marker) && line.includes("worker/entry.js"))
+    .map((line) => Number.parseInt(line.trim(), 10));
+}
+
+/** True while `pid` is a live process (a zombie counts as gone: it runs no code and holds no memory). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor(condition: () => boolean, ms = 10_000, what = "condition"): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface StartedCli {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+}
+
+/**
+ * Starts the built CLI in its own process group (like a shell job), so a test can signal it, or its
+ * whole group as Ctrl-C does, while it runs.
+ */
+export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): StartedCli {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...options.env },
+    cwd: options.cwd,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk) => (stdout += chunk));
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  const done = new Promise<CliResult>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 110_000);
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, done };
+}
