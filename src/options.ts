@@ -51,7 +51,7 @@ export interface RasterizeOptions {
   maxPixels?: number;
   /** Seconds one page may take before its worker is killed and the page retried. @default 120 */
   pageTimeout?: number;
-  /** Worker processes are replaced after rendering this many pages, to bound their memory. @default 200 */
+  /** Worker processes are replaced after rendering this many pages, a safety net for their memory. @default 1000 */
   maxPagesPerWorker?: number;
   /**
    * Add an invisible, searchable and selectable text layer built from each page's original text,
@@ -114,7 +114,7 @@ export const DEFAULTS = {
   onError: "abort",
   maxPixels: 2 ** 28,
   pageTimeout: 120,
-  maxPagesPerWorker: 200,
+  maxPagesPerWorker: 1000,
 } as const;
 
 /** Default worker count: one per core (measured faster than cores - 1: the master is mostly idle). */
