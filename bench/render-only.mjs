@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The engine's limit: pdf.js alone (open, render, read the pixels back), no encode, no file, no
-// assembly, split over W processes by interleaved pages. Uses pdfraster's own adapter and layout
+// assembly, split over W processes in contiguous blocks of pages. Uses pdfraster's own adapter and layout
 // (dist/), so the pixels and the canvas are exactly those of the pipeline.
 //
 //   node bench/render-only.mjs <in.pdf> [--dpi 300] [--size original|A3|...] [--workers W] [--json]
@@ -24,7 +24,12 @@ async function child() {
   const openMs = performance.now() - started;
   let renderMs = 0;
   let pages = 0;
-  for (let n = 1 + Number(index); n <= engine.pageCount; n += Number(count)) {
+  // Contiguous blocks, so that on a document of repeated pages every process meets every distinct page
+  // (and its fonts) as pdfraster's workers do; interleaving would halve each process's warm-up.
+  const [k, w] = [Number(index), Number(count)];
+  const first = Math.floor((k * engine.pageCount) / w) + 1;
+  const last = Math.floor(((k + 1) * engine.pageCount) / w);
+  for (let n = first; n <= last; n++) {
     const t0 = performance.now();
     const g = await engine.geometry(n);
     const l = layoutPage(g.widthPt, g.heightPt, options);

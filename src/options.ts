@@ -52,7 +52,7 @@ export interface RasterizeOptions {
   maxPixels?: number;
   /** Seconds one page may take before its worker is killed and the page retried. @default 120 */
   pageTimeout?: number;
-  /** Worker processes are replaced after rendering this many pages, to bound their memory. @default 200 */
+  /** Worker processes are replaced after rendering this many pages, a safety net for their memory. @default 1000 */
   maxPagesPerWorker?: number;
   /**
    * The renderer: `pdfjs` (pdf.js, bundled) or `mupdf` (MuPDF.js, faster; needs the optional
@@ -127,7 +127,7 @@ export const DEFAULTS = {
   onError: "abort",
   maxPixels: 2 ** 28,
   pageTimeout: 120,
-  maxPagesPerWorker: 200,
+  maxPagesPerWorker: 1000,
   engine: "pdfjs",
 } as const;
 
