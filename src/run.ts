@@ -162,8 +162,10 @@ function retryOnFallback(opts: NormalizedOptions): ((task: PageTask) => PageTask
 /** Workers get only what they need: no secrets or loader hooks from the parent's environment. */
 function workerEnv(engine: EngineName): NodeJS.ProcessEnv {
   // PDFRASTER_ENGINE: the engine a worker loads before it reports ready.
-  const env: NodeJS.ProcessEnv = { PDFRASTER_WORKER: "1", PDFRASTER_ENGINE: engine };
-  for (const name of ["PDFRASTER_FAULT", "TZ", "LANG"]) {
+  // MALLOC_ARENA_MAX: libvips threads each get a glibc malloc arena and freed page buffers fragment them:
+  // at A3 300 dpi a worker grew to ~790 MB over 14 pages; with 2 arenas it stays under ~530 MB at no measured CPU cost.
+  const env: NodeJS.ProcessEnv = { PDFRASTER_WORKER: "1", PDFRASTER_ENGINE: engine, MALLOC_ARENA_MAX: "2" };
+  for (const name of ["PDFRASTER_FAULT", "TZ", "LANG", "MALLOC_ARENA_MAX"]) {
     if (process.env[name] !== undefined) env[name] = process.env[name];
   }
   return env;

@@ -1,24 +1,13 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AbortError, InputError, rasterize, UsageError, type ProgressEvent } from "../../dist/index.js";
 import { corpus, leftoverTempDirs, SAMPLE, scratch } from "../helpers/cli.js";
 import { inspectPdf } from "../helpers/pdf.js";
+import { workerPidsOf } from "../helpers/processes.js";
 
 /** Worker processes of ours that are children of this process. */
-function workerPids(): number[] {
-  let out = "";
-  try {
-    out = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(process.pid)], { encoding: "utf8" });
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-  return out
-    .split("\n")
-    .filter((line) => line.includes("worker/entry.js"))
-    .map((line) => Number.parseInt(line.trim(), 10));
-}
+const workerPids = (): number[] => workerPidsOf(process.pid);
 
 async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

@@ -103,7 +103,7 @@ describe("worker processes", () => {
     expect(names).toContain("PDFRASTER_WORKER");
     expect(names).not.toContain("SECRET_TOKEN");
     expect(names).not.toContain("NODE_OPTIONS"); // no loader hooks or preloads from the parent
-    const allowed = new Set(["PDFRASTER_WORKER", "PDFRASTER_FAULT", "TZ", "LANG"]);
+    const allowed = new Set(["PDFRASTER_WORKER", "PDFRASTER_ENGINE", "PDFRASTER_FAULT", "TZ", "LANG", "MALLOC_ARENA_MAX"]);
     expect(names.filter((name) => !allowed.has(name) && !name.startsWith("NODE_CHANNEL_"))).toEqual([]);
   });
 });

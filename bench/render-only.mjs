@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// The engine's limit: pdf.js alone (open, render, read the pixels back), no encode, no file, no
+// assembly, split over W processes by interleaved pages. Uses pdfraster's own adapter and layout
+// (dist/), so the pixels and the canvas are exactly those of the pipeline.
+//
+//   node bench/render-only.mjs <in.pdf> [--dpi 300] [--size original|A3|...] [--workers W] [--json]
+//
+// Prints the wall time from the first fork to the last child's exit (so process start-up and
+// pdf.js loading count, as they do in the pipeline), and each child's summed render time.
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const DIST = new URL("../dist/", import.meta.url);
+
+async function child() {
+  const { PdfJsEngine } = await import(new URL("worker/pdfjs.js", DIST).href);
+  const { layoutPage } = await import(new URL("paper.js", DIST).href);
+  const { normalizeOptions } = await import(new URL("options.js", DIST).href);
+  const [source, dpi, size, index, count] = process.argv.slice(3);
+  const options = normalizeOptions({ dpi: Number(dpi), size });
+  const started = performance.now();
+  const engine = await PdfJsEngine.open(source);
+  const openMs = performance.now() - started;
+  let renderMs = 0;
+  let pages = 0;
+  for (let n = 1 + Number(index); n <= engine.pageCount; n += Number(count)) {
+    const t0 = performance.now();
+    const g = await engine.geometry(n);
+    const l = layoutPage(g.widthPt, g.heightPt, options);
+    const page = await engine.render({
+      pageNumber: n,
+      width: l.pixelWidth,
+      height: l.pixelHeight,
+      scaleX: l.scaleX,
+      scaleY: l.scaleY,
+      offsetX: l.offsetX,
+      offsetY: l.offsetY,
+      background: [255, 255, 255],
+    });
+    page.release();
+    renderMs += performance.now() - t0;
+    pages++;
+  }
+  await engine.close();
+  process.send?.({ pages, openMs, renderMs, maxRssKb: process.resourceUsage().maxRSS });
+}
+
+/** Renders every page of `source` over `workers` processes; resolves with wall ms and per-child figures. */
+export async function renderOnly(source, { dpi = 300, size = "original", workers = 1 } = {}) {
+  const started = performance.now();
+  const self = fileURLToPath(import.meta.url);
+  const children = Array.from({ length: workers }, (_, k) => {
+    const proc = fork(self, ["--child", source, String(dpi), size, String(k), String(workers)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    return new Promise((resolve, reject) => {
+      let result;
+      proc.on("message", (m) => (result = m));
+      proc.on("exit", (code) => (code === 0 && result ? resolve(result) : reject(new Error(`render-only child exited with ${code}`))));
+    });
+  });
+  const results = await Promise.all(children);
+  const wallMs = performance.now() - started;
+  return {
+    wallMs,
+    pages: results.reduce((s, r) => s + r.pages, 0),
+    renderMs: results.reduce((s, r) => s + r.renderMs, 0),
+    openMs: results.reduce((s, r) => s + r.openMs, 0),
+    maxWorkerRssMb: Math.max(...results.map((r) => r.maxRssKb)) / 1024,
+  };
+}
+
+if (process.argv[2] === "--child") {
+  await child();
+} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { dpi: { type: "string", default: "300" }, size: { type: "string", default: "original" }, workers: { type: "string", default: "1" }, json: { type: "boolean" } },
+  });
+  if (positionals.length !== 1) {
+    console.error("usage: node bench/render-only.mjs <in.pdf> [--dpi 300] [--size original] [--workers 1] [--json]");
+    process.exit(2);
+  }
+  const r = await renderOnly(positionals[0], { dpi: Number(values.dpi), size: values.size, workers: Number(values.workers) });
+  if (values.json) console.log(JSON.stringify(r));
+  else console.log(`${r.pages} pages in ${(r.wallMs / 1000).toFixed(2)} s wall (${(r.pages / (r.wallMs / 1000)).toFixed(2)} pages/s); render ${Math.round(r.renderMs)} ms summed, open ${Math.round(r.openMs)} ms, worker peak RSS ${Math.round(r.maxWorkerRssMb)} MB`);
+}
