@@ -5,6 +5,8 @@
 //   npm run bench                    full run (several minutes)
 //   npm run bench -- --quick         tracemonkey at 300 dpi and tiny pages only (about a minute)
 //   npm run bench -- --jobs letter,a3 --repeat 3 --workers 1,2,3
+//   npm run bench -- --engines pdfjs,mupdf  pdfraster with each engine (default: both when the
+//                                            optional mupdf package is installed, as in this repo)
 //
 // Writes a table to stdout and the figures to bench/results/<date>.json (and bench/results/latest.json
 // for a full run, the one README quotes). Generated documents live in a temp dir and are removed.
@@ -29,6 +31,7 @@ const { values: args } = parseArgs({
     quick: { type: "boolean" },
     jobs: { type: "string" },
     workers: { type: "string" },
+    engines: { type: "string" },
     repeat: { type: "string", default: "1" },
     "no-peers": { type: "boolean" },
     "no-settle": { type: "boolean" },
@@ -65,6 +68,19 @@ const repeat = Math.max(1, Number(args.repeat));
 const retries = Math.max(0, Number(args.retries));
 const QUALITY = 85;
 const ENGINE = "pdf.js render only";
+/** pdfraster's engines to run: the default (pdf.js) always, MuPDF when its optional package resolves. */
+const engines = args.engines ? args.engines.split(",") : ["pdfjs", ...(resolves("mupdf") ? ["mupdf"] : [])];
+/** The table's name for pdfraster with an engine; the default engine keeps the plain name. */
+const toolName = (engine) => (engine === "pdfjs" ? "pdfraster" : `pdfraster --engine ${engine}`);
+
+function resolves(specifier) {
+  try {
+    import.meta.resolve(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 installMissing(log);
 const work = mkdtempSync(join(tmpdir(), "pdfraster-bench-"));
@@ -142,16 +158,18 @@ async function runJob(name, job) {
   const results = [];
   const counts = job.workers === "max" ? [Math.max(...workerCounts)] : workerCounts;
 
-  for (const workers of counts) {
-    const out = join(work, `${name}-pdfraster-${workers}.pdf`);
-    const r = await best(() =>
-      measure(process.execPath, [CLI, input, out, "--dpi", String(job.dpi), "--size", job.size, "--workers", String(workers), "--quality", String(QUALITY), "--json", "--quiet"], { tmpDir: work }),
-    );
-    if (r.code !== 0) throw new Error(`pdfraster failed (${r.code}): ${r.stderr}`);
-    const report = JSON.parse(r.stdout);
-    results.push({ tool: "pdfraster", workers, ...summary(r), outputBytes: report.outputBytes, outputPages: report.outputPages, tempPeakBytes: r.tempPeakBytes, timings: report.timings });
-    rmSync(out, { force: true });
-    log(`  pdfraster -w ${workers}: ${(r.wallMs / 1000).toFixed(2)} s`);
+  for (const engine of engines) {
+    for (const workers of counts) {
+      const out = join(work, `${name}-pdfraster-${engine}-${workers}.pdf`);
+      const r = await best(() =>
+        measure(process.execPath, [CLI, input, out, "--engine", engine, "--dpi", String(job.dpi), "--size", job.size, "--workers", String(workers), "--quality", String(QUALITY), "--json", "--quiet"], { tmpDir: work }),
+      );
+      if (r.code !== 0) throw new Error(`pdfraster --engine ${engine} failed (${r.code}): ${r.stderr}`);
+      const report = JSON.parse(r.stdout);
+      results.push({ tool: toolName(engine), engine, workers, ...summary(r), outputBytes: report.outputBytes, outputPages: report.outputPages, tempPeakBytes: r.tempPeakBytes, timings: report.timings });
+      rmSync(out, { force: true });
+      log(`  ${toolName(engine)} -w ${workers}: ${(r.wallMs / 1000).toFixed(2)} s`);
+    }
   }
 
   const roCounts = job.renderOnly === "none" ? [] : job.renderOnly === "max" ? [Math.max(...workerCounts)] : workerCounts;
@@ -191,23 +209,25 @@ async function runJob(name, job) {
 }
 
 /**
- * Adds pages/s; for pdfraster, speed-up and efficiency against 1 worker and the overhead against the
- * engine's limit (pdf.js render-only in one process, divided by W); for peers, the time ratio to
- * pdfraster with the most workers.
+ * Adds pages/s; for pdfraster (per engine), speed-up and efficiency against 1 worker, and for the
+ * default engine the overhead against its limit (pdf.js render-only in one process, divided by W);
+ * for peers, the time ratio to pdfraster with the most workers (default engine, and MuPDF's).
  */
 function derive(results, pages) {
   const ran = results.filter((r) => r.wallMs);
   const ours = ran.filter((r) => r.tool === "pdfraster");
-  const one = ours.find((r) => r.workers === 1);
   const top = ours.at(-1);
+  const topMupdf = ran.filter((r) => r.engine === "mupdf").at(-1);
   const engineOne = ran.find((r) => r.tool === ENGINE && r.workers === 1);
   for (const r of ran) {
     r.pagesPerSecond = round(pages / (r.wallMs / 1000), 2);
-    if (r.tool === "pdfraster") {
+    if (r.engine) {
+      const one = ran.find((x) => x.tool === r.tool && x.workers === 1);
       if (one) {
         r.speedup = round(one.wallMs / r.wallMs, 2);
         r.efficiency = round(one.wallMs / r.wallMs / r.workers, 2);
       }
+      if (r.tool !== "pdfraster") continue; // the render-only limit is pdf.js's
       if (engineOne) r.overEngineLimit = round(r.wallMs / (engineOne.wallMs / r.workers) - 1, 3);
       const engineSame = ran.find((x) => x.tool === ENGINE && x.workers === r.workers);
       if (engineSame) r.overRenderOnlySameWorkers = round(r.wallMs / engineSame.wallMs - 1, 3);
@@ -216,6 +236,7 @@ function derive(results, pages) {
     } else if (top) {
       // > 1: the peer takes longer than pdfraster with the most workers.
       r.peerTimeOverPdfraster = round(r.wallMs / top.wallMs, 2);
+      if (topMupdf) r.peerTimeOverMupdf = round(r.wallMs / topMupdf.wallMs, 2);
       if (r.outputBytes && top.outputBytes) r.sizeOverPdfraster = round(r.outputBytes / top.outputBytes, 3);
     }
   }
@@ -223,11 +244,12 @@ function derive(results, pages) {
 }
 
 function table(job) {
-  const head = ["tool", "procs", "wall s", "pages/s", "cpu s", "peer time / ours", "speed-up", "eff.", "vs engine/W", "master MB", "worker MB", "out MB", "other load"];
+  const mupdf = job.results.some((r) => r.peerTimeOverMupdf !== undefined);
+  const head = ["tool", "procs", "wall s", "pages/s", "cpu s", "peer time / ours", ...(mupdf ? ["peer time / mupdf"] : []), "speed-up", "eff.", "vs engine/W", "master MB", "worker MB", "out MB", "other load"];
   const pct = (x) => (x === undefined ? "" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(0)}%`);
   const rows = job.results.map((r) => {
-    if (r.skipped) return [r.tool, "", "skipped", r.skipped, "", "", "", "", "", "", "", "", ""];
-    const ours = r.tool === "pdfraster" || r.tool === ENGINE;
+    if (r.skipped) return [r.tool, "", "skipped", r.skipped, ...Array(head.length - 4).fill("")];
+    const ours = r.engine !== undefined || r.tool === ENGINE;
     return [
       r.tool,
       String(r.workers ?? ""),
@@ -235,6 +257,7 @@ function table(job) {
       r.pagesPerSecond?.toFixed(2) ?? "",
       r.cpuMs === undefined ? "" : (r.cpuMs / 1000).toFixed(1),
       r.peerTimeOverPdfraster?.toFixed(2) ?? "",
+      ...(mupdf ? [r.peerTimeOverMupdf?.toFixed(2) ?? ""] : []),
       r.speedup?.toFixed(2) ?? "",
       r.efficiency?.toFixed(2) ?? "",
       r.overEngineLimit !== undefined ? pct(r.overEngineLimit) : r.overRenderOnlySameWorkers !== undefined ? `${pct(r.overRenderOnlySameWorkers)}†` : "",
@@ -275,7 +298,7 @@ const result = {
   repeat,
   notes: [
     "wall: best of `repeat` runs; cpu: user+sys of the whole process tree (GNU time)",
-    "peer/ours: the peer's wall time over pdfraster's with the most workers (> 1: pdfraster is faster)",
+    "peer/ours: the peer's wall time over pdfraster's with the most workers (> 1: pdfraster is faster); peer/mupdf: the same against pdfraster --engine mupdf",
     "vs engine/W: pdfraster's wall time over (pdf.js render-only in one process / W), minus 1: the pipeline's overhead against the engine's limit",
     "other load: cores kept busy by other processes on the machine during the measurement (from /proc/stat); above ~0.1 the row is disturbed",
     "master MB / worker MB: peak RSS (VmHWM) of pdfraster's master and of its largest worker; for peers, of the largest process",

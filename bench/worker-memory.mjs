@@ -2,7 +2,7 @@
 // Worker memory over a long document, to choose --max-pages-per-worker and the worker heap cap.
 // Builds a ~2,000-page PDF from corpus pages in a temp dir (nothing is committed), renders it with
 // one worker that is never recycled, and prints the worker's RSS every 100 pages.
-// Usage: npm run build && node bench/worker-memory.mjs [pages=2000] [dpi=72]
+// Usage: npm run build && node bench/worker-memory.mjs [pages=2000] [dpi=72] [engine=pdfjs]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { rasterize } from "../dist/index.js";
 
 const target = Number(process.argv[2] ?? 2000);
 const dpi = Number(process.argv[3] ?? 72);
+const engine = process.argv[4] ?? "pdfjs";
 const corpus = new URL("../../shared/corpus/pdfjs/", import.meta.url).pathname;
 // Varied real documents: text with embedded fonts, CJK, images, shadings, forms.
 const sources = ["tracemonkey.pdf", "issue9458.pdf", "ThuluthFeatures.pdf", "cmykjpeg.pdf", "issue840.pdf", "canvas.pdf", "bug900822.pdf", "issue7426.pdf", "radial_gradients.pdf", "annotation-highlight.pdf"];
@@ -35,13 +36,14 @@ try {
   }
   const input = join(dir, "long.pdf");
   writeFileSync(input, await long.save());
-  console.log(`${long.getPageCount()} pages, ${(readFileSync(input).length / 1e6).toFixed(1)} MB, ${dpi} DPI, 1 worker, never recycled`);
+  console.log(`${long.getPageCount()} pages, ${(readFileSync(input).length / 1e6).toFixed(1)} MB, ${dpi} DPI, ${engine}, 1 worker, never recycled`);
 
   const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 1024;
   const samples = [];
   const started = Date.now();
   const report = await rasterize(input, join(dir, "out.pdf"), {
     dpi,
+    engine,
     workers: 1,
     maxPagesPerWorker: 1e9,
     pageTimeout: 600,

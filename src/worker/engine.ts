@@ -108,6 +108,14 @@ export class EngineUnavailableError extends Error {
   }
 }
 
+/** RFC 4013 in short: non-ASCII spaces become spaces, "commonly mapped to nothing" characters go, then NFKC. */
+export function saslPrep(password: string): string {
+  return password
+    .replace(/[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/g, " ")
+    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, "")
+    .normalize("NFKC");
+}
+
 export function isEngineName(value: unknown): value is EngineName {
   return typeof value === "string" && (ENGINE_NAMES as readonly string[]).includes(value);
 }

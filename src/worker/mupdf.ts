@@ -9,6 +9,7 @@ import type * as MuPdfModule from "mupdf";
 import {
   EngineError,
   EngineUnavailableError,
+  saslPrep,
   type Engine,
   type OpenOptions,
   type PageGeometry,
@@ -70,7 +71,11 @@ export class MuPdfEngine implements Engine {
         if (options.password === undefined) {
           throw new EngineError("password-required", "The document is encrypted and needs a password");
         }
-        if (!doc.authenticatePassword(options.password)) throw new EngineError("password-incorrect", "Incorrect password");
+        // AES-256 (R6) passwords are SASLprep'ed by their authors; MuPDF uses them raw, like pdf.js.
+        const { password } = options;
+        if (!doc.authenticatePassword(password) && !doc.authenticatePassword(saslPrep(password))) {
+          throw new EngineError("password-incorrect", "Incorrect password");
+        }
       }
       return new MuPdfEngine(mupdf, doc, doc.countPages());
     } catch (error) {

@@ -17,7 +17,7 @@ import {
 } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PageExtract, SourceInfo, SourceOutlineItem } from "../keep/types.js";
-import { EngineError, RASTER_LIMITS, type Engine, type OpenOptions, type PageGeometry, type RenderedPage, type RenderRequest } from "./engine.js";
+import { EngineError, RASTER_LIMITS, saslPrep, type Engine, type OpenOptions, type PageGeometry, type RenderedPage, type RenderRequest } from "./engine.js";
 import { extractPage, readInfo, readOutline } from "./pdfjs-keep.js";
 
 // The engine-neutral types used to live here; re-exported for code that still imports them from this module.
@@ -291,14 +291,6 @@ function toOpenError(error: unknown): EngineError {
     return new EngineError("invalid-pdf", `Not a valid PDF: ${error.message}`, { cause: error });
   }
   return new EngineError("invalid-pdf", `Cannot open PDF: ${messageOf(error)}`, { cause: error });
-}
-
-/** RFC 4013 in short: non-ASCII spaces become spaces, "commonly mapped to nothing" characters go, then NFKC. */
-function saslPrep(password: string): string {
-  return password
-    .replace(/[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/g, " ")
-    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, "")
-    .normalize("NFKC");
 }
 
 function messageOf(error: unknown): string {

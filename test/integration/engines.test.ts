@@ -97,6 +97,11 @@ describe.each(ENGINE_NAMES.map((name) => [name]))("the %s engine", (name: Engine
     expect(pages).toBe(1);
   });
 
+  it("opens an AES-256 file whose password must be SASLprep'ed first (given as its author typed it)", async () => {
+    const pages = await withEngine(corpus("saslprep-r6.pdf"), async (engine) => engine.pageCount, "S\u00aaSL\u00adprep");
+    expect(pages).toBe(1);
+  });
+
   it("reports a file that is not a PDF as invalid-pdf", async () => {
     const junk = new Uint8Array(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251));
     const error = await openEngine(name, junk).then(
