@@ -11,6 +11,7 @@ import { inputStem, resolveOutput, type OutputTarget } from "./output/target.js"
 import { planDocument } from "./plan.js";
 import type { BatchReport, DocumentFailure, ProgressEvent, RasterizeReport } from "./report.js";
 import { abortError, Runner } from "./run.js";
+import type { EngineName } from "./worker/engine.js";
 
 /**
  * Rasterizes every (selected) page of `input` and writes an image-only PDF to `output`, or one
@@ -36,9 +37,10 @@ export async function rasterize(
   if (target.kind === "pdf") await checkOutput(target.path, output as string, inputPath);
 
   const tempDir = await makeTempDir();
+  const runner = new Runner(opts);
+  runner.prestart(opts.workers); // trimmed to the page count once the document is open
   try {
-    const runner = new Runner(opts);
-    const job = await prepareDocument(inputPath ?? (input as Uint8Array), inputPath, target, opts, tempDir, runner, started, 0);
+    const job = await prepareDocument(inputPath ?? (input as Uint8Array), inputPath, target, opts, tempDir, runner, started, 0, true);
     if (opts.signal?.aborted) {
       await job.abort();
       throw abortError(opts.signal);
@@ -50,6 +52,7 @@ export async function rasterize(
   } catch (error) {
     throw asOutputError(error);
   } finally {
+    await runner.close(); // workers prestarted for a document that could not be planned
     await rm(tempDir, { recursive: true, force: true }).catch(() => {});
   }
 }
@@ -113,6 +116,7 @@ export async function rasterizeBatch(
     }
   }
   try {
+    runner.prestart(opts.workers); // workers start while the first document is planned
     for (const outcome of await runner.run(jobs(), opts.workers, false)) {
       const index = indexOf.get(outcome.job)!;
       if (outcome.error === undefined) entries[index] = outcome.report!;
@@ -120,6 +124,7 @@ export async function rasterizeBatch(
       else throw outcome.error;
     }
   } finally {
+    await runner.close();
     await rm(tempDir, { recursive: true, force: true }).catch(() => {});
   }
   const documents = entries.filter((entry) => entry !== undefined);
@@ -156,6 +161,8 @@ async function prepareDocument(
   runner: Runner,
   started: number,
   firstTaskId: number,
+  /** Once the page count is known, trim the prestarted workers to it and have them open the document (one-document runs). */
+  prestart = false,
 ): Promise<DocumentJob> {
   let path: string;
   if (typeof source === "string") {
@@ -170,7 +177,11 @@ async function prepareDocument(
     throw new UsageError("The keep options (text, outline, links, metadata) are for PDF output, not image files");
   }
   const planStarted = performance.now();
-  const plan = await planDocument(path, inputPath ?? "the input", planOpts, tempDir, firstTaskId, images);
+  const onOpen = prestart
+    ? (engine: EngineName, selected: number) =>
+        runner.prestart(Math.max(1, Math.min(opts.workers, selected)), { source: path, password: opts.password, engine })
+    : undefined;
+  const plan = await planDocument(path, inputPath ?? "the input", planOpts, { tempDir, firstTaskId, images, onOpen });
   const planMs = performance.now() - planStarted;
   if (images) {
     const seen = new Set<number>();

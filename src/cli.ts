@@ -248,6 +248,12 @@ function finishBatch(report: BatchReport, flags: CliFlags, json: boolean): numbe
   return report.failed > 0 ? ExitCode.usage : ExitCode.ok;
 }
 
+// A reader that stops early (`pdfraster --help | head`) is not our error: no EPIPE stack trace. A PDF
+// written to stdout still sees the error through its own stream and fails with exit 2.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+});
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

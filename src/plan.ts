@@ -28,17 +28,23 @@ export interface Plan {
 /** Sheet used for a blank stand-in when a page's own size cannot be read. */
 const FALLBACK_SHEET = { width: 612, height: 792 };
 
-/**
- * Opens the document (checking its password), reads every selected page's box and rotation, and lays it out.
- * With `images`, each task renders the whole sheet (margins and uncovered paper in the background colour).
- */
+export interface PlanSettings {
+  /** Where the workers write page images. */
+  tempDir: string;
+  /** Id of the document's first task (task ids are unique across a batch). @default 0 */
+  firstTaskId?: number;
+  /** Image output: each task renders the whole sheet (margins and uncovered paper in the background colour). */
+  images?: boolean;
+  /** Called once the document is open and the pages are selected, before their geometry is read. */
+  onOpen?: (engine: EngineName, selected: number) => void;
+}
+
+/** Opens the document (checking its password), reads every selected page's box and rotation, and lays it out. */
 export async function planDocument(
   source: string,
   displayName: string,
   options: NormalizedOptions,
-  tempDir: string,
-  firstTaskId = 0,
-  images = false,
+  { tempDir, firstTaskId = 0, images = false, onOpen }: PlanSettings,
 ): Promise<Plan> {
   const engine = await openDocument(source, displayName, options);
   // The engines that may draw a page: the plan's, and the fallback engine that takes its retries.
@@ -49,6 +55,7 @@ export async function planDocument(
     const selection = options.pages
       ? parsePageRanges(options.pages, pageCount)
       : Array.from({ length: pageCount }, (_, i) => i + 1);
+    onOpen?.(engine.name, selection.length);
     const pages: PlannedPage[] = [];
     let lastSize = FALLBACK_SHEET;
     for (const [index, pageNumber] of selection.entries()) {

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { AbortError, OutputError, isDiskError } from "./errors.js";
 import type { DocumentJob } from "./job.js";
 import type { NormalizedOptions } from "./options.js";
-import type { PageTask } from "./pool/messages.js";
+import type { PageTask, PrepareHint } from "./pool/messages.js";
 import { Pool } from "./pool/pool.js";
 import type { RasterizeReport } from "./report.js";
 import type { EngineName } from "./worker/engine.js";
@@ -40,6 +40,8 @@ export class Runner {
   private closing = false;
   /** A worker could not write to the temp dir (disk full, read-only): the whole run stops with this. */
   private diskError: OutputError | undefined;
+  /** Start-up time of workers that became ready before any job existed. */
+  private unclaimedStartMs = 0;
 
   constructor(private readonly opts: NormalizedOptions) {}
 
@@ -62,6 +64,42 @@ export class Runner {
       this.pool?.stop();
     };
     this.opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const pool = this.poolOf(size);
+    try {
+      if (!aborted) await pool.run(this.tasks(source));
+      if (aborted || this.opts.signal?.aborted) throw abortError(this.opts.signal);
+      if (this.diskError) throw this.diskError;
+      for (const job of this.jobs) this.settle(job, true);
+      return await Promise.all(this.jobs.map((job) => this.finishing.get(job)!));
+    } catch (error) {
+      this.closing = true;
+      // Documents already finished keep their output; the others leave nothing behind.
+      await Promise.all(this.jobs.filter((job) => !this.finishing.has(job)).map((job) => job.abort()));
+      await Promise.allSettled(this.finishing.values());
+      throw error;
+    } finally {
+      this.closing = true;
+      this.opts.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Starts workers now, before run(), so that their start-up overlaps the planning of the first
+   * document. Called again when that document's page count is known: `count` trims the workers to
+   * the pages, and `hint` has them open the document. Pair with close().
+   */
+  prestart(count: number, hint?: PrepareHint): void {
+    this.poolOf(this.opts.workers).prestart(count, hint);
+  }
+
+  /** Stops workers prestarted for a run() that never came (planning failed). */
+  async close(): Promise<void> {
+    await this.pool?.dispose();
+  }
+
+  /** The pool, created on first use with `size` workers at most. */
+  private poolOf(size: number): Pool {
+    if (this.pool) return this.pool;
     const pool = new Pool(
       {
         size,
@@ -79,6 +117,7 @@ export class Runner {
         onWorkerReady: (ms) => {
           const job = this.jobs.find((j) => !this.finishing.has(j));
           if (job) job.timings.workerStart += ms;
+          else this.unclaimedStartMs += ms; // a prestarted worker: charged to the first job
         },
         onResult: (task, result, meta) => {
           const job = this.byTask.get(task.id);
@@ -102,22 +141,7 @@ export class Runner {
       },
     );
     this.pool = pool;
-    try {
-      if (!aborted) await pool.run(this.tasks(source));
-      if (aborted || this.opts.signal?.aborted) throw abortError(this.opts.signal);
-      if (this.diskError) throw this.diskError;
-      for (const job of this.jobs) this.settle(job, true);
-      return await Promise.all(this.jobs.map((job) => this.finishing.get(job)!));
-    } catch (error) {
-      this.closing = true;
-      // Documents already finished keep their output; the others leave nothing behind.
-      await Promise.all(this.jobs.filter((job) => !this.finishing.has(job)).map((job) => job.abort()));
-      await Promise.allSettled(this.finishing.values());
-      throw error;
-    } finally {
-      this.closing = true;
-      this.opts.signal?.removeEventListener("abort", onAbort);
-    }
+    return pool;
   }
 
   /** Feeds the pool: each job's tasks as it comes, after reporting it open. */
@@ -128,6 +152,8 @@ export class Runner {
         return;
       }
       this.jobs.push(job);
+      job.timings.workerStart += this.unclaimedStartMs;
+      this.unclaimedStartMs = 0;
       for (const task of job.tasks) this.byTask.set(task.id, job);
       job.start(this.size);
       this.settle(job); // nothing to render (every page failed while planning, or cancelled)

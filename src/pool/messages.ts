@@ -65,7 +65,17 @@ export interface SerializedError {
   code?: string;
 }
 
-export type MasterMessage = { type: "task"; task: PageTask } | { type: "shutdown" };
+/**
+ * The document the coming tasks will name, sent to workers started before the plan is done, so
+ * that they open it while the master plans (the worker's open is then free for its first page).
+ */
+export interface PrepareHint {
+  source: string;
+  password?: string;
+  engine: EngineName;
+}
+
+export type MasterMessage = { type: "task"; task: PageTask } | { type: "prepare"; hint: PrepareHint } | { type: "shutdown" };
 
 export type WorkerMessage =
   | { type: "ready"; pid: number }
@@ -108,5 +118,6 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
 export function isMasterMessage(value: unknown): value is MasterMessage {
   if (!isObject(value)) return false;
   if (value.type === "shutdown") return true;
+  if (value.type === "prepare") return isObject(value.hint) && typeof value.hint.source === "string" && typeof value.hint.engine === "string";
   return value.type === "task" && isObject(value.task) && typeof value.task.id === "number";
 }

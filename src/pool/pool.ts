@@ -1,5 +1,5 @@
 import { PoolError } from "../errors.js";
-import type { PageResult, PageTask } from "./messages.js";
+import type { PageResult, PageTask, PrepareHint } from "./messages.js";
 import { TaskError, WorkerHandle, type WorkerSpawnOptions } from "./worker-handle.js";
 
 export interface PoolOptions {
@@ -38,6 +38,8 @@ export class Pool {
   private readonly queue: QueueItem[] = [];
   private readonly workers = new Set<WorkerHandle>();
   private readonly retiring = new Set<Promise<void>>();
+  /** Workers retired by the pool (a start-up that then fails is not a boot failure). */
+  private readonly letGo = new WeakSet<WorkerHandle>();
   private busy = 0;
   private bootFailures = 0;
   private stopped = false;
@@ -45,11 +47,20 @@ export class Pool {
   /** More tasks to come (a batch plans its documents while earlier ones render). */
   private source: AsyncIterator<PageTask[]> | undefined;
   private pulling = false;
+  /** run() has begun: until then, workers may be started (prestart) but nothing is dispatched. */
+  private running = false;
+  /** Why the pool stopped before run() began (workers that failed to start while prestarted). */
+  private haltError: Error | undefined;
+  private prepareHint: PrepareHint | undefined;
+  /** Most workers at once: `options.size`, or fewer after prestart() learnt that fewer are needed. */
+  private size: number;
 
   constructor(
     private readonly options: PoolOptions,
     private readonly handlers: PoolHandlers,
-  ) {}
+  ) {
+    this.size = options.size;
+  }
 
   /**
    * Renders every task; resolves when each has a result or a final failure, or after stop().
@@ -57,7 +68,13 @@ export class Pool {
    * the next document are queued before the workers go idle.
    */
   async run(tasks: PageTask[] | AsyncIterable<PageTask[]>): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped) {
+      await this.close();
+      // Workers prestarted for this run failed to start: that is this run's failure.
+      if (this.haltError && !this.running) throw this.haltError;
+      return;
+    }
+    this.running = true;
     if (Array.isArray(tasks)) this.queue.push(...tasks.map((task) => ({ task, attempt: 1 })));
     else this.source = tasks[Symbol.asyncIterator]();
     const done = new Promise<void>((resolve, reject) => {
@@ -69,6 +86,29 @@ export class Pool {
     } finally {
       await this.close();
     }
+  }
+
+  /**
+   * Before run(): starts workers so that their start-up overlaps the master's planning. Called again
+   * once the page count is known, it lets go of workers beyond `count`, and the run uses no more;
+   * with `hint`, every worker opens that document as soon as it is ready.
+   */
+  prestart(count: number, hint?: PrepareHint): void {
+    if (this.stopped || this.running) return;
+    this.size = Math.max(1, Math.min(count, this.options.size));
+    const wanted = this.size;
+    for (const worker of [...this.workers]) if (this.workers.size > wanted) this.retire(worker);
+    while (this.workers.size < wanted) this.spawn();
+    if (!hint) return;
+    this.prepareHint = hint;
+    for (const worker of this.workers) if (worker.isReady) worker.prepare(hint);
+  }
+
+  /** Stops a pool whose run() never came (planning failed) and waits until its workers are gone. */
+  async dispose(): Promise<void> {
+    if (this.running) return;
+    this.halt(undefined);
+    await this.close();
   }
 
   /** Drops the queued tasks that match (a document given up on); busy workers finish their page. */
@@ -91,6 +131,7 @@ export class Pool {
   private halt(error: Error | undefined): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.haltError = error;
     this.queue.length = 0;
     void this.source?.return?.().catch(() => {});
     this.source = undefined;
@@ -106,7 +147,7 @@ export class Pool {
   }
 
   private pump(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.running) return;
     this.refill();
     if (this.queue.length === 0 && this.busy === 0 && !this.source) {
       this.finish();
@@ -122,12 +163,12 @@ export class Pool {
     }
     const workers = [...this.workers];
     const needsFresh = this.queue.some((item) => item.attempt > 1) && !workers.some((worker) => !worker.used);
-    if (needsFresh && workers.length >= this.options.size) {
+    if (needsFresh && workers.length >= this.size) {
       const idle = workers.find((worker) => worker.isReady && !worker.busy);
       if (idle) this.retire(idle);
     }
-    const wanted = Math.min(this.options.size, this.queue.length + this.busy);
-    while (this.workers.size < wanted || (needsFresh && this.workers.size < this.options.size)) {
+    const wanted = Math.min(this.size, this.queue.length + this.busy);
+    while (this.workers.size < wanted || (needsFresh && this.workers.size < this.size)) {
       this.spawn();
       if (needsFresh && this.workers.size >= wanted) break;
     }
@@ -135,7 +176,7 @@ export class Pool {
 
   /** Pulls the next tasks from the source when fewer than two per worker are queued. */
   private refill(): void {
-    if (!this.source || this.pulling || this.queue.length >= this.options.size * 2) return;
+    if (!this.source || this.pulling || this.queue.length >= this.size * 2) return;
     this.pulling = true;
     this.source.next().then(
       (next) => {
@@ -160,9 +201,11 @@ export class Pool {
       () => {
         this.bootFailures = 0;
         this.handlers.onWorkerReady?.(performance.now() - started);
+        if (this.prepareHint && !this.running) worker.prepare(this.prepareHint);
         this.pump();
       },
       (error: Error) => {
+        if (this.letGo.has(worker)) return; // retired on purpose before it was ready
         // Tracked until it is gone: one that timed out while starting is still being killed.
         this.retire(worker);
         if (this.stopped) return;
@@ -208,6 +251,7 @@ export class Pool {
   /** Lets a worker go (it exits in the background) so that a new one takes its place. */
   private retire(worker: WorkerHandle): void {
     this.workers.delete(worker);
+    this.letGo.add(worker);
     const exit = worker.shutdown().finally(() => this.retiring.delete(exit));
     this.retiring.add(exit);
   }

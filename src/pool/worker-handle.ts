@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
-import { isWorkerMessage, type MasterMessage, type PageResult, type PageTask } from "./messages.js";
+import { isWorkerMessage, type MasterMessage, type PageResult, type PageTask, type PrepareHint } from "./messages.js";
 
 /** How long a worker gets to exit after SIGTERM (or a shutdown message) before SIGKILL. */
 export const KILL_GRACE_MS = 2000;
@@ -131,6 +131,11 @@ export class WorkerHandle {
       this.pending = { task, resolve, reject, timer };
       this.send({ type: "task", task });
     });
+  }
+
+  /** Tells an idle worker which document is coming, so that it opens it ahead of its first task. */
+  prepare(hint: PrepareHint): void {
+    this.send({ type: "prepare", hint });
   }
 
   /** Asks the worker to finish and exit; kills it if it does not within the grace period. */

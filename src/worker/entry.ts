@@ -3,8 +3,8 @@
  * a file and sends back only its path and metadata. Exits when the master goes away.
  */
 import { writeFile } from "node:fs/promises";
-import { isMasterMessage, serializeError, type PageResult, type PageTask, type WorkerMessage } from "../pool/messages.js";
-import { encodePage } from "./encode.js";
+import { isMasterMessage, serializeError, type PageResult, type PageTask, type PrepareHint, type WorkerMessage } from "../pool/messages.js";
+import { encodePage, warmEncoder } from "./encode.js";
 import { isEngineName, loadEngine, openEngine, type Engine, type EngineName } from "./engine.js";
 import { injectBootFault, injectPageFault } from "./fault.js";
 import type { PdfJsEngine } from "./pdfjs.js";
@@ -13,21 +13,30 @@ import { startOrphanWatchdog } from "./watchdog.js";
 /** One open document per engine: a worker may also render retries on the fallback engine. */
 const open = new Map<EngineName, { key: string; engine: Promise<Engine> }>();
 
-function engineFor(task: PageTask, name: EngineName = task.engine): Promise<Engine> {
-  const key = `${task.source}\0${task.password ?? ""}`;
+function engineFor(doc: { source: string; password?: string }, name: EngineName): Promise<Engine> {
+  const key = `${doc.source}\0${doc.password ?? ""}`;
   let current = open.get(name);
   if (current?.key !== key) {
     void current?.engine.then((engine) => engine.close()).catch(() => {});
-    current = { key, engine: openEngine(name, task.source, { password: task.password }) };
+    current = { key, engine: openEngine(name, doc.source, { password: doc.password }) };
     open.set(name, current);
   }
   return current.engine;
 }
 
+/** Opens the document the master announced, ahead of its first task; a failure is left for that task to meet. */
+async function prepare(hint: PrepareHint): Promise<void> {
+  if (!isEngineName(hint.engine)) return;
+  const opening = engineFor(hint, hint.engine);
+  await opening.catch(() => {
+    if (open.get(hint.engine)?.engine === opening) open.delete(hint.engine);
+  });
+}
+
 async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
   injectPageFault(task.pageNumber, task.engine);
-  const engine = await engineFor(task);
+  const engine = await engineFor(task, task.engine);
   // The keep options' text and links come from pdf.js whichever engine draws (pdfjs-keep.ts): they
   // must match what the planner read. Started with the render so that the two overlap.
   const extractor = task.extract ? ((await engineFor(task, "pdfjs")) as PdfJsEngine) : undefined;
@@ -93,6 +102,11 @@ process.on("message", (message: unknown) => {
     void chain.finally(() => process.exit(0));
     return;
   }
+  if (message.type === "prepare") {
+    const { hint } = message;
+    chain = chain.then(() => prepare(hint));
+    return;
+  }
   const { task } = message;
   chain = chain.then(() =>
     renderTask(task).then(
@@ -112,7 +126,8 @@ injectBootFault();
 // The master names the engine most pages will use: load it before reporting ready, so that a broken
 // install shows up as a worker that cannot start, and start-up time is not charged to the first page.
 const preload = process.env.PDFRASTER_ENGINE;
-(isEngineName(preload) ? loadEngine(preload) : Promise.resolve()).then(
+// The encoder is warmed up too: libvips' first JPEG costs tens of ms that would land on the first page.
+Promise.all([isEngineName(preload) ? loadEngine(preload) : undefined, warmEncoder()]).then(
   () => send({ type: "ready", pid: process.pid }),
   (error: unknown) => {
     process.stderr.write(`pdfraster worker: cannot load the ${preload} engine: ${serializeError(error).message}\n`);

@@ -3,6 +3,9 @@ import { describe, expect, it } from "vitest";
 import { PoolError } from "../../dist/errors.js";
 import { Pool } from "../../dist/pool/pool.js";
 import type { PageTask } from "../../dist/pool/messages.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { SAMPLE, scratch } from "../helpers/cli.js";
 import { workerPidsOf } from "../helpers/processes.js";
 
 const ENTRY = fileURLToPath(new URL("../../dist/worker/entry.js", import.meta.url));
@@ -25,4 +28,82 @@ describe("Pool", () => {
     await expect(pool.run([task])).resolves.toBeUndefined(); // a stopped pool does not start again
     expect(workerPidsOf(process.pid)).toEqual([]); // killed (they ignore SIGTERM: SIGKILL after the grace period)
   });
+
+  it("prestarted workers are trimmed to the page count, then render the pages; a failing hint is harmless", async () => {
+    const dir = scratch();
+    const results: { page: number; pid: number }[] = [];
+    const pool = new Pool(
+      { size: 2, pageTimeoutMs: 60_000, maxPagesPerWorker: 10, spawn: { entry: ENTRY, execArgv: [], env: { PDFRASTER_WORKER: "1", PDFRASTER_ENGINE: "pdfjs" }, inheritStderr: false } },
+      {
+        onResult: (task, _result, meta) => results.push({ page: task.pageNumber, pid: meta.workerPid }),
+        onFailure: (task, reason) => expect.fail(`page ${task.pageNumber} failed: ${reason}`),
+      },
+    );
+    pool.prestart(2);
+    expect(workerPidsOf(process.pid)).toHaveLength(2); // forked at once, before any task
+    // One page to render: one worker is let go. The hint names a document that does not exist:
+    // the worker fails to open it in advance, which must not touch the real task.
+    pool.prestart(1, { source: join(dir, "missing.pdf"), engine: "pdfjs" });
+    await waitFor(() => workerPidsOf(process.pid).length === 1);
+    const [kept] = workerPidsOf(process.pid);
+    const task = (pageNumber: number): PageTask => ({
+      id: pageNumber,
+      source: SAMPLE,
+      password: undefined,
+      pageNumber,
+      engine: "pdfjs",
+      width: 60,
+      height: 80,
+      scaleX: 0.1,
+      scaleY: 0.1,
+      offsetX: 0,
+      offsetY: 0,
+      background: [255, 255, 255],
+      format: "jpeg",
+      quality: 85,
+      color: "rgb",
+      threshold: 128,
+      ppi: 7.2,
+      outPath: join(dir, `page-${pageNumber}.jpg`),
+    });
+    await pool.run([task(1), task(2)]);
+    expect(results.map((r) => r.page).sort()).toEqual([1, 2]);
+    expect(results.every((r) => r.pid === kept)).toBe(true); // the prestarted worker did the work, alone
+    expect(existsSync(join(dir, "page-2.jpg"))).toBe(true);
+    expect(workerPidsOf(process.pid)).toEqual([]);
+  });
+
+  it("a prestarted pool whose run never comes (planning failed) leaves no worker behind", async () => {
+    const pool = new Pool(
+      { size: 2, pageTimeoutMs: 60_000, maxPagesPerWorker: 10, spawn: { entry: ENTRY, execArgv: [], env: { PDFRASTER_WORKER: "1" }, inheritStderr: false } },
+      { onResult: () => expect.fail("nothing to render"), onFailure: () => expect.fail("nothing to render") },
+    );
+    pool.prestart(2);
+    expect(workerPidsOf(process.pid)).toHaveLength(2);
+    await pool.dispose();
+    expect(workerPidsOf(process.pid)).toEqual([]);
+  });
+
+  it("prestarted workers that cannot start fail the run that follows", async () => {
+    const pool = new Pool(
+      {
+        size: 3,
+        pageTimeoutMs: 60_000,
+        maxPagesPerWorker: 10,
+        spawn: { entry: ENTRY, execArgv: [], env: { PDFRASTER_WORKER: "1", PDFRASTER_FAULT: "boot" }, inheritStderr: false },
+      },
+      { onResult: () => expect.fail("no page can render"), onFailure: () => expect.fail("no page was sent") },
+    );
+    pool.prestart(3);
+    await waitFor(() => workerPidsOf(process.pid).length === 0);
+    await expect(pool.run([{ id: 0, pageNumber: 1 } as PageTask])).rejects.toThrow(/^Workers failed to start 3 times in a row/);
+  });
 });
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error("timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
