@@ -51,7 +51,7 @@ const JOBS = {
   letter: { title: "tracemonkey.pdf, 14 text+vector pages, Letter, 300 dpi", source: "tracemonkey.pdf", dpi: 300, size: "original", workers: "all", peers: "all", renderOnly: "all" },
   a3: { title: "tracemonkey.pdf onto A3 (contain), 300 dpi", source: "tracemonkey.pdf", dpi: 300, size: "A3", workers: "all", peers: "fast", renderOnly: "all" },
   scan: { title: "bug1815476.pdf x10: 600 dpi scan in strips (JPEG + CCITT), A4, 300 dpi", source: "bug1815476.pdf", repeat: 10, dpi: 300, size: "original", workers: "all", peers: "all", renderOnly: "all" },
-  long: { title: "tracemonkey.pdf x36 = 504 pages, Letter, 300 dpi", source: "tracemonkey.pdf", repeat: 36, dpi: 300, size: "original", workers: "max", peers: "fast", renderOnly: "max" },
+  long: { title: "tracemonkey.pdf x36 = 504 pages, Letter, 300 dpi", source: "tracemonkey.pdf", repeat: 36, dpi: 300, size: "original", workers: "all", peers: "fast", renderOnly: "all" },
   tiny: { title: "tracemonkey.pdf x10 = 140 tiny pages, 36 dpi (dispatch and IPC cost)", source: "tracemonkey.pdf", repeat: 10, dpi: 36, size: "original", workers: "all", peers: "ppm", renderOnly: "all" },
   memory: { title: "tracemonkey.pdf x143 = 2002 pages, Letter, 150 dpi (memory and temp space)", source: "tracemonkey.pdf", repeat: 143, dpi: 150, size: "original", workers: "max", peers: "none", renderOnly: "none" },
 };

@@ -14,6 +14,12 @@ const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url)
  * page over a long varied document, so 200 pages (the recycling default) stay far below (README).
  */
 const WORKER_HEAP_MB = 2048;
+/**
+ * Workers are as many as the cores, so V8's parallel GC threads only compete with the other
+ * workers: collecting on the worker's own thread made pdf.js runs 8-10% faster for 1 s less CPU
+ * (tracemonkey x5 at 300 DPI, 2 workers: 7.0-7.2 s -> 6.4-6.6 s; MuPDF, whose heap is small, unchanged).
+ */
+const WORKER_V8_FLAGS = [`--max-old-space-size=${WORKER_HEAP_MB}`, "--single-threaded-gc"];
 
 /** What became of one job: its report, or the error that kept its output from being written. */
 export interface JobOutcome {
@@ -107,7 +113,7 @@ export class Runner {
         maxPagesPerWorker: this.opts.maxPagesPerWorker,
         spawn: {
           entry: WORKER_ENTRY,
-          execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
+          execArgv: WORKER_V8_FLAGS,
           env: workerEnv(this.opts.engine),
           inheritStderr: process.env.DEBUG !== undefined,
         },
