@@ -10,8 +10,8 @@ import type { EngineName } from "./worker/engine.js";
 const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url));
 /**
  * V8 heap cap of each worker; pixels live outside it (canvas, sharp), so this bounds pdf.js itself.
- * Every corpus file and a 600 DPI A0 page render within 128 MB; a worker grows ~1.5 MB of heap per
- * page over a long varied document, so 200 pages (the recycling default) stay far below (README).
+ * Every corpus file and a 600 DPI A0 page render within 128 MB; with the pdf.js adapter's cache
+ * cleanup a worker's heap stays flat over long documents (README "Limits and defaults").
  */
 const WORKER_HEAP_MB = 2048;
 /**
