@@ -253,6 +253,9 @@ function finishBatch(report: BatchReport, flags: CliFlags, json: boolean): numbe
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code !== "EPIPE") throw error;
 });
+// stderr carries messages and progress only: when its reader goes away (`--progress json 2>&1 | head`),
+// the job goes on and writes its output; there is nowhere left to report the failed write.
+process.stderr.on("error", () => {});
 
 main(process.argv).then(
   (code) => {

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +11,21 @@ const A4 = { width: 595.28, height: 841.89 };
 const md5 = (path: string): string => createHash("md5").update(readFileSync(path)).digest("hex");
 
 describe("pdfraster CLI on real files", () => {
+  it("finishes the job when the reader of stderr goes away (`--progress json 2>&1 | head -1`)", async () => {
+    const dir = scratch();
+    const out = join(dir, "out.pdf");
+    const child = spawn(process.execPath, [join(ROOT, "dist/cli.js"), corpus("tracemonkey.pdf"), out, "--dpi", "30", "--workers", "1", "--progress", "json"], {
+      env: { ...process.env, TMPDIR: dir },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    // Close our end after the first line: every later progress line meets a closed pipe (EPIPE).
+    child.stderr.once("data", () => child.stderr.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(0);
+    expect((await inspectPdf(out)).pages).toHaveLength(14);
+    expect(leftoverTempDirs(dir)).toEqual([]);
+  });
+
   it("rasterizes tracemonkey.pdf onto A4: 14 A4 pages, one image each at the requested DPI", async () => {
     const dir = scratch();
     const out = join(dir, "out.pdf");
