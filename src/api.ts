@@ -13,6 +13,9 @@ import type { BatchReport, DocumentFailure, ProgressEvent, RasterizeReport } fro
 import { abortError, Runner } from "./run.js";
 import type { EngineName } from "./worker/engine.js";
 
+/** Workers forked before the document is opened (see rasterize()). */
+const EARLY_WORKERS = 2;
+
 /**
  * Rasterizes every (selected) page of `input` and writes an image-only PDF to `output`, or one
  * image per page when `output` is a folder (ends in `/` or exists as one) or a pattern such as
@@ -38,7 +41,9 @@ export async function rasterize(
 
   const tempDir = await makeTempDir();
   const runner = new Runner(opts);
-  runner.prestart(opts.workers); // trimmed to the page count once the document is open
+  // Before the page count is known, start at most two workers: a one-page document on a 64-core
+  // machine must not fork 64 processes. The rest start (or the extra one goes) once it is known.
+  runner.prestart(Math.min(opts.workers, EARLY_WORKERS));
   try {
     const job = await prepareDocument(inputPath ?? (input as Uint8Array), inputPath, target, opts, tempDir, runner, started, 0, true);
     if (opts.signal?.aborted) {
