@@ -81,6 +81,7 @@ export async function planDocument(
         continue;
       }
       const id = firstTaskId + index;
+      const stem = join(tempDir, `page-${String(id).padStart(6, "0")}`);
       const task: PageTask = {
         id,
         source,
@@ -99,11 +100,11 @@ export async function planDocument(
         color: options.color,
         threshold: options.threshold,
         ppi: Math.min(layout.scaleX, layout.scaleY) * 72,
-        outPath: join(tempDir, `page-${String(id).padStart(6, "0")}.${{ jpeg: "jpg", png: "png", auto: "img" }[options.format]}`),
+        outPath: `${stem}.${{ jpeg: "jpg", png: "png", auto: "img" }[options.format]}`,
       };
       if (images) task.pad = sheetPadding(layout, options.dpi);
       if (options.keepText || options.keepLinks) {
-        task.extract = { text: options.keepText, links: options.keepLinks, path: join(tempDir, `page-${String(id).padStart(6, "0")}.json`) };
+        task.extract = { text: options.keepText, links: options.keepLinks, path: `${stem}.json` };
       }
       pages.push({ pageNumber, layout, task });
     }

@@ -58,7 +58,10 @@ export class Runner {
     this.settle(job);
   };
 
-  /** Runs every job; resolves with their outcomes in the order the jobs came. Rejects on abort or a pool failure. */
+  /**
+   * Runs every job; resolves with their outcomes in the order the jobs came. Rejects on abort or a pool
+   * failure. `size`: the worker count the reports give (the pool itself is capped by prestart()).
+   */
   async run(source: AsyncIterable<DocumentJob>, size: number, single: boolean): Promise<JobOutcome[]> {
     this.size = size;
     this.single = single;
@@ -70,7 +73,7 @@ export class Runner {
       this.pool?.stop();
     };
     this.opts.signal?.addEventListener("abort", onAbort, { once: true });
-    const pool = this.poolOf(size);
+    const pool = this.poolOf();
     try {
       if (!aborted) await pool.run(this.tasks(source));
       if (aborted || this.opts.signal?.aborted) throw abortError(this.opts.signal);
@@ -95,7 +98,7 @@ export class Runner {
    * the pages, and `hint` has them open the document. Pair with close().
    */
   prestart(count: number, hint?: PrepareHint): void {
-    this.poolOf(this.opts.workers).prestart(count, hint);
+    this.poolOf().prestart(count, hint);
   }
 
   /** Stops workers prestarted for a run() that never came (planning failed). */
@@ -103,12 +106,15 @@ export class Runner {
     await this.pool?.dispose();
   }
 
-  /** The pool, created on first use with `size` workers at most. */
-  private poolOf(size: number): Pool {
+  /**
+   * The pool, created on first use with up to `workers` processes; it never starts more than its
+   * queue needs, and prestart() lowers the cap to the document's page count.
+   */
+  private poolOf(): Pool {
     if (this.pool) return this.pool;
     const pool = new Pool(
       {
-        size,
+        size: this.opts.workers,
         pageTimeoutMs: this.opts.pageTimeoutMs,
         maxPagesPerWorker: this.opts.maxPagesPerWorker,
         spawn: {

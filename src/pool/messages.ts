@@ -2,27 +2,20 @@
 
 import type { ColorMode, ImageFormat } from "../options.js";
 import type { AutoEncoding } from "../worker/classify.js";
-import type { EngineName } from "../worker/engine.js";
+import { isEngineName, type EngineName, type RenderRequest } from "../worker/engine.js";
 
-/** Everything one worker needs to render one page into a file. */
-export interface PageTask {
+/**
+ * Everything one worker needs to render one page into a file: the engine's render request (page,
+ * raster size, the page-to-pixel transform of `paper.ts` PageLayout, background) and the rest.
+ */
+export interface PageTask extends RenderRequest {
   /** Unique per run; results are matched by it. */
   id: number;
   /** The PDF file to open (the worker keeps it open across tasks). */
   source: string;
   password: string | undefined;
-  /** 1-based page number. */
-  pageNumber: number;
   /** The renderer to use for this attempt (a retry may name the fallback engine). */
   engine: EngineName;
-  /** Raster size in pixels and the page-to-pixel transform (see `paper.ts` PageLayout). */
-  width: number;
-  height: number;
-  scaleX: number;
-  scaleY: number;
-  offsetX: number;
-  offsetY: number;
-  background: [number, number, number];
   format: ImageFormat;
   quality: number;
   color: ColorMode;
@@ -118,6 +111,6 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
 export function isMasterMessage(value: unknown): value is MasterMessage {
   if (!isObject(value)) return false;
   if (value.type === "shutdown") return true;
-  if (value.type === "prepare") return isObject(value.hint) && typeof value.hint.source === "string" && typeof value.hint.engine === "string";
+  if (value.type === "prepare") return isObject(value.hint) && typeof value.hint.source === "string" && isEngineName(value.hint.engine);
   return value.type === "task" && isObject(value.task) && typeof value.task.id === "number";
 }

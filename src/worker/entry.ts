@@ -26,7 +26,6 @@ function engineFor(doc: { source: string; password?: string }, name: EngineName)
 
 /** Opens the document the master announced, ahead of its first task; a failure is left for that task to meet. */
 async function prepare(hint: PrepareHint): Promise<void> {
-  if (!isEngineName(hint.engine)) return;
   const opening = engineFor(hint, hint.engine);
   await opening.catch(() => {
     if (open.get(hint.engine)?.engine === opening) open.delete(hint.engine);
@@ -42,16 +41,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
   const extractor = task.extract ? ((await engineFor(task, "pdfjs")) as PdfJsEngine) : undefined;
   const extracted = task.extract ? extractor?.extract(task.pageNumber, task.extract) : undefined;
   extracted?.catch(() => {}); // awaited below; if the render fails first, not an unhandled rejection
-  const page = await engine.render({
-    pageNumber: task.pageNumber,
-    width: task.width,
-    height: task.height,
-    scaleX: task.scaleX,
-    scaleY: task.scaleY,
-    offsetX: task.offsetX,
-    offsetY: task.offsetY,
-    background: task.background,
-  });
+  const page = await engine.render(task); // a PageTask is a RenderRequest
   try {
     const image = await encodePage(page.rgba, page.width, page.height, task.outPath, {
       format: task.format,

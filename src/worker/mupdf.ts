@@ -10,6 +10,7 @@ import type * as MuPdfModule from "mupdf";
 import {
   EngineError,
   EngineUnavailableError,
+  RASTER_LIMITS,
   saslPrep,
   type Engine,
   type OpenOptions,
@@ -52,9 +53,6 @@ export function loadMuPdf(): Promise<MuPdf> {
   );
   return loading;
 }
-
-/** MuPDF refuses a pixmap over 1 GiB ("Overly large image"): about 358 million RGB pixels. */
-export const MAX_PIXMAP_BYTES = 2 ** 30;
 
 /** Annotation flags (PDF 32000-1 12.5.3). */
 const ANNOT_INVISIBLE = 1;
@@ -111,7 +109,7 @@ export class MuPdfEngine implements Engine {
 
   async render(req: RenderRequest): Promise<RenderedPage> {
     const { mupdf } = this;
-    if (req.width * req.height * 3 > MAX_PIXMAP_BYTES) {
+    if (req.width * req.height > RASTER_LIMITS.mupdf.pixels) {
       throw new EngineError(
         "render-failed",
         `Page ${req.pageNumber}: a ${req.width}x${req.height} raster is more than MuPDF can allocate (1 GiB of RGB): lower --dpi or use --engine pdfjs`,

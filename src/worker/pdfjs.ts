@@ -17,20 +17,14 @@ import {
 } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PageExtract, SourceInfo, SourceOutlineItem } from "../keep/types.js";
-import { EngineError, RASTER_LIMITS, saslPrep, type Engine, type OpenOptions, type PageGeometry, type RenderedPage, type RenderRequest } from "./engine.js";
+import { EngineError, saslPrep, type Engine, type OpenOptions, type PageGeometry, type RenderedPage, type RenderRequest } from "./engine.js";
 import { extractPage, readInfo, readOutline } from "./pdfjs-keep.js";
 
-// The engine-neutral types used to live here; re-exported for code that still imports them from this module.
-export { EngineError } from "./engine.js";
-export type { EngineErrorKind, OpenOptions, PageGeometry, RenderedPage, RenderRequest } from "./engine.js";
 
 export interface PdfJsOpenOptions extends OpenOptions {
   /** Heap growth in bytes after which pdf.js's caches are cleaned (tests use 0: after every operation). @default 64 MiB */
   cleanupHeapGrowth?: number;
 }
-
-/** The largest canvas @napi-rs/canvas (Skia) can create: its RGBA buffer must stay under 2 GiB. */
-export const MAX_CANVAS_PIXELS = RASTER_LIMITS.pdfjs.pixels;
 
 const pdfjsRoot = dirname(createRequire(import.meta.url).resolve("pdfjs-dist/package.json"));
 // Plain paths with a trailing slash: pdf.js's Node data factory fs.readFile()s `${base}${name}`.

@@ -3,7 +3,8 @@
 // alongside the render, as a worker does for the keep options.
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { PdfJsEngine, type RenderRequest } from "../../src/worker/pdfjs.js";
+import { PdfJsEngine } from "../../src/worker/pdfjs.js";
+import { wholePage } from "../helpers/render.js";
 
 const TRACEMONKEY = fileURLToPath(new URL("../../../shared/corpus/pdfjs/tracemonkey.pdf", import.meta.url));
 const engines: PdfJsEngine[] = [];
@@ -15,21 +16,6 @@ async function open(cleanupHeapGrowth?: number): Promise<PdfJsEngine> {
   const engine = await PdfJsEngine.open(TRACEMONKEY, cleanupHeapGrowth === undefined ? {} : { cleanupHeapGrowth });
   engines.push(engine);
   return engine;
-}
-
-async function request(engine: PdfJsEngine, pageNumber: number): Promise<RenderRequest> {
-  const { widthPt, heightPt } = await engine.geometry(pageNumber);
-  const scale = 60 / 72;
-  return {
-    pageNumber,
-    width: Math.round(widthPt * scale),
-    height: Math.round(heightPt * scale),
-    scaleX: scale,
-    scaleY: scale,
-    offsetX: 0,
-    offsetY: 0,
-    background: [255, 255, 255],
-  };
 }
 
 describe("pdf.js cache cleanup", () => {
@@ -46,9 +32,9 @@ describe("pdf.js cache cleanup", () => {
 
     // Pages 1-3 twice: the second pass meets fonts that the cleanup threw away and must load again.
     for (const pageNumber of [1, 2, 3, 1, 2, 3]) {
-      const expected = await plain.render(await request(plain, pageNumber));
+      const expected = await plain.render(await wholePage(plain, pageNumber, 60));
       const extracted = cleaning.extract(pageNumber, { text: true, links: true });
-      const rendered = await cleaning.render(await request(cleaning, pageNumber));
+      const rendered = await cleaning.render(await wholePage(cleaning, pageNumber, 60));
       try {
         expect(rendered.rgba.equals(expected.rgba), `page ${pageNumber}: same pixels`).toBe(true);
         expect(await extracted).toEqual(await plain.extract(pageNumber, { text: true, links: true }));

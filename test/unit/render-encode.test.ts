@@ -6,7 +6,9 @@ import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodePage, type EncodeOptions } from "../../src/worker/encode.js";
-import { EngineError, PdfJsEngine, type RenderedPage, type RenderRequest } from "../../src/worker/pdfjs.js";
+import { EngineError, type RenderedPage } from "../../src/worker/engine.js";
+import { PdfJsEngine } from "../../src/worker/pdfjs.js";
+import { wholePage } from "../helpers/render.js";
 
 const corpus = (name: string): string => fileURLToPath(new URL(`../../../shared/corpus/pdfjs/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "pdfraster-render-"));
@@ -25,19 +27,7 @@ const WHITE: [number, number, number] = [255, 255, 255];
 
 /** Renders a whole page at `dpi` with no margins. */
 async function renderAt(engine: PdfJsEngine, pageNumber: number, dpi: number): Promise<RenderedPage> {
-  const { widthPt, heightPt } = await engine.geometry(pageNumber);
-  const scale = dpi / 72;
-  const request: RenderRequest = {
-    pageNumber,
-    width: Math.round(widthPt * scale),
-    height: Math.round(heightPt * scale),
-    scaleX: scale,
-    scaleY: scale,
-    offsetX: 0,
-    offsetY: 0,
-    background: WHITE,
-  };
-  return engine.render(request);
+  return engine.render(await wholePage(engine, pageNumber, dpi));
 }
 
 const pixel = (page: RenderedPage, x: number, y: number): number[] => {
