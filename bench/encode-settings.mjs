@@ -12,7 +12,7 @@ import sharp from "sharp";
 
 const DIST = new URL("../dist/", import.meta.url);
 const CORPUS = fileURLToPath(new URL("../../shared/corpus/pdfjs/", import.meta.url));
-const { PdfJsEngine } = await import(new URL("worker/pdfjs.js", DIST).href);
+const { PdfJsEngine } = await import(new URL("engines/pdfjs/engine.js", DIST).href);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 const DIST = new URL("../dist/", import.meta.url);
 
 async function child() {
-  const { PdfJsEngine } = await import(new URL("worker/pdfjs.js", DIST).href);
+  const { PdfJsEngine } = await import(new URL("engines/pdfjs/engine.js", DIST).href);
   const { layoutPage } = await import(new URL("paper.js", DIST).href);
   const { normalizeOptions } = await import(new URL("options.js", DIST).href);
   const [source, dpi, size, index, count] = process.argv.slice(3);

@@ -150,7 +150,7 @@ async function runJob(name, job) {
   const pages = pageCount(input) ?? 0;
   // pdfraster's own layout for the first page, so that the peers render the same pixel size.
   const { widthPt, heightPt } = JSON.parse(
-    spawnSync(process.execPath, ["-e", `import("${new URL("../dist/worker/pdfjs.js", import.meta.url).href}").then(async ({ PdfJsEngine }) => { const e = await PdfJsEngine.open(process.argv[1]); console.log(JSON.stringify(await e.geometry(1))); await e.close(); })`, input], { encoding: "utf8" }).stdout,
+    spawnSync(process.execPath, ["-e", `import("${new URL("../dist/engines/pdfjs/engine.js", import.meta.url).href}").then(async ({ PdfJsEngine }) => { const e = await PdfJsEngine.open(process.argv[1]); console.log(JSON.stringify(await e.geometry(1))); await e.close(); })`, input], { encoding: "utf8" }).stdout,
   );
   const layout = layoutPage(widthPt, heightPt, normalizeOptions({ dpi: job.dpi, size: job.size }));
   const pixelScale = layout.pixelWidth / ((widthPt * job.dpi) / 72);

@@ -11,7 +11,7 @@ import { inputStem, resolveOutput, type OutputTarget } from "./output/target.js"
 import { planDocument } from "./plan.js";
 import type { BatchReport, DocumentFailure, ProgressEvent, RasterizeReport } from "./report.js";
 import { abortError, Runner } from "./run.js";
-import type { EngineName } from "./worker/engine.js";
+import type { EngineName } from "./engines/registry.js";
 
 /** Workers forked before the document is opened (see rasterize()). */
 const EARLY_WORKERS = 2;

@@ -8,7 +8,7 @@ import { DEFAULTS, type RasterizeOptions } from "./options.js";
 import { PAPER_NAMES } from "./paper.js";
 import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
 import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
-import { ENGINE_NAMES } from "./worker/engine.js";
+import { ENGINE_NAMES } from "./engines/registry.js";
 
 interface CliFlags {
   dpi?: string;

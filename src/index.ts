@@ -1,6 +1,6 @@
 export { rasterize, rasterizeBatch } from "./api.js";
 export type { RasterizeOptions, ImageFormat, ColorMode, OnError } from "./options.js";
-export type { EngineName } from "./worker/engine.js";
+export type { EngineName } from "./engines/registry.js";
 export type { RasterizeReport, PageFailure, ProgressEvent, StageTimings, BatchReport, DocumentFailure } from "./report.js";
 export type { Fit, Orientation } from "./paper.js";
 export {

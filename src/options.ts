@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { UsageError } from "./errors.js";
 import { parseMargins, parseSize, type Fit, type Margins, type Orientation, type SizeSpec } from "./paper.js";
 import type { ProgressEvent } from "./report.js";
-import { engineAvailable, EngineUnavailableError, ENGINE_NAMES, type EngineName } from "./worker/engine.js";
+import { engineAvailable, engineUnavailable, ENGINE_NAMES, type EngineName } from "./engines/registry.js";
 
 /** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
 export type ImageFormat = "jpeg" | "png" | "auto";
@@ -213,7 +213,7 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
   }
   // A missing optional engine package is a usage error now, not a failure of every page later.
   for (const name of [engine, fallbackEngine]) {
-    if (name && !engineAvailable(name)) throw new UsageError(new EngineUnavailableError(name).message);
+    if (name && !engineAvailable(name)) throw new UsageError(engineUnavailable(name).message);
   }
   return {
     dpi: number("dpi", o.dpi, DEFAULTS.dpi, 1, 4800),

@@ -5,8 +5,10 @@ import type { NormalizedOptions } from "./options.js";
 import { parsePageRanges } from "./pages.js";
 import { layoutPage, sheetPadding, type PageLayout } from "./paper.js";
 import type { PageTask } from "./pool/messages.js";
-import { EngineError, EngineUnavailableError, openEngine, rasterTooLarge, type Engine, type EngineName } from "./worker/engine.js";
-import type { PdfJsEngine } from "./worker/pdfjs.js";
+import { EngineError, EngineUnavailableError, type Engine } from "./engines/engine.js";
+import { rasterTooLarge } from "./engines/limits.js";
+import type { PdfJsEngine } from "./engines/pdfjs/engine.js";
+import { openEngine, type EngineName } from "./engines/registry.js";
 
 /** One page of the output, in output order: a task to render, or a failure known before rendering. */
 export type PlannedPage =

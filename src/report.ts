@@ -1,4 +1,4 @@
-import type { EngineName } from "./worker/engine.js";
+import type { EngineName } from "./engines/registry.js";
 
 /** A page that could not be rendered, after its retry. */
 export interface PageFailure {

@@ -5,7 +5,7 @@ import type { NormalizedOptions } from "./options.js";
 import type { PageTask, PrepareHint } from "./pool/messages.js";
 import { Pool } from "./pool/pool.js";
 import type { RasterizeReport } from "./report.js";
-import type { EngineName } from "./worker/engine.js";
+import type { EngineName } from "./engines/registry.js";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url));
 /**

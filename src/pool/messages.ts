@@ -2,7 +2,8 @@
 
 import type { ColorMode, ImageFormat } from "../options.js";
 import type { AutoEncoding } from "../worker/classify.js";
-import { isEngineName, type EngineName, type RenderRequest } from "../worker/engine.js";
+import type { RenderRequest } from "../engines/engine.js";
+import { isEngineName, type EngineName } from "../engines/registry.js";
 
 /**
  * Everything one worker needs to render one page into a file: the engine's render request (page,

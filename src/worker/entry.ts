@@ -5,9 +5,10 @@
 import { writeFile } from "node:fs/promises";
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type PrepareHint, type WorkerMessage } from "../pool/messages.js";
 import { encodePage, warmEncoder } from "./encode.js";
-import { isEngineName, loadEngine, openEngine, type Engine, type EngineName } from "./engine.js";
+import type { Engine } from "../engines/engine.js";
+import type { PdfJsEngine } from "../engines/pdfjs/engine.js";
+import { isEngineName, loadEngine, openEngine, type EngineName } from "../engines/registry.js";
 import { injectBootFault, injectPageFault } from "./fault.js";
-import type { PdfJsEngine } from "./pdfjs.js";
 import { startOrphanWatchdog } from "./watchdog.js";
 
 /** One open document per engine: a worker may also render retries on the fallback engine. */

@@ -1,4 +1,4 @@
-import type { Engine, RenderRequest } from "../../src/worker/engine.js";
+import type { Engine, RenderRequest } from "../../src/engines/engine.js";
 
 /** A request for the whole page `pageNumber` at `dpi`, no margins, on white. */
 export async function wholePage(engine: Engine, pageNumber: number, dpi: number): Promise<RenderRequest> {

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { EngineError, ENGINE_NAMES, openEngine, type Engine, type EngineName, type RenderRequest } from "../../dist/worker/engine.js";
+import { EngineError, type Engine, type RenderRequest } from "../../dist/engines/engine.js";
+import { ENGINE_NAMES, openEngine, type EngineName } from "../../dist/engines/registry.js";
 import { corpus, SAMPLE } from "../helpers/cli.js";
 
 /** The same contract, checked on each engine directly (no pool): geometry, transform, errors, memory hand-off. */

@@ -3,7 +3,7 @@
 // alongside the render, as a worker does for the keep options.
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { PdfJsEngine } from "../../src/worker/pdfjs.js";
+import { PdfJsEngine } from "../../src/engines/pdfjs/engine.js";
 import { wholePage } from "../helpers/render.js";
 
 const TRACEMONKEY = fileURLToPath(new URL("../../../shared/corpus/pdfjs/tracemonkey.pdf", import.meta.url));

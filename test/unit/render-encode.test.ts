@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodePage, type EncodeOptions } from "../../src/worker/encode.js";
-import { EngineError, type RenderedPage } from "../../src/worker/engine.js";
-import { PdfJsEngine } from "../../src/worker/pdfjs.js";
+import { EngineError, type RenderedPage } from "../../src/engines/engine.js";
+import { PdfJsEngine } from "../../src/engines/pdfjs/engine.js";
 import { wholePage } from "../helpers/render.js";
 
 const corpus = (name: string): string => fileURLToPath(new URL(`../../../shared/corpus/pdfjs/${name}`, import.meta.url));

@@ -6,7 +6,7 @@
  */
 import { PDFDateString } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
-import type { PageExtract, SourceDest, SourceInfo, SourceLink, SourceOutlineItem, SourceTextRun } from "../keep/types.js";
+import type { PageExtract, SourceDest, SourceInfo, SourceLink, SourceOutlineItem, SourceTextRun } from "../../keep/types.js";
 
 type Viewport = ReturnType<PDFPageProxy["getViewport"]>;
 type Vec = [number, number];

@@ -9,15 +9,15 @@ import { setFlagsFromString } from "node:v8";
 import type * as MuPdfModule from "mupdf";
 import {
   EngineError,
-  EngineUnavailableError,
-  RASTER_LIMITS,
   saslPrep,
   type Engine,
   type OpenOptions,
   type PageGeometry,
   type RenderedPage,
   type RenderRequest,
-} from "./engine.js";
+} from "../engine.js";
+import { RASTER_LIMITS } from "../limits.js";
+import { engineUnavailable } from "../registry.js";
 
 type MuPdf = typeof MuPdfModule;
 
@@ -48,7 +48,7 @@ export function loadMuPdf(): Promise<MuPdf> {
     (error: unknown) => {
       loading = undefined;
       const missing = (error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && /'mupdf'/.test(String(error));
-      throw missing ? new EngineUnavailableError("mupdf", { cause: error }) : error;
+      throw missing ? engineUnavailable("mupdf", { cause: error }) : error;
     },
   );
   return loading;

@@ -1,0 +1,96 @@
+/**
+ * The renderer interface every engine implements, and the errors engines throw. Which engines exist
+ * and how each is loaded is registry.ts's business; the adapters live in one folder each.
+ */
+import type { EngineName } from "./registry.js";
+
+export type { EngineName };
+
+export interface OpenOptions {
+  /** User or owner password of an encrypted document. */
+  password?: string;
+}
+
+/** Size of the page as displayed (CropBox, after /Rotate and /UserUnit), in points. */
+export interface PageGeometry {
+  pageNumber: number;
+  widthPt: number;
+  heightPt: number;
+  rotate: number;
+}
+
+export interface RenderRequest {
+  /** 1-based page number. */
+  pageNumber: number;
+  /** Canvas size in pixels (exact). */
+  width: number;
+  height: number;
+  /** Placement of the displayed page (origin top-left, y down, in points): pixel = point * scale + offset. */
+  scaleX: number;
+  scaleY: number;
+  offsetX: number;
+  offsetY: number;
+  /** 0..255 RGB, fills the whole canvas before drawing. */
+  background: [number, number, number];
+}
+
+export interface RenderedPage {
+  width: number;
+  height: number;
+  /**
+   * The pixels, row by row with no padding, `channels` bytes each: RGBA (4) or RGB (3); valid until
+   * release(). The page is drawn on an opaque background, so the colour bytes are final and an alpha
+   * byte carries nothing (the encoder drops it).
+   */
+  rgba: Buffer;
+  channels: 3 | 4;
+  /** loadMs: parse the page; drawMs: draw it; readbackMs: reach its pixels (pays deferred drawing in pdf.js). */
+  timings: { loadMs: number; drawMs: number; readbackMs: number };
+  release(): void;
+}
+
+/** One open document. Methods may be called one at a time only (a worker renders one page at a time). */
+export interface Engine {
+  readonly name: EngineName;
+  readonly pageCount: number;
+  geometry(pageNumber: number): Promise<PageGeometry>;
+  render(req: RenderRequest): Promise<RenderedPage>;
+  /** Frees the document and everything the engine holds for it. */
+  close(): Promise<void>;
+}
+
+export type EngineErrorKind = "password-required" | "password-incorrect" | "invalid-pdf" | "render-failed";
+
+export class EngineError extends Error {
+  override name = "EngineError";
+  constructor(
+    readonly kind: EngineErrorKind,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The engine's optional package is not installed. */
+export class EngineUnavailableError extends Error {
+  override name = "EngineUnavailableError";
+  constructor(
+    readonly engine: EngineName,
+    pkg: { name: string; license: string },
+    options?: ErrorOptions,
+  ) {
+    super(
+      `The ${engine} engine needs the optional package \`${pkg.name}\` (${pkg.license}), which is not installed: run \`npm install ${pkg.name}\` where pdfraster is installed`,
+      options,
+    );
+  }
+}
+
+/** RFC 4013 in short: non-ASCII spaces become spaces, "commonly mapped to nothing" characters go, then NFKC. */
+export function saslPrep(password: string): string {
+  return password
+    .replace(/[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/g, " ")
+    .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, "")
+    .normalize("NFKC");
+}

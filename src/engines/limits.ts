@@ -1,0 +1,20 @@
+/** The largest raster each engine can draw in one piece, checked by the planner and by the engines themselves. */
+import type { EngineName } from "./registry.js";
+
+/**
+ * @napi-rs/canvas (Skia) needs its RGBA buffer under 2 GiB; MuPDF refuses a pixmap over 1 GiB (its RGB).
+ */
+export const RASTER_LIMITS: Record<EngineName, { pixels: number; what: string; unit: string }> = {
+  pdfjs: { pixels: Math.floor((2 ** 31 - 1) / 4), what: "the canvas limit", unit: "2 GiB RGBA" },
+  mupdf: { pixels: Math.floor(2 ** 30 / 3), what: "MuPDF's pixmap limit", unit: "1 GiB RGB" },
+};
+
+/** Why a raster of `pixels` is too large for every engine that may draw it, or undefined when one can. */
+export function rasterTooLarge(width: number, height: number, engines: EngineName[]): string | undefined {
+  const pixels = width * height;
+  const fits = engines.some((name) => pixels <= RASTER_LIMITS[name].pixels);
+  if (fits) return undefined;
+  const name = engines[0]!;
+  const { pixels: limit, what, unit } = RASTER_LIMITS[name];
+  return `raster of ${width}x${height} = ${pixels} pixels exceeds ${what} of ${limit} pixels (${unit}): lower --dpi`;
+}
