@@ -94,3 +94,8 @@ export function saslPrep(password: string): string {
     .replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, "")
     .normalize("NFKC");
 }
+
+/** The message of an error an engine's library threw (not always an Error). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -9,6 +9,7 @@ import { setFlagsFromString } from "node:v8";
 import type * as MuPdfModule from "mupdf";
 import {
   EngineError,
+  messageOf,
   saslPrep,
   type Engine,
   type OpenOptions,
@@ -208,8 +209,4 @@ function rotationOf(page: MuPdfModule.Page): number {
   if (typeof pdfPage.getTransform !== "function") return 0;
   const [a, b] = pdfPage.getTransform();
   return (Math.round((Math.atan2(b, a) * 180) / Math.PI / 90) * 90 + 360) % 360;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

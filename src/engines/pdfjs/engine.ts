@@ -17,8 +17,8 @@ import {
 } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PageExtract, SourceInfo, SourceOutlineItem } from "../../keep/types.js";
-import { EngineError, saslPrep, type Engine, type OpenOptions, type PageGeometry, type RenderedPage, type RenderRequest } from "../engine.js";
-import { registerFallbackFonts } from "./fonts.js";
+import { EngineError, messageOf, saslPrep, type Engine, type OpenOptions, type PageGeometry, type RenderedPage, type RenderRequest } from "../engine.js";
+import { fontDocument, registerFallbackFonts } from "./fonts.js";
 import { extractPage, readInfo, readOutline } from "./keep.js";
 import { patchDrawImageForSoftMasks, SoftMaskFilterFactory } from "./soft-mask.js";
 
@@ -72,6 +72,7 @@ export class PdfJsEngine implements Engine {
   }
 
   private static async load(bytes: Uint8Array, password: string | undefined, cleanupHeapGrowth?: number): Promise<PdfJsEngine> {
+    const ownerDocument = fontDocument();
     const task = getDocument({
       data: new Uint8Array(bytes), // a private copy: pdf.js detaches the buffer it is given, and rejects Node Buffers
       password,
@@ -84,6 +85,8 @@ export class PdfJsEngine implements Engine {
       enableXfa: false,
       verbosity: VerbosityLevel.ERRORS,
       FilterFactory: SoftMaskFilterFactory,
+      // Embedded fonts as text through Skia (fonts.ts), not a path per glyph.
+      ...(ownerDocument ? { disableFontFace: false, ownerDocument: ownerDocument as never /* pdf.js types it as a DOM Document; it uses only .fonts */ } : {}),
     });
     try {
       return new PdfJsEngine(await task.promise, cleanupHeapGrowth);
@@ -209,8 +212,4 @@ function toOpenError(error: unknown): EngineError {
     return new EngineError("invalid-pdf", `Not a valid PDF: ${error.message}`, { cause: error });
   }
   return new EngineError("invalid-pdf", `Cannot open PDF: ${messageOf(error)}`, { cause: error });
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
