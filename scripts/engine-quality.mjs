@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Quality sweep of the two engines over the corpus (not part of `npm test`; takes ~30 min on 2 cores).
-// For every corpus file: rasterize its first pages at low DPI with --engine pdfjs and with --engine mupdf,
-// then score each output against pdftoppm's rendering of the original, and the two outputs against each
-// other, with shared/tools/render-diff (blurred 9 DPI gray difference: ~0.03 alike, >= 0.09 different).
-//   npm run build && node scripts/engine-quality.mjs [--dpi 50] [--pages 3] [--jobs 2] [--out engine-quality.json] [files...]
+// Quality sweep of the engines over the corpus (not part of `npm test`; ~15 min per engine on 2 cores).
+// For every corpus file: rasterize its first pages at low DPI with each --engine, then score each output
+// against pdftoppm's rendering of the original, and the first two engines' outputs against each other,
+// with shared/tools/render-diff (blurred 9 DPI gray difference: ~0.03 alike, >= 0.09 different).
+//   npm run build && node scripts/engine-quality.mjs [--engines pdfjs,mupdf,pdfium] [--dpi 50] [--pages 3]
+//     [--jobs 2] [--out engine-quality.json] [files...]
 import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,7 +17,6 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "dist/cli.js");
 const CORPUS = join(ROOT, "../shared/corpus/pdfjs");
 const RENDER_DIFF = join(ROOT, "../shared/tools/render-diff");
-const ENGINES = ["pdfjs", "mupdf"];
 const ALIKE = 0.06; // below: the same picture (correct renderers differ by 0.027-0.036)
 const WRONG = 0.09; // at or above: a different picture
 
@@ -29,8 +29,10 @@ const { values: args, positionals } = parseArgs({
     out: { type: "string", default: "engine-quality.json" },
     timeout: { type: "string", default: "120" },
     "diff-timeout": { type: "string", default: "60" },
+    engines: { type: "string", default: "pdfjs,mupdf" },
   },
 });
+const ENGINES = args.engines.split(",");
 
 const manifest = JSON.parse(readFileSync(join(CORPUS, "manifest.json"), "utf8"));
 const files = manifest.files.filter((f) => positionals.length === 0 || positionals.includes(f.file));
@@ -110,8 +112,8 @@ async function sweepFile(entry) {
       result.engines[engine] = { code: r.code, seconds: Number(r.seconds.toFixed(2)), failed, error: r.report ? undefined : r.stderr, out: r.report?.output ? out : undefined };
       if (r.report?.output && count > 0) result.engines[engine].vsPdftoppm = await renderDiff(original, out, pages);
     }
-    const [a, b] = ENGINES.map((e) => result.engines[e].out);
-    if (a && b) result.pdfjsVsMupdf = await renderDiff(a, b, pages);
+    const [a, b] = ENGINES.slice(0, 2).map((e) => result.engines[e].out);
+    if (a && b) result.between = await renderDiff(a, b, pages);
     for (const engine of ENGINES) delete result.engines[engine].out;
     return result;
   } finally {
@@ -119,14 +121,16 @@ async function sweepFile(entry) {
   }
 }
 
-/** Why the two engines disagree on a file, or undefined when they agree. */
+/** Why the first two engines disagree on a file, or undefined when they agree (or there is one engine). */
 function disagreement(r) {
-  const [p, m] = ENGINES.map((e) => r.engines[e]);
-  if ((p.code === 0) !== (m.code === 0)) return `exit ${p.code} (pdfjs) vs ${m.code} (mupdf)`;
-  const between = worst(r.pdfjsVsMupdf);
+  const [e1, e2] = ENGINES;
+  if (!e2) return undefined;
+  const [p, m] = [r.engines[e1], r.engines[e2]];
+  if ((p.code === 0) !== (m.code === 0)) return `exit ${p.code} (${e1}) vs ${m.code} (${e2})`;
+  const between = worst(r.between);
   if (between === null || between < WRONG) return undefined;
   const [wp, wm] = [worst(p.vsPdftoppm), worst(m.vsPdftoppm)];
-  const closer = wp === null || wm === null ? "" : wp < ALIKE && wm >= WRONG ? ", pdfjs matches pdftoppm" : wm < ALIKE && wp >= WRONG ? ", mupdf matches pdftoppm" : wp >= WRONG && wm >= WRONG ? ", neither matches pdftoppm" : "";
+  const closer = wp === null || wm === null ? "" : wp < ALIKE && wm >= WRONG ? `, ${e1} matches pdftoppm` : wm < ALIKE && wp >= WRONG ? `, ${e2} matches pdftoppm` : wp >= WRONG && wm >= WRONG ? ", neither matches pdftoppm" : "";
   return `pages differ by ${between.toFixed(3)}${closer}`;
 }
 
@@ -140,7 +144,7 @@ await Promise.all(
       const r = await sweepFile(entry);
       results.push(r);
       const cells = ENGINES.map((e) => `${e} ${r.engines[e].code} ${worst(r.engines[e].vsPdftoppm)?.toFixed(3) ?? "-"}`);
-      process.stderr.write(`[${results.length}/${files.length}] ${entry.file}: ${cells.join(", ")}, between ${worst(r.pdfjsVsMupdf)?.toFixed(3) ?? "-"}\n`);
+      process.stderr.write(`[${results.length}/${files.length}] ${entry.file}: ${cells.join(", ")}, between ${worst(r.between)?.toFixed(3) ?? "-"}\n`);
     }
   }),
 );
@@ -171,7 +175,7 @@ console.log("engine  exit0  exit3  exit2  other  worst page vs pdftoppm: <0.06  
 for (const [e, s] of Object.entries(summary)) {
   console.log(`${e.padEnd(7)} ${String(s.ok).padStart(5)}  ${String(s.pagesFailed).padStart(5)}  ${String(s.refused).padStart(5)}  ${String(s.other).padStart(5)}  ${String(s.alike).padStart(30)}  ${String(s.between).padStart(9)}  ${String(s.wrong).padStart(7)}  ${s.seconds.padStart(8)}`);
 }
-console.log("\nFiles where the engines disagree:");
+console.log(`\nFiles where ${ENGINES.slice(0, 2).join(" and ")} disagree:`);
 for (const r of results) {
   const why = disagreement(r);
   if (!why) continue;
