@@ -68,7 +68,7 @@ function program(): Command {
     .option("--max-pixels <n>", "fail a page whose raster would exceed this many pixels", String(DEFAULTS.maxPixels))
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
     .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
-    .addOption(new Option("--engine <name>", "renderer: pdfjs, or mupdf (faster; needs `npm install mupdf`, AGPL-3.0)").choices(ENGINE_NAMES).default(DEFAULTS.engine))
+    .addOption(new Option("--engine <name>", "renderer: pdfjs, pdfium (faster, BSD-3), or mupdf (fastest; needs `npm install mupdf`, AGPL-3.0)").choices(ENGINE_NAMES).default(DEFAULTS.engine))
     .addOption(new Option("--fallback-engine <name>", "retry a page that fails on --engine with this engine (default: none, retry on --engine)").choices(ENGINE_NAMES))
     .option("--keep-text", "add an invisible, searchable and selectable text layer from the original text")
     .option("--keep-outline", "keep the bookmarks, pointing at the output pages")

@@ -55,8 +55,9 @@ export interface RasterizeOptions {
   /** Worker processes are replaced after rendering this many pages, a safety net for their memory. @default 1000 */
   maxPagesPerWorker?: number;
   /**
-   * The renderer: `pdfjs` (pdf.js, bundled) or `mupdf` (MuPDF.js, faster; needs the optional
-   * `mupdf` package, which is AGPL-3.0: `npm install mupdf`). @default "pdfjs"
+   * The renderer: `pdfjs` (pdf.js, bundled), `pdfium` (PDFium in WebAssembly, bundled, BSD-3: the
+   * fast permissive one) or `mupdf` (MuPDF.js, fastest; needs the optional `mupdf` package, which is
+   * AGPL-3.0: `npm install mupdf`). @default "pdfjs"
    */
   engine?: EngineName;
   /**

@@ -6,7 +6,7 @@
 import { EngineUnavailableError, type Engine, type OpenOptions } from "./engine.js";
 
 /** Names accepted by `--engine` / `--fallback-engine`. */
-export const ENGINE_NAMES = ["pdfjs", "mupdf"] as const;
+export const ENGINE_NAMES = ["pdfjs", "mupdf", "pdfium"] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 interface EngineEntry {
@@ -26,6 +26,10 @@ const ENGINES: Record<EngineName, EngineEntry> = {
     load: async () => void (await (await import("./mupdf/engine.js")).loadMuPdf()),
     open: async (source, options) => (await import("./mupdf/engine.js")).MuPdfEngine.open(source, options),
     optional: { name: "mupdf", license: "AGPL-3.0" },
+  },
+  pdfium: {
+    load: async () => void (await (await import("./pdfium/library.js")).loadPdfium()),
+    open: async (source, options) => (await import("./pdfium/engine.js")).PdfiumEngine.open(source, options),
   },
 };
 

@@ -8,7 +8,7 @@
  * native crash), `hang` (busy loop that also ignores SIGTERM), `throw` (the page fails with an
  * error), or `boot` / `boot-hang` (die / hang before the worker reports ready; PAGE is ignored).
  * PAGE: the 1-based page it strikes on (default: every page). engine=ENGINE: only pages rendered
- * by that engine (`pdfjs` or `mupdf`, to test --fallback-engine). once=MARKER: strike only if the
+ * by that engine (`pdfjs`, `mupdf` or `pdfium`, to test --fallback-engine). once=MARKER: strike only if the
  * file MARKER does not exist yet, and create it, so that the retry succeeds.
  */
 import { writeFileSync } from "node:fs";

@@ -2,22 +2,24 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ENGINE_NAMES } from "../../dist/engines/registry.js";
 import { CLI, corpus, HAS_REFERENCE_TOOLS, leftoverTempDirs, ROOT, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { inspectPdf } from "../helpers/pdf.js";
 import { expectSampleAt72Dpi } from "../helpers/sample.js";
 
 const A4 = { width: 595.28, height: 841.89 };
 
-describe("--engine mupdf", () => {
-  it("rasterizes tracemonkey.pdf onto A4: 14 A4 pages at the requested DPI, rendered by mupdf", async () => {
+// The engines other than the default one, through the CLI (pdf.js has its own CLI tests).
+describe.each(ENGINE_NAMES.filter((name) => name !== "pdfjs").map((name) => [name]))("--engine %s", (engine) => {
+  it(`rasterizes tracemonkey.pdf onto A4: 14 A4 pages at the requested DPI, rendered by ${engine}`, async () => {
     const dir = scratch();
     const out = join(dir, "out.pdf");
-    const result = await runCli([corpus("tracemonkey.pdf"), out, "--engine", "mupdf", "--dpi", "150", "--size", "A4", "--workers", "2", "--json"], {
+    const result = await runCli([corpus("tracemonkey.pdf"), out, "--engine", engine, "--dpi", "150", "--size", "A4", "--workers", "2", "--json"], {
       env: { TMPDIR: dir },
     });
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report).toMatchObject({ pages: 14, rendered: 14, failed: [], engine: "mupdf", fallbackEngine: null, fallbackPages: [], size: "A4" });
+    expect(report).toMatchObject({ pages: 14, rendered: 14, failed: [], engine, fallbackEngine: null, fallbackPages: [], size: "A4" });
     const pdf = await inspectPdf(out);
     expect(pdf.pages).toHaveLength(14);
     for (const page of pdf.pages) {
@@ -35,7 +37,7 @@ describe("--engine mupdf", () => {
   it("keeps each page's own size, honouring /Rotate and CropBox", async () => {
     const dir = scratch();
     const out = join(dir, "out.pdf");
-    const result = await runCli([SAMPLE, out, "--engine", "mupdf", "--dpi", "72", "--quiet"]);
+    const result = await runCli([SAMPLE, out, "--engine", engine, "--dpi", "72", "--quiet"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     const pdf = await inspectPdf(out);
@@ -45,7 +47,7 @@ describe("--engine mupdf", () => {
   it.skipIf(!HAS_REFERENCE_TOOLS)("looks like the reference renderer page by page (shared/tools/render-diff)", async () => {
     const dir = scratch();
     const out = join(dir, "out.pdf");
-    expect((await runCli([corpus("tracemonkey.pdf"), out, "--engine", "mupdf", "--dpi", "100", "--quiet"])).code).toBe(0);
+    expect((await runCli([corpus("tracemonkey.pdf"), out, "--engine", engine, "--dpi", "100", "--quiet"])).code).toBe(0);
     // Four pages (text, figures, the two that score worst) keep the test short; the CLI test covers pdf.js on all 14.
     const diff = execFileSync(join(ROOT, "../shared/tools/render-diff"), [corpus("tracemonkey.pdf"), out, "1,3,10,13"], { encoding: "utf8" });
     const scores = [...diff.matchAll(/page \d+: ([\d.]+)/g)].map((m) => Number(m[1]));
@@ -55,28 +57,28 @@ describe("--engine mupdf", () => {
 
   it("opens an encrypted file with --password and refuses it without or with a wrong one, as pdf.js does", async () => {
     const dir = scratch();
-    const ok = await runCli([corpus("issue6010_1.pdf"), join(dir, "out.pdf"), "--engine", "mupdf", "--dpi", "50", "--password", "abc", "--quiet"]);
+    const ok = await runCli([corpus("issue6010_1.pdf"), join(dir, "out.pdf"), "--engine", engine, "--dpi", "50", "--password", "abc", "--quiet"]);
     expect(ok.code).toBe(0);
-    const missing = await runCli([corpus("issue6010_1.pdf"), join(dir, "a.pdf"), "--engine", "mupdf"]);
+    const missing = await runCli([corpus("issue6010_1.pdf"), join(dir, "a.pdf"), "--engine", engine]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^pdfraster: .* is encrypted: give its password with --password\n$/);
-    const wrong = await runCli([corpus("issue6010_1.pdf"), join(dir, "b.pdf"), "--engine", "mupdf", "--password", "nope"]);
+    const wrong = await runCli([corpus("issue6010_1.pdf"), join(dir, "b.pdf"), "--engine", engine, "--password", "nope"]);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/^pdfraster: Wrong password for .*\n$/);
     expect(readdirSync(dir)).toEqual(["out.pdf"]);
   });
 
-  it("refuses a file that is not a PDF with exit 2 and one line (MuPDF's own messages stay off stderr)", async () => {
+  it("refuses a file that is not a PDF with exit 2 and one line (the library's own messages stay off stderr)", async () => {
     const dir = scratch();
     const random = join(dir, "random.pdf");
     writeFileSync(random, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251)));
-    const result = await runCli([random, join(dir, "out.pdf"), "--engine", "mupdf"]);
+    const result = await runCli([random, join(dir, "out.pdf"), "--engine", engine]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^pdfraster: .* is not a readable PDF: .*\n$/);
   });
 
   it("rejects a fallback engine equal to the engine", async () => {
-    const result = await runCli([SAMPLE, join(scratch(), "out.pdf"), "--engine", "mupdf", "--fallback-engine", "mupdf"]);
+    const result = await runCli([SAMPLE, join(scratch(), "out.pdf"), "--engine", engine, "--fallback-engine", engine]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/fallbackEngine.*differ/);
   });
@@ -84,16 +86,17 @@ describe("--engine mupdf", () => {
 
 describe("--fallback-engine", () => {
   // PDFRASTER_FAULT=ACTION,engine=ENGINE makes every page fail (throw) or its worker exit (exit) on that engine only.
-  it("renders on the fallback engine every page that fails on the engine, and says so", async () => {
+  const pairs = ENGINE_NAMES.flatMap((engine) => ENGINE_NAMES.filter((other) => other !== engine).map((fallback) => [engine, fallback]));
+  it.each(pairs)("--engine %s --fallback-engine %s: every page that fails on the first is drawn by the second, and it says so", async (engine, fallback) => {
     const dir = scratch();
     const out = join(dir, "out.pdf");
-    const result = await runCli([SAMPLE, out, "--fallback-engine", "mupdf", "--dpi", "30", "--pages", "1-3", "--json"], {
-      env: { PDFRASTER_FAULT: "throw,engine=pdfjs" },
+    const result = await runCli([SAMPLE, out, "--engine", engine!, "--fallback-engine", fallback!, "--dpi", "30", "--pages", "2-4", "--json"], {
+      env: { PDFRASTER_FAULT: `throw,engine=${engine}` },
     });
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 3, failed: [], retried: [1, 2, 3], engine: "pdfjs", fallbackEngine: "mupdf", fallbackPages: [1, 2, 3] });
-    expect(result.stderr).toMatch(/page 1 failed \(retrying\): injected fault on page 1 \(PDFRASTER_FAULT\)/);
-    expect(result.stderr).toMatch(/3\/3 pages rendered \(3 by mupdf\)/);
+    expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 3, failed: [], retried: [2, 3, 4], engine, fallbackEngine: fallback, fallbackPages: [2, 3, 4] });
+    expect(result.stderr).toMatch(/page 2 failed \(retrying\): injected fault on page 2 \(PDFRASTER_FAULT\)/);
+    expect(result.stderr).toMatch(new RegExp(`3/3 pages rendered \\(3 by ${fallback}\\)`));
     expect((await inspectPdf(out)).pages).toHaveLength(3);
   });
 
@@ -151,7 +154,7 @@ describe("without the optional mupdf package", () => {
     return join(dir, "dist/cli.js");
   }
 
-  it("--engine mupdf and --fallback-engine mupdf fail with exit 2 and one line that says how to install it; pdf.js still works", async () => {
+  it("--engine mupdf and --fallback-engine mupdf fail with exit 2 and one line that says how to install it; pdf.js and PDFium still work", async () => {
     const cli = installWithoutMuPdf();
     expect(existsSync(cli) && cli !== CLI).toBe(true);
     const dir = scratch();
@@ -163,5 +166,8 @@ describe("without the optional mupdf package", () => {
     expect(existsSync(join(dir, "out.pdf"))).toBe(false);
     const plain = await runCli([SAMPLE, join(dir, "plain.pdf"), "--dpi", "20", "--quiet"], { cli });
     expect(plain.code).toBe(0);
+    // PDFium is a regular dependency: the fast permissive engine works without mupdf.
+    const pdfium = await runCli([SAMPLE, join(dir, "pdfium.pdf"), "--engine", "pdfium", "--fallback-engine", "pdfjs", "--dpi", "20", "--quiet"], { cli });
+    expect(pdfium.code).toBe(0);
   });
 });
