@@ -1,6 +1,7 @@
 /**
  * `npm run test:corpus`: every PDF of ../shared/corpus/pdfjs through the real CLI at 36 DPI with
- * `--on-error blank`. A file must give a clean result (exit 0, or 3 with its failed pages listed and
+ * `--on-error blank`, once per bundled engine (pdf.js and PDFium; PDFRASTER_CORPUS_ENGINES=pdfjs,mupdf
+ * picks others). A file must give a clean result (exit 0, or 3 with its failed pages listed and
  * every page in the output) or a clean error (exit 2, one line), within its time bound, leaving no
  * temp files and no processes. Where pdftoppm is installed, every file it renders more pages of
  * than pdfraster must be a known, explained difference (README, "Reliability").
@@ -8,49 +9,69 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ENGINE_NAMES, type EngineName } from "../../dist/engines/registry.js";
 import { CORPUS, ROOT } from "../helpers/cli.js";
 import { HAS_PDFTOPPM, manifest, orphanWorkers, pdftoppmPages, problems, sweepOne, type RunRecord } from "./sweep.js";
 
 /** A run's time bound: two attempts of the sweep's 30 s page timeout plus start-up, on a loaded machine. */
 const FILE_BOUND_MS = 180_000;
-export const RESULTS = join(ROOT, "test/corpus/results/corpus-sweep.json");
+const ENGINES = (process.env.PDFRASTER_CORPUS_ENGINES ?? "pdfjs,pdfium").split(",") as EngineName[];
+for (const engine of ENGINES) if (!ENGINE_NAMES.includes(engine)) throw new Error(`PDFRASTER_CORPUS_ENGINES: unknown engine ${engine}`);
+/** The sweep's record for an engine: corpus-sweep.json for pdf.js (the default engine), corpus-sweep.<engine>.json for others. */
+export const resultsFile = (engine: EngineName): string =>
+  join(ROOT, `test/corpus/results/corpus-sweep${engine === "pdfjs" ? "" : `.${engine}`}.json`);
 
-/** Files pdftoppm renders (some pages of) and pdfraster does not, and why; README lists the same. */
-const KNOWN_POPPLER_DIFFERENCES: Record<string, string> = {
-  "issue16263.pdf": "pdf.js spends minutes on this one page (formulas drawn through a 34862x4332 image with a soft mask): it times out, twice",
+/** Files pdftoppm renders (some pages of) and pdfraster does not with an engine, and why; README lists the same. */
+const KNOWN_POPPLER_DIFFERENCES: Partial<Record<EngineName, Record<string, string>>> = {
+  pdfjs: {
+    "issue16263.pdf": "pdf.js spends minutes on this one page (formulas drawn through a 34862x4332 image with a soft mask): it times out, twice",
+  },
+  pdfium: {
+    "issue16263.pdf": "PDFium takes ~32 s on this page (it decodes the 34862x4332 image and its soft mask at full size): over the sweep's 30 s page timeout",
+  },
 };
 
 interface Row extends RunRecord {
   poppler: { exitCode: number | null; pages: number } | null;
 }
-const rows: Row[] = [];
+const rows = new Map<EngineName, Row[]>(ENGINES.map((engine) => [engine, []]));
+/** pdftoppm's result per file, shared by the engines' runs. */
+const popplerRuns = new Map<string, ReturnType<typeof pdftoppmPages>>();
 
 if (!HAS_PDFTOPPM) console.warn("pdftoppm not installed: the comparison with poppler is skipped (apt-get install poppler-utils)");
 
-describe.concurrent("corpus sweep", () => {
-  it.each(manifest())("$file", async ({ file, password }) => {
-    const input = join(CORPUS, file);
-    const record = await sweepOne(input, { password, boundMs: FILE_BOUND_MS });
-    const poppler = HAS_PDFTOPPM ? await pdftoppmPages(input, password, FILE_BOUND_MS) : null;
-    rows.push({ ...record, poppler });
-    expect(problems(record), JSON.stringify(record)).toEqual([]);
-    if (poppler) {
-      const ours = record.exitCode === 2 || record.pages === null ? 0 : record.pages - record.failed.length;
-      if (poppler.pages > ours && !(file in KNOWN_POPPLER_DIFFERENCES)) {
-        expect.fail(`pdftoppm renders ${poppler.pages} page(s) of ${file}, pdfraster ${ours}: ${JSON.stringify(record)}`);
+describe.each(ENGINES.map((engine) => [engine]))("corpus sweep, --engine %s", (engine) => {
+  describe.concurrent("files", () => {
+    it.each(manifest())("$file", async ({ file, password }) => {
+      const input = join(CORPUS, file);
+      const record = await sweepOne(input, { password, boundMs: FILE_BOUND_MS, extraArgs: ["--engine", engine] });
+      if (HAS_PDFTOPPM && !popplerRuns.has(file)) popplerRuns.set(file, pdftoppmPages(input, password, FILE_BOUND_MS));
+      const poppler = HAS_PDFTOPPM ? await popplerRuns.get(file)! : null;
+      rows.get(engine)!.push({ ...record, poppler });
+      expect(problems(record), JSON.stringify(record)).toEqual([]);
+      if (poppler) {
+        const ours = record.exitCode === 2 || record.pages === null ? 0 : record.pages - record.failed.length;
+        if (poppler.pages > ours && !(file in (KNOWN_POPPLER_DIFFERENCES[engine] ?? {}))) {
+          expect.fail(`pdftoppm renders ${poppler.pages} page(s) of ${file}, pdfraster --engine ${engine} ${ours}: ${JSON.stringify(record)}`);
+        }
       }
-    }
+    });
   });
 });
 
 afterAll(() => {
+  for (const [engine, engineRows] of rows) if (engineRows.length > 0) writeResults(engine, engineRows);
+});
+
+function writeResults(engine: EngineName, rows: Row[]): void {
+  const path = resultsFile(engine);
   rows.sort((a, b) => a.file.localeCompare(b.file));
-  mkdirSync(join(RESULTS, ".."), { recursive: true });
+  mkdirSync(join(path, ".."), { recursive: true });
   const byExit = new Map<string, number>();
   for (const row of rows) byExit.set(String(row.hung ? "hung" : row.exitCode), (byExit.get(String(row.hung ? "hung" : row.exitCode)) ?? 0) + 1);
   const notable = rows.filter((row) => row.exitCode !== 0 || problems(row).length > 0 || (row.poppler && row.poppler.exitCode !== 0));
   const lines = [
-    `corpus sweep: ${rows.length} files, ${rows.reduce((n, r) => n + (r.pages ?? 0), 0)} pages, ` +
+    `corpus sweep, --engine ${engine}: ${rows.length} files, ${rows.reduce((n, r) => n + (r.pages ?? 0), 0)} pages, ` +
       `${[...byExit].map(([code, n]) => `exit ${code}: ${n}`).join(", ")}, ` +
       `${rows.reduce((n, r) => n + r.failed.length, 0)} failed pages, ` +
       `${Math.round(rows.reduce((n, r) => n + r.seconds, 0))} s summed, slowest ${Math.max(...rows.map((r) => r.seconds))} s`,
@@ -70,6 +91,6 @@ afterAll(() => {
     ),
   ];
   console.log(lines.join("\n"));
-  writeFileSync(RESULTS, JSON.stringify({ date: new Date().toISOString(), summary: lines[0], orphansAtEnd: orphanWorkers(), files: rows }, null, 1));
-  console.log(`\nfull results: ${RESULTS}`);
-});
+  writeFileSync(path, JSON.stringify({ date: new Date().toISOString(), engine, summary: lines[0], orphansAtEnd: orphanWorkers(), files: rows }, null, 1));
+  console.log(`\nfull results: ${path}`);
+}
