@@ -64,6 +64,7 @@ const contenders = [
   ["pdftoppm | img2pdf", pdftoppmImg2pdf],
   ["pdfraster --engine pdfjs", pdfraster("pdfjs")],
   ["pdfraster --engine mupdf", pdfraster("mupdf")],
+  ["pdfraster --engine pdfium", pdfraster("pdfium")],
 ];
 
 const scratch = await mkdtemp(join(tmpdir(), "pdfraster-bench-engines-"));

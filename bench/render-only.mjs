@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The engine's limit: pdf.js alone (open, render, read the pixels back), no encode, no file, no
-// assembly, split over W processes in contiguous blocks of pages. Uses pdfraster's own adapter and layout
+// The engine's limit: the engine alone (open, render, read the pixels back), no encode, no file, no
+// assembly, split over W processes in contiguous blocks of pages. Uses pdfraster's own adapters and layout
 // (dist/), so the pixels and the canvas are exactly those of the pipeline.
 //
-//   node bench/render-only.mjs <in.pdf> [--dpi 300] [--size original|A3|...] [--workers W] [--json]
+//   node bench/render-only.mjs <in.pdf> [--engine pdfjs|pdfium|mupdf] [--dpi 300] [--size original|A3|...] [--workers W] [--json]
 //
 // Prints the wall time from the first fork to the last child's exit (so process start-up and
 // pdf.js loading count, as they do in the pipeline), and each child's summed render time.
@@ -14,13 +14,13 @@ import { parseArgs } from "node:util";
 const DIST = new URL("../dist/", import.meta.url);
 
 async function child() {
-  const { PdfJsEngine } = await import(new URL("engines/pdfjs/engine.js", DIST).href);
+  const { openEngine } = await import(new URL("engines/registry.js", DIST).href);
   const { layoutPage } = await import(new URL("paper.js", DIST).href);
   const { normalizeOptions } = await import(new URL("options.js", DIST).href);
-  const [source, dpi, size, index, count] = process.argv.slice(3);
+  const [source, dpi, size, index, count, engineName] = process.argv.slice(3);
   const options = normalizeOptions({ dpi: Number(dpi), size });
   const started = performance.now();
-  const engine = await PdfJsEngine.open(source);
+  const engine = await openEngine(engineName, source);
   const openMs = performance.now() - started;
   let renderMs = 0;
   let pages = 0;
@@ -52,11 +52,15 @@ async function child() {
 }
 
 /** Renders every page of `source` over `workers` processes; resolves with wall ms and per-child figures. */
-export async function renderOnly(source, { dpi = 300, size = "original", workers = 1 } = {}) {
+export async function renderOnly(source, { dpi = 300, size = "original", workers = 1, engine = "pdfjs" } = {}) {
   const started = performance.now();
   const self = fileURLToPath(import.meta.url);
   const children = Array.from({ length: workers }, (_, k) => {
-    const proc = fork(self, ["--child", source, String(dpi), size, String(k), String(workers)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // PDFRASTER_WORKER: the engines set their worker-only flags (WebAssembly tiering) as in the pipeline.
+    const proc = fork(self, ["--child", source, String(dpi), size, String(k), String(workers), engine], {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      env: { ...process.env, PDFRASTER_WORKER: "1" },
+    });
     return new Promise((resolve, reject) => {
       let result;
       proc.on("message", (m) => (result = m));
@@ -79,13 +83,13 @@ if (process.argv[2] === "--child") {
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { dpi: { type: "string", default: "300" }, size: { type: "string", default: "original" }, workers: { type: "string", default: "1" }, json: { type: "boolean" } },
+    options: { dpi: { type: "string", default: "300" }, size: { type: "string", default: "original" }, workers: { type: "string", default: "1" }, engine: { type: "string", default: "pdfjs" }, json: { type: "boolean" } },
   });
   if (positionals.length !== 1) {
-    console.error("usage: node bench/render-only.mjs <in.pdf> [--dpi 300] [--size original] [--workers 1] [--json]");
+    console.error("usage: node bench/render-only.mjs <in.pdf> [--engine pdfjs] [--dpi 300] [--size original] [--workers 1] [--json]");
     process.exit(2);
   }
-  const r = await renderOnly(positionals[0], { dpi: Number(values.dpi), size: values.size, workers: Number(values.workers) });
+  const r = await renderOnly(positionals[0], { dpi: Number(values.dpi), size: values.size, workers: Number(values.workers), engine: values.engine });
   if (values.json) console.log(JSON.stringify(r));
   else console.log(`${r.pages} pages in ${(r.wallMs / 1000).toFixed(2)} s wall (${(r.pages / (r.wallMs / 1000)).toFixed(2)} pages/s); render ${Math.round(r.renderMs)} ms summed, open ${Math.round(r.openMs)} ms, worker peak RSS ${Math.round(r.maxWorkerRssMb)} MB`);
 }

@@ -5,8 +5,8 @@
 //   npm run bench                    full run (several minutes)
 //   npm run bench -- --quick         tracemonkey at 300 dpi and tiny pages only (about a minute)
 //   npm run bench -- --jobs letter,a3 --repeat 3 --workers 1,2,3
-//   npm run bench -- --engines pdfjs,mupdf  pdfraster with each engine (default: both when the
-//                                            optional mupdf package is installed, as in this repo)
+//   npm run bench -- --engines pdfjs,mupdf  pdfraster with each engine (default: pdfjs and pdfium, and
+//                                            mupdf when its optional package is installed, as in this repo)
 //
 // Writes a table to stdout and the figures to bench/results/<date>.json (and bench/results/latest.json
 // for a full run, the one README quotes). Generated documents live in a temp dir and are removed.
@@ -67,9 +67,10 @@ const workerCounts = args.workers ? args.workers.split(",").map(Number) : Array.
 const repeat = Math.max(1, Number(args.repeat));
 const retries = Math.max(0, Number(args.retries));
 const QUALITY = 85;
-const ENGINE = "pdf.js render only";
-/** pdfraster's engines to run: the default (pdf.js) always, MuPDF when its optional package resolves. */
-const engines = args.engines ? args.engines.split(",") : ["pdfjs", ...(resolves("mupdf") ? ["mupdf"] : [])];
+/** The table's name for an engine alone (render-only.mjs): its limit in the pipeline. */
+const renderOnlyName = (engine) => `${engine === "pdfjs" ? "pdf.js" : engine} render only`;
+/** pdfraster's engines to run: the bundled ones (pdf.js, the default, and PDFium) always, MuPDF when its optional package resolves. */
+const engines = args.engines ? args.engines.split(",") : ["pdfjs", "pdfium", ...(resolves("mupdf") ? ["mupdf"] : [])];
 /** The table's name for pdfraster with an engine; the default engine keeps the plain name. */
 const toolName = (engine) => (engine === "pdfjs" ? "pdfraster" : `pdfraster --engine ${engine}`);
 
@@ -173,11 +174,15 @@ async function runJob(name, job) {
   }
 
   const roCounts = job.renderOnly === "none" ? [] : job.renderOnly === "max" ? [Math.max(...workerCounts)] : workerCounts;
-  for (const workers of roCounts) {
-    const r = await best(() => measure(process.execPath, [RENDER_ONLY, input, "--dpi", String(job.dpi), "--size", job.size, "--workers", String(workers), "--json"], { tmpDir: work }));
-    if (r.code !== 0) throw new Error(`render-only failed: ${r.stderr}`);
-    results.push({ tool: ENGINE, workers, ...summary(r) });
-    log(`  render-only -w ${workers}: ${(r.wallMs / 1000).toFixed(2)} s`);
+  for (const engine of engines) {
+    for (const workers of roCounts) {
+      const r = await best(() =>
+        measure(process.execPath, [RENDER_ONLY, input, "--engine", engine, "--dpi", String(job.dpi), "--size", job.size, "--workers", String(workers), "--json"], { tmpDir: work }),
+      );
+      if (r.code !== 0) throw new Error(`render-only --engine ${engine} failed: ${r.stderr}`);
+      results.push({ tool: renderOnlyName(engine), renderOnly: engine, workers, ...summary(r) });
+      log(`  ${renderOnlyName(engine)} -w ${workers}: ${(r.wallMs / 1000).toFixed(2)} s`);
+    }
   }
 
   if (!args["no-peers"] && job.peers !== "none") {
@@ -209,16 +214,17 @@ async function runJob(name, job) {
 }
 
 /**
- * Adds pages/s; for pdfraster (per engine), speed-up and efficiency against 1 worker, and for the
- * default engine the overhead against its limit (pdf.js render-only in one process, divided by W);
- * for peers, the time ratio to pdfraster with the most workers (default engine, and MuPDF's).
+ * Adds pages/s; for pdfraster (per engine), speed-up and efficiency against 1 worker, and the
+ * overhead against the engine's own limit (its render-only time in one process, divided by W); for
+ * render-only rows, their speed-up; for peers, the time ratio to pdfraster with the most workers
+ * (default engine, and each other engine).
  */
 function derive(results, pages) {
   const ran = results.filter((r) => r.wallMs);
   const ours = ran.filter((r) => r.tool === "pdfraster");
   const top = ours.at(-1);
-  const topMupdf = ran.filter((r) => r.engine === "mupdf").at(-1);
-  const engineOne = ran.find((r) => r.tool === ENGINE && r.workers === 1);
+  const topOf = Object.fromEntries(engines.filter((e) => e !== "pdfjs").map((e) => [e, ran.filter((r) => r.engine === e).at(-1)]).filter(([, r]) => r));
+  const limitOf = (engine, workers) => ran.find((r) => r.renderOnly === engine && r.workers === workers);
   for (const r of ran) {
     r.pagesPerSecond = round(pages / (r.wallMs / 1000), 2);
     if (r.engine) {
@@ -227,16 +233,18 @@ function derive(results, pages) {
         r.speedup = round(one.wallMs / r.wallMs, 2);
         r.efficiency = round(one.wallMs / r.wallMs / r.workers, 2);
       }
-      if (r.tool !== "pdfraster") continue; // the render-only limit is pdf.js's
+      const engineOne = limitOf(r.engine, 1);
       if (engineOne) r.overEngineLimit = round(r.wallMs / (engineOne.wallMs / r.workers) - 1, 3);
-      const engineSame = ran.find((x) => x.tool === ENGINE && x.workers === r.workers);
+      const engineSame = limitOf(r.engine, r.workers);
       if (engineSame) r.overRenderOnlySameWorkers = round(r.wallMs / engineSame.wallMs - 1, 3);
-    } else if (r.tool === ENGINE) {
+    } else if (r.renderOnly) {
+      const engineOne = limitOf(r.renderOnly, 1);
       if (engineOne) r.speedup = round(engineOne.wallMs / r.wallMs, 2);
     } else if (top) {
       // > 1: the peer takes longer than pdfraster with the most workers.
       r.peerTimeOverPdfraster = round(r.wallMs / top.wallMs, 2);
-      if (topMupdf) r.peerTimeOverMupdf = round(r.wallMs / topMupdf.wallMs, 2);
+      r.peerTimeOver = Object.fromEntries(Object.entries(topOf).map(([e, t]) => [e, round(r.wallMs / t.wallMs, 2)]));
+      if (topOf.mupdf) r.peerTimeOverMupdf = r.peerTimeOver.mupdf; // the key earlier results used
       if (r.outputBytes && top.outputBytes) r.sizeOverPdfraster = round(r.outputBytes / top.outputBytes, 3);
     }
   }
@@ -244,12 +252,12 @@ function derive(results, pages) {
 }
 
 function table(job) {
-  const mupdf = job.results.some((r) => r.peerTimeOverMupdf !== undefined);
-  const head = ["tool", "procs", "wall s", "pages/s", "cpu s", "peer time / ours", ...(mupdf ? ["peer time / mupdf"] : []), "speed-up", "eff.", "vs engine/W", "master MB", "worker MB", "out MB", "other load"];
+  const others = [...new Set(job.results.flatMap((r) => Object.keys(r.peerTimeOver ?? {})))];
+  const head = ["tool", "procs", "wall s", "pages/s", "cpu s", "peer time / ours", ...others.map((e) => `peer time / ${e}`), "speed-up", "eff.", "vs engine/W", "master MB", "worker MB", "out MB", "other load"];
   const pct = (x) => (x === undefined ? "" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(0)}%`);
   const rows = job.results.map((r) => {
     if (r.skipped) return [r.tool, "", "skipped", r.skipped, ...Array(head.length - 4).fill("")];
-    const ours = r.engine !== undefined || r.tool === ENGINE;
+    const ours = r.engine !== undefined || r.renderOnly !== undefined;
     return [
       r.tool,
       String(r.workers ?? ""),
@@ -257,7 +265,7 @@ function table(job) {
       r.pagesPerSecond?.toFixed(2) ?? "",
       r.cpuMs === undefined ? "" : (r.cpuMs / 1000).toFixed(1),
       r.peerTimeOverPdfraster?.toFixed(2) ?? "",
-      ...(mupdf ? [r.peerTimeOverMupdf?.toFixed(2) ?? ""] : []),
+      ...others.map((e) => r.peerTimeOver?.[e]?.toFixed(2) ?? ""),
       r.speedup?.toFixed(2) ?? "",
       r.efficiency?.toFixed(2) ?? "",
       r.overEngineLimit !== undefined ? pct(r.overEngineLimit) : r.overRenderOnlySameWorkers !== undefined ? `${pct(r.overRenderOnlySameWorkers)}†` : "",
@@ -270,7 +278,7 @@ function table(job) {
   const lines = [`**${job.name}**: ${job.title}; ${job.pixels.join("x")} px per page`, "", `| ${head.join(" | ")} |`, `|${head.map((_, i) => (i === 0 ? "---" : "--:")).join("|")}|`];
   for (const row of rows) lines.push(`| ${row.join(" | ")} |`);
   if (job.results.some((r) => r.overEngineLimit === undefined && r.overRenderOnlySameWorkers !== undefined)) {
-    lines.push("", "† against pdf.js render-only with the same number of processes (render-only in one process was not run for this job)");
+    lines.push("", "† against the engine's render-only run with the same number of processes (render-only in one process was not run for this job)");
   }
   return lines.join("\n");
 }
@@ -298,8 +306,8 @@ const result = {
   repeat,
   notes: [
     "wall: best of `repeat` runs; cpu: user+sys of the whole process tree (GNU time)",
-    "peer/ours: the peer's wall time over pdfraster's with the most workers (> 1: pdfraster is faster); peer/mupdf: the same against pdfraster --engine mupdf",
-    "vs engine/W: pdfraster's wall time over (pdf.js render-only in one process / W), minus 1: the pipeline's overhead against the engine's limit",
+    "peer/ours: the peer's wall time over pdfraster's with the most workers (> 1: pdfraster is faster); peer/<engine>: the same against pdfraster --engine <engine>",
+    "vs engine/W: pdfraster's wall time over (the same engine's render-only run in one process / W), minus 1: the pipeline's overhead against the engine's limit",
     "other load: cores kept busy by other processes on the machine during the measurement (from /proc/stat); above ~0.1 the row is disturbed",
     "master MB / worker MB: peak RSS (VmHWM) of pdfraster's master and of its largest worker; for peers, of the largest process",
   ],
