@@ -83,6 +83,22 @@ describe("PdfJsEngine", () => {
     }
   });
 
+  it("draws a page on a reused canvas exactly as on a new one", async () => {
+    // The engine keeps the last released canvas for the next page of the same size.
+    const fresh = await PdfJsEngine.open(corpus("tracemonkey.pdf"));
+    try {
+      const expected = await renderAt(fresh, 3, 40);
+      const copy = Buffer.from(expected.rgba);
+      expected.release();
+      for (const pageNumber of [1, 2, 3]) (await renderAt(fresh, pageNumber, 40)).release();
+      const again = await renderAt(fresh, 3, 40);
+      expect(again.rgba.equals(copy)).toBe(true);
+      again.release();
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("places the page by scale and offset over the background", async () => {
     const page = await tracemonkey.render({
       pageNumber: 1,

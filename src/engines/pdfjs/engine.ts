@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
-import { createCanvas } from "@napi-rs/canvas";
+import { createCanvas, type Canvas } from "@napi-rs/canvas";
 import {
   AnnotationMode,
   getDocument,
@@ -50,6 +50,8 @@ export class PdfJsEngine implements Engine {
   private busy = 0;
   private heapLow = Infinity;
   private cleaning: Promise<void> = Promise.resolve();
+  /** The last page's canvas, once released: the next page of the same size draws on it. */
+  private spare: Canvas | undefined;
 
   private constructor(
     private readonly doc: PDFDocumentProxy,
@@ -117,7 +119,7 @@ export class PdfJsEngine implements Engine {
   private async draw(req: RenderRequest): Promise<RenderedPage> {
     const t0 = performance.now();
     let t1 = t0;
-    const canvas = createCanvas(req.width, req.height);
+    const canvas = this.canvasFor(req.width, req.height);
     let page: PDFPageProxy | undefined;
     try {
       page = await this.doc.getPage(req.pageNumber);
@@ -141,7 +143,7 @@ export class PdfJsEngine implements Engine {
     const rgba = canvas.data();
     const t3 = performance.now();
     // rgba is a view that does not keep the canvas alive: hold the canvas until release().
-    let held: typeof canvas | null = canvas;
+    let held: Canvas | null = canvas;
     return {
       width: req.width,
       height: req.height,
@@ -149,9 +151,25 @@ export class PdfJsEngine implements Engine {
       channels: 4,
       timings: { loadMs: t1 - t0, drawMs: t2 - t1, readbackMs: t3 - t2 },
       release: () => {
-        if (held) held = null;
+        if (held) this.spare = held;
+        held = null;
       },
     };
+  }
+
+  /**
+   * A canvas of the size: the spare one when it fits (pdf.js fills the whole canvas with the
+   * background before drawing), else a new one. Pages of a document mostly share one size, and a new
+   * 300 DPI Letter canvas is 34 MB to allocate and fault in: reusing it saved ~5% of pdf.js's CPU.
+   */
+  private canvasFor(width: number, height: number): Canvas {
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare && spare.width === width && spare.height === height) {
+      spare.getContext("2d").reset(); // default state: identity transform, no clip, source-over, opaque
+      return spare;
+    }
+    return createCanvas(width, height);
   }
 
   /** Text runs and/or links of a page, for the keep options. */
@@ -177,6 +195,7 @@ export class PdfJsEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.spare = undefined;
     await this.cleaning;
     await this.doc.destroy();
   }
