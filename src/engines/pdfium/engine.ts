@@ -30,14 +30,29 @@ const FPDF_PRINTING = 0x800;
 /** FPDFBitmap_BGR: 3 bytes a pixel; with FPDF_REVERSE_BYTE_ORDER, R G B. */
 const FPDFBITMAP_BGR = 2;
 
+/**
+ * PDFium keeps the fonts, images and colour spaces a document's pages load until the document is
+ * closed: a worker grew by ~0.3 MB per page on 1,000 varied pages whose fonts and images are new
+ * objects every 21 pages (bench/worker-memory.mjs). Reopening the document from the bytes it
+ * already holds after this many pages drops those caches (PDFium re-reads only the cross-reference
+ * table; later pages reload what they use).
+ */
+const REOPEN_AFTER_PAGES = 100;
+
 export class PdfiumEngine implements Engine {
   readonly name = "pdfium";
+
+  /** Pages rendered since the document was last opened. */
+  private rendered = 0;
 
   private constructor(
     private readonly lib: Pdfium,
     private doc: number,
     /** The document's bytes in WASM memory: PDFium reads them until the document is closed. */
     private data: number,
+    private readonly size: number,
+    /** The password that opened it (as given or SASLprep'ed), to reopen it. */
+    private readonly password: string | null,
     readonly pageCount: number,
   ) {}
 
@@ -48,15 +63,15 @@ export class PdfiumEngine implements Engine {
     const data = pdfium.wasmExports.malloc(Math.max(1, bytes.length));
     if (!data) throw new EngineError("invalid-pdf", `Cannot open PDF: ${bytes.length} bytes do not fit in PDFium's memory`);
     pdfium.HEAPU8.set(bytes, data);
-    const load = (password: string | undefined): { doc: number; error: number } => {
+    const load = (password: string | undefined): { doc: number; error: number; password: string | null } => {
       const doc = lib.FPDF_LoadMemDocument(data, bytes.length, password ?? null);
-      return { doc, error: doc ? 0 : lib.FPDF_GetLastError() };
+      return { doc, error: doc ? 0 : lib.FPDF_GetLastError(), password: password ?? null };
     };
     const { password } = options;
     let opened = load(password);
     // AES-256 (R6) passwords are SASLprep'ed by their authors: try the prepared form too.
     if (opened.error === FPDF_ERR_PASSWORD && password !== undefined && saslPrep(password) !== password) opened = load(saslPrep(password));
-    if (opened.doc) return new PdfiumEngine(lib, opened.doc, data, lib.FPDF_GetPageCount(opened.doc));
+    if (opened.doc) return new PdfiumEngine(lib, opened.doc, data, bytes.length, opened.password, lib.FPDF_GetPageCount(opened.doc));
     pdfium.wasmExports.free(data);
     if (opened.error === FPDF_ERR_PASSWORD) {
       throw password === undefined
@@ -94,6 +109,7 @@ export class PdfiumEngine implements Engine {
         `Page ${req.pageNumber}: a ${width}x${height} raster is more than PDFium can allocate (1 GiB of RGB): lower --dpi or use --engine pdfjs`,
       );
     }
+    if (++this.rendered > REOPEN_AFTER_PAGES) this.reopen();
     const doc = this.document();
     const t0 = performance.now();
     const page = lib.FPDF_LoadPage(doc, req.pageNumber - 1);
@@ -137,6 +153,15 @@ export class PdfiumEngine implements Engine {
         held = 0;
       },
     };
+  }
+
+  /** Closes and reopens the document from its bytes, dropping what PDFium cached for its pages. */
+  private reopen(): void {
+    const doc = this.lib.FPDF_LoadMemDocument(this.data, this.size, this.password);
+    if (!doc) return; // it opened before; if it cannot now, keep the open one
+    this.lib.FPDF_CloseDocument(this.document());
+    this.doc = doc;
+    this.rendered = 1;
   }
 
   async close(): Promise<void> {
