@@ -60,11 +60,21 @@ async function pdftoppmImg2pdf(input, out, dir) {
 const pdfraster = (engine) => (input, out) =>
   time(process.execPath, [CLI, input, out, "--engine", engine, "--dpi", args.dpi, "--quality", args.quality, "--workers", String(workers), "--quiet"]);
 
+/** Whether the optional mupdf package is installed (without it, the permissive engines only). */
+const hasMupdf = (() => {
+  try {
+    import.meta.resolve("mupdf");
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 const contenders = [
   ["pdftoppm | img2pdf", pdftoppmImg2pdf],
   ["pdfraster --engine pdfjs", pdfraster("pdfjs")],
-  ["pdfraster --engine mupdf", pdfraster("mupdf")],
   ["pdfraster --engine pdfium", pdfraster("pdfium")],
+  ...(hasMupdf ? [["pdfraster --engine mupdf", pdfraster("mupdf")]] : []),
 ];
 
 const scratch = await mkdtemp(join(tmpdir(), "pdfraster-bench-engines-"));
