@@ -115,7 +115,7 @@ export async function rasterizeBatch(
         failed(index, error);
         continue;
       }
-      nextTaskId += job.plan.pages.length;
+      nextTaskId = job.plan.nextTaskId;
       indexOf.set(job, index);
       yield job;
     }
