@@ -21,8 +21,8 @@ export interface JoinedImage {
  */
 export async function joinBands(
   bands: readonly string[],
-  /** The page's pixel size (the bands stacked). */
-  size: { width: number; height: number },
+  /** The page's pixel size (the bands stacked), and the sheet's margins above and below it in the background colour. */
+  size: { width: number; height: number; top: number; bottom: number; background: [number, number, number] },
   outStem: string,
   options: Pick<EncodeOptions, "format" | "color" | "quality">,
   encoding: AutoEncoding | undefined,
@@ -36,6 +36,10 @@ export async function joinBands(
       // cell: the page is the top `rows` rows.
       let image = sharp([...bands], { join: { across: 1 }, limitInputPixels: false, sequentialRead: true });
       image = image.extract({ left: 0, top: 0, width: size.width, height: size.height });
+      if (size.top + size.bottom > 0) {
+        const [r, g, b] = size.background;
+        image = image.extend({ top: size.top, bottom: size.bottom, left: 0, right: 0, background: { r, g, b } });
+      }
       if (candidate.components === 1) image = image.toColourspace("b-w");
       await saveAs(image, candidate, options.quality ?? 85).toFile(path);
       written.push({ path, format: candidate.format, bytes: (await stat(path)).size });

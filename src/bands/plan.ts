@@ -46,9 +46,9 @@ export function bandedTasks(task: PageTask, settings: BandSettings): { tasks: Pa
         outPath: join(dirname(task.outPath), `page-${String(id).padStart(6, "0")}${extension}`),
         band: { index: band.index, count: band.count, top: band.top, joined: images },
       };
-      if (pad) {
-        bandTask.pad = { ...pad, top: band.index === 0 ? pad.top : 0, bottom: band.index === band.count - 1 ? pad.bottom : 0 };
-      }
+      // Image output: each band is padded to the sheet's width; the master adds the top and bottom
+      // margins when it joins them (bands/join.ts), so that all bands but the last are the same height.
+      if (pad) bandTask.pad = { ...pad, top: 0, bottom: 0 };
       // The keep options' text and links belong to the page: the first band extracts them.
       if (band.index > 0) delete bandTask.extract;
       if (probe) bandTask.probe = probe;

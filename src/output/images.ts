@@ -6,7 +6,7 @@ import { joinBands } from "../bands/join.js";
 import { describeError, isDiskError, OutputError } from "../errors.js";
 import type { PageResult } from "../pool/messages.js";
 import type { NormalizedOptions } from "../options.js";
-import type { PageLayout } from "../paper.js";
+import { sheetPadding, type PageLayout } from "../paper.js";
 import { encodeBlank } from "../worker/encode.js";
 import type { Committed, PageSink } from "./sink.js";
 import { imageFileName, type NamePattern } from "./target.js";
@@ -127,7 +127,8 @@ export class ImageSink implements PageSink {
   private async join(index: number, page: ImagePage, results: PageResult[]): Promise<void> {
     let joined;
     try {
-      const size = { width: results[0]!.width, height: results.reduce((sum, r) => sum + r.height, 0) };
+      const { top, bottom } = sheetPadding(page.layout, this.opts.dpi);
+      const size = { width: results[0]!.width, height: results.reduce((sum, r) => sum + r.height, 0), top, bottom, background: this.opts.background };
       joined = await joinBands(results.map((r) => r.path), size, join(this.staging, `.bands-${index}`), this.opts, results[0]!.encoding);
     } catch (error) {
       if (isDiskError(error)) throw error;
