@@ -66,6 +66,18 @@ export async function bandsJob({ work, engines, workerCounts, best, summary, log
       }
     }
   }
+  // Image output: the bands joined into one JPEG by libvips in the master; its peak RSS shows that the join streams.
+  for (const engine of engines) {
+    const workers = Math.max(...workerCounts);
+    const dir = join(work, "images") + "/";
+    const r = await best(() => measure(process.execPath, [CLI, input, dir, "--engine", engine, "--dpi", String(DPI), "--workers", String(workers), "--quality", String(QUALITY), "--json", "--quiet"], { tmpDir: work }));
+    if (r.code !== 0) throw new Error(`pdfraster image output failed (${r.code}): ${r.stderr}`);
+    const report = JSON.parse(r.stdout);
+    const tool = `${engine === "pdfjs" ? "pdfraster" : `pdfraster --engine ${engine}`} to a JPEG file`;
+    results.push({ tool, engine, workers, ...summary(r), outputBytes: report.outputBytes, outputPages: 1, tempPeakBytes: r.tempPeakBytes, timings: report.timings });
+    rmSync(dir, { recursive: true, force: true });
+    log(`  ${tool} -w ${workers}: ${(r.wallMs / 1000).toFixed(2)} s, master ${Math.round(r.masterPeakMb)} MB, temp peak ${Math.round(mb(r.tempPeakBytes))} MB`);
+  }
   const has = (tool) => spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).status === 0;
   if (has("pdftoppm") && has("img2pdf")) {
     const dir = join(work, "ppm");

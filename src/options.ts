@@ -4,6 +4,7 @@ import { parseMargins, parseSize, type Fit, type Margins, type Orientation, type
 import type { ProgressEvent } from "./report.js";
 import { engineAvailable, engineUnavailable, ENGINE_NAMES, type EngineName } from "./engines/registry.js";
 import { PAGE_BOXES, type PageBox } from "./engines/engine.js";
+import { DEFAULT_BAND_PIXELS } from "./bands/split.js";
 
 /** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
 export type ImageFormat = "jpeg" | "png" | "auto";
@@ -65,7 +66,7 @@ export interface RasterizeOptions {
   /**
    * Tuning: a page whose raster has more pixels than this is rendered in horizontal bands of at most
    * this many pixels (at least 16 rows), each its own task, so that one huge page renders on every
-   * worker at once and a worker holds one band's pixels only. @default 33554432 (2^25)
+   * worker at once and a worker holds one band's pixels only. @default 67108864 (2^26)
    */
   bandPixels?: number;
   /** Seconds one page may take before its worker is killed and the page retried. @default 120 */
@@ -147,7 +148,7 @@ export const DEFAULTS = {
   onError: "abort",
   box: "crop",
   maxPixels: 2 ** 30,
-  bandPixels: 2 ** 25,
+  bandPixels: DEFAULT_BAND_PIXELS,
   pageTimeout: 120,
   maxPagesPerWorker: 1000,
   engine: "pdfjs",

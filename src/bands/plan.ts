@@ -9,8 +9,8 @@ import { bandRequest, splitBands } from "./split.js";
 /**
  * `--format auto` on a banded page: the encoding is chosen from the whole page rendered at most
  * this large (4 M pixels, a Letter page at 200 DPI: the classifier's thresholds were measured at
- * 150-300 DPI, and it samples at most 1,100 rows anyway). Each band renders the same probe, so all
- * bands choose alike; it costs each band about a tenth of its own render at the default budget.
+ * 150-300 DPI, and it samples at most 1,100 rows anyway). Every band has the same probe, so all
+ * bands choose alike; a worker renders it once per page (worker/entry.ts keeps the choice).
  */
 export const PROBE_PIXELS = 2 ** 22;
 

@@ -12,11 +12,14 @@ import type { RenderRequest } from "../engines/engine.js";
 export const BAND_ROW_MULTIPLE = 16;
 
 /**
- * Pixels of one band at most, by default. Measured on tracemonkey page 1 on A0 at 600 DPI
- * (19866x25709 = 511 M pixels, pdf.js, 2 workers on 2 cores): see README "Banded rendering".
- * 32 M pixels is 128 MB of RGBA per band; a worker then peaks near 500 MB.
+ * Pixels of one band at most, by default (`--band-pixels`). Measured on tracemonkey page 1 drawn
+ * onto A0 at 600 DPI (19866x28087 = 558 M pixels, pdf.js, `node bench/bands.mjs --band-pixels`):
+ * 2^24: 34 bands, 12.5 s of CPU, worker peak 360 MB; 2^25: 17 bands, 9.7 s, 460 MB; 2^26: 9 bands,
+ * 8.6 s, 660 MB (pdftoppm: 5.2 s). Every band draws the whole page's contents clipped to itself, so
+ * fewer bands cost less CPU; 2^26 is the fewest within the 1 GB a worker may take, and still 9 bands
+ * to share out for such a page. README "Big pages".
  */
-export const DEFAULT_BAND_PIXELS = 2 ** 25;
+export const DEFAULT_BAND_PIXELS = 2 ** 26;
 
 /** One band: rows `top` .. `top + height - 1` of the page's raster. */
 export interface Band {

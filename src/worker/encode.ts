@@ -156,8 +156,9 @@ function pipeline(rgba: Buffer, width: number, height: number, channels: 3 | 4, 
 
 /**
  * The format stage of an encoding, on pixels already in its colour and depth. A `lossless`
- * candidate is an intermediate the master re-encodes: the fastest PNG (zlib level 1, no filtering;
- * a 600 DPI A0 band of 32 M pixels in ~0.3 s instead of ~2 s).
+ * candidate is an intermediate the master re-encodes: the fastest PNG (zlib level 1, no filtering:
+ * a 19866x1616 band of tracemonkey p1 on A0 at 600 DPI took 153 ms of CPU for 1.25 MB, against
+ * 1,522 ms for 0.38 MB at level 6 with adaptive filtering).
  */
 export function saveAs(image: Sharp, c: Candidate, quality: number): Sharp {
   if (c.format === "jpeg") return image.jpeg({ quality, mozjpeg: false, optimiseCoding: false, chromaSubsampling: "4:2:0" });

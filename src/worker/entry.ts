@@ -84,15 +84,29 @@ async function renderTask(task: PageTask): Promise<PageResult> {
   }
 }
 
-/** Renders the task's probe (the whole page, small), measures it and chooses the page's `auto` encoding. */
+/** The encodings this worker chose for the pages whose bands it rendered last (the probe is the same for every band). */
+const probed = new Map<string, AutoEncoding>();
+const PROBES_KEPT = 16;
+
+/**
+ * Renders the task's probe (the whole page, small), measures it and chooses the page's `auto`
+ * encoding; once per page and worker, since every band of a page has the same probe.
+ */
 async function probeEncoding(engine: Engine, task: PageTask): Promise<AutoEncoding> {
+  const key = JSON.stringify([task.source, task.pageNumber, engine.name, task.color, task.ppi, task.probe]);
+  const known = probed.get(key);
+  if (known) return known;
   const probe = await engine.render({ ...task, ...task.probe! });
+  let encoding: AutoEncoding;
   try {
     const stats = measurePage(probe.rgba, probe.width, probe.height, probe.channels);
-    return chooseEncoding(stats, { ppi: task.ppi, gray: task.color === "gray" });
+    encoding = chooseEncoding(stats, { ppi: task.ppi, gray: task.color === "gray" });
   } finally {
     probe.release();
   }
+  if (probed.size >= PROBES_KEPT) probed.delete(probed.keys().next().value!);
+  probed.set(key, encoding);
+  return encoding;
 }
 
 function send(message: WorkerMessage): void {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BandCollector } from "../../src/bands/collect.js";
 import { bandedTasks, PROBE_PIXELS, probeOf } from "../../src/bands/plan.js";
-import { bandRequest, splitBands, BAND_ROW_MULTIPLE } from "../../src/bands/split.js";
+import { bandRequest, splitBands, BAND_ROW_MULTIPLE, DEFAULT_BAND_PIXELS } from "../../src/bands/split.js";
 import { chooseBox } from "../../src/engines/pdfjs/boxes.js";
 import { stackBands } from "../../src/pdf/writer.js";
 import type { PageResult, PageTask } from "../../src/pool/messages.js";
@@ -38,9 +38,9 @@ describe("splitBands", () => {
     expect(bands.length).toBeLessThanOrEqual(Math.ceil((width * height) / Math.max(budget, width * BAND_ROW_MULTIPLE)) + 1);
   });
 
-  it("tracemonkey p1 on A0 at 600 DPI in the default budget: 16 bands of 1616 rows", () => {
-    const bands = splitBands(19866, 25709, 2 ** 25);
-    expect(bands.map((b) => b.height)).toEqual([...Array(15).fill(1616), 25709 - 15 * 1616]);
+  it("tracemonkey p1 on A0 at 600 DPI in the default budget: 8 bands of 3216 rows", () => {
+    const bands = splitBands(19866, 25709, DEFAULT_BAND_PIXELS);
+    expect(bands.map((b) => b.height)).toEqual([...Array(7).fill(3216), 25709 - 7 * 3216]);
   });
 
   it("a band's request is the page's, shifted up by its top row", () => {
