@@ -33,6 +33,7 @@ export class DocumentJob {
   private readonly opts: NormalizedOptions;
   private readonly emit: (event: ProgressEvent) => void;
   private readonly onCancel: (job: DocumentJob) => void;
+  private readonly dropTasks: ((matches: (task: PageTask) => boolean) => void) | undefined;
   private readonly started: number;
   /** The output as shown in the document-open event (a path, `-`, or the image folder or pattern). */
   private readonly output: string;
@@ -45,6 +46,8 @@ export class DocumentJob {
     emit: (event: ProgressEvent) => void;
     /** Called once when the job gives up on its remaining pages. */
     onCancel: (job: DocumentJob) => void;
+    /** Removes queued tasks that are no longer wanted (the other bands of a page that failed). */
+    dropTasks?: (matches: (task: PageTask) => boolean) => void;
     /** performance.now() when work on the document began (its report's durationMs counts from there). */
     started: number;
     planMs: number;
@@ -55,6 +58,7 @@ export class DocumentJob {
     this.opts = init.opts;
     this.emit = init.emit;
     this.onCancel = init.onCancel;
+    this.dropTasks = init.dropTasks;
     this.started = init.started;
     const plan = init.plan;
     this.timings.plan = init.planMs;
@@ -140,7 +144,10 @@ export class DocumentJob {
 
   /** A band (or the whole page) failed for good: the page fails once, and its other bands are dropped as they come. */
   private failPage(index: number, reason: string, unusable?: PageResult): void {
-    if (this.bands.fail(index, unusable)) this.fail(index, reason);
+    if (!this.bands.fail(index, unusable)) return;
+    // Its bands still queued would only be thrown away (a page that hangs would time out in each).
+    this.dropTasks?.((task) => this.indexOf.get(task.id) === index);
+    this.fail(index, reason);
   }
 
   onFailure(task: PageTask, reason: string, final: boolean): void {
