@@ -8,6 +8,7 @@ import { chooseBox } from "../../src/engines/pdfjs/boxes.js";
 import { stackBands } from "../../src/pdf/writer.js";
 import type { PageResult, PageTask } from "../../src/pool/messages.js";
 import { scratch } from "../helpers/cli.js";
+import { pageTask } from "../helpers/task.js";
 
 describe("splitBands", () => {
   it("keeps a raster within the budget whole", () => {
@@ -49,28 +50,21 @@ describe("splitBands", () => {
   });
 });
 
-const TASK: PageTask = {
+const TASK: PageTask = pageTask({
   id: 7,
   source: "in.pdf",
-  password: undefined,
   pageNumber: 3,
-  engine: "pdfjs",
   width: 1000,
   height: 1000,
   scaleX: 4,
   scaleY: 4,
-  offsetX: 0,
   offsetY: 10,
-  background: [255, 255, 255],
   format: "auto",
-  quality: 85,
-  color: "rgb",
-  threshold: 128,
   ppi: 288,
   outPath: "/tmp/x/page-000007.img",
   pad: { top: 30, right: 20, bottom: 40, left: 10 },
   extract: { text: true, links: false, path: "/tmp/x/page-000007.json" },
-};
+});
 
 describe("bandedTasks", () => {
   it("a page within the budget is its own task", () => {

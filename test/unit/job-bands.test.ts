@@ -7,29 +7,12 @@ import type { Plan } from "../../src/plan.js";
 import type { PageResult, PageTask } from "../../src/pool/messages.js";
 import type { ProgressEvent } from "../../src/report.js";
 import type { PageOutcome } from "../../src/assemble.js";
+import { pageTask } from "../helpers/task.js";
 
 const opts = normalizeOptions({ onError: "blank" });
 const layout = layoutPage(612, 792, opts);
-const task = (id: number, pageNumber: number): PageTask => ({
-  id,
-  source: "in.pdf",
-  password: undefined,
-  pageNumber,
-  engine: "pdfjs",
-  width: 100,
-  height: 64,
-  scaleX: 1,
-  scaleY: 1,
-  offsetX: 0,
-  offsetY: 0,
-  background: [255, 255, 255],
-  format: "jpeg",
-  quality: 85,
-  color: "rgb",
-  threshold: 128,
-  ppi: 72,
-  outPath: `/nonexistent/page-${id}.jpg`,
-});
+const task = (id: number, pageNumber: number): PageTask =>
+  pageTask({ id, pageNumber, source: "in.pdf", width: 100, height: 64, scaleX: 1, scaleY: 1, ppi: 72, outPath: `/nonexistent/page-${id}.jpg` });
 
 /** A document of two pages: page 1 in 4 bands (tasks 0-3), page 2 whole (task 4). */
 function job() {
