@@ -54,6 +54,7 @@ const JOBS = {
   long: { title: "tracemonkey.pdf x36 = 504 pages, Letter, 300 dpi", source: "tracemonkey.pdf", repeat: 36, dpi: 300, size: "original", workers: "all", peers: "fast", renderOnly: "all" },
   tiny: { title: "tracemonkey.pdf x10 = 140 tiny pages, 36 dpi (dispatch and IPC cost)", source: "tracemonkey.pdf", repeat: 10, dpi: 36, size: "original", workers: "all", peers: "ppm", renderOnly: "all" },
   memory: { title: "tracemonkey.pdf x143 = 2002 pages, Letter, 150 dpi (memory and temp space)", source: "tracemonkey.pdf", repeat: 143, dpi: 150, size: "original", workers: "max", peers: "none", renderOnly: "none" },
+  bands: { title: "one A0 page at 600 dpi in bands (bench/bands.mjs)", module: "./bands.mjs" },
 };
 const QUICK = ["letter", "tiny"];
 
@@ -290,7 +291,12 @@ function machine() {
 
 const jobs = [];
 try {
-  for (const name of jobNames) jobs.push(await runJob(name, JOBS[name]));
+  for (const name of jobNames) {
+    const { module } = JOBS[name]; // a job of its own file (bands.mjs): it measures, run.mjs derives and prints
+    const job = module ? await (await import(module)).bandsJob({ work, engines, workerCounts, best, summary, log }) : await runJob(name, JOBS[name]);
+    if (module) job.results = derive(job.results, job.pages);
+    jobs.push(job);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

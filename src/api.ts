@@ -115,7 +115,7 @@ export async function rasterizeBatch(
         failed(index, error);
         continue;
       }
-      nextTaskId += job.plan.pages.length;
+      nextTaskId = job.plan.nextTaskId;
       indexOf.set(job, index);
       yield job;
     }
@@ -199,7 +199,7 @@ async function prepareDocument(
   }
   const display = target.kind === "pdf" ? target.path : target.kind === "stream" ? "-" : target.display;
   const emit = (event: ProgressEvent): void => opts.onProgress?.(event);
-  const job = new DocumentJob({ input: inputPath, output: display, plan, opts: planOpts, emit, onCancel: runner.cancel, started, planMs });
+  const job = new DocumentJob({ input: inputPath, output: display, plan, opts: planOpts, emit, onCancel: runner.cancel, dropTasks: runner.drop, started, planMs });
   const layouts = plan.pages.map((page) => page.layout);
   if (target.kind === "images") {
     job.attach(await ImageSink.create(target, inputStem(inputPath), plan.pages, plan.pageCount, planOpts, job.onBadImage));

@@ -8,7 +8,7 @@ import { PdfStreamWriter, type PageImage, type PageOverlay } from "./pdf/writer.
 import type { PageResult } from "./pool/messages.js";
 
 /** What became of one planned page. */
-export type PageOutcome = { kind: "image"; result: PageResult } | { kind: "failed" };
+export type PageOutcome = { kind: "image"; results: PageResult[] } | { kind: "failed" };
 
 /**
  * Appends pages to the streaming writer strictly in output order as their outcomes arrive in any
@@ -62,17 +62,19 @@ export class OrderedAssembler {
       const layout = this.layouts[this.next]!;
       this.next++;
       const started = performance.now();
-      let image: PageImage | undefined;
+      let image: PageImage[] | undefined;
       let overlay: PageOverlay | undefined;
       if (outcome.kind === "image") {
+        // A banded page: every band's image (each is its own XObject, see PdfStreamWriter.addImagePage).
         try {
-          image = await loadImage(outcome.result);
-          overlay = await this.keeper?.overlay(this.next - 1, outcome.result);
+          image = [];
+          for (const result of outcome.results) image.push(await loadImage(result));
+          overlay = await this.keeper?.overlay(this.next - 1, outcome.results[0]!);
         } catch (error) {
           image = undefined;
           this.onBadImage(this.next - 1, describeError(error));
         }
-        await rm(outcome.result.path, { force: true });
+        await Promise.all(outcome.results.map((result) => rm(result.path, { force: true })));
       }
       if (image) {
         await this.writer.addImagePage(layout.sheetWidth, layout.sheetHeight, image, layout.image, this.background, overlay);

@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { rasterize, rasterizeBatch } from "./api.js";
 import { AbortError, ExitCode, InputError, PdfRasterError, UsageError, describeError } from "./errors.js";
 import { expandInputs } from "./inputs.js";
-import { DEFAULTS, type RasterizeOptions } from "./options.js";
+import { DEFAULTS, PAGE_BOXES, type RasterizeOptions } from "./options.js";
 import { PAPER_NAMES } from "./paper.js";
 import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
 import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
@@ -26,6 +26,8 @@ interface CliFlags {
   password?: string;
   onError?: string;
   maxPixels?: string;
+  bandPixels?: string;
+  box?: string;
   pageTimeout?: string;
   maxPagesPerWorker?: string;
   engine?: string;
@@ -65,7 +67,9 @@ function program(): Command {
     .option("--threshold <0-255>", "gray level at or above which a mono pixel is white", String(DEFAULTS.threshold))
     .option("--password <pw>", "password of an encrypted PDF (default: none)")
     .addOption(new Option("--on-error <mode>", "a page that fails twice: abort (no output), blank page, or skip").choices(["abort", "blank", "skip"]).default(DEFAULTS.onError))
+    .addOption(new Option("--box <box>", "page box to rasterize and fit: media, crop, bleed, trim or art (a missing box falls back as in the PDF spec)").choices(PAGE_BOXES).default(DEFAULTS.box))
     .option("--max-pixels <n>", "fail a page whose raster would exceed this many pixels", String(DEFAULTS.maxPixels))
+    .option("--band-pixels <n>", "tuning: a page raster over this many pixels renders in horizontal bands, spread over the workers", String(DEFAULTS.bandPixels))
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
     .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
     .addOption(new Option("--engine <name>", "renderer: pdfjs, pdfium (faster, BSD-3), or mupdf (fastest; needs `npm install mupdf`, AGPL-3.0)").choices(ENGINE_NAMES).default(DEFAULTS.engine))
@@ -111,6 +115,8 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     password: flags.password,
     onError: flags.onError as RasterizeOptions["onError"],
     maxPixels: flags.maxPixels as unknown as number,
+    bandPixels: flags.bandPixels as unknown as number,
+    box: flags.box as RasterizeOptions["box"],
     pageTimeout: flags.pageTimeout as unknown as number,
     maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
     engine: flags.engine as RasterizeOptions["engine"],

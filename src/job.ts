@@ -2,6 +2,7 @@ import type { NormalizedOptions } from "./options.js";
 import type { Plan } from "./plan.js";
 import type { PageResult, PageTask } from "./pool/messages.js";
 import type { PageSink } from "./output/sink.js";
+import { BandCollector } from "./bands/collect.js";
 import type { PageFailure, ProgressEvent, RasterizeReport, StageTimings } from "./report.js";
 
 /**
@@ -13,6 +14,8 @@ export class DocumentJob {
   readonly tasks: PageTask[];
   readonly timings: StageTimings = { plan: 0, workerStart: 0, load: 0, draw: 0, readback: 0, encode: 0, write: 0, ipc: 0, assemble: 0 };
   private readonly indexOf: Map<number, number>;
+  /** Each page's band results as they come (an unbanded page is one band). */
+  private readonly bands: BandCollector;
   private readonly failures: PageFailure[] = [];
   private readonly retried = new Set<number>();
   /** Pages rendered by another engine than the plan's (the fallback engine). */
@@ -30,6 +33,7 @@ export class DocumentJob {
   private readonly opts: NormalizedOptions;
   private readonly emit: (event: ProgressEvent) => void;
   private readonly onCancel: (job: DocumentJob) => void;
+  private readonly dropTasks: ((matches: (task: PageTask) => boolean) => void) | undefined;
   private readonly started: number;
   /** The output as shown in the document-open event (a path, `-`, or the image folder or pattern). */
   private readonly output: string;
@@ -42,6 +46,8 @@ export class DocumentJob {
     emit: (event: ProgressEvent) => void;
     /** Called once when the job gives up on its remaining pages. */
     onCancel: (job: DocumentJob) => void;
+    /** Removes queued tasks that are no longer wanted (the other bands of a page that failed). */
+    dropTasks?: (matches: (task: PageTask) => boolean) => void;
     /** performance.now() when work on the document began (its report's durationMs counts from there). */
     started: number;
     planMs: number;
@@ -52,11 +58,13 @@ export class DocumentJob {
     this.opts = init.opts;
     this.emit = init.emit;
     this.onCancel = init.onCancel;
+    this.dropTasks = init.dropTasks;
     this.started = init.started;
     const plan = init.plan;
     this.timings.plan = init.planMs;
-    this.tasks = plan.pages.flatMap((page) => ("task" in page ? [page.task] : []));
-    this.indexOf = new Map(plan.pages.flatMap((page, index) => ("task" in page ? [[page.task.id, index] as const] : [])));
+    this.tasks = plan.pages.flatMap((page) => ("tasks" in page ? page.tasks : []));
+    this.indexOf = new Map(plan.pages.flatMap((page, index) => ("tasks" in page ? page.tasks.map((task) => [task.id, index] as const) : [])));
+    this.bands = new BandCollector(plan.pages.flatMap((page, index) => ("tasks" in page ? [[index, page.tasks.length] as [number, number]] : [])));
     this.total = plan.pages.length;
   }
 
@@ -109,36 +117,48 @@ export class DocumentJob {
     this.timings.ipc += Math.max(0, meta.elapsedMs - t.total);
     const pad = task.pad ?? { top: 0, right: 0, bottom: 0, left: 0 };
     if (result.width !== task.width + pad.left + pad.right || result.height !== task.height + pad.top + pad.bottom || result.bytes <= 0) {
-      this.fail(index, `worker returned a ${result.width}x${result.height} image of ${result.bytes} bytes`);
+      this.failPage(index, `worker returned a ${result.width}x${result.height} image of ${result.bytes} bytes`, result);
       return;
     }
+    const results = this.bands.add(index, task.band?.index ?? 0, result);
+    if (!results) return; // more bands to come, or the page failed already
     this.rendered++;
     this.done++;
     this.settled++;
-    if (result.engine !== this.plan.engine) this.fallbackPages.add(task.pageNumber);
+    if (results.some((r) => r.engine !== this.plan.engine)) this.fallbackPages.add(task.pageNumber);
+    const encoding = results[0]!.encoding;
     this.emit({
       type: "page-done",
       input: this.input,
       page: task.pageNumber,
       done: this.done,
       total: this.total,
-      ms: Math.round(t.total),
-      bytes: result.bytes,
+      ms: Math.round(results.reduce((sum, r) => sum + r.timings.total, 0)),
+      bytes: results.reduce((sum, r) => sum + r.bytes, 0),
       worker: meta.workerPid,
       engine: result.engine,
-      ...(result.encoding ? { encoding: result.encoding } : {}),
+      ...(encoding ? { encoding } : {}),
     });
-    this.sink!.accept(index, { kind: "image", result });
+    this.sink!.accept(index, { kind: "image", results });
+  }
+
+  /** A band (or the whole page) failed for good: the page fails once, and its other bands are dropped as they come. */
+  private failPage(index: number, reason: string, unusable?: PageResult): void {
+    if (!this.bands.fail(index, unusable)) return;
+    // Its bands still queued would only be thrown away (a page that hangs would time out in each).
+    this.dropTasks?.((task) => this.indexOf.get(task.id) === index);
+    this.fail(index, reason);
   }
 
   onFailure(task: PageTask, reason: string, final: boolean): void {
     if (this.cancelled) return;
     if (!final) {
+      if (this.bands.hasFailed(this.indexOf.get(task.id)!)) return;
       this.retried.add(task.pageNumber);
       this.emit({ type: "page-failed", input: this.input, page: task.pageNumber, reason, willRetry: true, done: this.done, total: this.total });
       return;
     }
-    this.fail(this.indexOf.get(task.id)!, reason);
+    this.failPage(this.indexOf.get(task.id)!, reason);
   }
 
   /** Records a final failure; `toSink`: tell the sink (false when the sink itself found the page unusable and stands in for it). */

@@ -3,11 +3,14 @@ import { UsageError } from "./errors.js";
 import { parseMargins, parseSize, type Fit, type Margins, type Orientation, type SizeSpec } from "./paper.js";
 import type { ProgressEvent } from "./report.js";
 import { engineAvailable, engineUnavailable, ENGINE_NAMES, type EngineName } from "./engines/registry.js";
+import { PAGE_BOXES, type PageBox } from "./engines/engine.js";
+import { DEFAULT_BAND_PIXELS } from "./bands/split.js";
 
 /** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
 export type ImageFormat = "jpeg" | "png" | "auto";
 export type ColorMode = "rgb" | "gray" | "mono";
 export type OnError = "abort" | "blank" | "skip";
+export { PAGE_BOXES };
 
 /** Options of {@link rasterize}; every one is optional. */
 export interface RasterizeOptions {
@@ -48,8 +51,24 @@ export interface RasterizeOptions {
   password?: string;
   /** What to do with a page that fails twice: write no output, a blank page, or leave it out. @default "abort" */
   onError?: OnError;
-  /** A page whose raster would have more pixels than this fails instead of exhausting memory. @default 268435456 (2^28) */
+  /**
+   * Which page box is rasterized and fitted to the paper: `media`, `crop` (what viewers show),
+   * `bleed`, `trim` (the finished page: bleed and crop marks cut away) or `art`. A box a page lacks
+   * falls back as the PDF specification says: bleed, trim and art to the CropBox, the CropBox to the
+   * MediaBox. @default "crop"
+   */
+  box?: PageBox;
+  /**
+   * A page whose raster would have more pixels than this fails at once: the guard against absurd
+   * requests (time, temp space and output size). 2^30 covers a B0 page at 600 DPI. @default 1073741824 (2^30)
+   */
   maxPixels?: number;
+  /**
+   * Tuning: a page whose raster has more pixels than this is rendered in horizontal bands of at most
+   * this many pixels (at least 16 rows), each its own task, so that one huge page renders on every
+   * worker at once and a worker holds one band's pixels only. @default 67108864 (2^26)
+   */
+  bandPixels?: number;
   /** Seconds one page may take before its worker is killed and the page retried. @default 120 */
   pageTimeout?: number;
   /** Worker processes are replaced after rendering this many pages, a safety net for their memory. @default 1000 */
@@ -101,7 +120,9 @@ export interface NormalizedOptions {
   threshold: number;
   password: string | undefined;
   onError: OnError;
+  box: PageBox;
   maxPixels: number;
+  bandPixels: number;
   pageTimeoutMs: number;
   maxPagesPerWorker: number;
   engine: EngineName;
@@ -126,7 +147,9 @@ export const DEFAULTS = {
   color: "rgb",
   threshold: 128,
   onError: "abort",
-  maxPixels: 2 ** 28,
+  box: "crop",
+  maxPixels: 2 ** 30,
+  bandPixels: DEFAULT_BAND_PIXELS,
   pageTimeout: 120,
   maxPagesPerWorker: 1000,
   engine: "pdfjs",
@@ -232,7 +255,9 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     threshold: number("threshold", o.threshold, DEFAULTS.threshold, 0, 255, true),
     password: text("password", o.password),
     onError: choice("onError", o.onError, DEFAULTS.onError, ["abort", "blank", "skip"]),
+    box: choice("box", o.box, DEFAULTS.box, PAGE_BOXES),
     maxPixels: number("maxPixels", o.maxPixels, DEFAULTS.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),
+    bandPixels: number("bandPixels", o.bandPixels, DEFAULTS.bandPixels, 1, Number.MAX_SAFE_INTEGER, true),
     pageTimeoutMs: number("pageTimeout", o.pageTimeout, DEFAULTS.pageTimeout, 0.1, 86_400) * 1000,
     maxPagesPerWorker: number("maxPagesPerWorker", o.maxPagesPerWorker, DEFAULTS.maxPagesPerWorker, 1, 1e9, true),
     engine,

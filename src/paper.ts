@@ -120,11 +120,17 @@ export interface PageLayout {
 }
 
 /**
- * Lays a page of `pageWidth` x `pageHeight` points (as displayed: CropBox after /Rotate) out on
+ * Lays a page of `pageWidth` x `pageHeight` points (as displayed: its box after /Rotate) out on
  * the sheet. The raster covers exactly the visible part of the page, at `dpi`, so it is rendered
  * once at its final pixel size and never resampled.
  */
-export function layoutPage(pageWidth: number, pageHeight: number, options: LayoutOptions): PageLayout {
+export function layoutPage(
+  pageWidth: number,
+  pageHeight: number,
+  options: LayoutOptions,
+  /** Where the laid-out box's top-left corner is in the page's displayed space (`--box` other than the CropBox). */
+  boxOrigin: { x: number; y: number } = { x: 0, y: 0 },
+): PageLayout {
   const [top, right, bottom, left] = options.margins;
   let sheetWidth: number;
   let sheetHeight: number;
@@ -177,8 +183,8 @@ export function layoutPage(pageWidth: number, pageHeight: number, options: Layou
     pixelHeight,
     scaleX: sx * kx,
     scaleY: sy * ky,
-    offsetX: (drawnX - image.x) * kx,
-    offsetY: (image.y + image.height - (drawnY + drawnHeight)) * ky,
+    offsetX: (drawnX - image.x) * kx - boxOrigin.x * sx * kx,
+    offsetY: (image.y + image.height - (drawnY + drawnHeight)) * ky - boxOrigin.y * sy * ky,
   };
 }
 

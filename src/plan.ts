@@ -6,13 +6,17 @@ import { parsePageRanges } from "./pages.js";
 import { layoutPage, sheetPadding, type PageLayout } from "./paper.js";
 import type { PageTask } from "./pool/messages.js";
 import { EngineError, EngineUnavailableError, type Engine } from "./engines/engine.js";
-import { rasterTooLarge } from "./engines/limits.js";
+import { RASTER_LIMITS } from "./engines/limits.js";
+import { bandedTasks } from "./bands/plan.js";
 import type { PdfJsEngine } from "./engines/pdfjs/engine.js";
 import { openEngine, type EngineName } from "./engines/registry.js";
 
-/** One page of the output, in output order: a task to render, or a failure known before rendering. */
+/**
+ * One page of the output, in output order: its tasks to render (one, or one per band, top to
+ * bottom: see bands/), or a failure known before rendering.
+ */
 export type PlannedPage =
-  | { pageNumber: number; layout: PageLayout; task: PageTask }
+  | { pageNumber: number; layout: PageLayout; tasks: PageTask[] }
   | { pageNumber: number; layout: PageLayout; error: string };
 
 export interface Plan {
@@ -25,6 +29,8 @@ export interface Plan {
   outline?: SourceOutlineItem[];
   /** The input's document information, with `keepMetadata`. */
   info?: SourceInfo;
+  /** One more than the last task id the plan used (the next document's first). */
+  nextTaskId: number;
 }
 
 /** Sheet used for a blank stand-in when a page's own size cannot be read. */
@@ -60,29 +66,28 @@ export async function planDocument(
     onOpen?.(engine.name, selection.length);
     const pages: PlannedPage[] = [];
     let lastSize = FALLBACK_SHEET;
-    for (const [index, pageNumber] of selection.entries()) {
+    let nextTaskId = firstTaskId;
+    // A band must fit every engine that may draw it (a retry may go to the fallback engine).
+    const limit = Math.min(...engines.map((name) => RASTER_LIMITS[name].pixels));
+    const budget = Math.min(options.bandPixels, limit);
+    for (const pageNumber of selection) {
       let geometry;
       try {
-        geometry = await engine.geometry(pageNumber);
+        geometry = await engine.geometry(pageNumber, options.box);
       } catch (error) {
         const layout = layoutPage(lastSize.width, lastSize.height, options);
         pages.push({ pageNumber, layout, error: `cannot read the page: ${describeError(error)}` });
         continue;
       }
       lastSize = { width: geometry.widthPt, height: geometry.heightPt };
-      const layout = layoutPage(geometry.widthPt, geometry.heightPt, options);
+      const layout = layoutPage(geometry.widthPt, geometry.heightPt, options, { x: geometry.boxX, y: geometry.boxY });
       const pixels = layout.pixelWidth * layout.pixelHeight;
       if (pixels > options.maxPixels) {
         const error = `raster of ${layout.pixelWidth}x${layout.pixelHeight} = ${pixels} pixels exceeds --max-pixels ${options.maxPixels}`;
         pages.push({ pageNumber, layout, error });
         continue;
       }
-      const tooLarge = rasterTooLarge(layout.pixelWidth, layout.pixelHeight, engines);
-      if (tooLarge) {
-        pages.push({ pageNumber, layout, error: tooLarge });
-        continue;
-      }
-      const id = firstTaskId + index;
+      const id = nextTaskId;
       const stem = join(tempDir, `page-${String(id).padStart(6, "0")}`);
       const task: PageTask = {
         id,
@@ -108,9 +113,15 @@ export async function planDocument(
       if (options.keepText || options.keepLinks) {
         task.extract = { text: options.keepText, links: options.keepLinks, path: `${stem}.json` };
       }
-      pages.push({ pageNumber, layout, task });
+      const banded = bandedTasks(task, { budget, limit, images, firstId: id });
+      if ("error" in banded) {
+        pages.push({ pageNumber, layout, error: banded.error });
+        continue;
+      }
+      nextTaskId += banded.tasks.length;
+      pages.push({ pageNumber, layout, tasks: banded.tasks });
     }
-    const plan: Plan = { pageCount, pages, engine: engine.name };
+    const plan: Plan = { pageCount, pages, engine: engine.name, nextTaskId };
     if (options.keepOutline || options.keepMetadata) {
       // Bookmarks and metadata come from pdf.js whichever engine draws (pdfjs-keep.ts).
       const pdfjs = engine.name === "pdfjs" ? engine : await openEngine("pdfjs", source, { password: options.password });

@@ -51,6 +51,9 @@ export class Runner {
 
   constructor(private readonly opts: NormalizedOptions) {}
 
+  /** Drops queued tasks that match (tasks of a job are unique to it: ids are unique across a run). */
+  drop = (matches: (task: PageTask) => boolean): void => this.pool?.drop(matches);
+
   /** A job gives up on its remaining pages (`--on-error abort`): drop them, and finish the job. */
   cancel = (job: DocumentJob): void => {
     if (this.single) this.pool?.stop();

@@ -11,12 +11,26 @@ export interface OpenOptions {
   password?: string;
 }
 
-/** Size of the page as displayed (CropBox, after /Rotate and /UserUnit), in points. */
+/**
+ * The page boxes (PDF 32000-1 14.11.2) a page can be rasterized by. A box a page lacks falls back
+ * as the specification says: bleed, trim and art to the CropBox, the CropBox to the MediaBox; every
+ * box is cut to the MediaBox.
+ */
+export const PAGE_BOXES = ["media", "crop", "bleed", "trim", "art"] as const;
+export type PageBox = (typeof PAGE_BOXES)[number];
+
+/**
+ * A page box as displayed (after /Rotate and /UserUnit), in points. Renders are placed in the
+ * page's displayed space, whose origin is the displayed CropBox's top-left corner (y down); the box
+ * is the rectangle `boxX, boxY, widthPt, heightPt` in it (0, 0 and the CropBox's size for `crop`).
+ */
 export interface PageGeometry {
   pageNumber: number;
   widthPt: number;
   heightPt: number;
   rotate: number;
+  boxX: number;
+  boxY: number;
 }
 
 export interface RenderRequest {
@@ -53,7 +67,8 @@ export interface RenderedPage {
 export interface Engine {
   readonly name: EngineName;
   readonly pageCount: number;
-  geometry(pageNumber: number): Promise<PageGeometry>;
+  /** The page's `box` (default `crop`) as displayed; drawing outside the CropBox works the same (engines do not clip to it). */
+  geometry(pageNumber: number, box?: PageBox): Promise<PageGeometry>;
   render(req: RenderRequest): Promise<RenderedPage>;
   /** Frees the document and everything the engine holds for it. */
   close(): Promise<void>;

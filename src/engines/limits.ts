@@ -1,4 +1,7 @@
-/** The largest raster each engine can draw in one piece, checked by the planner and by the engines themselves. */
+/**
+ * The largest raster each engine can draw in one piece. The planner caps the band budget with it
+ * (a page over it renders in bands, see src/bands/), and MuPDF's adapter checks it again.
+ */
 import type { EngineName } from "./registry.js";
 
 /**
@@ -11,13 +14,3 @@ export const RASTER_LIMITS: Record<EngineName, { pixels: number; what: string; u
   mupdf: { pixels: Math.floor(2 ** 30 / 3), what: "MuPDF's pixmap limit", unit: "1 GiB RGB" },
   pdfium: { pixels: Math.floor(2 ** 30 / 3), what: "PDFium's raster limit", unit: "1 GiB RGB" },
 };
-
-/** Why a raster of `pixels` is too large for every engine that may draw it, or undefined when one can. */
-export function rasterTooLarge(width: number, height: number, engines: EngineName[]): string | undefined {
-  const pixels = width * height;
-  const fits = engines.some((name) => pixels <= RASTER_LIMITS[name].pixels);
-  if (fits) return undefined;
-  const name = engines[0]!;
-  const { pixels: limit, what, unit } = RASTER_LIMITS[name];
-  return `raster of ${width}x${height} = ${pixels} pixels exceeds ${what} of ${limit} pixels (${unit}): lower --dpi`;
-}

@@ -143,28 +143,38 @@ export class PdfStreamWriter {
   /**
    * Adds a page of `pageWidthPt` × `pageHeightPt` showing `image` in the `placement` box, over an
    * optional RGB (0..1) background, with an optional invisible text layer and links on top.
+   * `image` may be a list of horizontal bands of one raster, top to bottom and of one width: each
+   * is its own image XObject, given the share of the box that its rows are of all the rows, edge to
+   * edge (each band's bottom edge is the next one's top edge, the same number), so no seam shows.
    */
   async addImagePage(
     pageWidthPt: number,
     pageHeightPt: number,
-    image: PageImage,
+    image: PageImage | readonly PageImage[],
     placement: Placement,
     background?: [number, number, number],
     overlay?: PageOverlay,
   ): Promise<void> {
     checkPage(pageWidthPt, pageHeightPt, background);
-    const dict = imageDict(image);
+    const bands = Array.isArray(image) ? (image as readonly PageImage[]) : [image as PageImage];
+    if (bands.length === 0 || bands.some((band) => band.width !== bands[0]!.width)) {
+      throw new RangeError(`Expected one image or bands of one width, got widths ${bands.map((b) => b.width).join(", ")}`);
+    }
+    const dicts = bands.map(imageDict);
     for (const [key, value] of Object.entries(placement)) checkNumber(`placement.${key}`, value);
-    const { x, y, width, height } = placement;
-    const ops = `${fill(pageWidthPt, pageHeightPt, background)}q ${num(width)} 0 0 ${num(height)} ${num(x)} ${num(y)} cm /Im0 Do Q\n`;
+    const draws = stackBands(bands.map((band) => band.height), placement)
+      .map((box, i) => `q ${num(box.width)} 0 0 ${num(box.height)} ${num(box.x)} ${num(box.y)} cm /Im${i} Do Q\n`)
+      .join("");
+    const ops = `${fill(pageWidthPt, pageHeightPt, background)}${draws}`;
     const runs = overlay?.text ? checkRuns(overlay.text) : [];
     const links = overlay?.links?.map(linkDict) ?? [];
     return this.#serial(async () => {
       const textOps = textLayer(runs, (text) => glyphless.toCids(text, this.#assigned, this.#supplementary));
-      const [img, content] = [this.#alloc(), this.#alloc()];
-      await this.#stream(img, dict, image.kind === "jpeg" ? image.data : image.idat);
+      const imgs = bands.map(() => this.#alloc());
+      const content = this.#alloc();
+      for (const [i, band] of bands.entries()) await this.#stream(imgs[i]!, dicts[i]!, band.kind === "jpeg" ? band.data : band.idat);
       await this.#stream(content, "", Buffer.from(ops, "latin1"));
-      let resources = `/XObject << /Im0 ${img} 0 R >>`;
+      let resources = `/XObject << ${imgs.map((n, i) => `/Im${i} ${n} 0 R`).join(" ")} >>`;
       const contents = [content];
       if (textOps) {
         const font = await this.#textFont();
@@ -380,6 +390,22 @@ export class PdfStreamWriter {
 }
 
 /** Formats a number for PDF syntax: at most 4 decimals, never exponent notation. */
+/**
+ * The boxes of bands of `rows` rows each, top to bottom, stacked in `box`: each band's edges are
+ * taken from one list of boundaries rounded as they are written, so adjacent bands share an edge.
+ */
+export function stackBands(rows: readonly number[], box: Placement): Placement[] {
+  if (rows.length === 1) return [box];
+  const total = rows.reduce((sum, r) => sum + r, 0);
+  const edges = [box.y + box.height];
+  let above = 0;
+  for (const r of rows) {
+    above += r;
+    edges.push(above === total ? box.y : Number((box.y + box.height * (1 - above / total)).toFixed(4)));
+  }
+  return rows.map((_, i) => ({ x: box.x, y: edges[i + 1]!, width: box.width, height: edges[i]! - edges[i + 1]! }));
+}
+
 function num(n: number): string {
   const s = n.toFixed(4).replace(/\.?0+$/, "");
   return s === "-0" ? "0" : s;

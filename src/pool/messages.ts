@@ -29,6 +29,17 @@ export interface PageTask extends RenderRequest {
   outPath: string;
   /** For the keep options: what to extract from the page and where to write it as JSON (see keep/types.ts PageExtract). */
   extract?: { text: boolean; links: boolean; path: string };
+  /**
+   * One band of a banded page (absent: the whole page): `top` is its first row in the page's raster
+   * (the request's height and offsetY are the band's already). `joined`: image output, where the
+   * master joins the bands into one file and encodes it: the band is written losslessly.
+   */
+  band?: { index: number; count: number; top: number; joined: boolean };
+  /**
+   * `auto` on a banded page: the whole page rendered this small and measured decides the encoding,
+   * so that every band of the page (each rendering the same probe) chooses the same one.
+   */
+  probe?: Pick<RenderRequest, "width" | "height" | "scaleX" | "scaleY" | "offsetX" | "offsetY">;
 }
 
 /** What a worker sends back for a rendered page. */

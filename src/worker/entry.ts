@@ -5,6 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type PrepareHint, type WorkerMessage } from "../pool/messages.js";
 import { encodePage, warmEncoder } from "./encode.js";
+import { chooseEncoding, measurePage, type AutoEncoding } from "./classify.js";
 import type { Engine } from "../engines/engine.js";
 import type { PdfJsEngine } from "../engines/pdfjs/engine.js";
 import { isEngineName, loadEngine, openEngine, type EngineName } from "../engines/registry.js";
@@ -35,8 +36,10 @@ async function prepare(hint: PrepareHint): Promise<void> {
 
 async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
-  injectPageFault(task.pageNumber, task.engine);
+  injectPageFault(task.pageNumber, task.engine, task.band?.index);
   const engine = await engineFor(task, task.engine);
+  // `auto` on a band: the page's encoding, from the whole page rendered small (the same in every band).
+  const encoding = task.probe ? await probeEncoding(engine, task) : undefined;
   // The keep options' text and links come from pdf.js whichever engine draws (pdfjs-keep.ts): they
   // must match what the planner read. Started with the render so that the two overlap.
   const extractor = task.extract ? ((await engineFor(task, "pdfjs")) as PdfJsEngine) : undefined;
@@ -51,6 +54,8 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       threshold: task.threshold,
       ppi: task.ppi,
       ...(task.pad ? { pad: { ...task.pad, background: task.background } } : {}),
+      ...(encoding ? { encoding } : {}),
+      ...(task.band?.joined ? { lossless: true } : {}),
     }, page.channels);
     if (task.extract) await writeFile(task.extract.path, JSON.stringify(await extracted));
     return {
@@ -77,6 +82,31 @@ async function renderTask(task: PageTask): Promise<PageResult> {
   } finally {
     page.release(); // the pixels belong to the canvas: free it only once sharp is done
   }
+}
+
+/** The encodings this worker chose for the pages whose bands it rendered last (the probe is the same for every band). */
+const probed = new Map<string, AutoEncoding>();
+const PROBES_KEPT = 16;
+
+/**
+ * Renders the task's probe (the whole page, small), measures it and chooses the page's `auto`
+ * encoding; once per page and worker, since every band of a page has the same probe.
+ */
+async function probeEncoding(engine: Engine, task: PageTask): Promise<AutoEncoding> {
+  const key = JSON.stringify([task.source, task.pageNumber, engine.name, task.color, task.ppi, task.probe]);
+  const known = probed.get(key);
+  if (known) return known;
+  const probe = await engine.render({ ...task, ...task.probe! });
+  let encoding: AutoEncoding;
+  try {
+    const stats = measurePage(probe.rgba, probe.width, probe.height, probe.channels);
+    encoding = chooseEncoding(stats, { ppi: task.ppi, gray: task.color === "gray" });
+  } finally {
+    probe.release();
+  }
+  if (probed.size >= PROBES_KEPT) probed.delete(probed.keys().next().value!);
+  probed.set(key, encoding);
+  return encoding;
 }
 
 function send(message: WorkerMessage): void {

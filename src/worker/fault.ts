@@ -2,12 +2,13 @@
  * TEST-ONLY fault injection, so the integration tests can make a real worker crash, hang or fail
  * to start. Inert unless PDFRASTER_FAULT is set (the master forwards it to workers). Syntax:
  *
- *   PDFRASTER_FAULT=ACTION[@PAGE][,engine=ENGINE][,once=MARKER]
+ *   PDFRASTER_FAULT=ACTION[@PAGE][,band=BAND][,engine=ENGINE][,once=MARKER]
  *
  * ACTION: `exit` (process.exit(1)), `kill` (SIGKILL itself), `abort` (process.abort(), like a
  * native crash), `hang` (busy loop that also ignores SIGTERM), `throw` (the page fails with an
  * error), or `boot` / `boot-hang` (die / hang before the worker reports ready; PAGE is ignored).
- * PAGE: the 1-based page it strikes on (default: every page). engine=ENGINE: only pages rendered
+ * PAGE: the 1-based page it strikes on (default: every page). band=BAND: only the 0-based band
+ * BAND of a banded page (see bands/; an unbanded page is band 0). engine=ENGINE: only pages rendered
  * by that engine (`pdfjs`, `mupdf` or `pdfium`, to test --fallback-engine). once=MARKER: strike only if the
  * file MARKER does not exist yet, and create it, so that the retry succeeds.
  */
@@ -16,14 +17,16 @@ import { writeFileSync } from "node:fs";
 interface Fault {
   action: string;
   page: number | undefined;
+  band: number | undefined;
   engine: string | undefined;
   once: string | undefined;
 }
 
 function parse(spec: string | undefined): Fault | undefined {
-  const match = spec ? /^([a-z-]+)(?:@(\d+))?(?:,engine=([a-z]+))?(?:,once=(.+))?$/.exec(spec) : null;
+  const match = spec ? /^([a-z-]+)(?:@(\d+))?(?:,band=(\d+))?(?:,engine=([a-z]+))?(?:,once=(.+))?$/.exec(spec) : null;
   if (!match) return undefined;
-  return { action: match[1]!, page: match[2] ? Number(match[2]) : undefined, engine: match[3], once: match[4] };
+  const number = (text: string | undefined): number | undefined => (text ? Number(text) : undefined);
+  return { action: match[1]!, page: number(match[2]), band: number(match[3]), engine: match[4], once: match[5] };
 }
 
 const fault = parse(process.env.PDFRASTER_FAULT);
@@ -53,9 +56,10 @@ export function injectBootFault(): void {
   if (fault?.action === "boot-hang" && strikes()) hang();
 }
 
-/** Called before each page is rendered, with the engine that is to render it. */
-export function injectPageFault(pageNumber: number, engine?: string): void {
+/** Called before each page (or band of a page) is rendered, with the engine that is to render it. */
+export function injectPageFault(pageNumber: number, engine?: string, band = 0): void {
   if (!fault || fault.action.startsWith("boot") || (fault.page !== undefined && fault.page !== pageNumber)) return;
+  if (fault.band !== undefined && fault.band !== band) return;
   if (fault.engine !== undefined && fault.engine !== engine) return;
   if (!strikes()) return;
   switch (fault.action) {

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { EngineError, type Engine, type RenderRequest } from "../../dist/engines/engine.js";
+import { join } from "node:path";
+import { EngineError, type Engine, type PageBox, type RenderRequest } from "../../dist/engines/engine.js";
 import { ENGINE_NAMES, openEngine, type EngineName } from "../../dist/engines/registry.js";
-import { corpus, SAMPLE } from "../helpers/cli.js";
+import { corpus, ROOT, SAMPLE } from "../helpers/cli.js";
 
 /** The same contract, checked on each engine directly (no pool): geometry, transform, errors, memory hand-off. */
 describe.each(ENGINE_NAMES.map((name) => [name]))("the %s engine", (name: EngineName) => {
@@ -46,6 +47,34 @@ describe.each(ENGINE_NAMES.map((name) => [name]))("the %s engine", (name: Engine
         expect(page.rotate).toBe(expected[i]![2]);
       });
     });
+  });
+
+  it("reports each page box where it lies in the displayed (CropBox) space, with the spec's fallbacks and /Rotate", async () => {
+    await withEngine(join(ROOT, "fixtures/boxes.pdf"), async (engine) => {
+      const box = async (page: number, which: PageBox): Promise<number[]> => {
+        const g = await engine.geometry(page, which);
+        return [g.boxX, g.boxY, g.widthPt, g.heightPt].map((n) => Math.round(n * 100) / 100);
+      };
+      // Page 1: CropBox [10 10 390 290]; the others 10 pt further in each, the MediaBox 10 pt further out.
+      expect(await box(1, "crop")).toEqual([0, 0, 380, 280]);
+      expect(await box(1, "media")).toEqual([-10, -10, 400, 300]);
+      expect(await box(1, "trim")).toEqual([20, 20, 340, 240]);
+      expect(await box(1, "art")).toEqual([30, 30, 320, 220]);
+      expect(await box(2, "bleed")).toEqual([0, 0, 260, 160]); // no BleedBox: the CropBox
+      expect(await box(3, "trim")).toEqual([20, 20, 240, 340]); // /Rotate 90
+      expect(await box(4, "crop")).toEqual([0, 0, 300, 200]); // no CropBox: the MediaBox
+      expect(await box(4, "bleed")).toEqual([0, 0, 300, 200]); // beyond the MediaBox: cut to it
+      expect(await box(4, "trim")).toEqual([50, 50, 200, 100]);
+    });
+  });
+
+  it("draws outside the CropBox when the request shows more (MuPDF clips to it otherwise)", async () => {
+    // boxes.pdf page 1: red between the MediaBox and the CropBox. The MediaBox's top-left is at (-10, -10).
+    const at = await withEngine(join(ROOT, "fixtures/boxes.pdf"), (engine) =>
+      render(engine, { pageNumber: 1, width: 400, height: 300, scaleX: 1, scaleY: 1, offsetX: 10, offsetY: 10, background: [255, 255, 255] }),
+    );
+    expect(at(3, 150)).toEqual([255, 0, 0]);
+    expect(at(15, 150)).toEqual([0, 153, 0]);
   });
 
   it("places the page with pixel = point * scale + offset, non-uniform scale included", async () => {

@@ -3,20 +3,20 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SAMPLE, scratch } from "../helpers/cli.js";
 import { startCli } from "../helpers/processes.js";
+import { DEFAULTS } from "../../src/options.js";
 
 describe("limits", () => {
-  it("a page over the canvas limit (2 GiB RGBA) fails at once with a clear reason, even with --max-pixels raised", async () => {
-    // Page 5 (A4) fills A0 at 600 DPI: 19859x28087 = 558 M pixels. Before, it cost two worker
-    // attempts and failed with Skia's "Create skia surface failed".
+  it("a page over --max-pixels fails at once, before any band is rendered; the default lets an A0 page at 600 DPI through", async () => {
+    // Page 5 (A4) fills A0 at 600 DPI: 19859x28087 = 558 M pixels, over the old canvas limit
+    // (test/corpus/limits.test.ts renders it). Under a lower --max-pixels it fails without a worker trying.
     const dir = scratch();
-    const args = [SAMPLE, join(dir, "out.pdf"), "--pages", "5", "--size", "A0", "--dpi", "600", "--max-pixels", "1000000000", "--json", "--quiet"];
+    const args = [SAMPLE, join(dir, "out.pdf"), "--pages", "5", "--size", "A0", "--dpi", "600", "--max-pixels", "500000000", "--json", "--quiet"];
     const result = await startCli(args, { env: { TMPDIR: dir } }).done;
     expect(result.code).toBe(3);
     const report = JSON.parse(result.stdout);
-    expect(report.failed).toEqual([
-      { page: 5, reason: "raster of 19859x28087 = 557779733 pixels exceeds the canvas limit of 536870911 pixels (2 GiB RGBA): lower --dpi" },
-    ]);
+    expect(report.failed).toEqual([{ page: 5, reason: "raster of 19859x28087 = 557779733 pixels exceeds --max-pixels 500000000" }]);
     expect(report.retried).toEqual([]); // no worker was tried
+    expect(19859 * 28087).toBeLessThan(DEFAULTS.maxPixels);
   });
 });
 

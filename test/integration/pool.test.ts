@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { SAMPLE, scratch } from "../helpers/cli.js";
 import { workerPidsOf } from "../helpers/processes.js";
+import { pageTask } from "../helpers/task.js";
 
 const ENTRY = fileURLToPath(new URL("../../dist/worker/entry.js", import.meta.url));
 
@@ -46,26 +47,7 @@ describe("Pool", () => {
     pool.prestart(1, { source: join(dir, "missing.pdf"), engine: "pdfjs" });
     await waitFor(() => workerPidsOf(process.pid).length === 1);
     const [kept] = workerPidsOf(process.pid);
-    const task = (pageNumber: number): PageTask => ({
-      id: pageNumber,
-      source: SAMPLE,
-      password: undefined,
-      pageNumber,
-      engine: "pdfjs",
-      width: 60,
-      height: 80,
-      scaleX: 0.1,
-      scaleY: 0.1,
-      offsetX: 0,
-      offsetY: 0,
-      background: [255, 255, 255],
-      format: "jpeg",
-      quality: 85,
-      color: "rgb",
-      threshold: 128,
-      ppi: 7.2,
-      outPath: join(dir, `page-${pageNumber}.jpg`),
-    });
+    const task = (pageNumber: number): PageTask => pageTask({ id: pageNumber, source: SAMPLE, pageNumber, outPath: join(dir, `page-${pageNumber}.jpg`) });
     await pool.run([task(1), task(2)]);
     expect(results.map((r) => r.page).sort()).toEqual([1, 2]);
     expect(results.every((r) => r.pid === kept)).toBe(true); // the prestarted worker did the work, alone

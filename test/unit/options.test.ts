@@ -10,7 +10,9 @@ describe("normalizeOptions", () => {
     expect(o.format).toBe("jpeg");
     expect(o.quality).toBe(85);
     expect(o.onError).toBe("abort");
-    expect(o.maxPixels).toBe(2 ** 28);
+    expect(o.maxPixels).toBe(2 ** 30);
+    expect(o.bandPixels).toBe(2 ** 26);
+    expect(o.box).toBe("crop");
     expect(o.workers).toBeGreaterThanOrEqual(1);
     expect(o.background).toEqual([255, 255, 255]);
   });

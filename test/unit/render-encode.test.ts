@@ -64,7 +64,7 @@ describe("PdfJsEngine", () => {
 
   it("reads page count and displayed page size", async () => {
     expect(tracemonkey.pageCount).toBe(14);
-    expect(await tracemonkey.geometry(1)).toEqual({ pageNumber: 1, widthPt: 612, heightPt: 792, rotate: 0 });
+    expect(await tracemonkey.geometry(1)).toEqual({ pageNumber: 1, widthPt: 612, heightPt: 792, rotate: 0, boxX: 0, boxY: 0 });
   });
 
   it("renders text on a white page", async () => {

@@ -13,6 +13,7 @@ import {
   saslPrep,
   type Engine,
   type OpenOptions,
+  type PageBox,
   type PageGeometry,
   type RenderedPage,
   type RenderRequest,
@@ -54,6 +55,8 @@ export function loadMuPdf(): Promise<MuPdf> {
   );
   return loading;
 }
+
+const MUPDF_BOXES: Record<PageBox, MuPdfModule.PageBox> = { media: "MediaBox", crop: "CropBox", bleed: "BleedBox", trim: "TrimBox", art: "ArtBox" };
 
 /** Annotation flags (PDF 32000-1 12.5.3). */
 const ANNOT_INVISIBLE = 1;
@@ -97,12 +100,14 @@ export class MuPdfEngine implements Engine {
     }
   }
 
-  async geometry(pageNumber: number): Promise<PageGeometry> {
+  async geometry(pageNumber: number, box: PageBox = "crop"): Promise<PageGeometry> {
     const page = this.document().loadPage(pageNumber - 1);
     try {
-      // The bounds are the CropBox as displayed: rotated, in points, origin top-left.
-      const [x0, y0, x1, y1] = page.getBounds();
-      return { pageNumber, widthPt: x1 - x0, heightPt: y1 - y0, rotate: rotationOf(page) };
+      // The bounds are the CropBox as displayed: rotated, in points, origin top-left. Another box's
+      // are in the same space, with the specification's fallbacks and cut to the MediaBox.
+      const [cx, cy] = page.getBounds();
+      const [x0, y0, x1, y1] = box === "crop" ? page.getBounds() : page.getBounds(MUPDF_BOXES[box]);
+      return { pageNumber, widthPt: x1 - x0, heightPt: y1 - y0, rotate: rotationOf(page), boxX: x0 - cx, boxY: y0 - cy };
     } finally {
       page.destroy();
     }
@@ -121,10 +126,24 @@ export class MuPdfEngine implements Engine {
     let pixmap: MuPdfModule.Pixmap | undefined;
     let device: MuPdfModule.DrawDevice | undefined;
     let t1 = t0;
+    let restoreCropBox: (() => void) | undefined;
     try {
       page = this.document().loadPage(req.pageNumber - 1);
+      // The request's space is the CropBox's (origin at its displayed top-left corner).
+      let [x0, y0] = page.getBounds();
+      if (leavesCropBox(page, req)) {
+        // MuPDF clips the contents to the CropBox; a raster of more (`--box media`, or a BleedBox
+        // beyond the CropBox) is drawn with the CropBox widened to the MediaBox for this render only.
+        const [mx, my] = page.getBounds("MediaBox");
+        page.destroy();
+        page = undefined;
+        restoreCropBox = widenCropBox(this.document() as MuPdfModule.PDFDocument, req.pageNumber - 1);
+        page = this.document().loadPage(req.pageNumber - 1);
+        const [nx, ny] = page.getBounds("MediaBox");
+        // The two spaces differ by a translation: where the MediaBox's corner moved to.
+        [x0, y0] = [x0 + nx - mx, y0 + ny - my];
+      }
       t1 = performance.now();
-      const [x0, y0] = page.getBounds();
       // RGB without alpha: the encoder takes it as it is (a third less to encode than RGBA, and faster).
       pixmap = new mupdf.Pixmap(mupdf.ColorSpace.DeviceRGB, [0, 0, req.width, req.height], false);
       fill(pixmap, req.background);
@@ -139,6 +158,7 @@ export class MuPdfEngine implements Engine {
     } finally {
       device?.destroy();
       page?.destroy();
+      restoreCropBox?.();
     }
     const t2 = performance.now();
     const pixels = pixmap.getPixels();
@@ -173,6 +193,28 @@ export class MuPdfEngine implements Engine {
     if (!this.doc) throw new EngineError("render-failed", "The document is closed");
     return this.doc;
   }
+}
+
+/** Whether the request's raster shows more than the page's CropBox (by more than a hundredth of a point). */
+function leavesCropBox(page: MuPdfModule.Page, req: RenderRequest): boolean {
+  const [x0, y0, x1, y1] = page.getBounds();
+  const [mx0, my0, mx1, my1] = page.getBounds("MediaBox");
+  if (mx0 >= x0 && my0 >= y0 && mx1 <= x1 && my1 <= y1) return false; // nothing outside the CropBox to show
+  const e = 0.01;
+  const left = -req.offsetX / req.scaleX;
+  const top = -req.offsetY / req.scaleY;
+  const right = (req.width - req.offsetX) / req.scaleX;
+  const bottom = (req.height - req.offsetY) / req.scaleY;
+  return left < -e || top < -e || right > x1 - x0 + e || bottom > y1 - y0 + e;
+}
+
+/** Sets the page's CropBox to its MediaBox in memory (never saved); returns what puts the old one back. */
+function widenCropBox(doc: MuPdfModule.PDFDocument, index: number): () => void {
+  const dict = doc.findPage(index);
+  const own = dict.get("CropBox");
+  const had = !own.isNull();
+  dict.put("CropBox", dict.getInheritable("MediaBox"));
+  return () => (had ? dict.put("CropBox", own) : dict.delete("CropBox"));
 }
 
 /** Fills the RGB pixmap with a colour. */

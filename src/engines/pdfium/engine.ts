@@ -11,10 +11,12 @@ import {
   saslPrep,
   type Engine,
   type OpenOptions,
+  type PageBox,
   type PageGeometry,
   type RenderedPage,
   type RenderRequest,
 } from "../engine.js";
+import { chooseBox, displayedRect, type Rect } from "../boxes.js";
 import { RASTER_LIMITS } from "../limits.js";
 import { loadPdfium, type Pdfium } from "./library.js";
 
@@ -82,9 +84,11 @@ export class PdfiumEngine implements Engine {
     throw new EngineError("invalid-pdf", `${opened.error === FPDF_ERR_SECURITY ? "Cannot decrypt PDF" : "Not a valid PDF"}: ${reason}`);
   }
 
-  async geometry(pageNumber: number): Promise<PageGeometry> {
+  async geometry(pageNumber: number, box: PageBox = "crop"): Promise<PageGeometry> {
     const { lib } = this;
     const doc = this.document();
+    const rotate = (lib.EPDF_GetPageRotationByIndex(doc, pageNumber - 1) & 3) * 90;
+    if (box !== "crop") return this.boxGeometry(pageNumber, box, rotate);
     const size = lib.pdfium.wasmExports.malloc(8);
     try {
       // The CropBox as displayed (width and height swapped by /Rotate 90 and 270), without loading the page.
@@ -92,10 +96,34 @@ export class PdfiumEngine implements Engine {
         throw new EngineError("render-failed", `Page ${pageNumber}: PDFium cannot read its size`);
       }
       const [widthPt, heightPt] = lib.pdfium.HEAPF32.subarray(size >> 2, (size >> 2) + 2);
-      const rotate = (lib.EPDF_GetPageRotationByIndex(doc, pageNumber - 1) & 3) * 90;
-      return { pageNumber, widthPt: widthPt!, heightPt: heightPt!, rotate };
+      return { pageNumber, widthPt: widthPt!, heightPt: heightPt!, rotate, boxX: 0, boxY: 0 };
     } finally {
       lib.pdfium.wasmExports.free(size);
+    }
+  }
+
+  /** Another box than the CropBox: read every box of the page, apply the specification's fallbacks, place it in the displayed CropBox's space. */
+  private boxGeometry(pageNumber: number, box: PageBox, rotate: number): PageGeometry {
+    const { lib } = this;
+    const page = lib.FPDF_LoadPage(this.document(), pageNumber - 1);
+    if (!page) throw new EngineError("render-failed", `Page ${pageNumber}: PDFium cannot load it`);
+    const out = lib.pdfium.wasmExports.malloc(16);
+    try {
+      const read = (get: typeof lib.FPDFPage_GetMediaBox): Rect | undefined => {
+        if (!get.call(lib, page, out, out + 4, out + 8, out + 12)) return undefined;
+        const [l, b, r, t] = lib.pdfium.HEAPF32.subarray(out >> 2, (out >> 2) + 4) as unknown as number[];
+        const rect: Rect = [Math.min(l!, r!), Math.min(b!, t!), Math.max(l!, r!), Math.max(b!, t!)];
+        return rect[2] > rect[0] && rect[3] > rect[1] ? rect : undefined;
+      };
+      // PDFium, like pdf.js, takes US Letter for a page without a valid MediaBox.
+      const media = read(lib.FPDFPage_GetMediaBox) ?? [0, 0, 612, 792];
+      const raw = { crop: read(lib.FPDFPage_GetCropBox), bleed: read(lib.FPDFPage_GetBleedBox), trim: read(lib.FPDFPage_GetTrimBox), art: read(lib.FPDFPage_GetArtBox) };
+      const defined = Object.fromEntries(Object.entries(raw).filter(([, rect]) => rect !== undefined)) as Partial<Record<PageBox, Rect>>;
+      const { x, y, width, height } = displayedRect(chooseBox(defined, box, media), chooseBox(defined, "crop", media), rotate);
+      return { pageNumber, widthPt: width, heightPt: height, rotate, boxX: x, boxY: y };
+    } finally {
+      lib.pdfium.wasmExports.free(out);
+      lib.FPDF_ClosePage(page);
     }
   }
 

@@ -28,6 +28,12 @@ export interface Pdfium {
   EPDF_GetPageRotationByIndex(doc: number, index: number): number;
   FPDF_LoadPage(doc: number, index: number): number;
   FPDF_ClosePage(page: number): void;
+  /** Each writes left, bottom, right, top (floats) and returns false when the page has no such box. */
+  FPDFPage_GetMediaBox(page: number, left: number, bottom: number, right: number, top: number): boolean;
+  FPDFPage_GetCropBox(page: number, left: number, bottom: number, right: number, top: number): boolean;
+  FPDFPage_GetBleedBox(page: number, left: number, bottom: number, right: number, top: number): boolean;
+  FPDFPage_GetTrimBox(page: number, left: number, bottom: number, right: number, top: number): boolean;
+  FPDFPage_GetArtBox(page: number, left: number, bottom: number, right: number, top: number): boolean;
   FPDFBitmap_CreateEx(width: number, height: number, format: number, firstScan: number, stride: number): number;
   FPDFBitmap_FillRect(bitmap: number, left: number, top: number, width: number, height: number, argb: number): boolean;
   FPDFBitmap_Destroy(bitmap: number): void;

@@ -17,7 +17,9 @@ import {
 } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PageExtract, SourceInfo, SourceOutlineItem } from "../../keep/types.js";
-import { EngineError, messageOf, saslPrep, type Engine, type OpenOptions, type PageGeometry, type RenderedPage, type RenderRequest } from "../engine.js";
+import { EngineError, messageOf, saslPrep, type Engine, type OpenOptions, type PageBox, type PageGeometry, type RenderedPage, type RenderRequest } from "../engine.js";
+import { chooseBox, type Rect } from "../boxes.js";
+import { readRawBoxes, type RawBoxes } from "./boxes.js";
 import { fontDocument, registerFallbackFonts } from "./fonts.js";
 import { extractPage, readInfo, readOutline } from "./keep.js";
 import { patchDrawImageForSoftMasks, SoftMaskFilterFactory } from "./soft-mask.js";
@@ -44,6 +46,9 @@ const dataDirs = {
  */
 const CLEANUP_HEAP_GROWTH = 64 * 1024 * 1024;
 
+/** pdf.js's MediaBox when a page has none (US Letter). */
+const LETTER: Rect = [0, 0, 612, 792];
+
 export class PdfJsEngine implements Engine {
   readonly name = "pdfjs";
   /** Operations in progress on the document; pdf.js must not clean up while one runs. */
@@ -52,6 +57,8 @@ export class PdfJsEngine implements Engine {
   private cleaning: Promise<void> = Promise.resolve();
   /** The last page's canvas, once released: the next page of the same size draws on it. */
   private spare: Canvas | undefined;
+  /** Every page's boxes, read once when a box other than the CropBox is asked for. */
+  private boxes: Promise<RawBoxes> | undefined;
 
   private constructor(
     private readonly doc: PDFDocumentProxy,
@@ -102,14 +109,30 @@ export class PdfJsEngine implements Engine {
     return this.doc.numPages;
   }
 
-  async geometry(pageNumber: number): Promise<PageGeometry> {
-    return this.use(() => this.readGeometry(pageNumber));
+  async geometry(pageNumber: number, box: PageBox = "crop"): Promise<PageGeometry> {
+    return this.use(() => this.readGeometry(pageNumber, box));
   }
 
-  private async readGeometry(pageNumber: number): Promise<PageGeometry> {
+  private async readGeometry(pageNumber: number, box: PageBox): Promise<PageGeometry> {
     const page = await this.doc.getPage(pageNumber);
-    const { width, height } = page.getViewport({ scale: 1 });
-    return { pageNumber, widthPt: width, heightPt: height, rotate: page.rotate };
+    // The viewport is pdf.js's displayed space: the CropBox (cut to the MediaBox), rotated, in points.
+    const viewport = page.getViewport({ scale: 1 });
+    const { width, height } = viewport;
+    if (box === "crop") return { pageNumber, widthPt: width, heightPt: height, rotate: page.rotate, boxX: 0, boxY: 0 };
+    this.boxes ??= this.doc.getData().then(readRawBoxes);
+    let raw;
+    try {
+      raw = await this.boxes;
+    } catch (error) {
+      throw new EngineError("render-failed", `cannot read the page boxes: ${messageOf(error)}`, { cause: error });
+    }
+    if (raw.length !== this.doc.numPages) {
+      throw new EngineError("render-failed", `cannot read the page boxes: found ${raw.length} pages where pdf.js finds ${this.doc.numPages}`);
+    }
+    const boxes = raw[pageNumber - 1]!;
+    const [x1, y1, x2, y2] = viewport.convertToViewportRectangle(chooseBox(boxes, box, boxes.media ?? LETTER)) as number[];
+    const [left, top] = [Math.min(x1!, x2!), Math.min(y1!, y2!)];
+    return { pageNumber, widthPt: Math.max(x1!, x2!) - left, heightPt: Math.max(y1!, y2!) - top, rotate: page.rotate, boxX: left, boxY: top };
   }
 
   async render(req: RenderRequest): Promise<RenderedPage> {

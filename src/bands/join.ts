@@ -1,0 +1,54 @@
+/**
+ * Image output of a banded page: the bands (lossless PNGs written by the workers, top to bottom)
+ * become one file, encoded once. libvips joins them and reads, encodes and writes the page in
+ * one sequential pass, so the master never holds the whole raster (README "Banded rendering"
+ * gives its measured memory).
+ */
+import { rm, stat } from "node:fs/promises";
+import sharp from "sharp";
+import type { AutoEncoding } from "../worker/classify.js";
+import { candidatesFor, saveAs, type EncodeOptions } from "../worker/encode.js";
+
+export interface JoinedImage {
+  format: "jpeg" | "png";
+  bytes: number;
+}
+
+/**
+ * Joins the band files into `outPath` (without an extension: the chosen format's is added) in the
+ * page's encoding: with two candidates (`auto`'s "smallest"), both are written and the larger one
+ * is removed. The band files are left to the caller.
+ */
+export async function joinBands(
+  bands: readonly string[],
+  /** The page's pixel size (the bands stacked), and the sheet's margins above and below it in the background colour. */
+  size: { width: number; height: number; top: number; bottom: number; background: [number, number, number] },
+  outStem: string,
+  options: Pick<EncodeOptions, "format" | "color" | "quality">,
+  encoding: AutoEncoding | undefined,
+): Promise<JoinedImage & { path: string }> {
+  const written: Array<JoinedImage & { path: string }> = [];
+  try {
+    for (const candidate of candidatesFor(options, encoding)) {
+      const path = `${outStem}.${candidate.format === "jpeg" ? "jpg" : "png"}`;
+      // The bands are in the page's colour and depth already (encode.ts, `lossless`): only the format stage runs.
+      // arrayjoin gives every cell the tallest band's height, the shorter last band at the top of its
+      // cell: the page is the top `rows` rows.
+      let image = sharp([...bands], { join: { across: 1 }, limitInputPixels: false, sequentialRead: true });
+      image = image.extract({ left: 0, top: 0, width: size.width, height: size.height });
+      if (size.top + size.bottom > 0) {
+        const [r, g, b] = size.background;
+        image = image.extend({ top: size.top, bottom: size.bottom, left: 0, right: 0, background: { r, g, b } });
+      }
+      if (candidate.components === 1) image = image.toColourspace("b-w");
+      await saveAs(image, candidate, options.quality ?? 85).toFile(path);
+      written.push({ path, format: candidate.format, bytes: (await stat(path)).size });
+    }
+  } catch (error) {
+    await Promise.all(written.map((w) => rm(w.path, { force: true })));
+    throw error;
+  }
+  written.sort((a, b) => a.bytes - b.bytes);
+  await Promise.all(written.slice(1).map((w) => rm(w.path, { force: true })));
+  return written[0]!;
+}
