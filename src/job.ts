@@ -1,5 +1,6 @@
 import type { NormalizedOptions } from "./options.js";
 import type { Plan } from "./plan.js";
+import type { ResultMeta } from "./pool/executor.js";
 import type { PageResult, PageTask } from "./pool/messages.js";
 import type { PageSink } from "./output/sink.js";
 import type { PageFailure, ProgressEvent, RasterizeReport, StageTimings } from "./report.js";
@@ -97,7 +98,7 @@ export class DocumentJob {
     this.onCancel(this);
   };
 
-  onResult(task: PageTask, result: PageResult, meta: { workerPid: number; elapsedMs: number }): void {
+  onResult(task: PageTask, result: PageResult, meta: ResultMeta): void {
     if (this.cancelled) return;
     const index = this.indexOf.get(task.id)!;
     const t = result.timings;
@@ -125,6 +126,7 @@ export class DocumentJob {
       ms: Math.round(t.total),
       bytes: result.bytes,
       worker: meta.workerPid,
+      ...(meta.host !== undefined ? { host: meta.host } : {}),
       engine: result.engine,
       ...(result.encoding ? { encoding: result.encoding } : {}),
     });
