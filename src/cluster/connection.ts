@@ -107,6 +107,7 @@ export async function connect(redisUrl: string, options: ConnectOptions): Promis
   const { Redis } = await import("ioredis");
   let connected = false;
   let reported = false;
+  let lastError: Error | undefined;
   const redisOptions: RedisOptions = {
     lazyConnect: true,
     connectionName: options.name,
@@ -117,6 +118,7 @@ export async function connect(redisUrl: string, options: ConnectOptions): Promis
   };
   const redis = new Redis(redisUrl, redisOptions);
   redis.on("error", (error: Error) => {
+    lastError = error;
     // Logged by the owners through their own 'close'/'ready' handling; never an unhandled 'error' event.
     if (!connected && options.initial === "forever" && !reported) {
       reported = true;
@@ -134,7 +136,8 @@ export async function connect(redisUrl: string, options: ConnectOptions): Promis
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw new ClusterError(`Cannot connect to Redis at ${maskUrl(redisUrl)}: ${redact(describeError(error), redisUrl)}`, ExitCode.usage, { cause: error });
+    const why = lastError ?? error; // connect() only says "Connection is closed"; the 'error' event says why
+    throw new ClusterError(`Cannot connect to Redis at ${maskUrl(redisUrl)}: ${redact(describeError(why), redisUrl)}`, ExitCode.usage, { cause: why });
   }
   return redis;
 }

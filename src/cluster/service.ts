@@ -6,7 +6,7 @@
  * attempts), puts the image in the store and tells the submitter on its run's stream.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rm } from "node:fs/promises";
 import { availableParallelism, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Job, Worker } from "bullmq";
@@ -173,14 +173,31 @@ class InputCache {
     }
   }
 
+  /** Fetches the input chunk by chunk into the cache, checking its size and hash. */
   private async fetch(input: ClusterJob["input"]): Promise<string> {
-    const bytes = await this.store.get(this.keys.input(input.hash));
-    if (!bytes) throw new Error("the input is not in the store (its run ended?)");
-    if (bytes.byteLength !== input.bytes || createHash("sha256").update(bytes).digest("hex") !== input.hash) {
+    const path = join(this.dir, `${input.hash}.pdf`);
+    const file = await open(path, "w");
+    const hash = createHash("sha256");
+    let bytes = 0;
+    try {
+      for (const key of this.keys.inputChunks(input.hash, input.bytes)) {
+        const chunk = await this.store.get(key);
+        if (!chunk) throw new Error("the input is not in the store (its run ended?)");
+        bytes += chunk.byteLength;
+        if (bytes > input.bytes) break;
+        hash.update(chunk);
+        await file.write(chunk);
+      }
+    } catch (error) {
+      await file.close();
+      await rm(path, { force: true });
+      throw error;
+    }
+    await file.close();
+    if (bytes !== input.bytes || hash.digest("hex") !== input.hash) {
+      await rm(path, { force: true });
       throw new Error("the input in the store does not match its hash");
     }
-    const path = join(this.dir, `${input.hash}.pdf`);
-    await writeFile(path, bytes);
     return path;
   }
 }

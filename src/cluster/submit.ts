@@ -14,7 +14,8 @@
  *   cancel, removes the queued jobs and every key of the run.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { open, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -25,7 +26,7 @@ import { MAX_ATTEMPTS } from "../pool/pool.js";
 import { TaskSource } from "../pool/source.js";
 import { connect, maskUrl, redact, type ClusterSettings } from "./connection.js";
 import { isResultMessage, toClusterJob, type ClusterJob, type ResultMessage } from "./messages.js";
-import { EVENTS_MAX_LEN, HEARTBEAT_MS, Keys, PREFIX, RELEASE_INPUT_SCRIPT, RUN_TTL_MS, jobIdOf, type RunInfo } from "./queue.js";
+import { EVENTS_MAX_LEN, HEARTBEAT_MS, INPUT_CHUNK_BYTES, Keys, PREFIX, RELEASE_INPUT_SCRIPT, RUN_TTL_MS, jobIdOf, type RunInfo } from "./queue.js";
 import { openStore, type BlobStore } from "./store.js";
 import { clusterConcurrency } from "./status.js";
 
@@ -45,8 +46,6 @@ const LOST_MS = 5_000;
 const CLEANUP_MS = 1_000;
 /** How often job states are compared with the results received. */
 const RECONCILE_MS = 3_000;
-/** Largest input the Redis store takes (Redis strings hold at most 512 MB). */
-const MAX_REDIS_INPUT = 512 * 1024 * 1024;
 
 interface Pending {
   task: PageTask;
@@ -243,23 +242,31 @@ export class ClusterSubmitter implements PageExecutor {
     })().catch((error: unknown) => (error instanceof ClusterError ? this.halt(error) : this.fail(error)));
   }
 
-  /** Uploads an input once (by content hash), and registers this run as one of its users. */
+  /** Uploads an input once (by content hash, in chunks), and registers this run as one of its users. */
   private inputOf(source: string): Promise<InputRef> {
     let ref = this.inputs.get(source);
     if (!ref) {
       ref = (async () => {
         const conn = await this.connection();
-        const bytes = await readFile(source);
-        if (this.settings.store === undefined && bytes.byteLength > MAX_REDIS_INPUT) {
-          throw new ClusterError(`The input is ${bytes.byteLength} bytes: the Redis store takes inputs up to 512 MB; use --store file:///shared/dir`, ExitCode.usage);
-        }
-        const hash = createHash("sha256").update(bytes).digest("hex");
+        const { hash, bytes } = await hashFile(source);
         // Registered before the check, so that another run's release cannot delete it in between.
         await conn.redis.multi().sadd(this.keys.inputRuns(hash), this.runId).pexpire(this.keys.inputRuns(hash), RUN_TTL_MS).exec();
-        const key = this.keys.input(hash);
-        if (await conn.store.has(key)) await conn.store.touch(key, RUN_TTL_MS);
-        else await conn.store.put(key, bytes, RUN_TTL_MS);
-        return { hash, bytes: bytes.byteLength };
+        const chunks = this.keys.inputChunks(hash, bytes);
+        if (await conn.store.has(chunks.at(-1)!)) {
+          for (const key of chunks) await conn.store.touch(key, RUN_TTL_MS);
+        } else {
+          const file = await open(source, "r");
+          try {
+            for (const [i, key] of chunks.entries()) {
+              const buffer = Buffer.alloc(Math.min(INPUT_CHUNK_BYTES, bytes - i * INPUT_CHUNK_BYTES));
+              await file.read(buffer, 0, buffer.byteLength, i * INPUT_CHUNK_BYTES);
+              await conn.store.put(key, buffer, RUN_TTL_MS);
+            }
+          } finally {
+            await file.close();
+          }
+        }
+        return { hash, bytes };
       })();
       this.inputs.set(source, ref);
     }
@@ -286,7 +293,7 @@ export class ClusterSubmitter implements PageExecutor {
     await tx.exec();
     for (const ref of this.inputs.values()) {
       const input = await ref.catch(() => undefined);
-      if (input) await conn.store.touch(this.keys.input(input.hash), RUN_TTL_MS);
+      for (const key of input ? this.keys.inputChunks(input.hash, input.bytes) : []) await conn.store.touch(key, RUN_TTL_MS);
     }
     this.window = windowFor(await clusterConcurrency(conn.redis, this.keys));
     this.pump();
@@ -424,8 +431,10 @@ export class ClusterSubmitter implements PageExecutor {
       for (const ref of this.inputs.values()) {
         const input = await ref.catch(() => undefined);
         if (!input) continue;
-        const deleted = await conn.redis.eval(RELEASE_INPUT_SCRIPT, 2, this.keys.input(input.hash), this.keys.inputRuns(input.hash), this.runId);
-        if (deleted === 1 && this.settings.store !== undefined) await conn.store.delete([this.keys.input(input.hash)]);
+        const chunks = this.keys.inputChunks(input.hash, input.bytes);
+        const inRedis = this.settings.store === undefined ? chunks : [];
+        const deleted = await conn.redis.eval(RELEASE_INPUT_SCRIPT, 1 + inRedis.length, this.keys.inputRuns(input.hash), ...inRedis, this.runId);
+        if (deleted === 1 && inRedis.length === 0) await conn.store.delete(chunks);
       }
     })().catch(() => {});
     let timer: NodeJS.Timeout | undefined;
@@ -436,6 +445,17 @@ export class ClusterSubmitter implements PageExecutor {
     await Promise.race([conn.redis.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 200).unref())]);
     conn.redis.disconnect();
   }
+}
+
+/** The SHA-256 and size of a file, read as a stream. */
+async function hashFile(path: string): Promise<InputRef> {
+  const hash = createHash("sha256");
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).byteLength;
+  }
+  return { hash: hash.digest("hex"), bytes };
 }
 
 /** Runs `work` every `ms`, never two at once (a slow Redis must not pile them up); errors are left to the lost-connection check. */
