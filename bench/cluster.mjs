@@ -80,6 +80,28 @@ async function startWorker(url) {
   return child;
 }
 
+const TICK_MS = 10; // USER_HZ
+/** CPU ms of a worker service: itself, its reaped children (recycled render processes) and its live ones. */
+function treeCpuMs(pid) {
+  const stat = (p) => {
+    try {
+      const text = spawnSync("cat", [`/proc/${p}/stat`], { encoding: "utf8" }).stdout;
+      return text.slice(text.lastIndexOf(")") + 2).split(" ").map(Number);
+    } catch {
+      return undefined;
+    }
+  };
+  const self = stat(pid);
+  if (!self) return 0;
+  let total = (self[11] + self[12] + self[13] + self[14]) * TICK_MS;
+  const kids = spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).stdout.split("\n").filter(Boolean).map(Number);
+  for (const kid of kids) {
+    const k = stat(kid);
+    if (k) total += (k[11] + k[12]) * TICK_MS;
+  }
+  return total;
+}
+
 async function stop(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((r) => child.once("exit", r));
@@ -120,11 +142,18 @@ try {
   log(`local --workers 2, ${pages} pages at ${dpi} dpi`);
   const local = await run("local", input, dpi, ["--workers", "2"]);
   const before = redisInfo(redis.port);
+  const workersBefore = workers.reduce((sum, w) => sum + treeCpuMs(w.pid), 0);
   log(`cluster of 2 workers, the same`);
   const cluster = await run("cluster", input, dpi, ["--redis", redis.url]);
   const after = redisInfo(redis.port);
+  const workersCpuMs = workers.reduce((sum, w) => sum + treeCpuMs(w.pid), 0) - workersBefore;
   const redisCpuMs = (Number(after.used_cpu_user) + Number(after.used_cpu_sys) - Number(before.used_cpu_user) - Number(before.used_cpu_sys)) * 1000;
   const overheadPct = ((cluster.wallMs - local.wallMs) / local.wallMs) * 100;
+  // CPU is what a shared machine cannot distort much: everything the cluster spent (submitter,
+  // workers and their render processes, Redis) against everything the local run spent.
+  const localCpuMs = local.cpuMs ?? local.masterCpuMs + local.workersCpuMs;
+  const clusterCpuMs = (cluster.cpuMs ?? cluster.masterCpuMs) + workersCpuMs + redisCpuMs;
+  const cpuOverheadPct = ((clusterCpuMs - localCpuMs) / localCpuMs) * 100;
   const rendered = cluster.report.rendered;
   const t = cluster.report.timings;
   // Per page: time from queueing a page to having its image locally, beyond the worker's own render
@@ -167,12 +196,12 @@ try {
   const lines = [
     `pdfraster cluster benchmark (${new Date().toISOString()}, ${slots} cores, shared machine: figures are indicative)`,
     "",
-    `| ${pages} pages at ${dpi} dpi | wall | submitter CPU | submitter peak RSS |`,
-    "|---|--:|--:|--:|",
-    `| local --workers 2 | ${ms(local.wallMs)} | ${ms(local.masterCpuMs)} | ${local.masterPeakMb.toFixed(0)} MB |`,
-    `| cluster, 2 workers x 1 | ${ms(cluster.wallMs)} | ${ms(cluster.masterCpuMs)} | ${cluster.masterPeakMb.toFixed(0)} MB |`,
+    `| ${pages} pages at ${dpi} dpi | wall | CPU, all processes | submitter CPU | submitter peak RSS |`,
+    "|---|--:|--:|--:|--:|",
+    `| local --workers 2 | ${ms(local.wallMs)} | ${ms(localCpuMs)} | ${ms(local.masterCpuMs)} | ${local.masterPeakMb.toFixed(0)} MB |`,
+    `| cluster, 2 workers x 1 | ${ms(cluster.wallMs)} | ${ms(clusterCpuMs)} (Redis ${ms(redisCpuMs)}) | ${ms(cluster.masterCpuMs)} | ${cluster.masterPeakMb.toFixed(0)} MB |`,
     "",
-    `cluster overhead: ${overheadPct.toFixed(1)}% of wall time (${perPage.wallOverheadMs.toFixed(1)} ms per page)`,
+    `cluster overhead: ${overheadPct.toFixed(1)}% of wall time (${perPage.wallOverheadMs.toFixed(1)} ms per page), ${cpuOverheadPct.toFixed(1)}% of CPU (${((clusterCpuMs - localCpuMs) / rendered).toFixed(1)} ms per page); other load during the runs: ${(local.otherLoad ?? 0).toFixed(1)} and ${(cluster.otherLoad ?? 0).toFixed(1)} cores`,
     `per page (long run): submitter CPU ${perPage.submitterCpuMs.toFixed(2)} ms, Redis CPU ${perPage.redisCpuMs.toFixed(2)} ms, queued-to-local beyond rendering ${perPage.queueAndTransferMs.toFixed(0)} ms (includes the wait in the window), assembly ${perPage.assembleMs.toFixed(2)} ms, image ${(perPage.imageBytes / 1024).toFixed(0)} KB; one render slot ${perPage.renderSlotMs.toFixed(0)} ms`,
     "",
     `memory: ${memoryPages} pages at ${memoryDpi} dpi through the cluster in ${ms(memory.wallMs)}: Redis used_memory_peak ${redisPeakMb.toFixed(1)} MB, submitter peak RSS ${memory.masterPeakMb.toFixed(0)} MB, keys of the run left: ${keysLeft.length}`,
@@ -186,7 +215,7 @@ try {
     `ceilings: one submitter ${submitterRate.toFixed(0)} pages/s (its CPU per page), one Redis ${redisRate.toFixed(0)} pages/s (its CPU per page)`,
   ];
   console.log(lines.join("\n"));
-  const result = { date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(" ")}`, pages, dpi, memoryPages, memoryDpi, local: pick(local), cluster: pick(cluster), overheadPct, perPage, memory: { ...pick(memory), redisPeakMb, keysLeft: keysLeft.length }, scale, submitterRate, redisRate };
+  const result = { date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(" ")}`, pages, dpi, memoryPages, memoryDpi, local: { ...pick(local), cpuMs: localCpuMs }, cluster: { ...pick(cluster), cpuMs: clusterCpuMs, workersCpuMs, redisCpuMs }, overheadPct, cpuOverheadPct, perPage, memory: { ...pick(memory), redisPeakMb, keysLeft: keysLeft.length }, scale, submitterRate, redisRate };
   if (args.out) writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   stopAll();

@@ -171,10 +171,15 @@ export class Runner {
       job.timings.workerStart += this.unclaimedStartMs;
       this.unclaimedStartMs = 0;
       for (const task of job.tasks) this.byTask.set(task.id, job);
-      job.start(this.size);
+      job.start(this.workerCount);
       this.settle(job); // nothing to render (every page failed while planning, or cancelled)
       if (!job.finished && job.tasks.length > 0) yield job.tasks;
     }
+  }
+
+  /** The worker count the reports give: the cluster's concurrency in cluster mode, else the run's `size`. */
+  private get workerCount(): number {
+    return this.pool?.concurrency ?? this.size;
   }
 
   /** Starts finishing `job` once it is done (or, with `force`, whatever its state). */
@@ -183,7 +188,7 @@ export class Runner {
     for (const task of job.tasks) this.byTask.delete(task.id);
     this.finishing.set(
       job,
-      job.finish(this.size).then(
+      job.finish(this.workerCount).then(
         (report) => ({ job, report }),
         (error: unknown) => ({ job, error }),
       ),

@@ -362,6 +362,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
       throw new DelayedError();
     }
     bounces.delete(jobId);
+    if (bounces.size > 10_000) bounces.clear(); // jobs that another worker took: forget them
     if (cancelledRuns.has(data.run) || (await redis.exists(keys.alive(data.run))) === 0) return "discarded: the run is gone";
     const localId = nextId++;
     const ext = { jpeg: "jpg", png: "png", auto: "img" }[data.task.format];

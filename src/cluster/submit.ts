@@ -89,6 +89,8 @@ export class ClusterSubmitter implements PageExecutor {
   private stopped = false;
   private finish: ((error?: Error) => void) | undefined;
   private window = MIN_WINDOW;
+  /** The registered workers' total concurrency, last read (for the reports' `workers`). */
+  concurrency: number | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private lostTimer: NodeJS.Timeout | undefined;
   private readonly info: RunInfo;
@@ -182,7 +184,7 @@ export class ClusterSubmitter implements PageExecutor {
       queue.on("error", () => {});
       const store = await openStore(this.settings.store, redis);
       this.conn = { redis, reader, queue, store };
-      this.window = windowFor(await clusterConcurrency(redis, this.keys));
+      this.resize(await clusterConcurrency(redis, this.keys));
       return this.conn;
     } catch (error) {
       reader?.disconnect();
@@ -295,8 +297,14 @@ export class ClusterSubmitter implements PageExecutor {
       const input = await ref.catch(() => undefined);
       for (const key of input ? this.keys.inputChunks(input.hash, input.bytes) : []) await conn.store.touch(key, RUN_TTL_MS);
     }
-    this.window = windowFor(await clusterConcurrency(conn.redis, this.keys));
+    this.resize(await clusterConcurrency(conn.redis, this.keys));
     this.pump();
+  }
+
+  /** Sizes the window of pages in flight to the cluster's concurrency. */
+  private resize(concurrency: number): void {
+    this.concurrency = Math.max(1, concurrency);
+    this.window = Math.max(MIN_WINDOW, WINDOW_PER_SLOT * concurrency);
   }
 
   /** Reads the run's result stream until the run ends. */
@@ -466,8 +474,4 @@ function every(ms: number, work: () => Promise<void>): NodeJS.Timeout {
     busy = true;
     work().catch(() => {}).finally(() => (busy = false));
   }, ms);
-}
-
-function windowFor(concurrency: number): number {
-  return Math.max(MIN_WINDOW, WINDOW_PER_SLOT * concurrency);
 }

@@ -24,6 +24,8 @@ export interface PageHandlers {
  * (src/cluster/submit.ts), which sends the tasks to `pdfraster worker` processes through Redis, is the other.
  */
 export interface PageExecutor {
+  /** Pages rendered at once, when the executor knows it better than its caller (a cluster: its workers' total concurrency). */
+  readonly concurrency?: number;
   /**
    * Renders every task; resolves when each has a result or a final failure, or after stop().
    * With an async iterable, further tasks are pulled as capacity frees up.

@@ -72,7 +72,7 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     const result = await runCli([job[0]!, out, ...job.slice(1), "--redis", redis.url, "--queue", queue, "--json", "--progress", "json"]);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as Report;
-    expect(report).toMatchObject({ rendered: 15, failed: [], outputPages: 15 });
+    expect(report).toMatchObject({ rendered: 15, failed: [], outputPages: 15, workers: 3 }); // the cluster's concurrency
     const done = events(result.stderr).filter((e) => e.type === "page-done") as unknown as PageDone[];
     expect(done).toHaveLength(15);
     const pids = new Set(workers.map((w) => w.pid));
@@ -84,6 +84,12 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     expect(await pageImages(out)).toEqual(await pageImages(await localRun(job)));
     expect(readFileSync(out)).toEqual(readFileSync(await localRun(job))); // the whole file, byte for byte
     expect(redis.keys().filter((key) => key.includes(`:${queue}:`) && !QUEUE_LEVEL.test(key))).toEqual([]);
+
+    const status = await runCli(["cluster", "status", "--queue", queue, "--json"], { env: { PDFRASTER_REDIS: redis.url } });
+    expect(status.code, status.stderr).toBe(0);
+    const parsed = JSON.parse(status.stdout) as { workers: { pid: number; pagesDone: number }[]; concurrency: number; jobs: Record<string, number>; runs: unknown[] };
+    expect(parsed.workers.map((w) => w.pid).sort()).toEqual([...pids].sort());
+    expect(parsed).toMatchObject({ concurrency: 3, jobs: { waiting: 0, active: 0, delayed: 0, failed: 0 }, runs: [] });
   });
 
   it("a worker SIGKILLed after its first page: its page goes back to the queue, every page arrives, exit 0", async () => {
