@@ -26,6 +26,9 @@ const CORPUS = join(ROOT, "../shared/corpus/pdfjs");
 const { layoutPage } = await import(new URL("../dist/paper.js", import.meta.url).href);
 const { normalizeOptions } = await import(new URL("../dist/options.js", import.meta.url).href);
 
+// The cluster benchmark has a file and options of its own.
+if (process.argv.includes("--cluster")) await import("./cluster.mjs").then(() => process.exit(0));
+
 const { values: args } = parseArgs({
   options: {
     quick: { type: "boolean" },

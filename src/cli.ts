@@ -36,6 +36,9 @@ interface CliFlags {
   keepOutline?: boolean;
   keepLinks?: boolean;
   keepMetadata?: boolean;
+  redis?: string;
+  queue?: string;
+  store?: string;
   outDir?: string;
   progress?: string;
   json?: boolean;
@@ -78,6 +81,9 @@ function program(): Command {
     .option("--keep-outline", "keep the bookmarks, pointing at the output pages")
     .option("--keep-links", "keep link annotations: web links and links to pages in the output")
     .option("--keep-metadata", "keep Title, Author, Subject, Keywords and creation date")
+    .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else locally)")
+    .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
+    .option("--store <url>", "cluster mode: where inputs and page images travel, redis or file:///shared/dir (default: redis)")
     .option("--out-dir <dir>", "batch: rasterize every input into <dir>/<input-stem>.pdf through one pool (default: none, one input and one output)")
     .addOption(new Option("--progress <format>", "progress on stderr: a bar (on a terminal) or one JSON object per line").choices(["bar", "json"]).default("bar"))
     .option("--json", "print the final report as one JSON object on stdout")
@@ -90,8 +96,12 @@ function program(): Command {
         "  pdfraster in.pdf out/                 one image per page: out/in-01.jpg ... (a folder: ends in / or exists)\n" +
         "  pdfraster in.pdf out/page-%03d.png    one image per page, named by the pattern; its extension sets the format\n" +
         "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf (globs expanded)\n" +
+        "\nCluster (see README, Cluster):\n" +
+        "  pdfraster worker --redis URL          render the pages submitted with --redis URL (pdfraster worker --help)\n" +
+        "  pdfraster cluster status --redis URL  workers, queue depth and runs in flight\n" +
         "\nExit codes: 0 all pages rendered; 1 unexpected error; 2 usage or input error (in a batch: a document could not be read);\n" +
-        "3 one or more pages failed (in a batch: in any document; 3 wins over 2); 130/143 interrupted by SIGINT/SIGTERM.",
+        "3 one or more pages failed (in a batch: in any document; 3 wins over 2); 130/143 interrupted by SIGINT/SIGTERM.\n" +
+        "Cluster: 2 also when Redis cannot be reached at the start; 1 when it is lost during the run (no output written).",
     )
     .showSuggestionAfterError()
     .exitOverride()
@@ -125,6 +135,9 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     keepOutline: flags.keepOutline,
     keepLinks: flags.keepLinks,
     keepMetadata: flags.keepMetadata,
+    redis: flags.redis ?? (process.env.PDFRASTER_REDIS || undefined),
+    queue: flags.queue,
+    store: flags.store,
   };
 }
 
@@ -138,6 +151,13 @@ async function readStdin(): Promise<Uint8Array> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[2] === "worker" || argv[2] === "cluster") {
+    // Subcommands (a PDF named like one is `./worker`); the cluster code loads only for them.
+    const { clusterMain } = await import("./cluster/cli.js");
+    const code = await clusterMain(argv.slice(2));
+    if (argv[2] === "worker") process.exit(code); // nothing is left to flush; no timer of a client library may keep it up
+    return code;
+  }
   const cli = program();
   let verbose = argv.includes("--verbose") || process.env.DEBUG !== undefined;
   let json = argv.includes("--progress=json") || argv.join(" ").includes("--progress json");

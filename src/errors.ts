@@ -76,3 +76,13 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split("\n")[0] || error.name;
   return String(error);
 }
+
+/**
+ * Cluster mode (`--redis`): Redis cannot be reached when a run starts (exit 2), or is lost in the
+ * middle of one (exit 1); messages never contain the URL's password.
+ */
+export class ClusterError extends PdfRasterError {
+  constructor(message: string, exitCode: ExitCode = ExitCode.unexpected, options?: { cause?: unknown }) {
+    super(message, "ERR_CLUSTER", exitCode, options);
+  }
+}

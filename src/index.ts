@@ -1,4 +1,6 @@
 export { rasterize, rasterizeBatch } from "./api.js";
+export { startWorker } from "./cluster/service.js";
+export type { ClusterWorker, WorkerEvent, WorkerServiceOptions } from "./cluster/service.js";
 export type { RasterizeOptions, ImageFormat, ColorMode, OnError } from "./options.js";
 export type { EngineName } from "./engines/registry.js";
 export type { RasterizeReport, PageFailure, ProgressEvent, StageTimings, BatchReport, DocumentFailure } from "./report.js";
@@ -12,4 +14,5 @@ export {
   OutputError,
   PoolError,
   AbortError,
+  ClusterError,
 } from "./errors.js";

@@ -1,5 +1,6 @@
 import type { NormalizedOptions } from "./options.js";
 import type { Plan } from "./plan.js";
+import type { ResultMeta } from "./pool/executor.js";
 import type { PageResult, PageTask } from "./pool/messages.js";
 import type { PageSink } from "./output/sink.js";
 import { BandCollector } from "./bands/collect.js";
@@ -105,7 +106,7 @@ export class DocumentJob {
     this.onCancel(this);
   };
 
-  onResult(task: PageTask, result: PageResult, meta: { workerPid: number; elapsedMs: number }): void {
+  onResult(task: PageTask, result: PageResult, meta: ResultMeta): void {
     if (this.cancelled) return;
     const index = this.indexOf.get(task.id)!;
     const t = result.timings;
@@ -136,6 +137,7 @@ export class DocumentJob {
       ms: Math.round(results.reduce((sum, r) => sum + r.timings.total, 0)),
       bytes: results.reduce((sum, r) => sum + r.bytes, 0),
       worker: meta.workerPid,
+      ...(meta.host !== undefined ? { host: meta.host } : {}),
       engine: result.engine,
       ...(encoding ? { encoding } : {}),
     });

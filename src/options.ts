@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { UsageError } from "./errors.js";
 import { parseMargins, parseSize, type Fit, type Margins, type Orientation, type SizeSpec } from "./paper.js";
 import type { ProgressEvent } from "./report.js";
+import { checkQueueName, checkRedisUrl, checkStoreUrl, type ClusterSettings } from "./cluster/connection.js";
 import { engineAvailable, engineUnavailable, ENGINE_NAMES, type EngineName } from "./engines/registry.js";
 import { PAGE_BOXES, type PageBox } from "./engines/engine.js";
 import { DEFAULT_BAND_PIXELS } from "./bands/split.js";
@@ -96,6 +97,16 @@ export interface RasterizeOptions {
   keepLinks?: boolean;
   /** Keep the Title, Author, Subject, Keywords and creation date of the document information. @default false */
   keepMetadata?: boolean;
+  /**
+   * Cluster mode: render the pages on the `pdfraster worker` processes that serve this Redis
+   * (`redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS). Same output and report as a local run.
+   * @default none: render locally
+   */
+  redis?: string;
+  /** Cluster mode: the queue's name; separate names keep tenants or environments apart on one Redis. @default "default" */
+  queue?: string;
+  /** Cluster mode: where inputs and page images travel, `redis` or a shared folder `file:///mnt/shared/pdfraster`. @default "redis" */
+  store?: string;
   /** Called for every progress event (document opened, page done or failed, document done or failed); `--progress json` prints the same. */
   onProgress?: (event: ProgressEvent) => void;
   /** Stops the run: workers are killed, the temp directory removed, no output written. */
@@ -131,6 +142,8 @@ export interface NormalizedOptions {
   keepOutline: boolean;
   keepLinks: boolean;
   keepMetadata: boolean;
+  /** Set in cluster mode (`redis`). */
+  cluster: ClusterSettings | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   signal: AbortSignal | undefined;
 }
@@ -174,6 +187,9 @@ function number(name: string, value: unknown, fallback: number, min: number, max
   return n;
 }
 
+/** The number check of the options, for other entry points (`pdfraster worker`). */
+export { number as checkNumber };
+
 function choice<T extends string>(name: string, value: unknown, fallback: T, allowed: readonly T[]): T {
   if (value === undefined) return fallback;
   if (typeof value === "string" && (allowed as readonly string[]).includes(value.toLowerCase())) {
@@ -216,6 +232,14 @@ export function parseColour(input: string): [number, number, number] {
     return [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16)) as [number, number, number];
   }
   throw new UsageError(`Expected \`background\` to be a colour name or #rrggbb, got \`${input}\``);
+}
+
+function clusterSettings(o: RasterizeOptions): ClusterSettings | undefined {
+  if (o.redis === undefined) {
+    if (o.queue !== undefined || o.store !== undefined) throw new UsageError("`queue` and `store` are for cluster mode: give `redis` too");
+    return undefined;
+  }
+  return { redis: checkRedisUrl(o.redis), queue: checkQueueName(o.queue), store: checkStoreUrl(o.store) };
 }
 
 /** Validates the public options once, with messages that name the option and the bad value. */
@@ -266,6 +290,7 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     keepOutline: flag("keepOutline", o.keepOutline),
     keepLinks: flag("keepLinks", o.keepLinks),
     keepMetadata: flag("keepMetadata", o.keepMetadata),
+    cluster: clusterSettings(o),
     onProgress: o.onProgress,
     signal: o.signal,
   };

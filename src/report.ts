@@ -105,7 +105,10 @@ export type ProgressEvent =
       total: number;
       ms: number;
       bytes: number;
+      /** Process id of the worker that rendered the page: a local worker process, or in cluster mode the `pdfraster worker` process on `host`. */
       worker: number;
+      /** Cluster mode: the host name of the `pdfraster worker` that rendered the page. */
+      host?: string;
       /** The engine that rendered the page. */
       engine: EngineName;
       /** With `format: "auto"`: what was chosen (`mono`, `gray4`, `gray-smallest`, `rgb-jpeg`, `rgb-smallest`). */

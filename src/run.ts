@@ -2,8 +2,11 @@ import { fileURLToPath } from "node:url";
 import { AbortError, OutputError, isDiskError } from "./errors.js";
 import type { DocumentJob } from "./job.js";
 import type { NormalizedOptions } from "./options.js";
+import { ClusterSubmitter } from "./cluster/submit.js";
+import type { PageExecutor, PageHandlers } from "./pool/executor.js";
 import type { PageTask, PrepareHint } from "./pool/messages.js";
 import { Pool } from "./pool/pool.js";
+import type { WorkerSpawnOptions } from "./pool/worker-handle.js";
 import type { RasterizeReport } from "./report.js";
 import type { EngineName } from "./engines/registry.js";
 
@@ -35,7 +38,7 @@ export interface JobOutcome {
  * finished (output committed, report emitted) as soon as all its pages have an outcome.
  */
 export class Runner {
-  private pool: Pool | undefined;
+  private pool: PageExecutor | undefined;
   private readonly jobs: DocumentJob[] = [];
   private readonly byTask = new Map<number, DocumentJob>();
   private readonly finishing = new Map<DocumentJob, Promise<JobOutcome>>();
@@ -110,53 +113,54 @@ export class Runner {
   }
 
   /**
-   * The pool, created on first use with up to `workers` processes; it never starts more than its
-   * queue needs, and prestart() lowers the cap to the document's page count.
+   * What renders the pages, created on first use: with `redis`, the cluster (src/cluster/); else the
+   * local pool of up to `workers` processes, which never starts more than its queue needs, and
+   * whose cap prestart() lowers to the document's page count.
    */
-  private poolOf(): Pool {
+  private poolOf(): PageExecutor {
     if (this.pool) return this.pool;
-    const pool = new Pool(
-      {
-        size: this.opts.workers,
-        pageTimeoutMs: this.opts.pageTimeoutMs,
-        maxPagesPerWorker: this.opts.maxPagesPerWorker,
-        spawn: {
-          entry: WORKER_ENTRY,
-          execArgv: WORKER_V8_FLAGS,
-          env: workerEnv(this.opts.engine),
-          inheritStderr: process.env.DEBUG !== undefined,
-        },
-        retryTask: retryOnFallback(this.opts),
+    const handlers: PageHandlers = {
+      onWorkerReady: (ms) => {
+        const job = this.jobs.find((j) => !this.finishing.has(j));
+        if (job) job.timings.workerStart += ms;
+        else this.unclaimedStartMs += ms; // a prestarted worker: charged to the first job
       },
-      {
-        onWorkerReady: (ms) => {
-          const job = this.jobs.find((j) => !this.finishing.has(j));
-          if (job) job.timings.workerStart += ms;
-          else this.unclaimedStartMs += ms; // a prestarted worker: charged to the first job
-        },
-        onResult: (task, result, meta) => {
-          const job = this.byTask.get(task.id);
-          if (!job) return; // a page of a document given up on
-          job.onResult(task, result, meta);
-          this.settle(job);
-        },
-        onFailure: (task, reason, final, code) => {
-          if (isDiskError({ code })) {
-            // Not the page's fault, and the temp dir is shared: no retry can help, stop the run.
-            this.diskError ??= new OutputError(`Cannot write page images to the temp directory: ${reason}`);
-            this.closing = true;
-            this.pool?.stop();
-            return;
-          }
-          const job = this.byTask.get(task.id);
-          if (!job) return;
-          job.onFailure(task, reason, final);
-          this.settle(job);
-        },
+      onResult: (task, result, meta) => {
+        const job = this.byTask.get(task.id);
+        if (!job) return; // a page of a document given up on
+        job.onResult(task, result, meta);
+        this.settle(job);
       },
-    );
-    this.pool = pool;
-    return pool;
+      onFailure: (task, reason, final, code) => {
+        if (isDiskError({ code })) {
+          // Not the page's fault, and the temp dir is shared: no retry can help, stop the run.
+          this.diskError ??= new OutputError(`Cannot write page images to the temp directory: ${reason}`);
+          this.closing = true;
+          this.pool?.stop();
+          return;
+        }
+        const job = this.byTask.get(task.id);
+        if (!job) return;
+        job.onFailure(task, reason, final);
+        this.settle(job);
+      },
+    };
+    const retryTask = retryOnFallback(this.opts);
+    const cluster = this.opts.cluster;
+    const executor: PageExecutor = cluster
+      ? new ClusterSubmitter({ ...cluster, pageTimeoutMs: this.opts.pageTimeoutMs, retryTask }, handlers)
+      : new Pool(
+          {
+            size: this.opts.workers,
+            pageTimeoutMs: this.opts.pageTimeoutMs,
+            maxPagesPerWorker: this.opts.maxPagesPerWorker,
+            spawn: workerSpawnOptions(this.opts.engine),
+            retryTask,
+          },
+          handlers,
+        );
+    this.pool = executor;
+    return executor;
   }
 
   /** Feeds the pool: each job's tasks as it comes, after reporting it open. */
@@ -170,10 +174,15 @@ export class Runner {
       job.timings.workerStart += this.unclaimedStartMs;
       this.unclaimedStartMs = 0;
       for (const task of job.tasks) this.byTask.set(task.id, job);
-      job.start(this.size);
+      job.start(this.workerCount);
       this.settle(job); // nothing to render (every page failed while planning, or cancelled)
       if (!job.finished && job.tasks.length > 0) yield job.tasks;
     }
+  }
+
+  /** The worker count the reports give: the cluster's concurrency in cluster mode, else the run's `size`. */
+  private get workerCount(): number {
+    return this.pool?.concurrency ?? this.size;
   }
 
   /** Starts finishing `job` once it is done (or, with `force`, whatever its state). */
@@ -182,7 +191,7 @@ export class Runner {
     for (const task of job.tasks) this.byTask.delete(task.id);
     this.finishing.set(
       job,
-      job.finish(this.size).then(
+      job.finish(this.workerCount).then(
         (report) => ({ job, report }),
         (error: unknown) => ({ job, error }),
       ),
@@ -198,6 +207,11 @@ function retryOnFallback(opts: NormalizedOptions): ((task: PageTask) => PageTask
   const fallback = opts.fallbackEngine;
   if (!fallback) return undefined;
   return (task) => (task.engine === opts.engine ? { ...task, engine: fallback } : task);
+}
+
+/** How worker processes are forked: by a local run's pool, and by a cluster worker's. */
+export function workerSpawnOptions(engine: EngineName): WorkerSpawnOptions {
+  return { entry: WORKER_ENTRY, execArgv: WORKER_V8_FLAGS, env: workerEnv(engine), inheritStderr: process.env.DEBUG !== undefined };
 }
 
 /** Workers get only what they need: no secrets or loader hooks from the parent's environment. */

@@ -1,24 +1,25 @@
 import { PoolError } from "../errors.js";
-import type { PageResult, PageTask, PrepareHint } from "./messages.js";
+import type { PageExecutor, PageHandlers } from "./executor.js";
+import type { PageTask, PrepareHint } from "./messages.js";
+import { TaskSource } from "./source.js";
 import { TaskError, WorkerHandle, type WorkerSpawnOptions } from "./worker-handle.js";
 
 export interface PoolOptions {
   size: number;
-  pageTimeoutMs: number;
+  /** How long a page may take before its worker is killed: one value, or per task (a cluster worker caps the job's own). */
+  pageTimeoutMs: number | ((task: PageTask) => number);
   maxPagesPerWorker: number;
   spawn: WorkerSpawnOptions;
   /** The task to run when a failed one is retried (e.g. the same page on a fallback engine). @default the same task */
   retryTask?: (task: PageTask) => PageTask;
+  /**
+   * Attempts per task: a failed one is retried on a fresh worker until this many. A cluster worker
+   * makes one (the submitter counts attempts, so that a retry may land on another machine). @default 2
+   */
+  maxAttempts?: number;
 }
 
-export interface PoolHandlers {
-  /** A page rendered; `workerPid` rendered it. */
-  onResult(task: PageTask, result: PageResult, meta: { workerPid: number; elapsedMs: number }): void;
-  /** A page attempt failed; `final` is true when it will not be retried. `code`: the worker's error code (e.g. ENOSPC). */
-  onFailure(task: PageTask, reason: string, final: boolean, code: string | undefined): void;
-  /** A worker finished starting (for start-up timing). */
-  onWorkerReady?(startMs: number): void;
-}
+export type PoolHandlers = PageHandlers;
 
 interface QueueItem {
   task: PageTask;
@@ -27,14 +28,15 @@ interface QueueItem {
 
 /** Workers that die before they are ready this many times in a row stop the run. */
 const MAX_BOOT_FAILURES = 3;
-const MAX_ATTEMPTS = 2;
+/** Attempts per task by default: one retry. */
+export const MAX_ATTEMPTS = 2;
 
 /**
  * A pool of forked workers fed from one queue, results in completion order (like imap_unordered).
  * A failed attempt is retried once on a fresh worker; crashed, timed-out and worn-out workers are
  * replaced; workers that cannot start stop the run with a PoolError.
  */
-export class Pool {
+export class Pool implements PageExecutor {
   private readonly queue: QueueItem[] = [];
   private readonly workers = new Set<WorkerHandle>();
   private readonly retiring = new Set<Promise<void>>();
@@ -45,13 +47,14 @@ export class Pool {
   private stopped = false;
   private finish!: (error?: Error) => void;
   /** More tasks to come (a batch plans its documents while earlier ones render). */
-  private source: AsyncIterator<PageTask[]> | undefined;
-  private pulling = false;
+  private source: TaskSource | undefined;
   /** run() has begun: until then, workers may be started (prestart) but nothing is dispatched. */
   private running = false;
   /** Why the pool stopped before run() began (workers that failed to start while prestarted). */
   private haltError: Error | undefined;
   private prepareHint: PrepareHint | undefined;
+  /** Tasks whose worker cancel() killed: their failure is final. */
+  private readonly cancelled = new WeakSet<PageTask>();
   /** Most workers at once: `options.size`, or fewer after prestart() learnt that fewer are needed. */
   private size: number;
 
@@ -76,7 +79,7 @@ export class Pool {
     }
     this.running = true;
     if (Array.isArray(tasks)) this.queue.push(...tasks.map((task) => ({ task, attempt: 1 })));
-    else this.source = tasks[Symbol.asyncIterator]();
+    else this.source = new TaskSource(tasks);
     const done = new Promise<void>((resolve, reject) => {
       this.finish = (error) => (error ? reject(error) : resolve());
     });
@@ -117,6 +120,21 @@ export class Pool {
     this.pump();
   }
 
+  /** Drops the queued tasks that match and kills the workers busy with one; each of those reports a final failure. */
+  cancel(matches: (task: PageTask) => boolean): void {
+    this.drop(matches);
+    for (const worker of this.workers) {
+      const task = worker.task;
+      if (task && matches(task)) {
+        this.cancelled.add(task);
+        this.workers.delete(worker);
+        this.letGo.add(worker);
+        const exit = worker.kill().finally(() => this.retiring.delete(exit));
+        this.retiring.add(exit);
+      }
+    }
+  }
+
   /** Drops queued tasks and kills busy workers; run() then resolves. */
   stop(): void {
     this.halt(undefined);
@@ -133,7 +151,7 @@ export class Pool {
     this.stopped = true;
     this.haltError = error;
     this.queue.length = 0;
-    void this.source?.return?.().catch(() => {});
+    this.source?.close();
     this.source = undefined;
     for (const worker of this.workers) this.retiring.add(worker.kill());
     this.finish?.(error);
@@ -149,7 +167,7 @@ export class Pool {
   private pump(): void {
     if (this.stopped || !this.running) return;
     this.refill();
-    if (this.queue.length === 0 && this.busy === 0 && !this.source) {
+    if (this.queue.length === 0 && this.busy === 0 && !this.source?.open) {
       this.finish();
       return;
     }
@@ -176,20 +194,14 @@ export class Pool {
 
   /** Pulls the next tasks from the source when fewer than two per worker are queued. */
   private refill(): void {
-    if (!this.source || this.pulling || this.queue.length >= this.size * 2) return;
-    this.pulling = true;
-    this.source.next().then(
-      (next) => {
-        this.pulling = false;
+    if (!this.source?.idle || this.queue.length >= this.size * 2) return;
+    this.source.pull(
+      (tasks) => {
         if (this.stopped) return;
-        if (next.done) this.source = undefined;
-        else this.queue.push(...next.value.map((task) => ({ task, attempt: 1 })));
+        this.queue.push(...tasks.map((task) => ({ task, attempt: 1 })));
         this.pump();
       },
-      (error: unknown) => {
-        this.pulling = false;
-        this.halt(error instanceof Error ? error : new Error(String(error)));
-      },
+      (error) => this.halt(error),
     );
   }
 
@@ -225,7 +237,8 @@ export class Pool {
   private dispatch(worker: WorkerHandle, item: QueueItem): void {
     this.busy++;
     const started = performance.now();
-    worker.run(item.task, this.options.pageTimeoutMs).then(
+    const timeout = this.options.pageTimeoutMs;
+    worker.run(item.task, typeof timeout === "number" ? timeout : timeout(item.task)).then(
       (result) => {
         this.busy--;
         if (this.stopped) return;
@@ -240,7 +253,7 @@ export class Pool {
         // A worker that failed a page is replaced, so that the retry meets a fresh process; a timed-out
         // one is being killed and must not be handed another page meanwhile.
         if (error.kind !== "crash") this.retire(worker);
-        const final = item.attempt >= MAX_ATTEMPTS;
+        const final = item.attempt >= (this.options.maxAttempts ?? MAX_ATTEMPTS) || this.cancelled.has(item.task);
         this.handlers.onFailure(item.task, error.message, final, error.code);
         if (!final) this.queue.unshift({ task: this.options.retryTask?.(item.task) ?? item.task, attempt: item.attempt + 1 });
         this.pump();

@@ -1,0 +1,495 @@
+/**
+ * The worker side of cluster mode (`pdfraster worker`, or startWorker() in a service of your own):
+ * a BullMQ Worker whose processor checks each job as untrusted input, fetches the input by content
+ * hash into its own temp dir (once per machine), renders the page on a local Pool of forked
+ * processes (per-page timeout and kill, as in a local run; one attempt per job: the submitter counts
+ * attempts), puts the image in the store and tells the submitter on its run's stream.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, open, readFile, rm } from "node:fs/promises";
+import { availableParallelism, hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Job, Worker } from "bullmq";
+import { UsageError, describeError } from "../errors.js";
+import { DEFAULTS, checkNumber } from "../options.js";
+import type { PageResult, PageTask } from "../pool/messages.js";
+import { Pool } from "../pool/pool.js";
+import { workerSpawnOptions } from "../run.js";
+import { checkQueueName, checkRedisUrl, checkStoreUrl, connect, maskUrl, redact } from "./connection.js";
+import { checkClusterJob, toLocalTask, type ClusterJob, type ResultMessage, type WorkerLimits } from "./messages.js";
+import {
+  HEARTBEAT_MS,
+  Keys,
+  LOCK_MS,
+  MAX_STALLED_COUNT,
+  NOTIFY_SCRIPT,
+  PAGE_TTL_MS,
+  PREFIX,
+  RUN_TTL_MS,
+  STALLED_INTERVAL_MS,
+  WORKER_TTL_MS,
+  jobIdOf,
+  type WorkerInfo,
+} from "./queue.js";
+import { liveWorkers } from "./status.js";
+import { openStore, type BlobStore } from "./store.js";
+
+/** Options of {@link startWorker}. */
+export interface WorkerServiceOptions {
+  /** The Redis URL (`redis://`, `rediss://`). */
+  redis: string;
+  /** The queue to serve. @default "default" */
+  queue?: string;
+  /** Where inputs and page images travel: `redis`, or `file:///shared/dir` (the same as the submitters'). @default "redis" */
+  store?: string;
+  /** Pages rendered at once: forked render processes. @default the number of CPU cores */
+  concurrency?: number;
+  /** This worker's own raster limit: a job over it is refused. @default 268435456 (2^28) */
+  maxPixels?: number;
+  /** This worker's own page timeout in seconds: a job's own timeout is capped by it. @default 120 */
+  pageTimeout?: number;
+  /** Largest input PDF this worker fetches, in bytes. @default 536870912 (512 MB) */
+  maxInputSize?: number;
+  /** Render processes are replaced after this many pages. @default 1000 */
+  maxPagesPerWorker?: number;
+  /** On close() (SIGTERM): seconds to finish the pages held before they are handed back to the queue. @default 20 */
+  grace?: number;
+  /** Aborting it closes the worker, as close() does. */
+  signal?: AbortSignal;
+  /** Notable events, one per line in `pdfraster worker`'s log (`page-done` only with --verbose). */
+  onEvent?: (event: WorkerEvent) => void;
+}
+
+/** What a cluster worker reports; no event ever contains the Redis password. */
+export type WorkerEvent =
+  | { type: "ready"; id: string; host: string; pid: number; concurrency: number; redis: string; queue: string }
+  | { type: "waiting-for-redis"; reason: string }
+  | { type: "redis-lost" }
+  | { type: "redis-back" }
+  | { type: "page-done"; run: string; page: number; ms: number; bytes: number }
+  | { type: "page-failed"; run: string; page: number; reason: string }
+  | { type: "job-refused"; job: string; reason: string }
+  | { type: "warning"; message: string }
+  | { type: "stopping"; graceSeconds: number }
+  | { type: "stopped"; pagesDone: number; pagesFailed: number };
+
+/** A running cluster worker. */
+export interface ClusterWorker {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly concurrency: number;
+  /** Resolves once the worker has stopped (after close(), or its signal). */
+  readonly closed: Promise<void>;
+  /** Stops taking pages, finishes (or after the grace period hands back) the ones held, unregisters, disconnects. */
+  close(): Promise<void>;
+}
+
+/** A retry avoids the worker that failed it while another worker is registered, for up to this many rounds of... */
+const MAX_BOUNCES = 20;
+/** ...this long each: held back in BullMQ's delayed set, for another worker to take. */
+const BOUNCE_MS = 250;
+/** Inputs kept in a worker's cache (besides those in use). */
+const CACHED_INPUTS = 4;
+const MAX_INPUT_BYTES = 512 * 1024 * 1024;
+
+/** Tasks for the local pool as the processor receives them (the pool pulls them as it has room). */
+class Feed implements AsyncIterable<PageTask[]> {
+  private items: PageTask[] = [];
+  private wake: (() => void) | undefined;
+  private ended = false;
+
+  push(task: PageTask): void {
+    this.items.push(task);
+    this.wake?.();
+  }
+
+  remove(matches: (task: PageTask) => boolean): void {
+    this.items = this.items.filter((task) => !matches(task));
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<PageTask[]> {
+    for (;;) {
+      if (this.items.length > 0) {
+        yield this.items.splice(0);
+        continue;
+      }
+      if (this.ended) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+}
+
+type Outcome = { ok: true; result: PageResult } | { ok: false; reason: string };
+
+interface LocalPage {
+  run: string;
+  jobId: string;
+  task: PageTask;
+  cancelled: boolean;
+  settle: (outcome: Outcome) => void;
+}
+
+/** Inputs by content hash in the worker's temp dir: each machine fetches each document once. */
+class InputCache {
+  private readonly entries = new Map<string, { path: Promise<string>; users: number; used: number }>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly store: BlobStore,
+    private readonly keys: Keys,
+  ) {}
+
+  async acquire(input: ClusterJob["input"]): Promise<string> {
+    let entry = this.entries.get(input.hash);
+    if (!entry) {
+      entry = { path: this.fetch(input), users: 0, used: 0 };
+      this.entries.set(input.hash, entry);
+      entry.path.catch(() => this.entries.delete(input.hash));
+    }
+    entry.users++;
+    entry.used = Date.now();
+    try {
+      return await entry.path;
+    } catch (error) {
+      entry.users--;
+      throw error;
+    }
+  }
+
+  release(hash: string): void {
+    const entry = this.entries.get(hash);
+    if (entry) entry.users--;
+    const idle = [...this.entries].filter(([, e]) => e.users <= 0).sort((a, b) => a[1].used - b[1].used);
+    for (const [key] of idle.slice(0, Math.max(0, idle.length - CACHED_INPUTS))) {
+      this.entries.delete(key);
+      void rm(join(this.dir, `${key}.pdf`), { force: true });
+    }
+  }
+
+  /** Fetches the input chunk by chunk into the cache, checking its size and hash. */
+  private async fetch(input: ClusterJob["input"]): Promise<string> {
+    const path = join(this.dir, `${input.hash}.pdf`);
+    const file = await open(path, "w");
+    const hash = createHash("sha256");
+    let bytes = 0;
+    try {
+      for (const key of this.keys.inputChunks(input.hash, input.bytes)) {
+        const chunk = await this.store.get(key);
+        if (!chunk) throw new Error("the input is not in the store (its run ended?)");
+        bytes += chunk.byteLength;
+        if (bytes > input.bytes) break;
+        hash.update(chunk);
+        await file.write(chunk);
+      }
+    } catch (error) {
+      await file.close();
+      await rm(path, { force: true });
+      throw error;
+    }
+    await file.close();
+    if (bytes !== input.bytes || hash.digest("hex") !== input.hash) {
+      await rm(path, { force: true });
+      throw new Error("the input in the store does not match its hash");
+    }
+    return path;
+  }
+}
+
+/** Starts a cluster worker; resolves once it is serving the queue (Redis may still be on its way: it connects when it can). */
+export async function startWorker(options: WorkerServiceOptions): Promise<ClusterWorker> {
+  if (typeof options !== "object" || options === null) throw new UsageError("Expected worker options to be an object");
+  const redisUrl = checkRedisUrl(options.redis);
+  const queueName = checkQueueName(options.queue);
+  const storeUrl = checkStoreUrl(options.store);
+  const concurrency = checkNumber("concurrency", options.concurrency, Math.max(1, availableParallelism()), 1, 256, true);
+  const limits: WorkerLimits = {
+    maxPixels: checkNumber("maxPixels", options.maxPixels, DEFAULTS.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),
+    pageTimeoutMs: checkNumber("pageTimeout", options.pageTimeout, DEFAULTS.pageTimeout, 0.1, 86_400) * 1000,
+    maxInputBytes: checkNumber("maxInputSize", options.maxInputSize, MAX_INPUT_BYTES, 1, Number.MAX_SAFE_INTEGER, true),
+  };
+  const maxPagesPerWorker = checkNumber("maxPagesPerWorker", options.maxPagesPerWorker, DEFAULTS.maxPagesPerWorker, 1, 1e9, true);
+  const graceMs = checkNumber("grace", options.grace, 20, 0, 86_400) * 1000;
+  const emit = (event: WorkerEvent): void => options.onEvent?.(event);
+  const keys = new Keys(queueName);
+  const id = randomBytes(8).toString("hex");
+  const host = hostname();
+  const self = { id, host, pid: process.pid };
+
+  const { Worker, DelayedError, UnrecoverableError, WaitingError } = await import("bullmq");
+  const tempDir = await mkdtemp(join(tmpdir(), "pdfraster-worker-"));
+  const inputDir = join(tempDir, "inputs");
+  const pageDir = join(tempDir, "pages");
+  await mkdir(inputDir);
+  await mkdir(pageDir);
+
+  let everReady = false;
+  let lost = false;
+  const redis = await connect(redisUrl, {
+    name: "pdfraster-worker",
+    initial: "forever",
+    maxRetriesPerRequest: null,
+    onRetry: (reason) => emit({ type: "waiting-for-redis", reason }),
+  });
+  let quitting = false;
+  redis.on("close", () => {
+    if (everReady && !lost && !quitting) {
+      lost = true;
+      emit({ type: "redis-lost" });
+    }
+  });
+  const store = await openStore(storeUrl, redis);
+  const inputs = new InputCache(inputDir, store, keys);
+  const subscriber = redis.duplicate({ connectionName: "pdfraster-worker-cancel" });
+  subscriber.on("error", () => {});
+
+  const stats = { pagesDone: 0, pagesFailed: 0 };
+  const pages = new Map<number, LocalPage>();
+  const cancelledRuns = new Map<string, number>();
+  const bounces = new Map<string, number>();
+  let nextId = 0;
+  let handingBack = false;
+
+  const feed = new Feed();
+  /** Each local task's timeout: the job's own, capped by this worker's. */
+  const timeouts = new Map<number, number>();
+  const pool = new Pool(
+    {
+      size: concurrency,
+      pageTimeoutMs: (task) => timeouts.get(task.id) ?? limits.pageTimeoutMs,
+      maxPagesPerWorker,
+      spawn: workerSpawnOptions(DEFAULTS.engine),
+      maxAttempts: 1,
+    },
+    {
+      onResult: (task, result) => pages.get(task.id)?.settle({ ok: true, result }),
+      onFailure: (task, reason) => pages.get(task.id)?.settle({ ok: false, reason }),
+    },
+  );
+  pool.prestart(concurrency);
+  const poolDone = pool.run(feed);
+  poolDone.catch(() => {});
+
+  /** Kills (or unqueues) the local pages that match. */
+  const cancel = (matches: (page: LocalPage) => boolean): void => {
+    const hit = new Set<PageTask>();
+    for (const page of pages.values()) {
+      if (!page.cancelled && matches(page)) {
+        page.cancelled = true;
+        hit.add(page.task);
+      }
+    }
+    if (hit.size === 0) return;
+    feed.remove((task) => hit.has(task));
+    pool.cancel((task) => hit.has(task));
+    for (const page of pages.values()) if (hit.has(page.task)) page.settle({ ok: false, reason: "cancelled" });
+  };
+
+  void subscriber.subscribe(keys.cancel).catch(() => {}); // sent once connected; ioredis resubscribes after a reconnect
+  subscriber.on("message", (_channel: string, raw: string) => {
+    let message: { run?: unknown; jobs?: unknown };
+    try {
+      message = JSON.parse(raw) as typeof message;
+    } catch {
+      return;
+    }
+    if (typeof message.run !== "string") return;
+    const run = message.run;
+    if (message.jobs === undefined) {
+      cancelledRuns.set(run, Date.now());
+      cancel((page) => page.run === run);
+    } else if (Array.isArray(message.jobs)) {
+      const jobs = new Set(message.jobs.filter((job): job is string => typeof job === "string"));
+      cancel((page) => page.run === run && jobs.has(page.jobId));
+    }
+  });
+
+  const info = (): WorkerInfo => ({ ...self, concurrency, pagesDone: stats.pagesDone, pagesFailed: stats.pagesFailed, busy: pages.size, started });
+  const started = Date.now();
+  const register = async (): Promise<void> => {
+    await redis
+      .multi()
+      .set(keys.worker(id), JSON.stringify(info()), "PX", WORKER_TTL_MS)
+      .zadd(keys.workers, Date.now() + WORKER_TTL_MS, id)
+      .zremrangebyscore(keys.workers, "-inf", Date.now())
+      .pexpire(keys.workers, WORKER_TTL_MS)
+      .exec();
+    // A submitter that died (SIGKILL) mid-page: its heartbeat expired; stop rendering for it.
+    const runs = [...new Set([...pages.values()].map((page) => page.run))];
+    for (const run of runs) {
+      if ((await redis.exists(keys.alive(run))) === 0) cancel((page) => page.run === run);
+    }
+    const hour = Date.now() - 3_600_000;
+    for (const [run, at] of cancelledRuns) if (at < hour) cancelledRuns.delete(run);
+    await store.sweep();
+  };
+  let registering = false;
+  const registerTimer = setInterval(() => {
+    if (registering || !everReady || lost) return;
+    registering = true;
+    register()
+      .catch(() => {})
+      .finally(() => (registering = false));
+  }, HEARTBEAT_MS);
+
+  /** Tells the run: only while it is alive (its heartbeat exists); false when it is gone. */
+  const notify = async (run: string, message: ResultMessage): Promise<boolean> =>
+    (await redis.eval(NOTIFY_SCRIPT, 2, keys.alive(run), keys.results(run), JSON.stringify(message), RUN_TTL_MS)) === 1;
+
+  const othersAlive = async (): Promise<boolean> => (await liveWorkers(redis, keys)).some((worker) => worker.id !== id);
+
+  const processor = async (job: Job, token?: string): Promise<string> => {
+    const checked = checkClusterJob(job.data, limits);
+    const jobId = job.id ?? "";
+    if (checked.ok && jobId !== jobIdOf(checked.job.run, checked.job.task.id, checked.job.attempt)) {
+      Object.assign(checked, { ok: false, reason: "the job id does not match its data" });
+    }
+    if (!checked.ok) {
+      emit({ type: "job-refused", job: jobId, reason: checked.reason });
+      throw new UnrecoverableError(`refused by worker ${host}:${process.pid}: ${checked.reason}`);
+    }
+    const data = checked.job;
+    // A retry goes to another worker if there is one (the failed attempt's machine may be the problem).
+    if (data.avoid === id && (bounces.get(jobId) ?? 0) < MAX_BOUNCES && (await othersAlive())) {
+      bounces.set(jobId, (bounces.get(jobId) ?? 0) + 1);
+      await job.moveToDelayed(Date.now() + BOUNCE_MS, token);
+      throw new DelayedError();
+    }
+    bounces.delete(jobId);
+    if (bounces.size > 10_000) bounces.clear(); // jobs that another worker took: forget them
+    if (cancelledRuns.has(data.run) || (await redis.exists(keys.alive(data.run))) === 0) return "discarded: the run is gone";
+    const localId = nextId++;
+    const ext = { jpeg: "jpg", png: "png", auto: "img" }[data.task.format];
+    const outPath = join(pageDir, `${localId}.${ext}`);
+    const extractPath = join(pageDir, `${localId}.json`);
+    let outcome: Outcome;
+    let cachedHash: string | undefined;
+    let page: LocalPage | undefined;
+    try {
+      let source: string;
+      try {
+        source = await inputs.acquire(data.input);
+        cachedHash = data.input.hash;
+      } catch (error) {
+        throw Object.assign(new Error(`cannot fetch the input: ${redact(describeError(error), redisUrl)}`), { page: true });
+      }
+      const task = toLocalTask(data, localId, source, outPath, extractPath);
+      timeouts.set(localId, Math.min(data.timeoutMs, limits.pageTimeoutMs));
+      outcome = await new Promise<Outcome>((settle) => {
+        page = { run: data.run, jobId, task, cancelled: false, settle };
+        pages.set(localId, page);
+        feed.push(task);
+      });
+    } catch (error) {
+      if (!(error as { page?: boolean }).page) throw error;
+      outcome = { ok: false, reason: describeError(error) };
+    } finally {
+      pages.delete(localId);
+      timeouts.delete(localId);
+      if (cachedHash) inputs.release(cachedHash);
+    }
+    try {
+      if (handingBack) {
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      const current = page as LocalPage | undefined;
+      if (current?.cancelled || cancelledRuns.has(data.run)) return "cancelled";
+      if (!outcome.ok) {
+        stats.pagesFailed++;
+        emit({ type: "page-failed", run: data.run, page: data.task.pageNumber, reason: outcome.reason });
+        await notify(data.run, { kind: "failed", job: jobId, worker: self, reason: outcome.reason });
+        return "failed";
+      }
+      const { result } = outcome;
+      const imageKey = keys.page(data.run, jobId, "image");
+      const extractKey = keys.page(data.run, jobId, "extract");
+      await store.put(imageKey, await readFile(result.path), PAGE_TTL_MS);
+      if (result.extractPath) await store.put(extractKey, await readFile(result.extractPath), PAGE_TTL_MS);
+      const { id: _id, path: _path, extractPath, ...rest } = result;
+      if (!(await notify(data.run, { kind: "done", job: jobId, worker: self, result: { ...rest, extract: extractPath !== undefined } }))) {
+        await store.delete([imageKey, extractKey]); // the run ended meanwhile
+        return "discarded: the run is gone";
+      }
+      stats.pagesDone++;
+      emit({ type: "page-done", run: data.run, page: data.task.pageNumber, ms: Math.round(result.timings.total), bytes: result.bytes });
+      return "done";
+    } finally {
+      await Promise.all([rm(outPath, { force: true }), rm(extractPath, { force: true })]);
+    }
+  };
+
+  const worker: Worker = new Worker(queueName, processor, {
+    connection: redis,
+    prefix: PREFIX,
+    concurrency,
+    lockDuration: LOCK_MS,
+    stalledInterval: STALLED_INTERVAL_MS,
+    maxStalledCount: MAX_STALLED_COUNT,
+    removeOnComplete: { count: 0 },
+    removeOnFail: { age: 3600 },
+    name: `${host}:${process.pid}`,
+  });
+  worker.on("error", (error: Error) => {
+    if (!lost && everReady) emit({ type: "warning", message: redact(describeError(error), redisUrl) });
+  });
+
+  const onReady = (): void => {
+    if (!everReady) {
+      everReady = true;
+      void register().catch(() => {});
+      emit({ type: "ready", ...self, concurrency, redis: maskUrl(redisUrl), queue: queueName });
+    } else if (lost) {
+      lost = false;
+      void register().catch(() => {});
+      emit({ type: "redis-back" });
+    }
+  };
+  redis.on("ready", onReady);
+  if (redis.status === "ready") onReady();
+
+  let closing: Promise<void> | undefined;
+  let markClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      emit({ type: "stopping", graceSeconds: graceMs / 1000 });
+      clearInterval(registerTimer);
+      const stopping = worker.close();
+      const handBack = setTimeout(() => {
+        handingBack = true;
+        cancel(() => true);
+      }, graceMs);
+      // Redis gone while stopping: the pages held cannot be handed back; their locks expire and
+      // the stalled check of another worker puts them back in the queue.
+      const force = setTimeout(() => void worker.close(true).catch(() => {}), graceMs + 5000);
+      await stopping.catch(() => {});
+      clearTimeout(handBack);
+      clearTimeout(force);
+      feed.end();
+      pool.stop();
+      await poolDone.catch(() => {});
+      await Promise.race([
+        redis.multi().del(keys.worker(id)).zrem(keys.workers, id).exec().catch(() => {}),
+        new Promise((resolve) => setTimeout(resolve, 1000)),
+      ]);
+      quitting = true;
+      subscriber.disconnect();
+      await Promise.race([redis.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 500))]);
+      redis.disconnect();
+      await rm(tempDir, { recursive: true, force: true }).catch(() => {});
+      emit({ type: "stopped", ...stats });
+      markClosed();
+    })();
+    return closing;
+  };
+  if (options.signal?.aborted) void close();
+  options.signal?.addEventListener("abort", () => void close(), { once: true });
+  return { ...self, concurrency, closed, close };
+}

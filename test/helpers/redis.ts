@@ -1,0 +1,88 @@
+/**
+ * A real redis-server for the cluster tests, on a free loopback port, with no persistence
+ * (`--save '' --appendonly no`). Always stopped, also when a test fails (call stop() in afterAll;
+ * a process exit handler kills it as a last resort). In CI (CI=true) a missing redis-server is a
+ * failure, not a skip.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+
+export const HAS_REDIS = spawnSync("sh", ["-c", "command -v redis-server && command -v redis-cli"], { stdio: "ignore" }).status === 0;
+if (!HAS_REDIS) {
+  if (process.env.CI === "true") throw new Error("redis-server is not installed: the cluster tests need it in CI (apt-get install redis-server)");
+  console.warn("redis-server not installed: the cluster tests are skipped (apt-get install redis-server)");
+}
+
+const live = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export class RedisServer {
+  private child: ChildProcess | undefined;
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<RedisServer> {
+    const server = new RedisServer(await freePort());
+    await server.launch();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts (again, on the same port after kill()) and waits until it answers. */
+  async launch(): Promise<void> {
+    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    this.child = child;
+    live.add(child);
+    child.once("exit", () => live.delete(child));
+    const end = Date.now() + 10_000;
+    while (this.cli("PING") !== "PONG") {
+      if (Date.now() > end) throw new Error(`redis-server did not start on port ${this.port}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Runs redis-cli against it; its trimmed output ("" when it cannot connect). */
+  cli(...args: string[]): string {
+    const result = spawnSync("redis-cli", ["-p", String(this.port), ...args], { encoding: "utf8" });
+    return result.status === 0 ? result.stdout.trim() : "";
+  }
+
+  /** Every key (`redis-cli --scan`). */
+  keys(): string[] {
+    const out = execFileSync("redis-cli", ["-p", String(this.port), "--scan"], { encoding: "utf8" });
+    return out.split("\n").filter((line) => line !== "").sort();
+  }
+
+  /** SIGKILL, like a lost Redis; resolves once it is gone. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await gone;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+  }
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { checkQueueName, checkRedisUrl, checkStoreUrl, maskUrl, redact } from "../../dist/cluster/connection.js";
+import { checkClusterJob, isResultMessage, toClusterJob, toLocalTask, type ClusterJob } from "../../dist/cluster/messages.js";
+import type { PageTask } from "../../dist/pool/messages.js";
+
+const LIMITS = { maxPixels: 10_000_000, maxInputBytes: 1_000_000, pageTimeoutMs: 60_000 };
+const RUN = "0123456789abcdef0123456789abcdef";
+const HASH = "ab".repeat(32);
+
+const task: PageTask = {
+  id: 7, source: "/home/user/in.pdf", password: undefined, engine: "pdfjs", pageNumber: 3, width: 1000, height: 1400,
+  scaleX: 1.5, scaleY: 1.5, offsetX: 0, offsetY: 0, background: [255, 255, 255], format: "jpeg", quality: 85,
+  color: "rgb", threshold: 128, ppi: 150, outPath: "/tmp/pdfraster-x/page-000007.jpg",
+  extract: { text: true, links: false, path: "/tmp/pdfraster-x/page-000007.json" },
+};
+
+/** A job as the submitter sends it, through JSON as BullMQ stores it. */
+function sent(overrides: Record<string, unknown> = {}, taskOverrides: Record<string, unknown> = {}): unknown {
+  const job = JSON.parse(JSON.stringify(toClusterJob(task, RUN, 1, 30_000, { hash: HASH, bytes: 5000 }))) as ClusterJob;
+  return { ...job, ...overrides, task: { ...job.task, ...taskOverrides } };
+}
+
+describe("cluster job data", () => {
+  it("carries no local path, and a worker turns it back into a task with its own paths", () => {
+    const data = sent() as ClusterJob;
+    expect(JSON.stringify(data)).not.toMatch(/\/home\/user|\/tmp\//);
+    const checked = checkClusterJob(data, LIMITS);
+    expect(checked).toEqual({ ok: true, job: data });
+    const local = toLocalTask(data, 1, "/w/in.pdf", "/w/1.jpg", "/w/1.json");
+    expect(local).toEqual({ ...task, id: 1, source: "/w/in.pdf", outPath: "/w/1.jpg", extract: { text: true, links: false, path: "/w/1.json" }, password: undefined });
+  });
+
+  it.each([
+    ["a source path", {}, { source: "/etc/passwd" }, /names a path \(task\.source\)/],
+    ["an output path", {}, { outPath: "/etc/cron.d/x" }, /names a path \(task\.outPath\)/],
+    ["a sidecar path", {}, { extract: { text: true, links: true, path: "/root/.ssh/authorized_keys" } }, /names a path \(task\.extract\.path\)/],
+    ["an unknown task field", {}, { shell: "rm -rf /" }, /unknown task field `shell`/],
+    ["an unknown job field", { priority: 1 }, {}, /unknown field `priority`/],
+    ["a raster over the worker's --max-pixels", {}, { width: 100_000, height: 100_000 }, /exceeds this worker's --max-pixels 10000000/],
+    ["padding that makes it too large", {}, { pad: { top: 5000, right: 5000, bottom: 5000, left: 5000 } }, /exceeds this worker's --max-pixels/],
+    ["a fractional width", {}, { width: 10.5 }, /bad raster size/],
+    ["an infinite scale", {}, { scaleX: 1e308 * 10 }, /bad page transform/],
+    ["a string number", {}, { quality: "85" }, /bad quality/],
+    ["a background out of range", {}, { background: [0, 0, 256] }, /bad background/],
+    ["an unknown engine", {}, { engine: "ghostscript" }, /unknown engine/],
+    ["an input over the worker's size cap", { input: { hash: HASH, bytes: 2_000_000 } }, {}, /over this worker's limit of 1000000/],
+    ["a hash that is a path", { input: { hash: "../../etc/passwd", bytes: 10 } }, {}, /bad input reference/],
+    ["a run id that is a path", { run: "../x" }, {}, /bad run id/],
+    ["an absurd attempt", { attempt: 1e9 }, {}, /bad attempt/],
+    ["a negative timeout", { timeoutMs: -1 }, {}, /bad page timeout/],
+  ])("is refused with %s", (_, job, taskFields, reason) => {
+    const checked = checkClusterJob(sent(job, taskFields), LIMITS);
+    expect(checked.ok).toBe(false);
+    expect(checked.ok ? "" : checked.reason).toMatch(reason);
+  });
+
+  it("refuses what is not a job at all", () => {
+    for (const value of [null, 42, "x", [], { v: 2 }]) expect(checkClusterJob(value, LIMITS).ok).toBe(false);
+  });
+
+  it("result messages are checked on receipt", () => {
+    const worker = { id: "0123456789abcdef", host: "h", pid: 1 };
+    const result = { engine: "pdfjs", bytes: 10, format: "jpeg", width: 1, height: 1, components: 3, bitsPerComponent: 8, extract: false, timings: {} };
+    expect(isResultMessage({ kind: "done", job: "j", worker, result })).toBe(true);
+    expect(isResultMessage({ kind: "failed", job: "j", worker, reason: "r" })).toBe(true);
+    expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "gif" } })).toBe(false);
+    expect(isResultMessage({ kind: "done", job: "j", worker: { ...worker, pid: "1" }, result })).toBe(false);
+    expect(isResultMessage({ kind: "other", job: "j", worker })).toBe(false);
+  });
+});
+
+describe("cluster URLs and names", () => {
+  it("masks the password wherever a URL is shown", () => {
+    expect(maskUrl("redis://alice:s3cret@host:6380/2")).toBe("redis://alice:***@host:6380/2");
+    expect(maskUrl("rediss://:p%40ss@host")).toBe("rediss://:***@host");
+    expect(maskUrl("redis://host:6379")).toBe("redis://host:6379");
+    expect(maskUrl("not a url://u:pw@x")).not.toMatch(/pw/);
+    expect(redact("WRONGPASS for s3cret at redis://alice:s3cret@host", "redis://alice:s3cret@host")).toBe("WRONGPASS for *** at redis://alice:***@host");
+  });
+
+  it("checks URLs, queue names and stores, with the password masked in the error", () => {
+    expect(checkRedisUrl("rediss://u:p@h:1")).toBe("rediss://u:p@h:1");
+    expect(() => checkRedisUrl("http://u:secret@h")).toThrow(/got `http:\/\/u:\*\*\*@h\/`/);
+    expect(() => checkRedisUrl("")).toThrow(/redis:\/\//);
+    expect(checkQueueName(undefined)).toBe("default");
+    expect(() => checkQueueName("a:b")).toThrow(/letters, digits/);
+    expect(checkStoreUrl("redis")).toBeUndefined();
+    expect(checkStoreUrl("file:///mnt/shared")).toBe("file:///mnt/shared");
+    expect(() => checkStoreUrl("file://relative")).toThrow(/file:\/\/\/absolute/);
+  });
+});
