@@ -67,8 +67,10 @@ const WORKER_ID = /^[0-9a-f]{16}$/;
 const JOB_KEYS = new Set(["v", "run", "attempt", "timeoutMs", "input", "avoid", "task"]);
 const TASK_KEYS = new Set([
   "id", "pageNumber", "width", "height", "scaleX", "scaleY", "offsetX", "offsetY", "background",
-  "password", "engine", "format", "quality", "color", "threshold", "ppi", "pad", "extract",
+  "password", "engine", "format", "quality", "color", "threshold", "ppi", "pad", "extract", "band", "probe",
 ]);
+/** The largest `auto` probe a job may ask for: the planner's is at most 2^22 pixels (bands/plan.ts PROBE_PIXELS). */
+const MAX_PROBE_PIXELS = 2 ** 24;
 const PATH_KEYS = ["source", "outPath", "path"];
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -132,6 +134,20 @@ export function checkClusterJob(data: unknown, limits: WorkerLimits): Checked {
   const extract = task.extract;
   if (extract !== undefined && (!isObject(extract) || Object.keys(extract).length !== 2 || typeof extract.text !== "boolean" || typeof extract.links !== "boolean")) {
     return refuse("bad extract request");
+  }
+  const band = task.band;
+  if (
+    band !== undefined &&
+    (!isObject(band) || Object.keys(band).length !== 4 || !int(band.count, 1, 1_000_000) || !int(band.index, 0, (band.count as number) - 1) ||
+      !int(band.top, 0, 10_000_000) || typeof band.joined !== "boolean")
+  ) {
+    return refuse("bad band");
+  }
+  const probe = task.probe;
+  if (probe !== undefined) {
+    if (!isObject(probe) || Object.keys(probe).length !== 6 || !int(probe.width, 1, 1_000_000) || !int(probe.height, 1, 1_000_000)) return refuse("bad probe");
+    if ((probe.width as number) * (probe.height as number) > MAX_PROBE_PIXELS) return refuse(`probe raster over ${MAX_PROBE_PIXELS} pixels`);
+    if (![probe.scaleX, probe.scaleY].every((v) => finite(v, 1e6)) || ![probe.offsetX, probe.offsetY].every((v) => finite(v, 1e9))) return refuse("bad probe transform");
   }
   return { ok: true, job: data as unknown as ClusterJob };
 }

@@ -258,6 +258,21 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     expect(readFileSync(join(dir, "single.pdf"))).toEqual(readFileSync(join(dir, "flat/sample.pdf")));
   });
 
+  it("a page in bands (forced small) through the cluster gives the same file as locally, auto included", async () => {
+    const queue = nextQueue();
+    await startWorkers(2, redis.url, queue);
+    const dir = scratch();
+    const out = join(dir, "out.pdf");
+    // Page 1 of the sample at 150 dpi is 1275x1650 pixels: 200,000-pixel bands make 11 bands of 144 rows (the last shorter).
+    const job = [SAMPLE, "--dpi", "150", "--pages", "1,5", "--band-pixels", "200000", "--format", "auto"];
+    const result = await runCli([job[0]!, out, ...job.slice(1), "--redis", redis.url, "--queue", queue, "--json", "--progress", "json"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 2, failed: [], outputPages: 2 });
+    expect(events(result.stderr).filter((e) => e.type === "page-done")).toHaveLength(2); // pages, not bands
+    expect((await inspectPdf(out)).pages[0]!.images.length).toBeGreaterThan(1); // the bands, each its own image
+    expect(readFileSync(out)).toEqual(readFileSync(await localRun(job)));
+  });
+
   it("the shared-folder store (file://) through the API gives the same output", async () => {
     const queue = nextQueue();
     const store = `file://${scratch("pdfraster-store-")}`;

@@ -48,10 +48,21 @@ describe("cluster job data", () => {
     ["a run id that is a path", { run: "../x" }, {}, /bad run id/],
     ["an absurd attempt", { attempt: 1e9 }, {}, /bad attempt/],
     ["a negative timeout", { timeoutMs: -1 }, {}, /bad page timeout/],
+    ["a band index past its count", {}, { band: { index: 3, count: 3, top: 0, joined: false } }, /bad band/],
+    ["a band with an extra field", {}, { band: { index: 0, count: 2, top: 0, joined: false, path: "/x" } }, /bad band/],
+    ["a huge auto probe", {}, { probe: { width: 100_000, height: 100_000, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0 } }, /probe raster over/],
   ])("is refused with %s", (_, job, taskFields, reason) => {
     const checked = checkClusterJob(sent(job, taskFields), LIMITS);
     expect(checked.ok).toBe(false);
     expect(checked.ok ? "" : checked.reason).toMatch(reason);
+  });
+
+  it("takes one band of a banded page, with its auto probe", () => {
+    const band = { index: 1, count: 3, top: 464, joined: false };
+    const probe = { width: 200, height: 280, scaleX: 0.3, scaleY: 0.3, offsetX: 0, offsetY: 0 };
+    const data = sent({}, { band, probe, format: "auto" }) as ClusterJob;
+    expect(checkClusterJob(data, LIMITS)).toEqual({ ok: true, job: data });
+    expect(toLocalTask(data, 2, "/w/in.pdf", "/w/2.img", "/w/2.json")).toMatchObject({ band, probe });
   });
 
   it("refuses what is not a job at all", () => {
