@@ -86,6 +86,7 @@ function program(): Command {
         "  pdfraster in.pdf out/                 one image per page: out/in-01.jpg ... (a folder: ends in / or exists)\n" +
         "  pdfraster in.pdf out/page-%03d.png    one image per page, named by the pattern; its extension sets the format\n" +
         "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf (globs expanded)\n" +
+        "  pdfraster serve --port 8080           an HTTP service with warm workers (see pdfraster serve --help)\n" +
         "\nExit codes: 0 all pages rendered; 1 unexpected error; 2 usage or input error (in a batch: a document could not be read);\n" +
         "3 one or more pages failed (in a batch: in any document; 3 wins over 2); 130/143 interrupted by SIGINT/SIGTERM.",
     )
@@ -132,6 +133,8 @@ async function readStdin(): Promise<Uint8Array> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The service loads its HTTP stack only when asked for (`./serve` is an input file named serve).
+  if (argv[2] === "serve") return (await import("./serve/cli.js")).serveMain(argv.slice(3));
   const cli = program();
   let verbose = argv.includes("--verbose") || process.env.DEBUG !== undefined;
   let json = argv.includes("--progress=json") || argv.join(" ").includes("--progress json");

@@ -9,6 +9,8 @@ export interface PoolOptions {
   spawn: WorkerSpawnOptions;
   /** The task to run when a failed one is retried (e.g. the same page on a fallback engine). @default the same task */
   retryTask?: (task: PageTask) => PageTask;
+  /** Keep `size` workers running while idle (a service), instead of starting them as the queue needs. @default false */
+  keepWarm?: boolean;
 }
 
 export interface PoolHandlers {
@@ -37,6 +39,11 @@ const MAX_ATTEMPTS = 2;
 export class Pool {
   private readonly queue: QueueItem[] = [];
   private readonly workers = new Set<WorkerHandle>();
+  /** The task each busy worker is rendering. */
+  private readonly current = new Map<WorkerHandle, QueueItem>();
+  /** Tasks given up on while a worker rendered them (cancel()): their outcome is ignored. */
+  private readonly abandoned = new WeakSet<QueueItem>();
+  private spawns = 0;
   private readonly retiring = new Set<Promise<void>>();
   /** Workers retired by the pool (a start-up that then fails is not a boot failure). */
   private readonly letGo = new WeakSet<WorkerHandle>();
@@ -117,6 +124,26 @@ export class Pool {
     this.pump();
   }
 
+  /**
+   * Gives up on the tasks that match (a client went away): drops them from the queue and kills the
+   * workers rendering one; the pool replaces them. The tasks get no outcome. Resolves once those
+   * workers are gone (nothing of theirs is written after that).
+   */
+  async cancel(matches: (task: PageTask) => boolean): Promise<void> {
+    const killed: Promise<void>[] = [];
+    for (const [worker, item] of this.current) {
+      if (!matches(item.task)) continue;
+      this.abandoned.add(item);
+      this.workers.delete(worker);
+      this.letGo.add(worker);
+      const exit = worker.kill().finally(() => this.retiring.delete(exit));
+      this.retiring.add(exit);
+      killed.push(exit);
+    }
+    this.drop(matches);
+    await Promise.all(killed);
+  }
+
   /** Drops queued tasks and kills busy workers; run() then resolves. */
   stop(): void {
     this.halt(undefined);
@@ -125,6 +152,12 @@ export class Pool {
   /** Process ids of the live workers (for tests and diagnostics). */
   get pids(): number[] {
     return [...this.workers].map((worker) => worker.pid);
+  }
+
+  /** Live workers, ready workers, busy workers, tasks queued, and workers started since the pool began. */
+  get stats(): { workers: number; ready: number; busy: number; queued: number; started: number } {
+    const ready = [...this.workers].filter((worker) => worker.isReady && !worker.isExited).length;
+    return { workers: this.workers.size, ready, busy: this.busy, queued: this.queue.length, started: this.spawns };
   }
 
   /** Stops like stop(); with an error, run() rejects with it. */
@@ -167,7 +200,7 @@ export class Pool {
       const idle = workers.find((worker) => worker.isReady && !worker.busy);
       if (idle) this.retire(idle);
     }
-    const wanted = Math.min(this.size, this.queue.length + this.busy);
+    const wanted = this.options.keepWarm ? this.size : Math.min(this.size, this.queue.length + this.busy);
     while (this.workers.size < wanted || (needsFresh && this.workers.size < this.size)) {
       this.spawn();
       if (needsFresh && this.workers.size >= wanted) break;
@@ -197,6 +230,7 @@ export class Pool {
     const started = performance.now();
     const worker = new WorkerHandle(this.options.spawn);
     this.workers.add(worker);
+    this.spawns++;
     worker.ready.then(
       () => {
         this.bootFailures = 0;
@@ -224,11 +258,14 @@ export class Pool {
 
   private dispatch(worker: WorkerHandle, item: QueueItem): void {
     this.busy++;
+    this.current.set(worker, item);
     const started = performance.now();
     worker.run(item.task, this.options.pageTimeoutMs).then(
       (result) => {
         this.busy--;
+        this.current.delete(worker);
         if (this.stopped) return;
+        if (this.abandoned.has(item)) return this.pump();
         worker.pagesDone++;
         if (worker.pagesDone >= this.options.maxPagesPerWorker) this.retire(worker);
         this.handlers.onResult(item.task, result, { workerPid: worker.pid, elapsedMs: performance.now() - started });
@@ -236,7 +273,9 @@ export class Pool {
       },
       (error: TaskError) => {
         this.busy--;
+        this.current.delete(worker);
         if (this.stopped) return;
+        if (this.abandoned.has(item)) return this.pump();
         // A worker that failed a page is replaced, so that the retry meets a fresh process; a timed-out
         // one is being killed and must not be handed another page meanwhile.
         if (error.kind !== "crash") this.retire(worker);
