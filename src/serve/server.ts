@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, open, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -62,7 +61,7 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
       });
     }
     if (req.method === "POST" && UPLOADS.has(path.split("?")[0]!)) {
-      if (draining) return new HttpError(503, "ERR_SHUTTING_DOWN", "The service is shutting down", { "retry-after": "5", connection: "close" });
+      if (draining) return new HttpError(503, "ERR_SHUTTING_DOWN", "The service is shutting down", { "retry-after": "5" });
       if (!isUploadType(req.headers["content-type"])) return unsupportedType(req.headers["content-type"]);
       const length = Number(req.headers["content-length"]);
       if (Number.isFinite(length) && length > config.maxBodyBytes) {
@@ -100,20 +99,16 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
   await app.register(fastifyMultipart, { throwFileSizeLimit: true });
   app.addContentTypeParser(RAW_TYPES, (_request, payload, done) => done(null, payload));
 
-  app.addHook("onRequest", async (request, reply) => {
+  app.addHook("onRequest", async (request) => {
     const refused = admission(request.raw);
-    if (refused) {
-      // Not read: a body over the limit (or unwelcome) is not drained, its connection is closed.
-      closeAfter(reply);
-      throw refused;
-    }
+    if (refused) throw refused;
   });
   app.addHook("onResponse", async (_request, reply) => {
     metrics.count("pdfraster_http_requests_total", `code="${reply.statusCode}"`);
   });
-  app.setErrorHandler((error, _request, reply) => {
+  app.setErrorHandler((error, request, reply) => {
     const failure = toHttp(error, scrub, () => metrics.retryAfterSeconds());
-    if (failure.headers.connection === "close") closeAfter(reply);
+    if (!request.raw.complete) closeUnread(reply);
     void reply.code(failure.status).headers(failure.headers).type("application/json; charset=utf-8").send(failure.body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -177,7 +172,8 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     const served = (async () => {
       await job.ended;
       if (job.status !== "done") throw errorOf(job);
-      await sendResult(reply, job);
+      // The result is opened, then its folder removed: nothing is left even if the download stops.
+      await sendResult(reply, job, () => jobs.remove(job));
     })();
     track(served);
     try {
@@ -254,8 +250,8 @@ function errorOf(job: ServiceJob): HttpError {
   return new HttpError(failure.status, failure.body.code, failure.body.message, failure.headers, failure.body.failed);
 }
 
-/** Streams a job's result with its report in headers. */
-async function sendResult(reply: FastifyReply, job: ServiceJob): Promise<void> {
+/** Streams a job's result with its report in headers; `opened` runs once the file is open (and may unlink it). */
+async function sendResult(reply: FastifyReply, job: ServiceJob, opened?: () => Promise<void>): Promise<void> {
   const result = job.result!;
   const report = job.report!;
   const failed = report.failed.map((f) => f.page);
@@ -270,7 +266,9 @@ async function sendResult(reply: FastifyReply, job: ServiceJob): Promise<void> {
     .header("x-pdfraster-failed", String(failed.length))
     .header("cache-control", "no-store");
   if (failed.length > 0) reply.header("x-pdfraster-failed-pages", failed.slice(0, 500).join(","));
-  await reply.send(createReadStream(result.path));
+  const file = await open(result.path, "r");
+  await opened?.();
+  await reply.send(file.createReadStream());
 }
 
 /** Server-Sent Events: every progress event of the job (replayed, then live), then `end` with the job's state. */
@@ -298,10 +296,34 @@ function streamEvents(job: ServiceJob, reply: FastifyReply): FastifyReply {
   return reply;
 }
 
-/** Answer, then close the connection instead of reading (draining) the rest of the request. */
-function closeAfter(reply: FastifyReply): void {
-  reply.header("connection", "close");
-  reply.raw.once("finish", () => reply.request.raw.socket.destroy());
+/** How long, and how much, a refused request's body is still read (and discarded) after the answer. */
+const LINGER_MS = 1000;
+const LINGER_BYTES = 4 * 2 ** 20;
+
+/**
+ * Answered before its body was read (too large, unauthorized, busy...): the rest is not stored.
+ * Node discards what still arrives, so that the client can read the answer (closing on unread data
+ * would reset the connection and lose it); after LINGER_MS or LINGER_BYTES, as nginx's lingering
+ * close, the connection is closed. A client that waits for `100 Continue` sends nothing at all.
+ */
+function closeUnread(reply: FastifyReply): void {
+  const request = reply.request.raw;
+  reply.raw.once("finish", () => {
+    if (request.complete) return;
+    const socket = request.socket;
+    const start = socket.bytesRead;
+    request.resume(); // discarded
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    const watch = (): void => {
+      if (socket.bytesRead - start > LINGER_BYTES) socket.destroy();
+    };
+    socket.on("data", watch);
+    request.once("end", () => socket.destroy()); // it did send it all: still not kept
+    socket.once("close", () => {
+      clearTimeout(timer);
+      socket.off("data", watch);
+    });
+  });
 }
 
 function digest(token: string): Buffer {

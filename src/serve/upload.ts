@@ -20,10 +20,10 @@ export function isUploadType(header: string | undefined): boolean {
 }
 
 export const unsupportedType = (header: string | undefined): HttpError =>
-  new HttpError(415, "ERR_CONTENT_TYPE", `Send the PDF as application/pdf (or application/octet-stream), or as the field \`file\` of a multipart/form-data form (${header ? `not ${header}` : "the request has no content type"})`, { connection: "close" });
+  new HttpError(415, "ERR_CONTENT_TYPE", `Send the PDF as application/pdf (or application/octet-stream), or as the field \`file\` of a multipart/form-data form (${header ? `not ${header}` : "the request has no content type"})`);
 
 export const tooLarge = (limit: number): HttpError =>
-  new HttpError(413, "ERR_TOO_LARGE", `The request body is over the service's limit of ${limit} bytes`, { connection: "close" });
+  new HttpError(413, "ERR_TOO_LARGE", `The request body is over the service's limit of ${limit} bytes`);
 
 export interface Received {
   upload: Upload;
@@ -85,8 +85,8 @@ async function receiveForm(request: FastifyRequest, path: string, limit: number)
 }
 
 /**
- * Streams `source` into `path`, counting; past `limit` it stops reading (unpipes and pauses the
- * request, which is then answered 413 and its connection closed) instead of draining the rest.
+ * Streams `source` into `path`, counting; past `limit` it stops storing (unpipes and pauses the
+ * request, which is then answered 413 and closed shortly after, see closeUnread()).
  */
 function saveLimited(source: Readable, path: string, limit: number): Promise<number> {
   return new Promise((resolve, reject) => {
