@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { measure, settle } from "./measure.mjs";
 import { installMissing, peerCommands, peerVersions } from "./peers.mjs";
+import { serveBench } from "./serve.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "dist/cli.js");
@@ -53,6 +54,7 @@ const JOBS = {
   scan: { title: "bug1815476.pdf x10: 600 dpi scan in strips (JPEG + CCITT), A4, 300 dpi", source: "bug1815476.pdf", repeat: 10, dpi: 300, size: "original", workers: "all", peers: "all", renderOnly: "all" },
   long: { title: "tracemonkey.pdf x36 = 504 pages, Letter, 300 dpi", source: "tracemonkey.pdf", repeat: 36, dpi: 300, size: "original", workers: "all", peers: "fast", renderOnly: "all" },
   tiny: { title: "tracemonkey.pdf x10 = 140 tiny pages, 36 dpi (dispatch and IPC cost)", source: "tracemonkey.pdf", repeat: 10, dpi: 36, size: "original", workers: "all", peers: "ppm", renderOnly: "all" },
+  serve: {}, // bench/serve.mjs: a warm service against the CLI and poppler, and many small documents
   memory: { title: "tracemonkey.pdf x143 = 2002 pages, Letter, 150 dpi (memory and temp space)", source: "tracemonkey.pdf", repeat: 143, dpi: 150, size: "original", workers: "max", peers: "none", renderOnly: "none" },
 };
 const QUICK = ["letter", "tiny"];
@@ -281,8 +283,10 @@ function machine() {
 }
 
 const jobs = [];
+let serve; // the service (bench/serve.mjs), in a full run or with --jobs serve
 try {
-  for (const name of jobNames) jobs.push(await runJob(name, JOBS[name]));
+  for (const name of jobNames.filter((n) => n !== "serve")) jobs.push(await runJob(name, JOBS[name]));
+  if (jobNames.includes("serve")) serve = await serveBench({ log, work, repeat, cores, engines, quiet: args["no-settle"] });
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -304,11 +308,13 @@ const result = {
     "master MB / worker MB: peak RSS (VmHWM) of pdfraster's master and of its largest worker; for peers, of the largest process",
   ],
   jobs,
+  serve: serve?.results,
 };
 const m = result.machine;
 console.log(`pdfraster benchmark, ${result.date}: ${m.cpu}, ${m.cores} cores, ${m.memGb} GB, Node ${m.node}, ${m.os}; load average ${load.before.join(" ")} before, ${load.after.join(" ")} after`);
 console.log(`${result.command}; JPEG quality ${QUALITY}; wall = best of ${repeat}\n`);
 for (const job of jobs) console.log(`${table(job)}\n`);
+if (serve) console.log(`${serve.table}\n`);
 
 const dir = join(ROOT, "bench/results");
 mkdirSync(dir, { recursive: true });
