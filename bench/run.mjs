@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     "no-peers": { type: "boolean" },
     "no-settle": { type: "boolean" },
     retries: { type: "string", default: "2" },
+    docs: { type: "string", default: "100" }, // the serve job's small documents
     out: { type: "string" },
     help: { type: "boolean" },
   },
@@ -286,7 +287,7 @@ const jobs = [];
 let serve; // the service (bench/serve.mjs), in a full run or with --jobs serve
 try {
   for (const name of jobNames.filter((n) => n !== "serve")) jobs.push(await runJob(name, JOBS[name]));
-  if (jobNames.includes("serve")) serve = await serveBench({ log, work, repeat, cores, engines, quiet: args["no-settle"] });
+  if (jobNames.includes("serve")) serve = await serveBench({ log, work, repeat, cores, engines, quiet: args["no-settle"], docs: Number(args.docs) });
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -98,6 +98,7 @@ export async function serveBench({ log = () => {}, work, repeat = 3, docs = 100,
   const serviceTmp = join(work, "service");
   mkdirSync(serviceTmp, { recursive: true });
   const rows = [];
+  const smallRows = [];
   const pdf = readFileSync(TRACEMONKEY);
   const tracemonkey = "tracemonkey 14 pages, 300 dpi";
   // 1. tracemonkey, 14 pages at 300 dpi: poppler over the same cores, then per engine the warm service and the CLI.
@@ -118,7 +119,7 @@ export async function serveBench({ log = () => {}, work, repeat = 3, docs = 100,
       const warm = await best(() => rasterizeOver(service.url, pdf, query), repeat, quiet);
       log(`serve: tracemonkey through the warm service${name}: ${(warm.wallMs / 1000).toFixed(2)} s`);
       rows.push({ case: tracemonkey, tool: `pdfraster serve${name} (warm)`, wallMs: warm.wallMs, overPoppler: popplerMs && warm.wallMs / popplerMs });
-      if (engine === "pdfjs") await smallDocumentsThrough(service, rows);
+      if (engine === "pdfjs") await smallDocumentsThrough(service, smallRows);
       rows.push({ case: "service memory", tool: `pdfraster serve${name} master`, peakMb: peakMb(service.pid) });
     } finally {
       await service.stop();
@@ -163,6 +164,7 @@ export async function serveBench({ log = () => {}, work, repeat = 3, docs = 100,
       { case: label, tool: "pdfraster --out-dir (one batch)", wallMs: batch.wallMs, documentsPerSecond: docs / (batch.wallMs / 1000) },
     );
   }
+  rows.push(...smallRows);
   const fmt = (n, d = 2) => (n === undefined ? "" : n.toFixed(d));
   const lines = [`**serve**: warm service (${cores} workers) against the CLI and poppler; wall time as the client sees it`, "", "| case | tool | wall s | x poppler | documents/s |", "|---|---|--:|--:|--:|"];
   for (const r of rows) {

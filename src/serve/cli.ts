@@ -44,7 +44,7 @@ function program(): Command {
     .option("--time-limit <seconds>", "per-document limit from upload to output (504 beyond)", String(SERVICE_DEFAULTS.timeLimit))
     .option("--result-ttl <seconds>", "how long an async job's result is kept", String(SERVICE_DEFAULTS.resultTtl))
     .option("--grace <seconds>", "on SIGTERM, how long documents in flight may take before they are cancelled", String(SERVICE_DEFAULTS.grace))
-    .option("--token <token>", "require Authorization: Bearer <token> on /v1 and /metrics (or set PDFRASTER_TOKEN; default: none)")
+    .option("--token <token>", "require Authorization: Bearer <token> on /v1 and /metrics, or set PDFRASTER_TOKEN (default: none)")
     .option("--temp-dir <dir>", "where uploads, page images and results live (default: the OS temp dir)")
     .option("--quiet", "no start-up and shutdown lines on stderr")
     .addHelpText("after", "\n`--redis` (the cluster) is not available in the service yet.\nExit codes: 0 stopped by SIGTERM/SIGINT; 1 unexpected error; 2 bad settings or the port cannot be bound.")
