@@ -63,9 +63,9 @@ export class Runner {
   };
 
   /**
-   * A long-lived run: `size` workers start now and stay warm; jobs pushed to `queue` run as they come
-   * (await each one's outcome()); resolves when the queue has ended and its jobs are done. Rejects
-   * like run().
+   * A long-lived run: `size` workers start now and stay warm; jobs pushed to `queue` run as they come,
+   * their pages handed out in turn by document (await each one's outcome()); resolves when the queue
+   * has ended and its jobs are done. Rejects like run().
    */
   async serve(queue: JobQueue, size: number): Promise<void> {
     this.longLived = true;
@@ -163,11 +163,11 @@ export class Runner {
    * The pool, created on first use with up to `workers` processes; it never starts more than its
    * queue needs, and prestart() lowers the cap to the document's page count.
    */
-  private poolOf(keepWarm = false): Pool {
+  private poolOf(shared = false): Pool {
     if (this.pool) return this.pool;
     const pool = new Pool(
       {
-        keepWarm,
+        shared,
         size: this.opts.workers,
         pageTimeoutMs: this.opts.pageTimeoutMs,
         maxPagesPerWorker: this.opts.maxPagesPerWorker,

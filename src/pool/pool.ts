@@ -9,8 +9,13 @@ export interface PoolOptions {
   spawn: WorkerSpawnOptions;
   /** The task to run when a failed one is retried (e.g. the same page on a fallback engine). @default the same task */
   retryTask?: (task: PageTask) => PageTask;
-  /** Keep `size` workers running while idle (a service), instead of starting them as the queue needs. @default false */
-  keepWarm?: boolean;
+  /**
+   * A long-lived pool shared by many documents (a service): keeps `size` workers running while idle
+   * (instead of starting them as the queue needs), takes tasks from its source as soon as they come,
+   * and hands them out in turn by document (`task.source`), so a short document is not queued behind
+   * a long one. @default false
+   */
+  shared?: boolean;
 }
 
 export interface PoolHandlers {
@@ -44,6 +49,9 @@ export class Pool {
   /** Tasks given up on while a worker rendered them (cancel()): their outcome is ignored. */
   private readonly abandoned = new WeakSet<QueueItem>();
   private spawns = 0;
+  /** Shared pools: when each document (task.source) was last served, for nextInTurn(). */
+  private readonly turns = new Map<string, number>();
+  private turn = 0;
   private readonly retiring = new Set<Promise<void>>();
   /** Workers retired by the pool (a start-up that then fails is not a boot failure). */
   private readonly letGo = new WeakSet<WorkerHandle>();
@@ -189,7 +197,8 @@ export class Pool {
     // Hand work to idle ready workers; a retry only goes to a worker that has had no task yet.
     for (const worker of this.workers) {
       if (!worker.isReady || worker.busy || worker.isExited) continue;
-      const index = this.queue.findIndex((item) => item.attempt === 1 || !worker.used);
+      const fits = (item: QueueItem): boolean => item.attempt === 1 || !worker.used;
+      const index = this.options.shared ? this.nextInTurn(fits) : this.queue.findIndex(fits);
       if (index === -1) continue;
       const [item] = this.queue.splice(index, 1);
       this.dispatch(worker, item!);
@@ -200,16 +209,38 @@ export class Pool {
       const idle = workers.find((worker) => worker.isReady && !worker.busy);
       if (idle) this.retire(idle);
     }
-    const wanted = this.options.keepWarm ? this.size : Math.min(this.size, this.queue.length + this.busy);
+    const wanted = this.options.shared ? this.size : Math.min(this.size, this.queue.length + this.busy);
     while (this.workers.size < wanted || (needsFresh && this.workers.size < this.size)) {
       this.spawn();
       if (needsFresh && this.workers.size >= wanted) break;
     }
   }
 
+  /** Round robin by document: the first fitting task of the document served longest ago (or never). */
+  private nextInTurn(fits: (item: QueueItem) => boolean): number {
+    let best = -1;
+    let bestTurn = Infinity;
+    for (const [index, item] of this.queue.entries()) {
+      const turn = this.turns.get(item.task.source) ?? -1;
+      if (turn < bestTurn && fits(item)) {
+        best = index;
+        bestTurn = turn;
+      }
+    }
+    if (best !== -1) {
+      this.turns.set(this.queue[best]!.task.source, ++this.turn);
+      if (this.turns.size > 4 * this.queue.length + 64) {
+        // Forget documents that have nothing queued any more.
+        const queued = new Set(this.queue.map((item) => item.task.source));
+        for (const source of this.turns.keys()) if (!queued.has(source)) this.turns.delete(source);
+      }
+    }
+    return best;
+  }
+
   /** Pulls the next tasks from the source when fewer than two per worker are queued. */
   private refill(): void {
-    if (!this.source || this.pulling || this.queue.length >= this.size * 2) return;
+    if (!this.source || this.pulling || (!this.options.shared && this.queue.length >= this.size * 2)) return;
     this.pulling = true;
     this.source.next().then(
       (next) => {

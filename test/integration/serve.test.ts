@@ -261,6 +261,25 @@ describe("pdfraster serve: limits, faults and shutdown", () => {
     expect(await service.stop()).toBe(0);
   });
 
+  it("serves documents in turn: a short document is not queued behind a long one", async () => {
+    const service = await startServe(["--workers", "1"]);
+    await ready(service);
+    let longDone = false;
+    const long = post(service, "dpi=100", pdfBody(corpus("tracemonkey.pdf"))).then(async (response) => {
+      longDone = true;
+      return response;
+    });
+    let text = "";
+    await waitFor(() => metric(text, "pdfraster_pages_total") >= 1, 30_000, "the long document's first page", async () => {
+      text = await (await fetch(`${service.url}/metrics`)).text();
+    });
+    const short = await post(service, "dpi=100&pages=1", pdfBody(SAMPLE));
+    expect(short.status).toBe(200);
+    expect(longDone).toBe(false); // 13 of its pages were still queued when the short one came
+    expect((await long).status).toBe(200);
+    expect(await service.stop()).toBe(0);
+  });
+
   it("cancels the job of a client that disconnects: no worker stays busy, no temp file stays", async () => {
     // Page 3 hangs (and ignores SIGTERM): only the cancel frees its worker before the page timeout.
     const service = await startServe(["--workers", "2"], { PDFRASTER_FAULT: "hang@3" });
