@@ -100,7 +100,14 @@ export async function serveMain(argv: string[]): Promise<number> {
       tempDir: flags.tempDir,
     });
   } catch (error) {
-    const message = error instanceof PdfRasterError ? error.message : `cannot start: ${describeError(error)}`;
+    // Settings are checked under their API names (`maxJobs`); name the flags instead (`--max-jobs`).
+    const flagNames = new Set(cli.options.map((option) => option.long));
+    const asFlag = (text: string): string =>
+      text.replace(/`(\w+)`/g, (whole, name: string) => {
+        const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`.replace(/^--max-body-bytes$/, "--max-body");
+        return flagNames.has(flag) ? `\`${flag}\`` : whole;
+      });
+    const message = error instanceof PdfRasterError ? asFlag(error.message) : `cannot start: ${describeError(error)}`;
     process.stderr.write(`pdfraster: ${message}\n`);
     return error instanceof PdfRasterError || (error as NodeJS.ErrnoException).code === "EADDRINUSE" || (error as NodeJS.ErrnoException).code === "EACCES" ? ExitCode.usage : ExitCode.unexpected;
   }

@@ -222,7 +222,15 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     inFlight.add(settled);
   }
 
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // The port is taken or not ours: the workers already started must go too.
+    await app.close().catch(() => {});
+    await backend.close();
+    await rm(root, { recursive: true, force: true }).catch(() => {});
+    throw error;
+  }
   const address = app.server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;

@@ -231,6 +231,21 @@ describe("pdfraster serve: requests", () => {
   });
 });
 
+describe("pdfraster serve: start-up", () => {
+  it("refuses bad settings and a port in use with exit 2 and one line naming the flag", async () => {
+    const bad = await runCli(["serve", "--max-jobs", "0"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("pdfraster: Expected `--max-jobs` to be an integer from 1 to 10000, got `0`\n");
+    expect((await runCli(["serve", "--token", "short"])).stderr).toMatch(/at least 16 characters/);
+    const service = await startServe(["--workers", "1"]);
+    const port = new URL(service.url).port;
+    const taken = await runCli(["serve", "--port", port, "--workers", "1"]);
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toMatch(/^pdfraster: cannot start: .*EADDRINUSE.*\n$/);
+    expect(await service.stop()).toBe(0);
+  });
+});
+
 describe("pdfraster serve: limits, faults and shutdown", () => {
   it("queues up to the limit, turns the rest away with 429 and Retry-After, and keeps its memory bounded", async () => {
     const service = await startServe(["--workers", "2", "--max-jobs", "1", "--max-queue", "2"]);
