@@ -276,6 +276,20 @@ describe("pdfraster serve: limits, faults and shutdown", () => {
     expect(await service.stop()).toBe(0);
   });
 
+  it("removes an async job's result, report and folder when it expires", async () => {
+    const service = await startServe(["--workers", "1", "--result-ttl", "1"]);
+    await ready(service);
+    const job = (await (await post(service, "dpi=36", pdfBody(SAMPLE), "/v1/jobs")).json()) as { id: string };
+    const events = await sse(`${service.url}/v1/jobs/${job.id}/events`);
+    expect(events.at(-1)).toMatchObject({ type: "end", job: { status: "done", expiresAt: expect.any(String) } });
+    let status = 200;
+    await waitFor(() => status === 404, 10_000, "the job to expire", async () => {
+      status = (await fetch(`${service.url}/v1/jobs/${job.id}`)).status;
+    });
+    expect(service.jobDirs()).toEqual([]);
+    expect(await service.stop()).toBe(0);
+  });
+
   it("serves documents in turn: a short document is not queued behind a long one", async () => {
     const service = await startServe(["--workers", "1"]);
     await ready(service);
