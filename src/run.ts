@@ -80,7 +80,7 @@ export class Runner {
     }
   }
 
-  /** In a long-lived run: what became of `job`, once it is finished. */
+  /** In a long-lived run: what became of `job`, once it is finished. Ask before pushing the job (its outcome is not kept after). */
   outcome(job: DocumentJob): Promise<JobOutcome> {
     const finishing = this.finishing.get(job);
     if (finishing) return finishing;
@@ -239,7 +239,8 @@ export class Runner {
     if (!this.longLived) return;
     void outcome.then((result) => {
       this.finishing.delete(job);
-      this.jobs.splice(this.jobs.indexOf(job), 1);
+      const index = this.jobs.indexOf(job);
+      if (index !== -1) this.jobs.splice(index, 1);
       this.waiting.get(job)?.(result);
       this.waiting.delete(job);
     });
