@@ -239,7 +239,7 @@ describe("pdfraster serve: start-up", () => {
     expect((await runCli(["serve", "--token", "short"])).stderr).toMatch(/at least 16 characters/);
     const service = await startServe(["--workers", "1"]);
     const port = new URL(service.url).port;
-    const taken = await runCli(["serve", "--port", port, "--workers", "1"]);
+    const taken = await runCli(["serve", "--port", port, "--workers", "1"], { env: { TMPDIR: service.tmp } });
     expect(taken.code).toBe(2);
     expect(taken.stderr).toMatch(/^pdfraster: cannot start: .*EADDRINUSE.*\n$/);
     expect(await service.stop()).toBe(0);
