@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * The upload page at `/`: a plain form that posts to /v1/rasterize and downloads the PDF (works
  * without JavaScript), and a little script that sends it as an async job instead, shows the
@@ -143,3 +145,12 @@ export const UPLOAD_PAGE = `<!doctype html>
 </body>
 </html>
 `;
+
+/** Content-Security-Policy of the page: only its own inline script and style (by hash), requests to this origin, no framing. */
+export const UPLOAD_PAGE_CSP = (() => {
+  const hash = (tag: string): string => {
+    const body = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(UPLOAD_PAGE)![1]!;
+    return `'sha256-${createHash("sha256").update(body).digest("base64")}'`;
+  };
+  return `default-src 'none'; script-src ${hash("script")}; style-src ${hash("style")}; connect-src 'self'; form-action 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'`;
+})();

@@ -11,7 +11,7 @@ import { normalizeServiceOptions, type ServiceConfig, type ServiceOptions } from
 import { HttpError, toHttp } from "./http-errors.js";
 import { JobRegistry, type JobEvent, type ServiceJob } from "./jobs.js";
 import { Metrics } from "./metrics.js";
-import { UPLOAD_PAGE } from "./page.js";
+import { UPLOAD_PAGE, UPLOAD_PAGE_CSP } from "./page.js";
 import { requestOptions } from "./request-options.js";
 import { isUploadType, RAW_TYPES, receive, tooLarge, unsupportedType } from "./upload.js";
 
@@ -103,6 +103,9 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     const refused = admission(request.raw);
     if (refused) throw refused;
   });
+  app.addHook("onSend", async (_request, reply) => {
+    reply.header("x-content-type-options", "nosniff");
+  });
   app.addHook("onResponse", async (_request, reply) => {
     metrics.count("pdfraster_http_requests_total", `code="${reply.statusCode}"`);
   });
@@ -115,7 +118,9 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     void reply.code(404).send({ code: "ERR_NOT_FOUND", message: `No route ${request.method} ${request.url.split("?")[0]}` });
   });
 
-  app.get("/", async (_request, reply) => reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(UPLOAD_PAGE));
+  app.get("/", async (_request, reply) =>
+    reply.type("text/html; charset=utf-8").header("cache-control", "no-store").header("content-security-policy", UPLOAD_PAGE_CSP).header("x-frame-options", "DENY").send(UPLOAD_PAGE),
+  );
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
     const stats = backend.stats();
@@ -267,7 +272,7 @@ async function sendResult(reply: FastifyReply, job: ServiceJob, opened?: () => P
     .code(200)
     .type(result.type)
     .header("content-length", String(result.bytes))
-    .header("content-disposition", `attachment; filename="${result.filename}"`)
+    .header("content-disposition", contentDisposition(result.filename))
     .header("x-pdfraster-job", job.id)
     .header("x-pdfraster-pages", String(report.outputPages))
     .header("x-pdfraster-rendered", String(report.rendered))
@@ -277,6 +282,13 @@ async function sendResult(reply: FastifyReply, job: ServiceJob, opened?: () => P
   const file = await open(result.path, "r");
   await opened?.();
   await reply.send(file.createReadStream());
+}
+
+/** `attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266 / RFC 8187), so any upload name is a valid header. */
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  if (ascii === name) return `attachment; filename="${name}"`;
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }
 
 /** Server-Sent Events: every progress event of the job (replayed, then live), then `end` with the job's state. */

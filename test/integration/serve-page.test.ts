@@ -53,10 +53,16 @@ describe.skipIf(!chromium && !CI)("the upload page in headless Chromium", () => 
     return { page, downloads, node };
   }
 
-  /** Waits for the download to complete and returns its bytes and name. */
-  async function downloaded(downloads: string, started: Promise<Record<string, unknown>>): Promise<{ name: string; bytes: Buffer }> {
+  /** Listens for a download (before the click: a small one may complete at once); resolves with its bytes and name. */
+  function download(downloads: string): Promise<{ name: string; bytes: Buffer }> {
+    const started = browser.waitFor("Browser.downloadWillBegin");
+    const completed = browser.waitFor("Browser.downloadProgress", (p) => p.state === "completed");
+    return downloaded(downloads, started, completed);
+  }
+
+  async function downloaded(downloads: string, started: Promise<Record<string, unknown>>, completed: Promise<Record<string, unknown>>): Promise<{ name: string; bytes: Buffer }> {
     const { guid, suggestedFilename } = (await started) as { guid: string; suggestedFilename: string };
-    await browser.waitFor("Browser.downloadProgress", (p) => p.guid === guid && p.state === "completed");
+    expect((await completed).guid).toBe(guid);
     const path = join(downloads, suggestedFilename);
     await waitFor(() => existsSync(path), 5000, "the downloaded file");
     return { name: suggestedFilename, bytes: readFileSync(path) };
@@ -66,11 +72,11 @@ describe.skipIf(!chromium && !CI)("the upload page in headless Chromium", () => 
     const { page, downloads } = await open(true);
     const evaluate = async (expression: string) => ((await page.send("Runtime.evaluate", { expression, returnByValue: true })) as { result: { value: unknown } }).result.value;
     await evaluate(`document.querySelector("[name=dpi]").value = "72"; document.querySelector("[name=size]").value = "A4";`);
-    const started = browser.waitFor("Browser.downloadWillBegin");
+    const file = download(downloads);
     await evaluate(`document.getElementById("go").click()`);
-    const file = await downloaded(downloads, started);
-    expect(file.name).toBe("sample-raster.pdf");
-    expect(file.bytes.equals(await cliPdf(["--dpi", "72", "--size", "A4"]))).toBe(true);
+    const { name, bytes } = await file;
+    expect(name).toBe("sample-raster.pdf");
+    expect(bytes.equals(await cliPdf(["--dpi", "72", "--size", "A4"]))).toBe(true);
     let status = "";
     await waitFor(() => status.startsWith("Done: 5 page(s)"), 5000, "the page to say it is done", async () => {
       status = String(await evaluate(`document.getElementById("status").textContent`));
@@ -90,10 +96,10 @@ describe.skipIf(!chromium && !CI)("the upload page in headless Chromium", () => 
     const { model } = (await page.send("DOM.getBoxModel", { nodeId: await node("#go") })) as { model: { content: number[] } };
     const [x1, y1, , , x2, y2] = model.content as [number, number, number, number, number, number];
     const at = { x: (x1 + x2) / 2, y: (y1 + y2) / 2, button: "left", clickCount: 1 };
-    const started = browser.waitFor("Browser.downloadWillBegin");
+    const pending = download(downloads);
     await page.send("Input.dispatchMouseEvent", { type: "mousePressed", ...at });
     await page.send("Input.dispatchMouseEvent", { type: "mouseReleased", ...at });
-    const file = await downloaded(downloads, started);
+    const file = await pending;
     expect(file.name).toBe("sample-raster.pdf");
     expect(file.bytes.equals(await cliPdf(["--dpi", "36"]))).toBe(true);
     expect(readdirSync(downloads)).toEqual(["sample-raster.pdf"]);

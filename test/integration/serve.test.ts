@@ -103,6 +103,16 @@ describe("pdfraster serve: requests", () => {
     const info = await inspectPdf(path);
     expect(info.pages).toHaveLength(5);
     expect(service.jobDirs()).toEqual([]); // the synchronous job's folder goes with its response
+
+    // Any upload name makes a valid header: an ASCII fallback and the UTF-8 name (RFC 8187).
+    const named = await post(service, "dpi=36", { body: form(SAMPLE, {}, "отчёт 1.pdf") });
+    expect(named.status).toBe(200);
+    expect(named.headers.get("content-disposition")).toBe(`attachment; filename="_____ 1-raster.pdf"; filename*=UTF-8''${encodeURIComponent("отчёт 1-raster.pdf")}`);
+    expect(named.headers.get("x-content-type-options")).toBe("nosniff");
+    await named.arrayBuffer();
+    const page = await fetch(`${service.url}/`);
+    expect(page.headers.get("content-security-policy")).toMatch(/^default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-/);
+    expect(await page.text()).toContain('<form id="form" action="/v1/rasterize" method="post" enctype="multipart/form-data">');
   });
 
   it("returns image output as a ZIP of the CLI's page images", async () => {
