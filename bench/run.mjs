@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { measure, settle } from "./measure.mjs";
 import { installMissing, peerCommands, peerVersions } from "./peers.mjs";
+import { serveBench } from "./serve.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "dist/cli.js");
@@ -39,6 +40,7 @@ const { values: args } = parseArgs({
     "no-peers": { type: "boolean" },
     "no-settle": { type: "boolean" },
     retries: { type: "string", default: "2" },
+    docs: { type: "string", default: "100" }, // the serve job's small documents
     out: { type: "string" },
     help: { type: "boolean" },
   },
@@ -56,6 +58,7 @@ const JOBS = {
   scan: { title: "bug1815476.pdf x10: 600 dpi scan in strips (JPEG + CCITT), A4, 300 dpi", source: "bug1815476.pdf", repeat: 10, dpi: 300, size: "original", workers: "all", peers: "all", renderOnly: "all" },
   long: { title: "tracemonkey.pdf x36 = 504 pages, Letter, 300 dpi", source: "tracemonkey.pdf", repeat: 36, dpi: 300, size: "original", workers: "all", peers: "fast", renderOnly: "all" },
   tiny: { title: "tracemonkey.pdf x10 = 140 tiny pages, 36 dpi (dispatch and IPC cost)", source: "tracemonkey.pdf", repeat: 10, dpi: 36, size: "original", workers: "all", peers: "ppm", renderOnly: "all" },
+  serve: {}, // bench/serve.mjs: a warm service against the CLI and poppler, and many small documents
   memory: { title: "tracemonkey.pdf x143 = 2002 pages, Letter, 150 dpi (memory and temp space)", source: "tracemonkey.pdf", repeat: 143, dpi: 150, size: "original", workers: "max", peers: "none", renderOnly: "none" },
   bands: { title: "one A0 page at 600 dpi in bands (bench/bands.mjs)", module: "./bands.mjs" },
 };
@@ -293,13 +296,15 @@ function machine() {
 }
 
 const jobs = [];
+let serve; // the service (bench/serve.mjs), in a full run or with --jobs serve
 try {
-  for (const name of jobNames) {
+  for (const name of jobNames.filter((n) => n !== "serve")) {
     const { module } = JOBS[name]; // a job of its own file (bands.mjs): it measures, run.mjs derives and prints
     const job = module ? await (await import(module)).bandsJob({ work, engines, workerCounts, best, summary, log }) : await runJob(name, JOBS[name]);
     if (module) job.results = derive(job.results, job.pages);
     jobs.push(job);
   }
+  if (jobNames.includes("serve")) serve = await serveBench({ log, work, repeat, cores, engines, quiet: args["no-settle"], docs: Number(args.docs) });
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
@@ -321,11 +326,13 @@ const result = {
     "master MB / worker MB: peak RSS (VmHWM) of pdfraster's master and of its largest worker; for peers, of the largest process",
   ],
   jobs,
+  serve: serve?.results,
 };
 const m = result.machine;
 console.log(`pdfraster benchmark, ${result.date}: ${m.cpu}, ${m.cores} cores, ${m.memGb} GB, Node ${m.node}, ${m.os}; load average ${load.before.join(" ")} before, ${load.after.join(" ")} after`);
 console.log(`${result.command}; JPEG quality ${QUALITY}; wall = best of ${repeat}\n`);
 for (const job of jobs) console.log(`${table(job)}\n`);
+if (serve) console.log(`${serve.table}\n`);
 
 const dir = join(ROOT, "bench/results");
 mkdirSync(dir, { recursive: true });

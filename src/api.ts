@@ -1,7 +1,7 @@
 import { access, constants, mkdir, mkdtemp, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { AbortError, InputError, OutputError, PdfRasterError, PoolError, UsageError, describeError, isDiskError } from "./errors.js";
+import { AbortError, InputError, LimitError, OutputError, PdfRasterError, PoolError, UsageError, describeError, isDiskError } from "./errors.js";
 import { DocumentJob } from "./job.js";
 import { Keeper } from "./keep/keeper.js";
 import { normalizeOptions, type NormalizedOptions, type RasterizeOptions } from "./options.js";
@@ -45,7 +45,7 @@ export async function rasterize(
   // machine must not fork 64 processes. The rest start (or the extra one goes) once it is known.
   runner.prestart(Math.min(opts.workers, EARLY_WORKERS));
   try {
-    const job = await prepareDocument(inputPath ?? (input as Uint8Array), inputPath, target, opts, tempDir, runner, started, 0, true);
+    const job = await prepareDocument(inputPath ?? (input as Uint8Array), inputPath, target, opts, tempDir, runner, started, 0, { prestart: true });
     if (opts.signal?.aborted) {
       await job.abort();
       throw abortError(opts.signal);
@@ -157,7 +157,7 @@ function batchOutputs(inputs: readonly string[], dir: string): string[] {
 }
 
 /** Checks what the output needs, plans the document and opens its sink: a job ready to run. */
-async function prepareDocument(
+export async function prepareDocument(
   source: string | Uint8Array,
   inputPath: string | null,
   target: OutputTarget,
@@ -166,8 +166,12 @@ async function prepareDocument(
   runner: Runner,
   started: number,
   firstTaskId: number,
-  /** Once the page count is known, trim the prestarted workers to it and have them open the document (one-document runs). */
-  prestart = false,
+  settings: {
+    /** Once the page count is known, trim the prestarted workers to it and have them open the document (one-document runs). */
+    prestart?: boolean;
+    /** More pages selected than this: a LimitError before any is planned (a service's limit). @default no limit */
+    maxPages?: number;
+  } = {},
 ): Promise<DocumentJob> {
   let path: string;
   if (typeof source === "string") {
@@ -182,10 +186,11 @@ async function prepareDocument(
     throw new UsageError("The keep options (text, outline, links, metadata) are for PDF output, not image files");
   }
   const planStarted = performance.now();
-  const onOpen = prestart
-    ? (engine: EngineName, selected: number) =>
-        runner.prestart(Math.max(1, Math.min(opts.workers, selected)), { source: path, password: opts.password, engine })
-    : undefined;
+  const { prestart = false, maxPages = Infinity } = settings;
+  const onOpen = (engine: EngineName, selected: number): void => {
+    if (selected > maxPages) throw new LimitError(`The document selects ${selected} pages; this service renders at most ${maxPages} per document`, "ERR_TOO_MANY_PAGES");
+    if (prestart) runner.prestart(Math.max(1, Math.min(opts.workers, selected)), { source: path, password: opts.password, engine });
+  };
   const plan = await planDocument(path, inputPath ?? "the input", planOpts, { tempDir, firstTaskId, images, onOpen });
   const planMs = performance.now() - planStarted;
   if (images) {

@@ -96,6 +96,7 @@ function program(): Command {
         "  pdfraster in.pdf out/                 one image per page: out/in-01.jpg ... (a folder: ends in / or exists)\n" +
         "  pdfraster in.pdf out/page-%03d.png    one image per page, named by the pattern; its extension sets the format\n" +
         "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf (globs expanded)\n" +
+        "  pdfraster serve --port 8080           an HTTP service with warm workers (see pdfraster serve --help)\n" +
         "\nCluster (see README, Cluster):\n" +
         "  pdfraster worker --redis URL          render the pages submitted with --redis URL (pdfraster worker --help)\n" +
         "  pdfraster cluster status --redis URL  workers, queue depth and runs in flight\n" +
@@ -151,6 +152,8 @@ async function readStdin(): Promise<Uint8Array> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The service loads its HTTP stack only when asked for (`./serve` is an input file named serve).
+  if (argv[2] === "serve") return (await import("./serve/cli.js")).serveMain(argv.slice(3));
   if (argv[2] === "worker" || argv[2] === "cluster") {
     // Subcommands (a PDF named like one is `./worker`); the cluster code loads only for them.
     const { clusterMain } = await import("./cluster/cli.js");

@@ -58,6 +58,13 @@ export class PoolError extends PdfRasterError {
   }
 }
 
+/** A limit of the service was reached (too many pages, too large, too busy, too slow); `code` says which (exit 2). */
+export class LimitError extends PdfRasterError {
+  constructor(message: string, code: string, options?: { cause?: unknown }) {
+    super(message, code, ExitCode.usage, options);
+  }
+}
+
 /** The run was stopped through its AbortSignal or by a signal (exit 130/143). */
 export class AbortError extends PdfRasterError {
   constructor(message = "The operation was aborted", exitCode: ExitCode = ExitCode.interrupted) {

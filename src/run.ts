@@ -3,7 +3,7 @@ import { AbortError, OutputError, isDiskError } from "./errors.js";
 import type { DocumentJob } from "./job.js";
 import type { NormalizedOptions } from "./options.js";
 import { ClusterSubmitter } from "./cluster/submit.js";
-import type { PageExecutor, PageHandlers } from "./pool/executor.js";
+import type { ExecutorStats, PageExecutor, PageHandlers } from "./pool/executor.js";
 import type { PageTask, PrepareHint } from "./pool/messages.js";
 import { Pool } from "./pool/pool.js";
 import type { WorkerSpawnOptions } from "./pool/worker-handle.js";
@@ -51,6 +51,10 @@ export class Runner {
   private diskError: OutputError | undefined;
   /** Start-up time of workers that became ready before any job existed. */
   private unclaimedStartMs = 0;
+  /** A long-lived run (a service): finished jobs are forgotten once their outcome is handed over. */
+  private longLived = false;
+  private readonly waiting = new Map<DocumentJob, (outcome: JobOutcome) => void>();
+  private queue: JobQueue | undefined;
 
   constructor(private readonly opts: NormalizedOptions) {}
 
@@ -63,6 +67,55 @@ export class Runner {
     else this.pool?.drop((task) => job.owns(task));
     this.settle(job);
   };
+
+  /**
+   * A long-lived run: `size` workers start now and stay warm; jobs pushed to `queue` run as they come,
+   * their pages handed out in turn by document (await each one's outcome()); resolves when the queue
+   * has ended and its jobs are done. Rejects like run().
+   */
+  async serve(queue: JobQueue, size: number): Promise<void> {
+    this.longLived = true;
+    this.queue = queue;
+    this.poolOf(true).prestart(size);
+    try {
+      await this.run(queue, size, false);
+    } catch (error) {
+      for (const [job, resolve] of this.waiting) resolve({ job, error });
+      this.waiting.clear();
+      throw error;
+    }
+  }
+
+  /** In a long-lived run: what became of `job`, once it is finished. Ask before pushing the job (its outcome is not kept after). */
+  outcome(job: DocumentJob): Promise<JobOutcome> {
+    const finishing = this.finishing.get(job);
+    if (finishing) return finishing;
+    return new Promise((resolve) => this.waiting.set(job, resolve));
+  }
+
+  /**
+   * Gives up on one job of a long-lived run (its client went away): its queued pages are dropped, the
+   * workers on its pages killed and replaced, its output removed. Resolves once those workers are gone.
+   */
+  async abandon(job: DocumentJob): Promise<void> {
+    if (this.finishing.has(job)) return;
+    job.cancelled = true;
+    if (this.queue?.remove(job)) {
+      // Not pulled yet: nothing of it runs.
+      await job.abort();
+      this.waiting.get(job)?.({ job, error: new AbortError() });
+      this.waiting.delete(job);
+      return;
+    }
+    const killed = this.pool?.cancel((task) => job.owns(task));
+    if (this.jobs.includes(job)) this.settle(job); // otherwise tasks() finishes it when it arrives
+    await killed;
+  }
+
+  /** The pool's live, ready and busy workers, queued pages, and workers started so far. */
+  get stats(): ExecutorStats {
+    return this.pool?.stats ?? { workers: 0, ready: 0, busy: 0, queued: 0, started: 0 };
+  }
 
   /**
    * Runs every job; resolves with their outcomes in the order the jobs came. Rejects on abort or a pool
@@ -117,7 +170,7 @@ export class Runner {
    * local pool of up to `workers` processes, which never starts more than its queue needs, and
    * whose cap prestart() lowers to the document's page count.
    */
-  private poolOf(): PageExecutor {
+  private poolOf(shared = false): PageExecutor {
     if (this.pool) return this.pool;
     const handlers: PageHandlers = {
       onWorkerReady: (ms) => {
@@ -151,6 +204,7 @@ export class Runner {
       ? new ClusterSubmitter({ ...cluster, pageTimeoutMs: this.opts.pageTimeoutMs, retryTask }, handlers)
       : new Pool(
           {
+            shared,
             size: this.opts.workers,
             pageTimeoutMs: this.opts.pageTimeoutMs,
             maxPagesPerWorker: this.opts.maxPagesPerWorker,
@@ -189,13 +243,59 @@ export class Runner {
   private settle(job: DocumentJob, force = false): void {
     if (this.finishing.has(job) || (!force && !job.finished)) return;
     for (const task of job.tasks) this.byTask.delete(task.id);
-    this.finishing.set(
-      job,
-      job.finish(this.workerCount).then(
-        (report) => ({ job, report }),
-        (error: unknown) => ({ job, error }),
-      ),
+    const outcome = job.finish(this.workerCount).then(
+      (report): JobOutcome => ({ job, report }),
+      (error: unknown): JobOutcome => ({ job, error }),
     );
+    this.finishing.set(job, outcome);
+    if (!this.longLived) return;
+    void outcome.then((result) => {
+      this.finishing.delete(job);
+      const index = this.jobs.indexOf(job);
+      if (index !== -1) this.jobs.splice(index, 1);
+      this.waiting.get(job)?.(result);
+      this.waiting.delete(job);
+    });
+  }
+}
+
+/** The jobs of a long-lived run, pushed as they come; the run pulls them when its workers need work. */
+export class JobQueue implements AsyncIterable<DocumentJob> {
+  private readonly items: DocumentJob[] = [];
+  private wake: (() => void) | undefined;
+  private ended = false;
+
+  push(job: DocumentJob): void {
+    if (this.ended) throw new Error("the job queue has ended");
+    this.items.push(job);
+    this.wake?.();
+  }
+
+  /** Takes back a job the run has not pulled yet; false when it has. */
+  remove(job: DocumentJob): boolean {
+    const index = this.items.indexOf(job);
+    if (index === -1) return false;
+    this.items.splice(index, 1);
+    return true;
+  }
+
+  /** No more jobs: the run ends once those queued are done. */
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<DocumentJob> {
+    for (;;) {
+      const job = this.items.shift();
+      if (job) {
+        yield job;
+        continue;
+      }
+      if (this.ended) return;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
   }
 }
 

@@ -142,6 +142,11 @@ export class ClusterSubmitter implements PageExecutor {
     this.pump();
   }
 
+  /** As drop(): pages being rendered are cancelled on whichever worker holds them (broadcast); none renders here. */
+  async cancel(matches: (task: PageTask) => boolean): Promise<void> {
+    this.drop(matches);
+  }
+
   stop(): void {
     this.halt(undefined);
   }

@@ -18,12 +18,22 @@ export interface PageHandlers {
   onWorkerReady?(startMs: number): void;
 }
 
+export interface ExecutorStats {
+  workers: number;
+  ready: number;
+  busy: number;
+  queued: number;
+  started: number;
+}
+
 /**
  * What the Runner drives: something that renders page tasks into local files and reports each
  * outcome, in any order. The local {@link Pool} of forked workers is one; the cluster submitter
  * (src/cluster/submit.ts), which sends the tasks to `pdfraster worker` processes through Redis, is the other.
  */
 export interface PageExecutor {
+  /** Live, ready and busy workers, queued pages, and workers started so far (a local pool). */
+  readonly stats?: ExecutorStats;
   /** Pages rendered at once, when the executor knows it better than its caller (a cluster: its workers' total concurrency). */
   readonly concurrency?: number;
   /**
@@ -35,6 +45,11 @@ export interface PageExecutor {
   prestart(count: number, hint?: PrepareHint): void;
   /** Gives up on the tasks that match (a document given up on): queued ones are not run; one in progress may still be reported (the caller ignores it). */
   drop(matches: (task: PageTask) => boolean): void;
+  /**
+   * Gives up on the tasks that match (a client went away), also those being rendered, which are
+   * killed wherever they run; they get no outcome. Resolves once nothing of them runs on this machine.
+   */
+  cancel(matches: (task: PageTask) => boolean): Promise<void>;
   /** Gives up on everything, cancelling pages being rendered; run() then resolves. */
   stop(): void;
   /** Releases an executor whose run() never came (planning failed). */

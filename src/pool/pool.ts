@@ -1,5 +1,5 @@
 import { PoolError } from "../errors.js";
-import type { PageExecutor, PageHandlers } from "./executor.js";
+import type { ExecutorStats, PageExecutor, PageHandlers } from "./executor.js";
 import type { PageTask, PrepareHint } from "./messages.js";
 import { TaskSource } from "./source.js";
 import { TaskError, WorkerHandle, type WorkerSpawnOptions } from "./worker-handle.js";
@@ -17,6 +17,13 @@ export interface PoolOptions {
    * makes one (the submitter counts attempts, so that a retry may land on another machine). @default 2
    */
   maxAttempts?: number;
+  /**
+   * A long-lived pool shared by many documents (a service): keeps `size` workers running while idle
+   * (instead of starting them as the queue needs), takes tasks from its source as soon as they come,
+   * and hands them out in turn by document (`task.source`), so a short document is not queued behind
+   * a long one. @default false
+   */
+  shared?: boolean;
 }
 
 export type PoolHandlers = PageHandlers;
@@ -39,6 +46,14 @@ export const MAX_ATTEMPTS = 2;
 export class Pool implements PageExecutor {
   private readonly queue: QueueItem[] = [];
   private readonly workers = new Set<WorkerHandle>();
+  /** The task each busy worker is rendering. */
+  private readonly current = new Map<WorkerHandle, QueueItem>();
+  /** Tasks given up on while a worker rendered them (cancel()): their outcome is ignored. */
+  private readonly abandoned = new WeakSet<QueueItem>();
+  private spawns = 0;
+  /** Shared pools: when each document (task.source) was last served, for nextInTurn(). */
+  private readonly turns = new Map<string, number>();
+  private turn = 0;
   private readonly retiring = new Set<Promise<void>>();
   /** Workers retired by the pool (a start-up that then fails is not a boot failure). */
   private readonly letGo = new WeakSet<WorkerHandle>();
@@ -53,8 +68,6 @@ export class Pool implements PageExecutor {
   /** Why the pool stopped before run() began (workers that failed to start while prestarted). */
   private haltError: Error | undefined;
   private prepareHint: PrepareHint | undefined;
-  /** Tasks whose worker cancel() killed: their failure is final. */
-  private readonly cancelled = new WeakSet<PageTask>();
   /** Most workers at once: `options.size`, or fewer after prestart() learnt that fewer are needed. */
   private size: number;
 
@@ -120,19 +133,24 @@ export class Pool implements PageExecutor {
     this.pump();
   }
 
-  /** Drops the queued tasks that match and kills the workers busy with one; each of those reports a final failure. */
-  cancel(matches: (task: PageTask) => boolean): void {
-    this.drop(matches);
-    for (const worker of this.workers) {
-      const task = worker.task;
-      if (task && matches(task)) {
-        this.cancelled.add(task);
-        this.workers.delete(worker);
-        this.letGo.add(worker);
-        const exit = worker.kill().finally(() => this.retiring.delete(exit));
-        this.retiring.add(exit);
-      }
+  /**
+   * Gives up on the tasks that match (a client went away): drops them from the queue and kills the
+   * workers rendering one; the pool replaces them. The tasks get no outcome. Resolves once those
+   * workers are gone (nothing of theirs is written after that).
+   */
+  async cancel(matches: (task: PageTask) => boolean): Promise<void> {
+    const killed: Promise<void>[] = [];
+    for (const [worker, item] of this.current) {
+      if (!matches(item.task)) continue;
+      this.abandoned.add(item);
+      this.workers.delete(worker);
+      this.letGo.add(worker);
+      const exit = worker.kill().finally(() => this.retiring.delete(exit));
+      this.retiring.add(exit);
+      killed.push(exit);
     }
+    this.drop(matches);
+    await Promise.all(killed);
   }
 
   /** Drops queued tasks and kills busy workers; run() then resolves. */
@@ -143,6 +161,12 @@ export class Pool implements PageExecutor {
   /** Process ids of the live workers (for tests and diagnostics). */
   get pids(): number[] {
     return [...this.workers].map((worker) => worker.pid);
+  }
+
+  /** Live workers, ready workers, busy workers, tasks queued, and workers started since the pool began. */
+  get stats(): ExecutorStats {
+    const ready = [...this.workers].filter((worker) => worker.isReady && !worker.isExited).length;
+    return { workers: this.workers.size, ready, busy: this.busy, queued: this.queue.length, started: this.spawns };
   }
 
   /** Stops like stop(); with an error, run() rejects with it. */
@@ -174,7 +198,8 @@ export class Pool implements PageExecutor {
     // Hand work to idle ready workers; a retry only goes to a worker that has had no task yet.
     for (const worker of this.workers) {
       if (!worker.isReady || worker.busy || worker.isExited) continue;
-      const index = this.queue.findIndex((item) => item.attempt === 1 || !worker.used);
+      const fits = (item: QueueItem): boolean => item.attempt === 1 || !worker.used;
+      const index = this.options.shared ? this.nextInTurn(fits) : this.queue.findIndex(fits);
       if (index === -1) continue;
       const [item] = this.queue.splice(index, 1);
       this.dispatch(worker, item!);
@@ -185,16 +210,38 @@ export class Pool implements PageExecutor {
       const idle = workers.find((worker) => worker.isReady && !worker.busy);
       if (idle) this.retire(idle);
     }
-    const wanted = Math.min(this.size, this.queue.length + this.busy);
+    const wanted = this.options.shared ? this.size : Math.min(this.size, this.queue.length + this.busy);
     while (this.workers.size < wanted || (needsFresh && this.workers.size < this.size)) {
       this.spawn();
       if (needsFresh && this.workers.size >= wanted) break;
     }
   }
 
+  /** Round robin by document: the first fitting task of the document served longest ago (or never). */
+  private nextInTurn(fits: (item: QueueItem) => boolean): number {
+    let best = -1;
+    let bestTurn = Infinity;
+    for (const [index, item] of this.queue.entries()) {
+      const turn = this.turns.get(item.task.source) ?? -1;
+      if (turn < bestTurn && fits(item)) {
+        best = index;
+        bestTurn = turn;
+      }
+    }
+    if (best !== -1) {
+      this.turns.set(this.queue[best]!.task.source, ++this.turn);
+      if (this.turns.size > 4 * this.queue.length + 64) {
+        // Forget documents that have nothing queued any more.
+        const queued = new Set(this.queue.map((item) => item.task.source));
+        for (const source of this.turns.keys()) if (!queued.has(source)) this.turns.delete(source);
+      }
+    }
+    return best;
+  }
+
   /** Pulls the next tasks from the source when fewer than two per worker are queued. */
   private refill(): void {
-    if (!this.source?.idle || this.queue.length >= this.size * 2) return;
+    if (!this.source?.idle || (!this.options.shared && this.queue.length >= this.size * 2)) return;
     this.source.pull(
       (tasks) => {
         if (this.stopped) return;
@@ -209,6 +256,7 @@ export class Pool implements PageExecutor {
     const started = performance.now();
     const worker = new WorkerHandle(this.options.spawn);
     this.workers.add(worker);
+    this.spawns++;
     worker.ready.then(
       () => {
         this.bootFailures = 0;
@@ -236,12 +284,15 @@ export class Pool implements PageExecutor {
 
   private dispatch(worker: WorkerHandle, item: QueueItem): void {
     this.busy++;
+    this.current.set(worker, item);
     const started = performance.now();
     const timeout = this.options.pageTimeoutMs;
     worker.run(item.task, typeof timeout === "number" ? timeout : timeout(item.task)).then(
       (result) => {
         this.busy--;
+        this.current.delete(worker);
         if (this.stopped) return;
+        if (this.abandoned.has(item)) return this.pump();
         worker.pagesDone++;
         if (worker.pagesDone >= this.options.maxPagesPerWorker) this.retire(worker);
         this.handlers.onResult(item.task, result, { workerPid: worker.pid, elapsedMs: performance.now() - started });
@@ -249,11 +300,13 @@ export class Pool implements PageExecutor {
       },
       (error: TaskError) => {
         this.busy--;
+        this.current.delete(worker);
         if (this.stopped) return;
+        if (this.abandoned.has(item)) return this.pump();
         // A worker that failed a page is replaced, so that the retry meets a fresh process; a timed-out
         // one is being killed and must not be handed another page meanwhile.
         if (error.kind !== "crash") this.retire(worker);
-        const final = item.attempt >= (this.options.maxAttempts ?? MAX_ATTEMPTS) || this.cancelled.has(item.task);
+        const final = item.attempt >= (this.options.maxAttempts ?? MAX_ATTEMPTS);
         this.handlers.onFailure(item.task, error.message, final, error.code);
         if (!final) this.queue.unshift({ task: this.options.retryTask?.(item.task) ?? item.task, attempt: item.attempt + 1 });
         this.pump();

@@ -115,11 +115,6 @@ export class WorkerHandle {
     return this.child.pid ?? -1;
   }
 
-  /** The task being rendered, if any. */
-  get task(): PageTask | undefined {
-    return this.pending?.task;
-  }
-
   get busy(): boolean {
     return this.pending !== undefined;
   }

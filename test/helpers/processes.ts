@@ -35,9 +35,10 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function waitFor(condition: () => boolean, ms = 10_000, what = "condition"): Promise<void> {
+/** Polls `condition` every 50 ms; `refresh` (e.g. a fetch of what the condition reads) runs before each look. */
+export async function waitFor(condition: () => boolean, ms = 10_000, what = "condition", refresh?: () => Promise<void>): Promise<void> {
   const end = Date.now() + ms;
-  while (!condition()) {
+  while ((await refresh?.(), !condition())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

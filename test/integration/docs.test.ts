@@ -24,4 +24,19 @@ describe("every option is documented", () => {
       expect(doc.slice(doc.lastIndexOf("/**")), option).toMatch(/@default/);
     }
   });
+
+  it("each `pdfraster serve --help` flag shows a default and is in README's Service settings; each request field is in its Options", async () => {
+    const help = (await runCli(["serve", "--help"])).stdout;
+    const flags = [...new Set([...help.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]!))].filter((f) => f !== "--help");
+    expect(flags.length).toBeGreaterThan(15);
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const service = readme.slice(readme.indexOf("## Service"), readme.indexOf("### Errors"));
+    const rows = service.split("\n").filter((line) => line.startsWith("| `--"));
+    for (const flag of flags) expect(rows.some((row) => row.split(" | ")[0]!.includes(`\`${flag}\``)), flag).toBe(true);
+    const blocks = help.split(/\n(?= {2}--)/).filter((block) => /^ {2}--[a-z-]+ </.test(block));
+    for (const block of blocks) expect(block.replace(/\s+/g, " "), block).toMatch(/\(default: [^)]+\)|default: "[^"]+"/);
+    const { REQUEST_FIELDS } = await import("../../src/serve/request-options.js");
+    const options = service.slice(service.indexOf("### Options"));
+    for (const field of REQUEST_FIELDS) expect(options, field).toContain(`\`${field}\``);
+  });
 });

@@ -1,0 +1,128 @@
+import { Command, CommanderError, Option } from "commander";
+import { ExitCode, PdfRasterError, UsageError, describeError } from "../errors.js";
+import { DEFAULTS } from "../options.js";
+import { ENGINE_NAMES, type EngineName } from "../engines/registry.js";
+import { SERVICE_DEFAULTS } from "./config.js";
+import { startService } from "./server.js";
+
+interface ServeFlags {
+  host: string;
+  port: string;
+  workers?: string;
+  engine: EngineName;
+  fallbackEngine?: EngineName;
+  pageTimeout: string;
+  maxPagesPerWorker: string;
+  maxPixels: string;
+  maxBody: string;
+  maxPages: string;
+  maxJobs: string;
+  maxQueue: string;
+  timeLimit: string;
+  resultTtl: string;
+  grace: string;
+  token?: string;
+  tempDir?: string;
+  quiet?: boolean;
+}
+
+function program(): Command {
+  return new Command("pdfraster serve")
+    .description("Rasterize PDFs as an HTTP service with warm workers (see README, Service).")
+    .option("--host <address>", "interface to listen on (anything but loopback exposes the service)", SERVICE_DEFAULTS.host)
+    .option("--port <n>", "TCP port (0: any free port)", String(SERVICE_DEFAULTS.port))
+    .option("--workers <n>", "warm worker processes (default: number of CPU cores)")
+    .addOption(new Option("--engine <name>", "renderer of every request").choices(ENGINE_NAMES).default(DEFAULTS.engine))
+    .addOption(new Option("--fallback-engine <name>", "retry a failed page with this engine (default: none)").choices(ENGINE_NAMES))
+    .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
+    .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
+    .option("--max-pixels <n>", "most pixels of one page raster (a request may ask for less)", String(DEFAULTS.maxPixels))
+    .option("--max-body <bytes>", "largest upload; a larger one gets 413 without being read (suffixes k, M, G)", "100M")
+    .option("--max-pages <n>", "most pages one document may select", String(SERVICE_DEFAULTS.maxPages))
+    .option("--max-jobs <n>", "documents rendered at once", String(SERVICE_DEFAULTS.maxJobs))
+    .option("--max-queue <n>", "documents waiting for a turn; beyond them 429 with Retry-After", String(SERVICE_DEFAULTS.maxQueue))
+    .option("--time-limit <seconds>", "per-document limit from upload to output (504 beyond)", String(SERVICE_DEFAULTS.timeLimit))
+    .option("--result-ttl <seconds>", "how long an async job's result is kept", String(SERVICE_DEFAULTS.resultTtl))
+    .option("--grace <seconds>", "on SIGTERM, how long documents in flight may take before they are cancelled", String(SERVICE_DEFAULTS.grace))
+    .option("--token <token>", "require Authorization: Bearer <token> on /v1 and /metrics, or set PDFRASTER_TOKEN (default: none)")
+    .option("--temp-dir <dir>", "where uploads, page images and results live (default: the OS temp dir)")
+    .option("--quiet", "no start-up and shutdown lines on stderr")
+    .addHelpText("after", "\n`--redis` (the cluster) is not available in the service yet.\nExit codes: 0 stopped by SIGTERM/SIGINT; 1 unexpected error; 2 bad settings or the port cannot be bound.")
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+}
+
+/** `100M` -> 104857600; plain numbers are bytes. */
+export function parseBytes(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(text.trim());
+  if (!match) throw new UsageError(`Expected \`--max-body\` to be a size such as 100M or 52428800, got \`${text}\``);
+  const unit = (match[2] ?? "b").toLowerCase()[0]!;
+  const factor = { b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[unit] ?? 1;
+  return Math.round(Number(match[1]) * factor);
+}
+
+/** `pdfraster serve ...`: runs until SIGTERM or SIGINT, then shuts down gracefully; resolves with the exit code. */
+export async function serveMain(argv: string[]): Promise<number> {
+  const cli = program();
+  try {
+    cli.parse(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return ExitCode.ok;
+      process.stderr.write(`pdfraster: ${error.message.replace(/^error: /, "")}\n(see pdfraster serve --help)\n`);
+      return ExitCode.usage;
+    }
+    throw error;
+  }
+  const flags = cli.opts<ServeFlags>();
+  const say = (line: string): void => {
+    if (!flags.quiet) process.stderr.write(`pdfraster serve: ${line}\n`);
+  };
+  let service;
+  try {
+    service = await startService({
+      host: flags.host,
+      port: flags.port as unknown as number,
+      workers: flags.workers as unknown as number,
+      engine: flags.engine,
+      fallbackEngine: flags.fallbackEngine,
+      pageTimeout: flags.pageTimeout as unknown as number,
+      maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
+      maxPixels: flags.maxPixels as unknown as number,
+      maxBodyBytes: parseBytes(flags.maxBody),
+      maxPages: flags.maxPages as unknown as number,
+      maxJobs: flags.maxJobs as unknown as number,
+      maxQueue: flags.maxQueue as unknown as number,
+      timeLimit: flags.timeLimit as unknown as number,
+      resultTtl: flags.resultTtl as unknown as number,
+      grace: flags.grace as unknown as number,
+      token: flags.token,
+      tempDir: flags.tempDir,
+    });
+  } catch (error) {
+    // Settings are checked under their API names (`maxJobs`); name the flags instead (`--max-jobs`).
+    const flagNames = new Set(cli.options.map((option) => option.long));
+    const asFlag = (text: string): string =>
+      text.replace(/`(\w+)`/g, (whole, name: string) => {
+        const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`.replace(/^--max-body-bytes$/, "--max-body");
+        return flagNames.has(flag) ? `\`${flag}\`` : whole;
+      });
+    const message = error instanceof PdfRasterError ? asFlag(error.message) : `cannot start: ${describeError(error)}`;
+    process.stderr.write(`pdfraster: ${message}\n`);
+    return error instanceof PdfRasterError || (error as NodeJS.ErrnoException).code === "EADDRINUSE" || (error as NodeJS.ErrnoException).code === "EACCES" ? ExitCode.usage : ExitCode.unexpected;
+  }
+  const { config } = service;
+  say(`listening on ${service.url} (${config.base.workers} workers, ${config.base.engine}${config.token ? ", token required" : ""})`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  say(`${signal}: finishing the documents in flight (up to ${config.graceMs / 1000} s)`);
+  // A second signal stops at once.
+  const now = (): never => process.exit(ExitCode.unexpected);
+  process.once("SIGTERM", now);
+  process.once("SIGINT", now);
+  await service.close();
+  say("stopped");
+  return ExitCode.ok;
+}

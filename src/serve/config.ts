@@ -1,0 +1,121 @@
+import { tmpdir } from "node:os";
+import { UsageError } from "../errors.js";
+import { DEFAULTS, normalizeOptions, type NormalizedOptions } from "../options.js";
+import type { EngineName } from "../engines/registry.js";
+
+/** Settings of `pdfraster serve`: where it listens, its workers, and its limits. Every one is optional. */
+export interface ServiceOptions {
+  /** Interface to listen on; anything but loopback exposes the service to the network. @default "127.0.0.1" */
+  host?: string;
+  /** TCP port; 0 picks a free one. @default 8080 */
+  port?: number;
+  /** Warm worker processes shared by every request. @default the number of CPU cores */
+  workers?: number;
+  /** Renderer of every request. @default "pdfjs" */
+  engine?: EngineName;
+  /** Engine that retries a page failed on `engine`. @default none */
+  fallbackEngine?: EngineName;
+  /** Seconds one page may take before its worker is killed and the page retried. @default 120 */
+  pageTimeout?: number;
+  /** Workers are replaced after this many pages. @default 1000 */
+  maxPagesPerWorker?: number;
+  /** Most pixels of one page raster; a request may ask for less, not more. @default 268435456 (2^28) */
+  maxPixels?: number;
+  /** Largest request body in bytes (the upload); a larger one is refused with 413 without being read. @default 104857600 (100 MiB) */
+  maxBodyBytes?: number;
+  /** Most pages one document may select. @default 2000 */
+  maxPages?: number;
+  /** Documents rendered at once; further ones wait in the queue. @default 4 */
+  maxJobs?: number;
+  /** Documents waiting for a turn; beyond them a request gets 429 with Retry-After. @default 32 */
+  maxQueue?: number;
+  /** Seconds a document may take from its upload to its output (queue wait included), then it fails with 504. @default 300 */
+  timeLimit?: number;
+  /** Seconds a finished job's result (and report) is kept for `GET /v1/jobs/:id/result`. @default 600 */
+  resultTtl?: number;
+  /** Seconds SIGTERM waits for running documents before cancelling them. @default 30 */
+  grace?: number;
+  /** Bearer token every /v1 request and /metrics must carry; none: no authentication. @default none */
+  token?: string;
+  /** Where the service keeps uploads, page images and results (in a folder of its own). @default the OS temp dir */
+  tempDir?: string;
+}
+
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  token: string | undefined;
+  maxBodyBytes: number;
+  maxPages: number;
+  maxJobs: number;
+  maxQueue: number;
+  timeLimitMs: number;
+  resultTtlMs: number;
+  graceMs: number;
+  tempDir: string;
+  /** Pool-level settings (workers, engines, page timeout, recycling, max pixels) in the form every job's options start from. */
+  base: NormalizedOptions;
+}
+
+export const SERVICE_DEFAULTS = {
+  host: "127.0.0.1",
+  port: 8080,
+  maxBodyBytes: 100 * 2 ** 20,
+  maxPages: 2000,
+  maxJobs: 4,
+  maxQueue: 32,
+  timeLimit: 300,
+  resultTtl: 600,
+  grace: 30,
+} as const;
+
+function integer(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`Expected \`${name}\` to be an integer from ${min} to ${max}, got \`${String(value)}\``);
+  }
+  return n;
+}
+
+function seconds(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback * 1000;
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isFinite(n) || n < 0.1 || n > 86_400 * 7) {
+    throw new UsageError(`Expected \`${name}\` to be a number of seconds from 0.1 to 604800, got \`${String(value)}\``);
+  }
+  return n * 1000;
+}
+
+/** Validates the service settings; `env` supplies the token when `token` is not given (PDFRASTER_TOKEN). */
+export function normalizeServiceOptions(options: ServiceOptions = {}, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const o = options;
+  const token = o.token ?? (env.PDFRASTER_TOKEN || undefined);
+  if (token !== undefined && (typeof token !== "string" || token.length < 16 || /\s/.test(token))) {
+    throw new UsageError("Expected the token to be at least 16 characters without spaces (e.g. `openssl rand -hex 32`)");
+  }
+  const host = o.host ?? SERVICE_DEFAULTS.host;
+  if (typeof host !== "string" || host === "") throw new UsageError(`Expected \`host\` to be an address, got \`${String(host)}\``);
+  const base = normalizeOptions({
+    workers: o.workers,
+    engine: o.engine,
+    fallbackEngine: o.fallbackEngine,
+    pageTimeout: o.pageTimeout,
+    maxPagesPerWorker: o.maxPagesPerWorker,
+    maxPixels: o.maxPixels ?? DEFAULTS.maxPixels,
+  });
+  return {
+    host,
+    port: integer("port", o.port, SERVICE_DEFAULTS.port, 0, 65535),
+    token,
+    maxBodyBytes: integer("maxBodyBytes", o.maxBodyBytes, SERVICE_DEFAULTS.maxBodyBytes, 1024, Number.MAX_SAFE_INTEGER),
+    maxPages: integer("maxPages", o.maxPages, SERVICE_DEFAULTS.maxPages, 1, 1e7),
+    maxJobs: integer("maxJobs", o.maxJobs, SERVICE_DEFAULTS.maxJobs, 1, 10_000),
+    maxQueue: integer("maxQueue", o.maxQueue, SERVICE_DEFAULTS.maxQueue, 0, 1e6),
+    timeLimitMs: seconds("timeLimit", o.timeLimit, SERVICE_DEFAULTS.timeLimit),
+    resultTtlMs: seconds("resultTtl", o.resultTtl, SERVICE_DEFAULTS.resultTtl),
+    graceMs: seconds("grace", o.grace, SERVICE_DEFAULTS.grace),
+    tempDir: o.tempDir ?? tmpdir(),
+    base,
+  };
+}

@@ -1,0 +1,357 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { mkdtemp, open, rm } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import fastifyMultipart from "@fastify/multipart";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import { AbortError, describeError, OutputError } from "../errors.js";
+import { WarmBackend, type Backend } from "./backend.js";
+import { normalizeServiceOptions, type ServiceConfig, type ServiceOptions } from "./config.js";
+import { HttpError, toHttp } from "./http-errors.js";
+import { JobRegistry, type JobEvent, type ServiceJob } from "./jobs.js";
+import { Metrics } from "./metrics.js";
+import { UPLOAD_PAGE, UPLOAD_PAGE_CSP } from "./page.js";
+import { requestOptions } from "./request-options.js";
+import { isUploadType, RAW_TYPES, receive, tooLarge, unsupportedType } from "./upload.js";
+
+/** A running service. */
+export interface Service {
+  /** `http://host:port`, with the port actually bound. */
+  readonly url: string;
+  readonly config: ServiceConfig;
+  /** Graceful stop: no new requests, jobs in flight get `grace` (the service's by default) to finish, then workers and temp space go. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Routes that need the bearer token when one is set; the page and the health checks do not. */
+const PROTECTED = /^\/(v1\/|metrics(\?|$))/;
+/** Routes that carry an upload. */
+const UPLOADS = new Set(["/v1/rasterize", "/v1/jobs"]);
+const SSE_HEARTBEAT_MS = 15_000;
+
+/**
+ * Starts `pdfraster serve`: the warm workers, then the HTTP server (fastify) on `host:port`.
+ * Every response other than a result is JSON; every error is `{ code, message }`.
+ */
+export async function startService(options: ServiceOptions = {}, backendOf: (config: ServiceConfig) => Backend = (config) => new WarmBackend(config.base)): Promise<Service> {
+  const config = normalizeServiceOptions(options);
+  let root: string;
+  try {
+    root = await mkdtemp(join(config.tempDir, "pdfraster-serve-"));
+  } catch (error) {
+    throw new OutputError(`Cannot create the service's temp folder in ${config.tempDir}: ${describeError(error)}`, { cause: error });
+  }
+  const scrub = (text: string): string => text.replaceAll(root, "<temp>");
+  const metrics = new Metrics();
+  const backend = backendOf(config);
+  const jobs = new JobRegistry(config, backend, metrics, scrub);
+  const expected = config.token === undefined ? undefined : digest(config.token);
+  let draining = false;
+  /** Result downloads and synchronous requests in flight: shutdown lets them finish. */
+  const inFlight = new Set<Promise<unknown>>();
+
+  /** Checks made before a body is read (also on `Expect: 100-continue`, before the client sends it). */
+  const admission = (req: IncomingMessage): HttpError | undefined => {
+    const path = req.url ?? "/";
+    if (expected && PROTECTED.test(path) && !authorized(req.headers.authorization, expected)) {
+      metrics.count("pdfraster_rejected_total", 'reason="unauthorized"');
+      return new HttpError(401, "ERR_UNAUTHORIZED", "This service needs a bearer token: Authorization: Bearer <token>", {
+        "www-authenticate": 'Bearer realm="pdfraster"',
+      });
+    }
+    if (req.method === "POST" && UPLOADS.has(path.split("?")[0]!)) {
+      if (draining) return new HttpError(503, "ERR_SHUTTING_DOWN", "The service is shutting down", { "retry-after": "5" });
+      if (!isUploadType(req.headers["content-type"])) return unsupportedType(req.headers["content-type"]);
+      const length = Number(req.headers["content-length"]);
+      if (Number.isFinite(length) && length > config.maxBodyBytes) {
+        metrics.count("pdfraster_rejected_total", 'reason="too_large"');
+        return tooLarge(config.maxBodyBytes);
+      }
+    }
+    return undefined;
+  };
+
+  const app = Fastify({
+    logger: false,
+    // Uploads are streamed to disk by receive(), which enforces the limit; JSON bodies are not used.
+    bodyLimit: 64 * 1024,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    serverFactory: (handler) => {
+      const server = createServer(handler);
+      server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+        const refused = admission(req);
+        if (!refused) {
+          res.writeContinue();
+          handler(req, res);
+          return;
+        }
+        const failure = toHttp(refused, scrub, () => metrics.retryAfterSeconds());
+        metrics.count("pdfraster_http_requests_total", `code="${failure.status}"`);
+        res.writeHead(failure.status, { ...failure.headers, "content-type": "application/json; charset=utf-8", connection: "close" });
+        res.end(JSON.stringify(failure.body));
+      });
+      return server;
+    },
+  });
+  app.removeAllContentTypeParsers(); // no JSON or text bodies: uploads only
+  await app.register(fastifyMultipart, { throwFileSizeLimit: true });
+  app.addContentTypeParser(RAW_TYPES, (_request, payload, done) => done(null, payload));
+
+  app.addHook("onRequest", async (request) => {
+    const refused = admission(request.raw);
+    if (refused) throw refused;
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    reply.header("x-content-type-options", "nosniff");
+  });
+  app.addHook("onResponse", async (_request, reply) => {
+    metrics.count("pdfraster_http_requests_total", `code="${reply.statusCode}"`);
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const failure = toHttp(error, scrub, () => metrics.retryAfterSeconds());
+    if (!request.raw.complete) closeUnread(reply);
+    void reply.code(failure.status).headers(failure.headers).type("application/json; charset=utf-8").send(failure.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ code: "ERR_NOT_FOUND", message: `No route ${request.method} ${request.url.split("?")[0]}` });
+  });
+
+  app.get("/", async (_request, reply) =>
+    reply.type("text/html; charset=utf-8").header("cache-control", "no-store").header("content-security-policy", UPLOAD_PAGE_CSP).header("x-frame-options", "DENY").send(UPLOAD_PAGE),
+  );
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    const stats = backend.stats();
+    if (draining || !backend.ready()) {
+      return reply.code(503).send({ code: "ERR_NOT_READY", message: draining ? "The service is shutting down" : `${stats.ready} of ${backend.workers} workers ready` });
+    }
+    return { status: "ready", workers: backend.workers, ready: stats.ready };
+  });
+  app.get("/metrics", async (_request, reply) => {
+    const stats = backend.stats();
+    const load = jobs.load;
+    const text = metrics.render({
+      pdfraster_jobs_running: { help: "Documents rendering now.", value: load.active },
+      pdfraster_jobs_queued: { help: "Documents admitted and waiting for a turn (uploads included).", value: load.waiting },
+      pdfraster_pages_queued: { help: "Pages waiting for a worker.", value: stats.queued },
+      pdfraster_workers: { help: "Live worker processes.", value: stats.workers },
+      pdfraster_workers_ready: { help: "Worker processes ready for a page.", value: stats.ready },
+      pdfraster_workers_busy: { help: "Worker processes rendering a page.", value: stats.busy },
+      pdfraster_worker_restarts_total: { help: "Workers started beyond the first ones (recycled, crashed, timed out or killed).", value: Math.max(0, stats.started - backend.workers) },
+    });
+    return reply.type("text/plain; version=0.0.4; charset=utf-8").send(text);
+  });
+
+  /** Reads the upload and its options and starts the job (admission first, so a busy service reads nothing). */
+  const submit = async (request: FastifyRequest): Promise<ServiceJob> => {
+    jobs.admit();
+    let received;
+    try {
+      received = await receive(request, root, config.maxBodyBytes);
+    } catch (error) {
+      jobs.release();
+      throw error;
+    }
+    try {
+      const query = request.query as Record<string, string | string[]>;
+      for (const name of Object.keys(received.fields)) {
+        if (name in query) throw new HttpError(400, "ERR_USAGE", `\`${name}\` is given in the query and in the form: give it once`);
+      }
+      return jobs.start(received.upload, requestOptions({ ...query, ...received.fields }, config.base));
+    } catch (error) {
+      jobs.release();
+      await rm(received.upload.dir, { recursive: true, force: true });
+      throw error;
+    }
+  };
+
+  app.post("/v1/rasterize", async (request, reply) => {
+    const job = await submit(request);
+    // A client that goes away before its result is sent cancels the job: workers stop, files go.
+    const onClose = (): void => {
+      if (!reply.raw.writableFinished) void jobs.remove(job, new AbortError("The client went away"));
+    };
+    reply.raw.on("close", onClose);
+    const served = (async () => {
+      await job.ended;
+      if (job.status !== "done") throw errorOf(job);
+      // The result is opened, then its folder removed: nothing is left even if the download stops.
+      await sendResult(reply, job, () => jobs.remove(job));
+    })();
+    track(served);
+    try {
+      await served;
+    } finally {
+      reply.raw.off("close", onClose);
+      void jobs.remove(job);
+    }
+    return reply;
+  });
+
+  app.post("/v1/jobs", async (request, reply) => {
+    const job = await submit(request);
+    return reply.code(202).header("location", `/v1/jobs/${job.id}`).send(job.view());
+  });
+
+  const jobOf = (request: FastifyRequest): ServiceJob => {
+    const { id } = request.params as { id: string };
+    const job = jobs.get(id);
+    if (!job) throw new HttpError(404, "ERR_NOT_FOUND", `No job ${id} (it may have expired)`);
+    return job;
+  };
+
+  app.get("/v1/jobs/:id", async (request, reply) => {
+    const job = jobOf(request);
+    if ((request.headers.accept ?? "").includes("text/event-stream")) return streamEvents(job, reply);
+    return job.view();
+  });
+  app.get("/v1/jobs/:id/events", async (request, reply) => streamEvents(jobOf(request), reply));
+  app.get("/v1/jobs/:id/result", async (request, reply) => {
+    const job = jobOf(request);
+    if (!job.finished) throw new HttpError(409, "ERR_NOT_READY", `Job ${job.id} is ${job.status}: its result is not ready`, { "retry-after": "1" });
+    if (job.status !== "done") throw errorOf(job);
+    const sent = sendResult(reply, job);
+    track(sent);
+    await sent;
+    return reply;
+  });
+  app.delete("/v1/jobs/:id", async (request, reply) => {
+    await jobs.remove(jobOf(request));
+    return reply.code(204).send();
+  });
+
+  function track(promise: Promise<unknown>): void {
+    const settled = promise.catch(() => {}).finally(() => inFlight.delete(settled));
+    inFlight.add(settled);
+  }
+
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // The port is taken or not ours: the workers already started must go too.
+    await app.close().catch(() => {});
+    await backend.close();
+    await rm(root, { recursive: true, force: true }).catch(() => {});
+    throw error;
+  }
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${address.port}`,
+    config,
+    close(graceMs = config.graceMs) {
+      closing ??= (async () => {
+        draining = true;
+        (app.server as Server).close(); // no new connections; keep-alive ones get 503 (return503OnClosing) once fastify closes
+        await jobs.shutdown(graceMs);
+        await Promise.race([Promise.all(inFlight), new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, 5000)))]);
+        await app.close();
+        await backend.close();
+        await rm(root, { recursive: true, force: true }).catch(() => {});
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The error a failed or cancelled job answers with. */
+function errorOf(job: ServiceJob): HttpError {
+  const failure = job.failure ?? { status: 500, body: { code: "ERR_INTERNAL", message: "The job ended without a result" }, headers: {} };
+  return new HttpError(failure.status, failure.body.code, failure.body.message, failure.headers, failure.body.failed);
+}
+
+/** Streams a job's result with its report in headers; `opened` runs once the file is open (and may unlink it). */
+async function sendResult(reply: FastifyReply, job: ServiceJob, opened?: () => Promise<void>): Promise<void> {
+  const result = job.result!;
+  const report = job.report!;
+  const failed = report.failed.map((f) => f.page);
+  reply
+    .code(200)
+    .type(result.type)
+    .header("content-length", String(result.bytes))
+    .header("content-disposition", contentDisposition(result.filename))
+    .header("x-pdfraster-job", job.id)
+    .header("x-pdfraster-pages", String(report.outputPages))
+    .header("x-pdfraster-rendered", String(report.rendered))
+    .header("x-pdfraster-failed", String(failed.length))
+    .header("cache-control", "no-store");
+  if (failed.length > 0) reply.header("x-pdfraster-failed-pages", failed.slice(0, 500).join(","));
+  const file = await open(result.path, "r");
+  await opened?.();
+  await reply.send(file.createReadStream());
+}
+
+/** `attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266 / RFC 8187), so any upload name is a valid header. */
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
+  if (ascii === name) return `attachment; filename="${name}"`;
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
+}
+
+/** Server-Sent Events: every progress event of the job (replayed, then live), then `end` with the job's state. */
+function streamEvents(job: ServiceJob, reply: FastifyReply): FastifyReply {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" });
+  const write = (event: JobEvent): void => {
+    res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    if (event.type === "end") finish();
+  };
+  const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), SSE_HEARTBEAT_MS);
+  let unsubscribe = (): void => {};
+  let ended = false;
+  const finish = (): void => {
+    if (ended) return;
+    ended = true;
+    clearInterval(heartbeat);
+    unsubscribe();
+    res.end();
+  };
+  res.on("close", finish);
+  unsubscribe = job.subscribe(write);
+  if (ended) unsubscribe();
+  return reply;
+}
+
+/** How long, and how much, a refused request's body is still read (and discarded) after the answer. */
+const LINGER_MS = 1000;
+const LINGER_BYTES = 4 * 2 ** 20;
+
+/**
+ * Answered before its body was read (too large, unauthorized, busy...): the rest is not stored.
+ * Node discards what still arrives, so that the client can read the answer (closing on unread data
+ * would reset the connection and lose it); after LINGER_MS or LINGER_BYTES, as nginx's lingering
+ * close, the connection is closed. A client that waits for `100 Continue` sends nothing at all.
+ */
+function closeUnread(reply: FastifyReply): void {
+  const request = reply.request.raw;
+  reply.raw.once("finish", () => {
+    if (request.complete) return;
+    const socket = request.socket;
+    const start = socket.bytesRead;
+    request.resume(); // discarded
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+    const watch = (): void => {
+      if (socket.bytesRead - start > LINGER_BYTES) socket.destroy();
+    };
+    socket.on("data", watch);
+    request.once("end", () => socket.destroy()); // it did send it all: still not kept
+    socket.once("close", () => {
+      clearTimeout(timer);
+      socket.off("data", watch);
+    });
+  });
+}
+
+function digest(token: string): Buffer {
+  return createHash("sha256").update(token).digest();
+}
+
+/** Constant-time: both sides are hashed to 32 bytes, so neither the token's length nor its content leaks through timing. */
+function authorized(header: string | undefined, expected: Buffer): boolean {
+  const match = /^Bearer ([^\s]+)$/i.exec(header ?? "");
+  return timingSafeEqual(digest(match?.[1] ?? ""), expected);
+}
