@@ -28,6 +28,8 @@ const KNOWN_POPPLER_DIFFERENCES: Partial<Record<EngineName, Record<string, strin
   },
   pdfium: {
     "issue16263.pdf": "PDFium takes ~32 s on this page (it decodes the 34862x4332 image and its soft mask at full size): over the sweep's 30 s page timeout",
+    "bug1782186.pdf": "AES-128 with unencrypted strings (StrF Identity): PDFium rejects the right password (exit 2, wrong password); pdf.js opens it",
+    "issue19484_2.pdf": "a broken page tree in which PDFium finds no pages (exit 2); pdf.js walks it, and --fallback-engine pdfjs renders it",
   },
 };
 
