@@ -44,7 +44,7 @@ export interface WorkerServiceOptions {
   store?: string;
   /** Pages rendered at once: forked render processes. @default the number of CPU cores */
   concurrency?: number;
-  /** This worker's own raster limit: a job over it is refused. @default 268435456 (2^28) */
+  /** This worker's own raster limit: a job over it is refused. @default 1073741824 (2^30) */
   maxPixels?: number;
   /** This worker's own page timeout in seconds: a job's own timeout is capped by it. @default 120 */
   pageTimeout?: number;

@@ -19,7 +19,7 @@ export interface ServiceOptions {
   pageTimeout?: number;
   /** Workers are replaced after this many pages. @default 1000 */
   maxPagesPerWorker?: number;
-  /** Most pixels of one page raster; a request may ask for less, not more. @default 268435456 (2^28) */
+  /** Most pixels of one page raster; a request may ask for less, not more. @default 1073741824 (2^30) */
   maxPixels?: number;
   /** Largest request body in bytes (the upload); a larger one is refused with 413 without being read. @default 104857600 (100 MiB) */
   maxBodyBytes?: number;

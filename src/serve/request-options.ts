@@ -24,6 +24,7 @@ const FIELDS = {
   threshold: "threshold",
   password: "password",
   "on-error": "onError",
+  box: "box",
   "max-pixels": "maxPixels",
   "keep-text": "keepText",
   "keep-outline": "keepOutline",

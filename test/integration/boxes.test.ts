@@ -41,7 +41,7 @@ function popplerSizes(box: string): Array<[number, number]> {
   });
 }
 
-describe.each(["pdfjs", "mupdf"])("--box with %s", (engine) => {
+describe.each(["pdfjs", "pdfium", "mupdf"])("--box with %s", (engine) => {
   it.each(Object.keys(EXPECTED))("%s: the page size and the colour at the box's edge", async (box) => {
     const dir = scratch();
     const out = join(dir, "out.pdf");

@@ -23,6 +23,9 @@ describe("request options", () => {
     expect(requestOptions({ output: "ZIP", dpi: "" }, base)).toMatchObject({ output: "zip", options: { dpi: 300 } });
     expect(requestOptions({ "keep-text": "", "keep-links": "false" }, base).options).toMatchObject({ keepText: true, keepLinks: false });
     expect(requestOptions({ "max-pixels": "1000" }, base).options.maxPixels).toBe(1000);
+    expect(requestOptions({ box: "trim" }, base).options.box).toBe("trim");
+    expect(() => requestOptions({ box: "paper" }, base)).toThrow(UsageError);
+    expect(() => requestOptions({ "band-pixels": "1000" }, base)).toThrow(/Unknown option `band-pixels`/);
   });
 
   it("gives normalizeOptions()'s messages with the field names the request used", () => {
