@@ -50,7 +50,9 @@ export async function rasterize(
       await job.abort();
       throw abortError(opts.signal);
     }
+    // Tasks, not pages: a big page renders as bands, each its own task, on as many workers.
     const size = Math.max(1, Math.min(opts.workers, job.tasks.length));
+    runner.prestart(size);
     const [outcome] = await runner.run(only(job), size, true);
     if (outcome!.error !== undefined) throw outcome!.error;
     return outcome!.report!;
@@ -167,7 +169,7 @@ export async function prepareDocument(
   started: number,
   firstTaskId: number,
   settings: {
-    /** Once the page count is known, trim the prestarted workers to it and have them open the document (one-document runs). */
+    /** Once the page count is known, start workers for it and have them open the document (one-document runs). */
     prestart?: boolean;
     /** More pages selected than this: a LimitError before any is planned (a service's limit). @default no limit */
     maxPages?: number;
@@ -189,7 +191,8 @@ export async function prepareDocument(
   const { prestart = false, maxPages = Infinity } = settings;
   const onOpen = (engine: EngineName, selected: number): void => {
     if (selected > maxPages) throw new LimitError(`The document selects ${selected} pages; this service renders at most ${maxPages} per document`, "ERR_TOO_MANY_PAGES");
-    if (prestart) runner.prestart(Math.max(1, Math.min(opts.workers, selected)), { source: path, password: opts.password, engine });
+    // More workers for more pages; none let go yet: a page may still turn out to be bands (the plan trims to its tasks).
+    if (prestart) runner.prestart(Math.min(opts.workers, Math.max(selected, EARLY_WORKERS)), { source: path, password: opts.password, engine });
   };
   const plan = await planDocument(path, inputPath ?? "the input", planOpts, { tempDir, firstTaskId, images, onOpen });
   const planMs = performance.now() - planStarted;

@@ -47,6 +47,8 @@ export async function waitFor(condition: () => boolean, ms = 10_000, what = "con
 export interface StartedCli {
   child: ChildProcess;
   done: Promise<CliResult>;
+  /** What the CLI has written to stderr so far. */
+  stderr(): string;
 }
 
 /**
@@ -72,5 +74,5 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
       resolve({ code, signal, stdout, stderr });
     });
   });
-  return { child, done };
+  return { child, done, stderr: () => stderr };
 }

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { corpus, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { difference, pageRaster, pdfimagesList, rowDifference, type Raster } from "../helpers/bands.js";
 import { inspectPdf } from "../helpers/pdf.js";
+import { startCli, workerPidsOf } from "../helpers/processes.js";
 
 interface Report {
   rendered: number;
@@ -205,5 +206,24 @@ describe("faults in one band of a page spread over two workers", () => {
     const { result, report } = await render(SAMPLE, [...args, "--page-timeout", "3", "--on-error", "skip"], { PDFRASTER_FAULT: "hang@1,band=1" });
     expect(result.code).toBe(3);
     expect(report).toMatchObject({ failed: [{ page: 1, reason: "timed out after 3 s" }], retried: [1], outputPages: 0 });
+  });
+});
+
+describe("one page in bands", () => {
+  it("renders on as many workers as it has bands (up to --workers), not on one because it is one page", async () => {
+    const dir = scratch();
+    // tracemonkey page 1 at 300 dpi in bands of 2^17 pixels: about 64 bands, each drawing the page again (several seconds in all).
+    const run = startCli([corpus("tracemonkey.pdf"), join(dir, "out.pdf"), "--pages", "1", "--band-pixels", "131072", "--workers", "2", "--progress", "json"], { cwd: dir });
+    let opened = false;
+    let most = 0;
+    const sampling = setInterval(() => {
+      // document-open is reported once the plan is made (workers are then sized to its tasks).
+      opened ||= run.stderr().includes('"type":"document-open"');
+      if (opened && run.child.pid !== undefined) most = Math.max(most, workerPidsOf(run.child.pid).length);
+    }, 100);
+    const result = await run.done.finally(() => clearInterval(sampling));
+    expect(result.code, result.stderr).toBe(0);
+    expect(opened).toBe(true);
+    expect(most).toBe(2);
   });
 });
