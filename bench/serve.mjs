@@ -67,13 +67,13 @@ async function best(fn, repeat, quiet) {
   return fastest;
 }
 
-/** pdf.js always, MuPDF when its optional package resolves (as npm run bench). */
+/** The bundled engines (pdf.js, PDFium) always, MuPDF when its optional package resolves (as npm run bench). */
 function defaultEngines() {
   try {
     import.meta.resolve("mupdf");
-    return ["pdfjs", "mupdf"];
+    return ["pdfjs", "pdfium", "mupdf"];
   } catch {
-    return ["pdfjs"];
+    return ["pdfjs", "pdfium"];
   }
 }
 
