@@ -119,7 +119,7 @@ export async function serveBench({ log = () => {}, work, repeat = 3, docs = 100,
       const warm = await best(() => rasterizeOver(service.url, pdf, query), repeat, quiet);
       log(`serve: tracemonkey through the warm service${name}: ${(warm.wallMs / 1000).toFixed(2)} s`);
       rows.push({ case: tracemonkey, tool: `pdfraster serve${name} (warm)`, wallMs: warm.wallMs, overPoppler: popplerMs && warm.wallMs / popplerMs });
-      if (engine === "pdfjs") await smallDocumentsThrough(service, smallRows);
+      if (engine === "pdfjs" && docs > 0) await smallDocumentsThrough(service, smallRows);
       rows.push({ case: "service memory", tool: `pdfraster serve${name} master`, peakMb: peakMb(service.pid) });
     } finally {
       await service.stop();
@@ -176,10 +176,10 @@ export async function serveBench({ log = () => {}, work, repeat = 3, docs = 100,
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { repeat: { type: "string", default: "3" }, docs: { type: "string", default: "100" }, "no-settle": { type: "boolean" } } });
+  const { values } = parseArgs({ options: { repeat: { type: "string", default: "3" }, docs: { type: "string", default: "100" }, engines: { type: "string" }, "no-settle": { type: "boolean" } } });
   const work = mkdtempSync(join(tmpdir(), "pdfraster-bench-serve-"));
   try {
-    const { results, table } = await serveBench({ log: (s) => process.stderr.write(`bench: ${s}\n`), work, repeat: Number(values.repeat), docs: Number(values.docs), quiet: values["no-settle"] });
+    const { results, table } = await serveBench({ log: (s) => process.stderr.write(`bench: ${s}\n`), work, repeat: Number(values.repeat), docs: Number(values.docs), quiet: values["no-settle"], ...(values.engines ? { engines: values.engines.split(",") } : {}) });
     console.log(table);
     writeFileSync(join(ROOT, "bench/results/serve-latest.json"), `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
   } finally {

@@ -231,7 +231,8 @@ function imageOptions(opts: NormalizedOptions, patternFormat: "jpeg" | "png" | u
   return { ...opts, format: patternFormat };
 }
 
-async function* only(job: DocumentJob): AsyncIterable<DocumentJob> {
+/** One job as the source of a Runner's run (one document). */
+export async function* only(job: DocumentJob): AsyncIterable<DocumentJob> {
   yield job;
 }
 

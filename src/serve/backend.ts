@@ -1,9 +1,6 @@
-import { prepareDocument } from "../api.js";
-import { PoolError } from "../errors.js";
 import type { NormalizedOptions } from "../options.js";
 import type { OutputTarget } from "../output/target.js";
 import type { RasterizeReport } from "../report.js";
-import { JobQueue, Runner } from "../run.js";
 
 /** One document for the service's workers. */
 export interface DocumentRequest {
@@ -19,110 +16,34 @@ export interface DocumentRequest {
   signal: AbortSignal;
 }
 
-/** Where the service's documents are rendered: the local warm pool, or (later) a cluster (`--redis`). */
-export interface Backend {
-  /** Worker processes the backend keeps. */
-  readonly workers: number;
-  /** Whether every worker is started and ready. */
-  ready(): boolean;
-  /** Live, ready and busy workers, queued pages, and workers started so far (restarts = started - workers). */
-  stats(): { workers: number; ready: number; busy: number; queued: number; started: number };
-  /** Renders one document; rejects with the PdfRasterError that kept it from being written, or the signal's reason. */
-  rasterize(request: DocumentRequest): Promise<RasterizeReport>;
-  /** Stops the workers (after the jobs in flight were finished or cancelled). */
-  close(): Promise<void>;
+/** What `GET /readyz` answers. */
+export interface Readiness {
+  ready: boolean;
+  /** Why not, in one line (the 503's message). */
+  reason?: string;
+  /** Shown in the 200 body beside `status: "ready"`, e.g. `{ workers: 2, ready: 2 }`. */
+  detail: Record<string, number | string>;
+}
+
+/** A Prometheus gauge, sampled when `/metrics` is read. */
+export interface Gauge {
+  help: string;
+  value: number;
 }
 
 /**
- * The local warm pool: one long-lived Runner whose workers start with the service and stay up; every
- * document is planned in this process and its pages queued to the shared workers. A document given up
- * on (its signal aborts) has its queued pages dropped and the workers busy with its pages killed and
- * replaced. When the pool itself fails (workers cannot start, the temp disk is full) the documents in
- * flight fail with that error and a fresh pool takes over.
+ * Where the service's documents are rendered: the local warm pool (warm-backend.ts) or the cluster's
+ * `pdfraster worker`s through Redis (cluster-backend.ts). The HTTP side knows only this interface.
  */
-export class WarmBackend implements Backend {
-  private runner!: Runner;
-  private queue!: JobQueue;
-  private running!: Promise<void>;
-  private nextTaskId = 0;
-  private closed = false;
-  /** The pool failed and a new one starts shortly. */
-  private failed = false;
-  private started = 0;
-
-  constructor(private readonly base: NormalizedOptions) {
-    this.start();
-  }
-
-  get workers(): number {
-    return this.base.workers;
-  }
-
-  ready(): boolean {
-    return !this.closed && this.runner.stats.ready >= this.base.workers;
-  }
-
-  stats(): ReturnType<Backend["stats"]> {
-    return { ...this.runner.stats, started: this.started + this.runner.stats.started };
-  }
-
-  async rasterize(request: DocumentRequest): Promise<RasterizeReport> {
-    const { signal } = request;
-    if (this.closed) throw new PoolError("The service is shutting down");
-    if (this.failed) throw new PoolError("The workers are restarting: try again");
-    signal.throwIfAborted();
-    const runner = this.runner;
-    const queue = this.queue;
-    const started = performance.now();
-    // Task ids are unique in the runner: reserve the most a document may have before planning (documents are planned concurrently).
-    const firstTaskId = this.nextTaskId;
-    this.nextTaskId += request.maxPages;
-    const job = await prepareDocument(request.input, null, request.target, request.options, request.tempDir, runner, started, firstTaskId, {
-      maxPages: request.maxPages,
-    });
-    if (signal.aborted || this.closed || this.failed || runner !== this.runner) {
-      await job.abort();
-      throw signal.aborted ? signal.reason : new PoolError(this.closed ? "The service is shutting down" : "The workers are restarting: try again");
-    }
-    const outcome = runner.outcome(job);
-    queue.push(job);
-    let abandoned: Promise<void> | undefined;
-    const onAbort = (): void => {
-      abandoned = runner.abandon(job);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      const result = await outcome;
-      await abandoned; // the killed workers are gone: nothing more is written to the temp folder
-      if (signal.aborted) throw signal.reason;
-      if (result.error !== undefined) throw result.error;
-      return result.report!;
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.queue.end();
-    await this.running.catch(() => {});
-    await this.runner.close();
-  }
-
-  private start(): void {
-    const runner = new Runner(this.base);
-    const queue = new JobQueue();
-    this.runner = runner;
-    this.queue = queue;
-    this.failed = false;
-    this.running = runner.serve(queue, this.base.workers).catch((error: unknown) => {
-      if (this.closed) return;
-      this.failed = true;
-      process.stderr.write(`pdfraster serve: the worker pool failed (${error instanceof Error ? error.message : String(error)}); starting a new one\n`);
-      this.started += runner.stats.started;
-      queue.end();
-      // Not at once: workers that cannot start would otherwise be forked in a tight loop.
-      setTimeout(() => this.closed || this.start(), 1000).unref();
-    });
-  }
+export interface Backend {
+  /** For the `listening on` line: `2 workers, pdfjs`, `cluster redis://h:6379 queue default, pdfjs`. */
+  readonly description: string;
+  /** Whether the service can render now (workers warm; in a cluster, Redis reachable and a worker registered). */
+  readiness(): Promise<Readiness>;
+  /** The backend's gauges for `/metrics` (workers, queue depth, ...), by series name. */
+  gauges(): Promise<Record<string, Gauge>>;
+  /** Renders one document; rejects with the PdfRasterError that kept it from being written, or the signal's reason. */
+  rasterize(request: DocumentRequest): Promise<RasterizeReport>;
+  /** Stops the workers or connections (after the jobs in flight were finished or cancelled). */
+  close(): Promise<void>;
 }

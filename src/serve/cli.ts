@@ -23,6 +23,9 @@ interface ServeFlags {
   grace: string;
   token?: string;
   tempDir?: string;
+  redis?: string;
+  queue?: string;
+  store?: string;
   quiet?: boolean;
 }
 
@@ -31,7 +34,7 @@ function program(): Command {
     .description("Rasterize PDFs as an HTTP service with warm workers (see README, Service).")
     .option("--host <address>", "interface to listen on (anything but loopback exposes the service)", SERVICE_DEFAULTS.host)
     .option("--port <n>", "TCP port (0: any free port)", String(SERVICE_DEFAULTS.port))
-    .option("--workers <n>", "warm worker processes (default: number of CPU cores)")
+    .option("--workers <n>", "warm worker processes (default: number of CPU cores; not with --redis)")
     .addOption(new Option("--engine <name>", "renderer of every request").choices(ENGINE_NAMES).default(DEFAULTS.engine))
     .addOption(new Option("--fallback-engine <name>", "retry a failed page with this engine (default: none)").choices(ENGINE_NAMES))
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
@@ -46,8 +49,11 @@ function program(): Command {
     .option("--grace <seconds>", "on SIGTERM, how long documents in flight may take before they are cancelled", String(SERVICE_DEFAULTS.grace))
     .option("--token <token>", "require Authorization: Bearer <token> on /v1 and /metrics, or set PDFRASTER_TOKEN (default: none)")
     .option("--temp-dir <dir>", "where uploads, page images and results live (default: the OS temp dir)")
+    .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else local workers)")
+    .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
+    .option("--store <url>", "cluster mode: where inputs and page images travel, redis or file:///shared/dir (default: redis)")
     .option("--quiet", "no start-up and shutdown lines on stderr")
-    .addHelpText("after", "\n`--redis` (the cluster) is not available in the service yet.\nExit codes: 0 stopped by SIGTERM/SIGINT; 1 unexpected error; 2 bad settings or the port cannot be bound.")
+    .addHelpText("after", "\nExit codes: 0 stopped by SIGTERM/SIGINT; 1 unexpected error; 2 bad settings or the port cannot be bound.")
     .exitOverride()
     .configureOutput({ outputError: () => {} });
 }
@@ -98,6 +104,9 @@ export async function serveMain(argv: string[]): Promise<number> {
       grace: flags.grace as unknown as number,
       token: flags.token,
       tempDir: flags.tempDir,
+      redis: flags.redis ?? (process.env.PDFRASTER_REDIS || undefined),
+      queue: flags.queue,
+      store: flags.store,
     });
   } catch (error) {
     // Settings are checked under their API names (`maxJobs`); name the flags instead (`--max-jobs`).
@@ -112,7 +121,7 @@ export async function serveMain(argv: string[]): Promise<number> {
     return error instanceof PdfRasterError || (error as NodeJS.ErrnoException).code === "EADDRINUSE" || (error as NodeJS.ErrnoException).code === "EACCES" ? ExitCode.usage : ExitCode.unexpected;
   }
   const { config } = service;
-  say(`listening on ${service.url} (${config.base.workers} workers, ${config.base.engine}${config.token ? ", token required" : ""})`);
+  say(`listening on ${service.url} (${service.backend}${config.token ? ", token required" : ""})`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));

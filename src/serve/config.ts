@@ -39,6 +39,15 @@ export interface ServiceOptions {
   token?: string;
   /** Where the service keeps uploads, page images and results (in a folder of its own). @default the OS temp dir */
   tempDir?: string;
+  /**
+   * Cluster mode: render on the `pdfraster worker`s of this Redis (`redis://[user:password@]host[:port][/db]`,
+   * `rediss://` for TLS) instead of local worker processes. @default none: the local warm pool
+   */
+  redis?: string;
+  /** Cluster mode: the queue (tenant) name. @default "default" */
+  queue?: string;
+  /** Cluster mode: where inputs and page images travel, `redis` or `file:///shared/dir`. @default "redis" */
+  store?: string;
 }
 
 export interface ServiceConfig {
@@ -96,7 +105,13 @@ export function normalizeServiceOptions(options: ServiceOptions = {}, env: NodeJ
   }
   const host = o.host ?? SERVICE_DEFAULTS.host;
   if (typeof host !== "string" || host === "") throw new UsageError(`Expected \`host\` to be an address, got \`${String(host)}\``);
+  if (o.redis !== undefined && o.workers !== undefined) {
+    throw new UsageError("`workers` is the local pool's: with `redis` the cluster renders, sized by its `pdfraster worker --concurrency`");
+  }
   const base = normalizeOptions({
+    redis: o.redis,
+    queue: o.queue,
+    store: o.store,
     workers: o.workers,
     engine: o.engine,
     fallbackEngine: o.fallbackEngine,

@@ -1,4 +1,4 @@
-import { AbortError, InputError, LimitError, OutputError, PasswordError, PdfRasterError, PoolError, UsageError } from "../errors.js";
+import { AbortError, ClusterError, InputError, LimitError, OutputError, PasswordError, PdfRasterError, PoolError, UsageError } from "../errors.js";
 import type { PageFailure } from "../report.js";
 
 /** The JSON body of every error response. */
@@ -44,7 +44,8 @@ const LIMIT_STATUS: Record<string, number> = {
 
 /**
  * Maps any error to its status and `{ code, message }`: the CLI's exit classes become 4xx (usage 400,
- * unreadable input or wrong password 422), limits their own status, a pool that cannot run 503, and
+ * unreadable input or wrong password 422), limits their own status, a pool that cannot run or a cluster
+ * whose Redis is unreachable 503, and
  * anything unexpected a bare 500 (its stack goes to the service's stderr, never to the client).
  * `scrub` removes the service's temp folder from messages: no server path reaches a client.
  */
@@ -63,6 +64,8 @@ export function toHttp(error: unknown, scrub: (text: string) => string, retryAft
   if (error instanceof UsageError) return of(400, error.code, fields(error.message));
   if (error instanceof InputError || error instanceof PasswordError) return of(422, error.code, fields(error.message));
   if (error instanceof PoolError) return of(503, error.code, fields(error.message), again());
+  // Cluster mode: Redis unreachable or lost mid-document; the service itself is fine and the next document connects afresh.
+  if (error instanceof ClusterError) return of(503, error.code, fields(error.message), again());
   if (error instanceof AbortError) return of(503, "ERR_SHUTTING_DOWN", "The service is shutting down: try again", again());
   if (error instanceof OutputError) return of(507, error.code, fields(error.message));
   if (error instanceof PdfRasterError) return of(500, error.code, fields(error.message));

@@ -46,6 +46,22 @@ export interface JobView {
   result: string | null;
 }
 
+/** performance.now() at each stage of a job: its Server-Timing header, and where the benchmark's breakdown comes from. */
+export interface JobMarks {
+  /** The request arrived (its upload starts). */
+  request: number;
+  /** The upload is on disk: the job exists. */
+  received: number;
+  /** It got a turn (`maxJobs`). */
+  running?: number;
+  /** The document is open and planned: its pages are queued. */
+  opened?: number;
+  firstPage?: number;
+  lastPage?: number;
+  /** The output is committed (or the job failed). */
+  finished?: number;
+}
+
 /** An event of a job's stream: a progress event, or the end of the job. */
 export type JobEvent = ProgressEvent | { type: "end"; job: JobView };
 
@@ -67,10 +83,14 @@ export class ServiceJob {
   readonly ended: Promise<void>;
   private end!: () => void;
 
+  readonly marks: JobMarks;
+
   constructor(
     readonly upload: Upload,
     readonly request: RequestOptions,
+    requestStarted = performance.now(),
   ) {
+    this.marks = { request: requestStarted, received: performance.now() };
     this.ended = new Promise((resolve) => (this.end = resolve));
   }
 
@@ -79,7 +99,15 @@ export class ServiceJob {
   }
 
   emit(event: ProgressEvent): void {
-    if (event.type === "document-open") this.total = event.selected;
+    const now = performance.now();
+    if (event.type === "document-open") {
+      this.total = event.selected;
+      this.marks.opened = now;
+    }
+    if (event.type === "page-done") {
+      this.marks.firstPage ??= now;
+      this.marks.lastPage = now;
+    }
     if (event.type === "page-done" || event.type === "page-failed") {
       this.done = event.done;
       this.total = event.total;
@@ -101,6 +129,7 @@ export class ServiceJob {
 
   /** Records how the job ended and tells the listeners. */
   close(status: "done" | "failed" | "cancelled", expiresAt: Date): void {
+    this.marks.finished = performance.now();
     this.status = status;
     this.expiresAt = expiresAt;
     const end: JobEvent = { type: "end", job: this.view() };
@@ -169,8 +198,8 @@ export class JobRegistry {
   }
 
   /** Starts an admitted job; it renders when a turn is free. */
-  start(upload: Upload, request: RequestOptions): ServiceJob {
-    const job = new ServiceJob(upload, request);
+  start(upload: Upload, request: RequestOptions, requestStarted?: number): ServiceJob {
+    const job = new ServiceJob(upload, request, requestStarted);
     this.jobs.set(job.id, job);
     const limit = setTimeout(() => {
       job.controller.abort(new LimitError(`The document took longer than the service's time limit of ${this.config.timeLimitMs / 1000} s`, "ERR_TIMEOUT"));
@@ -213,6 +242,7 @@ export class JobRegistry {
     try {
       await this.turn(signal);
       job.status = "running";
+      job.marks.running = performance.now();
       const { options, output } = job.request;
       const dir = job.upload.dir;
       const target =
@@ -322,4 +352,28 @@ function publicEvent(event: ProgressEvent, name: string, output: "pdf" | "zip"):
   if (event.type === "document-open") return { ...event, input: name, output: null };
   if (event.type === "document-failed") return { ...event, input: name };
   return { ...event, input: name };
+}
+
+/**
+ * The job's stages as a Server-Timing header (RFC: W3C Server Timing), in ms: `upload` (request to
+ * upload on disk), `wait` (for a turn), `plan` (open and plan in this process), `first-page` (plan to
+ * the first page back), `render` (plan to the last page back), `finish` (last page to the committed
+ * output), and `busy`: the workers' own time on its pages (render, encode, write), summed, so that
+ * `workers x render - busy` is the time the workers were idle during the document.
+ */
+export function serverTiming(job: ServiceJob): string {
+  const m = job.marks;
+  const t = job.report?.timings;
+  const span = (from: number | undefined, to: number | undefined): number | undefined => (from === undefined || to === undefined ? undefined : to - from);
+  const parts: Array<[string, number | undefined]> = [
+    ["upload", span(m.request, m.received)],
+    ["wait", span(m.received, m.running)],
+    ["plan", span(m.running, m.opened)],
+    ["first-page", span(m.opened, m.firstPage)],
+    ["render", span(m.opened, m.lastPage)],
+    ["finish", span(m.lastPage, m.finished)],
+    ["busy", t && t.load + t.draw + t.readback + t.encode + t.write],
+    ["total", span(m.request, m.finished)],
+  ];
+  return parts.flatMap(([name, ms]) => (ms === undefined ? [] : [`${name};dur=${ms.toFixed(1)}`])).join(", ");
 }

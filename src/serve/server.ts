@@ -5,11 +5,14 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import fastifyMultipart from "@fastify/multipart";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import { redact } from "../cluster/connection.js";
 import { AbortError, describeError, OutputError } from "../errors.js";
-import { WarmBackend, type Backend } from "./backend.js";
+import type { Backend } from "./backend.js";
+import { ClusterBackend } from "./cluster-backend.js";
+import { WarmBackend } from "./warm-backend.js";
 import { normalizeServiceOptions, type ServiceConfig, type ServiceOptions } from "./config.js";
 import { HttpError, toHttp } from "./http-errors.js";
-import { JobRegistry, type JobEvent, type ServiceJob } from "./jobs.js";
+import { JobRegistry, serverTiming, type JobEvent, type ServiceJob } from "./jobs.js";
 import { Metrics } from "./metrics.js";
 import { UPLOAD_PAGE, UPLOAD_PAGE_CSP } from "./page.js";
 import { requestOptions } from "./request-options.js";
@@ -20,6 +23,8 @@ export interface Service {
   /** `http://host:port`, with the port actually bound. */
   readonly url: string;
   readonly config: ServiceConfig;
+  /** What renders: `2 workers, pdfjs`, or `cluster redis://host:6379 queue default, pdfjs` (credentials masked). */
+  readonly backend: string;
   /** Graceful stop: no new requests, jobs in flight get `grace` (the service's by default) to finish, then workers and temp space go. */
   close(graceMs?: number): Promise<void>;
 }
@@ -34,7 +39,7 @@ const SSE_HEARTBEAT_MS = 15_000;
  * Starts `pdfraster serve`: the warm workers, then the HTTP server (fastify) on `host:port`.
  * Every response other than a result is JSON; every error is `{ code, message }`.
  */
-export async function startService(options: ServiceOptions = {}, backendOf: (config: ServiceConfig) => Backend = (config) => new WarmBackend(config.base)): Promise<Service> {
+export async function startService(options: ServiceOptions = {}, backendOf: (config: ServiceConfig) => Backend = defaultBackend): Promise<Service> {
   const config = normalizeServiceOptions(options);
   let root: string;
   try {
@@ -42,7 +47,9 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
   } catch (error) {
     throw new OutputError(`Cannot create the service's temp folder in ${config.tempDir}: ${describeError(error)}`, { cause: error });
   }
-  const scrub = (text: string): string => text.replaceAll(root, "<temp>");
+  const redisUrl = config.base.cluster?.redis;
+  // No server path and no Redis password ever reaches a client (or the log lines made of these messages).
+  const scrub = (text: string): string => (redisUrl ? redact(text.replaceAll(root, "<temp>"), redisUrl) : text.replaceAll(root, "<temp>"));
   const metrics = new Metrics();
   const backend = backendOf(config);
   const jobs = new JobRegistry(config, backend, metrics, scrub);
@@ -123,29 +130,24 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
   );
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
-    const stats = backend.stats();
-    if (draining || !backend.ready()) {
-      return reply.code(503).send({ code: "ERR_NOT_READY", message: draining ? "The service is shutting down" : `${stats.ready} of ${backend.workers} workers ready` });
-    }
-    return { status: "ready", workers: backend.workers, ready: stats.ready };
+    if (draining) return reply.code(503).send({ code: "ERR_NOT_READY", message: "The service is shutting down" });
+    const readiness = await backend.readiness();
+    if (!readiness.ready) return reply.code(503).send({ code: "ERR_NOT_READY", message: scrub(readiness.reason ?? "not ready") });
+    return { status: "ready", ...readiness.detail };
   });
   app.get("/metrics", async (_request, reply) => {
-    const stats = backend.stats();
     const load = jobs.load;
     const text = metrics.render({
       pdfraster_jobs_running: { help: "Documents rendering now.", value: load.active },
       pdfraster_jobs_queued: { help: "Documents admitted and waiting for a turn (uploads included).", value: load.waiting },
-      pdfraster_pages_queued: { help: "Pages waiting for a worker.", value: stats.queued },
-      pdfraster_workers: { help: "Live worker processes.", value: stats.workers },
-      pdfraster_workers_ready: { help: "Worker processes ready for a page.", value: stats.ready },
-      pdfraster_workers_busy: { help: "Worker processes rendering a page.", value: stats.busy },
-      pdfraster_worker_restarts_total: { help: "Workers started beyond the first ones (recycled, crashed, timed out or killed).", value: Math.max(0, stats.started - backend.workers) },
+      ...(await backend.gauges()),
     });
     return reply.type("text/plain; version=0.0.4; charset=utf-8").send(text);
   });
 
   /** Reads the upload and its options and starts the job (admission first, so a busy service reads nothing). */
   const submit = async (request: FastifyRequest): Promise<ServiceJob> => {
+    const requestStarted = performance.now();
     jobs.admit();
     let received;
     try {
@@ -159,7 +161,7 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
       for (const name of Object.keys(received.fields)) {
         if (name in query) throw new HttpError(400, "ERR_USAGE", `\`${name}\` is given in the query and in the form: give it once`);
       }
-      return jobs.start(received.upload, requestOptions({ ...query, ...received.fields }, config.base));
+      return jobs.start(received.upload, requestOptions({ ...query, ...received.fields }, config.base), requestStarted);
     } catch (error) {
       jobs.release();
       await rm(received.upload.dir, { recursive: true, force: true });
@@ -242,6 +244,7 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
   return {
     url: `http://${host}:${address.port}`,
     config,
+    backend: backend.description,
     close(graceMs = config.graceMs) {
       closing ??= (async () => {
         draining = true;
@@ -255,6 +258,11 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
       return closing;
     },
   };
+}
+
+/** The warm local pool, or with `redis` the cluster. */
+function defaultBackend(config: ServiceConfig): Backend {
+  return config.base.cluster ? new ClusterBackend(config.base, config.base.cluster) : new WarmBackend(config.base);
 }
 
 /** The error a failed or cancelled job answers with. */
@@ -277,6 +285,7 @@ async function sendResult(reply: FastifyReply, job: ServiceJob, opened?: () => P
     .header("x-pdfraster-pages", String(report.outputPages))
     .header("x-pdfraster-rendered", String(report.rendered))
     .header("x-pdfraster-failed", String(failed.length))
+    .header("server-timing", serverTiming(job))
     .header("cache-control", "no-store");
   if (failed.length > 0) reply.header("x-pdfraster-failed-pages", failed.slice(0, 500).join(","));
   const file = await open(result.path, "r");

@@ -13,6 +13,9 @@ if (!HAS_REDIS) {
   console.warn("redis-server not installed: the cluster tests are skipped (apt-get install redis-server)");
 }
 
+/** Keys a queue keeps between runs (BullMQ's own, and registered workers); anything else belongs to a run. */
+export const QUEUE_LEVEL = /^pdfraster:[^:]+:(meta|id|events|stalled-check|marker|workers|worker:[0-9a-f]{16})$/;
+
 const live = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const child of live) child.kill("SIGKILL");

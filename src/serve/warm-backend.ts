@@ -1,0 +1,111 @@
+import { prepareDocument } from "../api.js";
+import { PoolError } from "../errors.js";
+import type { NormalizedOptions } from "../options.js";
+import type { RasterizeReport } from "../report.js";
+import { JobQueue, Runner } from "../run.js";
+import type { Backend, DocumentRequest, Gauge, Readiness } from "./backend.js";
+
+/**
+ * The local warm pool: one long-lived Runner whose workers start with the service and stay up; every
+ * document is planned in this process and its pages queued to the shared workers. A document given up
+ * on (its signal aborts) has its queued pages dropped and the workers busy with its pages killed and
+ * replaced. When the pool itself fails (workers cannot start, the temp disk is full) the documents in
+ * flight fail with that error and a fresh pool takes over.
+ */
+export class WarmBackend implements Backend {
+  private runner!: Runner;
+  private queue!: JobQueue;
+  private running!: Promise<void>;
+  private nextTaskId = 0;
+  private closed = false;
+  /** The pool failed and a new one starts shortly. */
+  private failed = false;
+  private started = 0;
+
+  constructor(private readonly base: NormalizedOptions) {
+    this.start();
+  }
+
+  get description(): string {
+    return `${this.base.workers} workers, ${this.base.engine}`;
+  }
+
+  async readiness(): Promise<Readiness> {
+    const { workers } = this.base;
+    const { ready } = this.runner.stats;
+    if (this.closed || ready < workers) return { ready: false, reason: `${ready} of ${workers} workers ready`, detail: {} };
+    return { ready: true, detail: { workers, ready } };
+  }
+
+  async gauges(): Promise<Record<string, Gauge>> {
+    const stats = this.runner.stats;
+    const started = this.started + stats.started;
+    return {
+      pdfraster_pages_queued: { help: "Pages waiting for a worker.", value: stats.queued },
+      pdfraster_workers: { help: "Live worker processes.", value: stats.workers },
+      pdfraster_workers_ready: { help: "Worker processes ready for a page.", value: stats.ready },
+      pdfraster_workers_busy: { help: "Worker processes rendering a page.", value: stats.busy },
+      pdfraster_worker_restarts_total: { help: "Workers started beyond the first ones (recycled, crashed, timed out or killed).", value: Math.max(0, started - this.base.workers) },
+    };
+  }
+
+  async rasterize(request: DocumentRequest): Promise<RasterizeReport> {
+    const { signal } = request;
+    if (this.closed) throw new PoolError("The service is shutting down");
+    if (this.failed) throw new PoolError("The workers are restarting: try again");
+    signal.throwIfAborted();
+    const runner = this.runner;
+    const queue = this.queue;
+    const started = performance.now();
+    // Task ids are unique in the runner: reserve the most a document may have before planning (documents are planned concurrently).
+    const firstTaskId = this.nextTaskId;
+    this.nextTaskId += request.maxPages;
+    const job = await prepareDocument(request.input, null, request.target, request.options, request.tempDir, runner, started, firstTaskId, {
+      maxPages: request.maxPages,
+    });
+    if (signal.aborted || this.closed || this.failed || runner !== this.runner) {
+      await job.abort();
+      throw signal.aborted ? signal.reason : new PoolError(this.closed ? "The service is shutting down" : "The workers are restarting: try again");
+    }
+    const outcome = runner.outcome(job);
+    queue.push(job);
+    let abandoned: Promise<void> | undefined;
+    const onAbort = (): void => {
+      abandoned = runner.abandon(job);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const result = await outcome;
+      await abandoned; // the killed workers are gone: nothing more is written to the temp folder
+      if (signal.aborted) throw signal.reason;
+      if (result.error !== undefined) throw result.error;
+      return result.report!;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.end();
+    await this.running.catch(() => {});
+    await this.runner.close();
+  }
+
+  private start(): void {
+    const runner = new Runner(this.base);
+    const queue = new JobQueue();
+    this.runner = runner;
+    this.queue = queue;
+    this.failed = false;
+    this.running = runner.serve(queue, this.base.workers).catch((error: unknown) => {
+      if (this.closed) return;
+      this.failed = true;
+      process.stderr.write(`pdfraster serve: the worker pool failed (${error instanceof Error ? error.message : String(error)}); starting a new one\n`);
+      this.started += runner.stats.started;
+      queue.end();
+      // Not at once: workers that cannot start would otherwise be forked in a tight loop.
+      setTimeout(() => this.closed || this.start(), 1000).unref();
+    });
+  }
+}
