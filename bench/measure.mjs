@@ -46,7 +46,7 @@ export async function settle({ threshold = 0.15, maxMs = 30_000 } = {}) {
 }
 
 /** Busy CPU ms of the whole machine so far (all cores), from the first line of /proc/stat. */
-function machineBusyMs() {
+export function machineBusyMs() {
   try {
     const [, user, nice, system, , , irq, softirq, steal] = readFileSync("/proc/stat", "latin1").split("\n")[0].trim().split(/\s+/).map(Number);
     return (user + nice + system + irq + softirq + steal) * TICK_MS;

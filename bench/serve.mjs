@@ -6,14 +6,19 @@
 //   node bench/serve.mjs                 tracemonkey at 300 dpi, best of 3; 100 documents of 1-3 pages
 //   node bench/serve.mjs --docs 20 --repeat 1   a short run
 //
-// Wall times are the client's: from sending the PDF to holding the whole output.
-import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// Wall times are the client's: from sending the PDF to the last byte of the output written to a file
+// (as `curl -o` would). The machine may be shared: poppler and the service run interleaved (one
+// each in turn), and every service request is broken down from its Server-Timing header, with the
+// CPU time of the service, its workers and the client, and the load of everything else meanwhile.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { pipeline } from "node:stream/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { measure, settle } from "./measure.mjs";
+import { machineBusyMs, measure, settle } from "./measure.mjs";
 import { peerCommands } from "./peers.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -39,13 +44,76 @@ async function startService(workers, tmp, engine) {
   return { url, pid: child.pid, stop };
 }
 
-/** POSTs one PDF; resolves with the wall time and the output's size. */
-async function rasterizeOver(url, pdf, query) {
+/** user+system CPU ms of one process so far (0 once it is gone). */
+function cpuMsOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+function childrenOf(pid) {
+  try {
+    return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** `upload;dur=5.1, plan;dur=3.2` -> { upload: 5.1, plan: 3.2 } */
+function parseServerTiming(header) {
+  return Object.fromEntries((header ?? "").split(",").map((part) => /^\s*([\w-]+);dur=([\d.]+)/.exec(part)).filter(Boolean).map((m) => [m[1], Number(m[2])]));
+}
+
+/**
+ * POSTs one PDF with node:http and writes the answer to `out` as it arrives; resolves with the wall
+ * time, the output's size, the service's Server-Timing stages, and CPU ms of the service's process,
+ * its workers and this client, and the cores other processes kept busy meanwhile (`service`: with `pid`).
+ */
+async function rasterizeOver(url, pdf, query, service, out) {
+  const workers = service ? childrenOf(service.pid) : [];
+  const cpuBefore = service ? [cpuMsOf(service.pid), ...workers.map(cpuMsOf)] : [];
+  const clientBefore = process.cpuUsage();
+  const busyBefore = machineBusyMs();
   const started = performance.now();
-  const response = await fetch(`${url}/v1/rasterize?${query}`, { method: "POST", body: pdf, headers: { "content-type": "application/pdf" } });
-  const bytes = (await response.arrayBuffer()).byteLength;
-  if (response.status !== 200) throw new Error(`the service answered ${response.status}`);
-  return { wallMs: performance.now() - started, bytes, pages: Number(response.headers.get("x-pdfraster-pages")) };
+  const response = await new Promise((resolve, reject) => {
+    const req = request(`${url}/v1/rasterize?${query}`, { method: "POST", headers: { "content-type": "application/pdf", "content-length": pdf.length } }, resolve);
+    req.on("error", reject);
+    req.end(pdf);
+  });
+  const headMs = performance.now() - started;
+  if (response.statusCode !== 200) {
+    response.resume();
+    throw new Error(`the service answered ${response.statusCode}`);
+  }
+  await pipeline(response, createWriteStream(out ?? "/dev/null"));
+  const wallMs = performance.now() - started;
+  const client = process.cpuUsage(clientBefore);
+  const busyAfter = machineBusyMs();
+  const r = { wallMs, headMs, pages: Number(response.headers["x-pdfraster-pages"]), timing: parseServerTiming(response.headers["server-timing"]) };
+  if (service) {
+    const [master, ...each] = [cpuMsOf(service.pid), ...workers.map(cpuMsOf)].map((ms, i) => ms - cpuBefore[i]);
+    r.cpu = { service: master, workers: each.reduce((a, b) => a + b, 0), client: (client.user + client.system) / 1000 };
+    const ours = r.cpu.service + r.cpu.workers + r.cpu.client;
+    if (busyBefore !== undefined && busyAfter !== undefined) r.otherLoad = Math.max(0, (busyAfter - busyBefore - ours) / wallMs);
+  }
+  return r;
+}
+
+/** One line: where a request's time went. */
+function breakdown(r, workers) {
+  const t = r.timing;
+  const idle = t.render !== undefined && t.busy !== undefined ? workers * t.render - t.busy : undefined;
+  const ms = (n) => (n === undefined ? "?" : n.toFixed(0));
+  const send = t.total !== undefined ? r.wallMs - t.total : undefined;
+  return (
+    `upload ${ms(t.upload)}, wait ${ms(t.wait)}, plan ${ms(t.plan)}, first page ${ms(t["first-page"])}, render ${ms(t.render)} ` +
+    `(workers busy ${ms(t.busy)}, idle ${ms(idle)}), finish ${ms(t.finish)}, response ${ms(send)} ms; ` +
+    `CPU service ${ms(r.cpu?.service)}, workers ${ms(r.cpu?.workers)}, client ${ms(r.cpu?.client)} ms; others' load ${r.otherLoad === undefined ? "?" : r.otherLoad.toFixed(2)} cores`
+  );
 }
 
 function peakMb(pid) {
@@ -101,35 +169,51 @@ export async function serveBench({ log = () => {}, work, repeat = 3, docs = 100,
   const smallRows = [];
   const pdf = readFileSync(TRACEMONKEY);
   const tracemonkey = "tracemonkey 14 pages, 300 dpi";
-  // 1. tracemonkey, 14 pages at 300 dpi: poppler over the same cores, then per engine the warm service and the CLI.
+  // 1. tracemonkey, 14 pages at 300 dpi: per engine the warm service, interleaved with poppler over
+  // the same cores (one run of each in turn, so that a change in the machine's load hits both), then the CLI.
   const poppler = peerCommands({ input: TRACEMONKEY, pages: 14, dpi: 300, quality: QUALITY, paper: undefined, pixelScale: 1, cores, work }).find((p) => p.name.startsWith("pdftoppm x"));
-  let popplerMs;
-  if (poppler && !poppler.skipped) {
-    const ppm = await best(() => measure("sh", ["-c", poppler.command], { tmpDir: work }), repeat, quiet);
-    if (ppm.code === 0) popplerMs = ppm.wallMs;
-    log(`serve: tracemonkey through ${poppler.name}: ${(ppm.wallMs / 1000).toFixed(2)} s`);
-  }
-  rows.push(popplerMs ? { case: tracemonkey, tool: poppler.name, wallMs: popplerMs, overPoppler: 1 } : { case: tracemonkey, tool: "pdftoppm | img2pdf", skipped: poppler?.skipped ?? "not available" });
+  const popplerRuns = [];
+  const runPoppler = async () => {
+    if (!poppler || poppler.skipped) return;
+    const ppm = await measure("sh", ["-c", poppler.command], { tmpDir: work });
+    if (ppm.code !== 0) return;
+    popplerRuns.push(ppm);
+    log(`serve: tracemonkey through ${poppler.name}: ${(ppm.wallMs / 1000).toFixed(2)} s (CPU ${(ppm.cpuMs / 1000).toFixed(2)} s, others' load ${ppm.otherLoad?.toFixed(2) ?? "?"} cores)`);
+  };
+  const popplerBest = () => (popplerRuns.length ? Math.min(...popplerRuns.map((r) => r.wallMs)) : undefined);
+  const engineRows = [];
+  const out = join(work, "served.pdf");
   for (const engine of engines) {
     const name = engine === "pdfjs" ? "" : ` --engine ${engine}`;
     const service = await startService(cores, serviceTmp, engine);
     try {
       const query = `dpi=300&quality=${QUALITY}`;
-      await rasterizeOver(service.url, pdf, query); // warm: JIT, fonts
-      const warm = await best(() => rasterizeOver(service.url, pdf, query), repeat, quiet);
-      log(`serve: tracemonkey through the warm service${name}: ${(warm.wallMs / 1000).toFixed(2)} s`);
-      rows.push({ case: tracemonkey, tool: `pdfraster serve${name} (warm)`, wallMs: warm.wallMs, overPoppler: popplerMs && warm.wallMs / popplerMs });
+      await rasterizeOver(service.url, pdf, query, service, out); // warm: JIT, fonts
+      let warm;
+      for (let i = 0; i < repeat; i++) {
+        if (!quiet) await settle({ maxMs: 10_000 });
+        await runPoppler();
+        if (!quiet) await settle({ maxMs: 10_000 });
+        const r = await rasterizeOver(service.url, pdf, query, service, out);
+        log(`serve: tracemonkey through the warm service${name}: ${(r.wallMs / 1000).toFixed(2)} s: ${breakdown(r, cores)}`);
+        if (!warm || r.wallMs < warm.wallMs) warm = r;
+      }
+      engineRows.push({ case: tracemonkey, tool: `pdfraster serve${name} (warm)`, wallMs: warm.wallMs, timing: warm.timing, cpu: warm.cpu, otherLoad: warm.otherLoad });
       if (engine === "pdfjs" && docs > 0) await smallDocumentsThrough(service, smallRows);
-      rows.push({ case: "service memory", tool: `pdfraster serve${name} master`, peakMb: peakMb(service.pid) });
+      engineRows.push({ case: "service memory", tool: `pdfraster serve${name} master`, peakMb: peakMb(service.pid) });
     } finally {
       await service.stop();
     }
-    const out = join(work, "serve-cli.pdf");
-    const cli = await best(() => measure(process.execPath, [CLI, TRACEMONKEY, out, "--engine", engine, "--dpi", "300", "--quality", String(QUALITY), "--workers", String(cores), "--quiet"], { tmpDir: work }), repeat, quiet);
+    const cliOut = join(work, "serve-cli.pdf");
+    const cli = await best(() => measure(process.execPath, [CLI, TRACEMONKEY, cliOut, "--engine", engine, "--dpi", "300", "--quality", String(QUALITY), "--workers", String(cores), "--quiet"], { tmpDir: work }), repeat, quiet);
     if (cli.code !== 0) throw new Error(`pdfraster failed: ${cli.stderr}`);
     log(`serve: tracemonkey through the CLI${name}: ${(cli.wallMs / 1000).toFixed(2)} s`);
-    rows.push({ case: tracemonkey, tool: `pdfraster CLI${name}`, wallMs: cli.wallMs, overPoppler: popplerMs && cli.wallMs / popplerMs });
+    engineRows.push({ case: tracemonkey, tool: `pdfraster CLI${name}`, wallMs: cli.wallMs });
   }
+  const popplerMs = popplerBest();
+  rows.push(popplerMs ? { case: tracemonkey, tool: poppler.name, wallMs: popplerMs, overPoppler: 1, cpuMs: Math.min(...popplerRuns.map((r) => r.cpuMs ?? Infinity)) } : { case: tracemonkey, tool: "pdftoppm | img2pdf", skipped: poppler?.skipped ?? "not available" });
+  for (const row of engineRows) rows.push(row.wallMs !== undefined && popplerMs ? { ...row, overPoppler: row.wallMs / popplerMs } : row);
+  for (const row of rows.filter((r) => r.timing)) log(`serve: ${row.tool}, best run: ${(row.wallMs / 1000).toFixed(2)} s = ${row.overPoppler?.toFixed(2) ?? "?"}x poppler's best; ${breakdown(row, cores)}`);
 
   // 2. Many small documents: through the service (4 in flight, its default --max-jobs), the CLI one by one, one --out-dir batch.
   async function smallDocumentsThrough(service, rows) {

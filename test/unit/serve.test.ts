@@ -10,7 +10,8 @@ import { toHttp } from "../../src/serve/http-errors.js";
 import { Metrics } from "../../src/serve/metrics.js";
 import { requestOptions } from "../../src/serve/request-options.js";
 import { writeZip } from "../../src/serve/zip.js";
-import { InputError, LimitError, PasswordError, PoolError, UsageError } from "../../src/errors.js";
+import { ServiceJob, serverTiming } from "../../src/serve/jobs.js";
+import { ClusterError, InputError, LimitError, PasswordError, PoolError, UsageError } from "../../src/errors.js";
 
 const base = normalizeOptions({ workers: 2, pageTimeout: 30, maxPixels: 1e8 });
 
@@ -51,6 +52,14 @@ describe("service settings", () => {
     expect(() => normalizeServiceOptions({ workers: "x" as unknown as number }, {})).toThrow(/`workers`/);
   });
 
+  it("takes the cluster's settings, checked as the CLI's; `workers` is not for the cluster", () => {
+    expect(normalizeServiceOptions({}, {}).base.cluster).toBeUndefined();
+    expect(normalizeServiceOptions({ redis: "redis://u:pw@host:6380/2", queue: "tenant-a" }, {}).base.cluster).toEqual({ redis: "redis://u:pw@host:6380/2", queue: "tenant-a", store: undefined });
+    expect(() => normalizeServiceOptions({ redis: "http://host" }, {})).toThrow(/redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => normalizeServiceOptions({ queue: "q" }, {})).toThrow("`queue` and `store` are for cluster mode: give `redis` too");
+    expect(() => normalizeServiceOptions({ redis: "redis://host", workers: 2 }, {})).toThrow(/^`workers` is the local pool's/);
+  });
+
   it("reads sizes with k, M and G", () => {
     expect(parseBytes("100M")).toBe(104_857_600);
     expect(parseBytes("1.5k")).toBe(1536);
@@ -70,6 +79,7 @@ describe("errors to HTTP", () => {
     expect(map(new LimitError("slow", "ERR_TIMEOUT")).status).toBe(504);
     expect(map(new LimitError("many", "ERR_TOO_MANY_PAGES")).status).toBe(422);
     expect(map(new PoolError("no workers"))).toMatchObject({ status: 503, headers: { "retry-after": "7" } });
+    expect(map(new ClusterError("Lost the connection to Redis"))).toMatchObject({ status: 503, body: { code: "ERR_CLUSTER" }, headers: { "retry-after": "7" } });
     const quiet = process.stderr.write;
     process.stderr.write = () => true;
     try {
@@ -77,6 +87,16 @@ describe("errors to HTTP", () => {
     } finally {
       process.stderr.write = quiet;
     }
+  });
+});
+
+describe("Server-Timing", () => {
+  it("gives the job's stages from its marks and the workers' summed time from its report", () => {
+    const job = new ServiceJob({ dir: "/x", path: "/x/input.pdf", name: "a.pdf", bytes: 1 }, { options: base, output: "pdf" }, 1000);
+    Object.assign(job.marks, { received: 1010, running: 1012.5, opened: 1020, firstPage: 1120, lastPage: 1820, finished: 1823 });
+    expect(serverTiming(job)).toBe("upload;dur=10.0, wait;dur=2.5, plan;dur=7.5, first-page;dur=100.0, render;dur=800.0, finish;dur=3.0, total;dur=823.0");
+    job.report = { timings: { plan: 7, workerStart: 0, load: 100, draw: 900, readback: 10, encode: 500, write: 20, ipc: 30, assemble: 40 } } as ServiceJob["report"];
+    expect(serverTiming(job)).toContain("finish;dur=3.0, busy;dur=1530.0, total;dur=823.0");
   });
 });
 
