@@ -6,6 +6,7 @@ import { join } from "node:path";
 import fastifyMultipart from "@fastify/multipart";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { redact } from "../cluster/connection.js";
+import { loadEngine } from "../engines/registry.js";
 import { AbortError, describeError, OutputError } from "../errors.js";
 import type { Backend } from "./backend.js";
 import { ClusterBackend } from "./cluster-backend.js";
@@ -237,6 +238,8 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     inFlight.add(settled);
   }
 
+  // Every document is planned here with the service's engine: load it now rather than on the first request.
+  await Promise.all([config.base.engine, config.base.fallbackEngine].flatMap((name) => (name ? [loadEngine(name).catch(() => {})] : [])));
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
