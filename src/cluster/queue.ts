@@ -74,6 +74,11 @@ export class Keys {
     return `${this.base}:run:${run}:${part}:${jobId}`;
   }
 
+  /** BullMQ's list of jobs waiting for a worker. */
+  get waiting(): string {
+    return `${this.base}:wait`;
+  }
+
   /** Runs in flight: member run id, score the expiry time of its heartbeat (for `cluster status`). */
   get runs(): string {
     return `${this.base}:runs`;

@@ -120,6 +120,28 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     expect(await pageImages(out)).toEqual(await pageImages(await localRun(job)));
   }, 240_000);
 
+  it("a worker SIGKILLed while holding a prefetched page: both its pages come back, every page arrives, exit 0", async () => {
+    const queue = nextQueue();
+    const dir = scratch();
+    const marker = join(dir, "marker");
+    const [victim] = await startWorkers(1, redis.url, queue, { env: { PDFRASTER_FAULT: `hang@1,once=${marker}` } });
+    const out = join(dir, "out.pdf");
+    const run = startCli([SAMPLE, out, "--dpi", "36", "--page-timeout", "60", "--redis", redis.url, "--queue", queue, "--json", "--progress", "json"]);
+    await waitFor(() => existsSync(marker), 60_000, "the worker to hang on page 1");
+    // Page 1 hangs in the worker's render process; page 2 waits behind it in the worker's own pool.
+    await waitFor(() => redis.cli("LLEN", `pdfraster:${queue}:active`) === "2", 20_000, "the worker to hold a prefetched page");
+    victim!.child.kill("SIGKILL");
+    await victim!.exited;
+    const [survivor] = await startWorkers(1, redis.url, queue);
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 5, failed: [], retried: [] }); // a lost worker is not a failed attempt
+    const done = events(result.stderr).filter((e) => e.type === "page-done") as unknown as PageDone[];
+    expect(done.map((e) => e.page).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(done.filter((e) => e.page <= 2).map((e) => e.worker)).toEqual([survivor!.pid, survivor!.pid]);
+    expect(await pageImages(out)).toEqual(await pageImages(await localRun([SAMPLE, "--dpi", "36"])));
+  }, 120_000);
+
   it("a page that fails on every worker is reported with its reason and exit 3", async () => {
     const queue = nextQueue();
     await startWorkers(2, redis.url, queue, { env: { PDFRASTER_FAULT: "throw@2" } });
