@@ -97,7 +97,7 @@ const BOUNCE_MS = 250;
 /**
  * Pages a worker takes beyond its render processes: they wait in its local pool, so that a render
  * process starts its next page the moment it finishes one, instead of idling while the page before
- * is uploaded and reported and the next job is fetched (10-20 ms a page, 3-5% of a 300-DPI render).
+ * is uploaded and reported and the next job is fetched (10-20 ms a page, 4-5% of its time at 300 DPI).
  * A prefetched page is held like the others (its lock renewed, recovered by the stalled check if the
  * worker is lost); its page timeout starts when it starts rendering (the pool's own).
  */
