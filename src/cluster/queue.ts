@@ -94,6 +94,14 @@ export class Keys {
     return `${this.base}:worker:${id}`;
   }
 
+  /**
+   * Pub/sub channel of idle workers: one whose render processes have nothing left, with nothing
+   * waiting in the queue, says so; workers holding a prefetched page not started yet hand it back.
+   */
+  get idle(): string {
+    return `${this.base}:idle`;
+  }
+
   /** Pub/sub channel of cancels: a run that ends, or pages a run gave up on. */
   get cancel(): string {
     return `${this.base}:cancel`;

@@ -99,7 +99,9 @@ const BOUNCE_MS = 250;
  * process starts its next page the moment it finishes one, instead of idling while the page before
  * is uploaded and reported and the next job is fetched (10-20 ms a page, 4-5% of its time at 300 DPI).
  * A prefetched page is held like the others (its lock renewed, recovered by the stalled check if the
- * worker is lost); its page timeout starts when it starts rendering (the pool's own).
+ * worker is lost); its page timeout starts when it starts rendering (the pool's own). Not started
+ * yet, it goes back to the queue when the queue is empty (keepsPrefetched), when another worker
+ * says it is idle (Keys.idle), or when this one stops.
  */
 const PREFETCH = 1;
 /** Inputs kept in a worker's cache (besides those in use). */
@@ -312,12 +314,31 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
     for (const page of pages.values()) if (hit.has(page.task)) page.settle({ ok: false, reason: "cancelled" });
   };
 
-  void subscriber.subscribe(keys.cancel).catch(() => {}); // sent once connected; ioredis resubscribes after a reconnect
-  subscriber.on("message", (_channel: string, raw: string) => {
-    let message: { run?: unknown; jobs?: unknown };
+  /** Pages taken but not started yet go back to the queue at once (on close(), or when another worker is idle). */
+  const handBackUnstarted = (): number => {
+    const unstarted = new Set<PageTask>();
+    const collect = (task: PageTask): boolean => (unstarted.add(task), true);
+    feed.remove(collect);
+    pool.drop(collect); // only the tasks queued in the pool, not those being rendered
+    for (const page of pages.values()) {
+      if (!unstarted.has(page.task) || page.cancelled) continue;
+      page.handBack = true;
+      page.settle({ ok: false, reason: "handed back" });
+    }
+    return unstarted.size;
+  };
+
+  void subscriber.subscribe(keys.cancel, keys.idle).catch(() => {}); // sent once connected; ioredis resubscribes after a reconnect
+  subscriber.on("message", (channel: string, raw: string) => {
+    let message: { run?: unknown; jobs?: unknown; worker?: unknown };
     try {
       message = JSON.parse(raw) as typeof message;
     } catch {
+      return;
+    }
+    if (channel === keys.idle) {
+      // Another worker has nothing to render: a page waiting here for a busy render process is better off there.
+      if (typeof message.worker === "string" && message.worker !== id && handBackUnstarted() > 0) setPrefetching(false);
       return;
     }
     if (typeof message.run !== "string") return;
@@ -387,6 +408,11 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
     return false;
   };
 
+  /** Render processes with nothing left and nothing waiting in the queue: tells the workers that may hold a prefetched page. */
+  const announceIdle = async (): Promise<void> => {
+    if ((await redis.llen(keys.waiting)) === 0 && held === 0 && !stopping) await redis.publish(keys.idle, JSON.stringify({ worker: id }));
+  };
+
   const processor = async (job: Job, token?: string): Promise<string> => {
     const checked = checkClusterJob(job.data, limits);
     const jobId = job.id ?? "";
@@ -441,6 +467,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
       outcome = { ok: false, reason: describeError(error) };
     } finally {
       held--;
+      if (held === 0 && !stopping) void announceIdle().catch(() => {});
       pages.delete(localId);
       timeouts.delete(localId);
       if (cachedHash) inputs.release(cachedHash);
@@ -510,18 +537,6 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
 
   let closing: Promise<void> | undefined;
   let markClosed!: () => void;
-  /** Pages taken but not started yet go back to the queue at once; those rendering get the grace period. */
-  const handBackUnstarted = (): void => {
-    const unstarted = new Set<PageTask>();
-    const collect = (task: PageTask): boolean => (unstarted.add(task), true);
-    feed.remove(collect);
-    pool.drop(collect); // only the tasks queued in the pool, not those being rendered
-    for (const page of pages.values()) {
-      if (!unstarted.has(page.task) || page.cancelled) continue;
-      page.handBack = true;
-      page.settle({ ok: false, reason: "handed back" });
-    }
-  };
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
   const close = (): Promise<void> => {
     closing ??= (async () => {

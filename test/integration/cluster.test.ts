@@ -142,6 +142,26 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     expect(await pageImages(out)).toEqual(await pageImages(await localRun([SAMPLE, "--dpi", "36"])));
   }, 120_000);
 
+  it("a prefetched page waiting behind a hanging one goes to a worker that has nothing left to render", async () => {
+    const queue = nextQueue();
+    const dir = scratch();
+    const marker = join(dir, "marker");
+    const [slow] = await startWorkers(1, redis.url, queue, { env: { PDFRASTER_FAULT: `hang@1,once=${marker}` } });
+    const out = join(dir, "out.pdf");
+    const run = startCli([SAMPLE, out, "--dpi", "36", "--page-timeout", "20", "--redis", redis.url, "--queue", queue, "--json", "--progress", "json"]);
+    await waitFor(() => existsSync(marker), 60_000, "the worker to hang on page 1");
+    await waitFor(() => redis.cli("LLEN", `pdfraster:${queue}:active`) === "2", 20_000, "the worker to hold a prefetched page (2)");
+    // The second worker renders pages 3-5, then has nothing left: page 2 comes to it rather than waiting for page 1's timeout.
+    const [other] = await startWorkers(1, redis.url, queue);
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    const done = events(result.stderr).filter((e) => e.type === "page-done") as unknown as PageDone[];
+    expect(done.find((e) => e.page === 2)!.worker).toBe(other!.pid);
+    expect(done.find((e) => e.page === 1)!.worker).toBe(other!.pid); // timed out on the slow one, retried elsewhere
+    expect(slow!.log).toMatch(/page 1 failed: timed out/);
+    expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 5, failed: [], retried: [1] });
+  }, 120_000);
+
   it("a page that fails on every worker is reported with its reason and exit 3", async () => {
     const queue = nextQueue();
     await startWorkers(2, redis.url, queue, { env: { PDFRASTER_FAULT: "throw@2" } });
