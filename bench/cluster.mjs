@@ -10,6 +10,7 @@
 //   npm run bench -- --cluster                          112 pages at 300 dpi, 2,002 pages at 150 dpi
 //   npm run bench -- --cluster --quick                  28 pages at 150 dpi, 210 pages at 72 dpi (a few minutes)
 //   npm run bench -- --cluster --repeat 8 --memory-repeat 143 --dpi 300 --memory-dpi 150
+//   node bench/cluster.mjs --cli /other/build/dist/cli.js ...    the same against another build
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -19,7 +20,6 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { measure, settle } from "./measure.mjs";
 
-const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((arg) => arg !== "--cluster"),
   options: {
@@ -30,8 +30,11 @@ const { values: args } = parseArgs({
     "memory-dpi": { type: "string" },
     "no-settle": { type: "boolean" },
     out: { type: "string" },
+    // Another build's dist/cli.js, e.g. to compare before and after a change on the same machine.
+    cli: { type: "string" },
   },
 });
+const CLI = args.cli ?? fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const quick = args.quick === true;
 const repeat = Number(args.repeat ?? (quick ? 2 : 8));
 const dpi = Number(args.dpi ?? (quick ? 150 : 300));
@@ -69,15 +72,65 @@ async function startRedis() {
   return { port, url: `redis://127.0.0.1:${port}`, child };
 }
 
+/** A `pdfraster worker --concurrency 1` logging every page as JSON (`page-done` has its render, wait and upload times). */
 async function startWorker(url) {
-  const child = spawn(process.execPath, [CLI, "worker", "--redis", url, "--concurrency", "1"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, TMPDIR: work } });
+  const child = spawn(process.execPath, [CLI, "worker", "--redis", url, "--concurrency", "1", "--verbose", "--json"], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, TMPDIR: work } });
   started.push(child);
-  let log = "";
-  child.stderr.on("data", (d) => (log += d));
-  while (!log.includes("ready:")) await new Promise((r) => setTimeout(r, 50));
+  child.log = "";
+  child.stderr.on("data", (d) => (child.log += d));
+  while (!child.log.includes('"type":"ready"')) await new Promise((r) => setTimeout(r, 50));
   // The worker forks its render processes at start: wait until they are up (they are idle then).
   await new Promise((r) => setTimeout(r, 1500));
   return child;
+}
+
+/** The `page-done` events a worker logged after `offset` (a position in its log). */
+function pagesLogged(worker, offset) {
+  return worker.log
+    .slice(offset)
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line))
+    .filter((event) => event.type === "page-done")
+    .map((event) => {
+      // Builds before waitMs and uploadMs were logged: the render's end is taken as the log line's time.
+      const end = Date.parse(event.time) - (event.uploadMs ?? 0);
+      return { start: end - event.ms, end, ms: event.ms, waitMs: event.waitMs ?? NaN, uploadMs: event.uploadMs ?? NaN };
+    });
+}
+
+/**
+ * Where the render processes' time went in a cluster run (each worker has one): from the submitter's
+ * start to each one's first page, between pages, after its last page to the submitter's exit.
+ */
+function renderBreakdown(perWorker, startedAt, endedAt) {
+  const all = perWorker.flat();
+  const firstStart = Math.min(...all.map((p) => p.start));
+  const lastEnd = Math.max(...all.map((p) => p.end));
+  let between = 0;
+  let longest = 0;
+  for (const pages of perWorker) {
+    pages.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < pages.length; i++) {
+      const gap = Math.max(0, pages[i].start - pages[i - 1].end);
+      between += gap;
+      longest = Math.max(longest, gap);
+    }
+  }
+  const mean = (f) => all.reduce((sum, p) => sum + f(p), 0) / all.length;
+  return {
+    slots: perWorker.length,
+    startMs: firstStart - startedAt,
+    /** Idle between two pages, summed over the render processes. */
+    betweenMs: between,
+    longestGapMs: longest,
+    /** One render process done while another still renders, summed (plus a later first page). */
+    imbalanceMs: perWorker.reduce((sum, pages) => sum + (lastEnd - pages.at(-1).end) + (pages[0].start - firstStart), 0),
+    tailMs: endedAt - lastEnd,
+    busyMs: all.reduce((sum, p) => sum + p.ms, 0),
+    waitMs: mean((p) => p.waitMs),
+    uploadMs: mean((p) => p.uploadMs),
+  };
 }
 
 const TICK_MS = 10; // USER_HZ
@@ -112,12 +165,17 @@ async function stop(child) {
 async function run(label, input, runDpi, extra) {
   if (!args["no-settle"]) await settle();
   const out = join(work, `${label}.pdf`);
+  const startedAt = Date.now();
   const r = await measure(process.execPath, [CLI, input, out, "--dpi", String(runDpi), "--json", "--quiet", ...extra], { tmpDir: work });
+  const endedAt = Date.now();
   if (r.code !== 0) throw new Error(`${label} failed (${r.code}): ${r.stderr}`);
   const report = JSON.parse(r.stdout);
   rmSync(out, { force: true });
-  return { ...r, report };
+  return { ...r, report, startedAt, endedAt };
 }
+
+/** Time the render processes spent rendering (the engine, readback, encoding, writing), from a report. */
+const renderMs = (report) => ["load", "draw", "readback", "encode", "write"].reduce((sum, key) => sum + report.timings[key], 0);
 
 const ms = (value) => `${(value / 1000).toFixed(1)} s`;
 const SOURCE = fileURLToPath(new URL("../../shared/corpus/pdfjs/tracemonkey.pdf", import.meta.url));
@@ -144,7 +202,9 @@ try {
   const before = redisInfo(redis.port);
   const workersBefore = workers.reduce((sum, w) => sum + treeCpuMs(w.pid), 0);
   log(`cluster of 2 workers, the same`);
+  const offsets = workers.map((w) => w.log.length);
   const cluster = await run("cluster", input, dpi, ["--redis", redis.url]);
+  const breakdown = renderBreakdown(workers.map((w, i) => pagesLogged(w, offsets[i])), cluster.startedAt, cluster.endedAt);
   const after = redisInfo(redis.port);
   const workersCpuMs = workers.reduce((sum, w) => sum + treeCpuMs(w.pid), 0) - workersBefore;
   const redisCpuMs = (Number(after.used_cpu_user) + Number(after.used_cpu_sys) - Number(before.used_cpu_user) - Number(before.used_cpu_sys)) * 1000;
@@ -166,6 +226,13 @@ try {
     imageBytes: cluster.report.outputBytes / rendered,
   };
   for (const w of workers) await stop(w);
+  const slotMs = (r) => 2 * r.wallMs;
+  const b = breakdown;
+  const breakdownLines = [
+    `render processes busy: local ${((100 * renderMs(local.report)) / slotMs(local)).toFixed(1)}% of 2 x wall (${(renderMs(local.report) / local.report.rendered).toFixed(0)} ms a page), cluster ${((100 * renderMs(cluster.report)) / slotMs(cluster)).toFixed(1)}% (${(renderMs(cluster.report) / rendered).toFixed(0)} ms a page)`,
+    `cluster render processes, summed over the ${b.slots}: start ${ms(b.slots * b.startMs)} (submitter start to the first page rendering: ${b.startMs.toFixed(0)} ms), idle between pages ${(b.betweenMs / 1000).toFixed(2)} s (${((100 * b.betweenMs) / (b.slots * cluster.wallMs)).toFixed(1)}% of their time, longest gap ${b.longestGapMs.toFixed(0)} ms), one done while another renders ${(b.imbalanceMs / 1000).toFixed(2)} s, tail ${ms(b.slots * b.tailMs)} (last page rendered to the submitter's exit: ${b.tailMs.toFixed(0)} ms)`,
+    `cluster per page: ${b.waitMs.toFixed(0)} ms from a worker taking the job to its render starting (a prefetched page waits for the one before), ${b.uploadMs.toFixed(1)} ms from rendered to the submitter told (image into Redis, notify)`,
+  ];
 
   // 2. Memory: a long document through the cluster, on a fresh Redis (used_memory_peak is since start).
   const redis2 = await startRedis();
@@ -202,6 +269,7 @@ try {
     `| cluster, 2 workers x 1 | ${ms(cluster.wallMs)} | ${ms(clusterCpuMs)} (Redis ${ms(redisCpuMs)}) | ${ms(cluster.masterCpuMs)} | ${cluster.masterPeakMb.toFixed(0)} MB |`,
     "",
     `cluster overhead: ${overheadPct.toFixed(1)}% of wall time (${perPage.wallOverheadMs.toFixed(1)} ms per page), ${cpuOverheadPct.toFixed(1)}% of CPU (${((clusterCpuMs - localCpuMs) / rendered).toFixed(1)} ms per page); other load during the runs: ${(local.otherLoad ?? 0).toFixed(1)} and ${(cluster.otherLoad ?? 0).toFixed(1)} cores`,
+    ...breakdownLines,
     `per page (long run): submitter CPU ${perPage.submitterCpuMs.toFixed(2)} ms, Redis CPU ${perPage.redisCpuMs.toFixed(2)} ms, queued-to-local beyond rendering ${perPage.queueAndTransferMs.toFixed(0)} ms (includes the wait in the window), assembly ${perPage.assembleMs.toFixed(2)} ms, image ${(perPage.imageBytes / 1024).toFixed(0)} KB; one render slot ${perPage.renderSlotMs.toFixed(0)} ms`,
     "",
     `memory: ${memoryPages} pages at ${memoryDpi} dpi through the cluster in ${ms(memory.wallMs)}: Redis used_memory_peak ${redisPeakMb.toFixed(1)} MB, submitter peak RSS ${memory.masterPeakMb.toFixed(0)} MB, keys of the run left: ${keysLeft.length}`,
@@ -215,7 +283,7 @@ try {
     `ceilings: one submitter ${submitterRate.toFixed(0)} pages/s (its CPU per page), one Redis ${redisRate.toFixed(0)} pages/s (its CPU per page)`,
   ];
   console.log(lines.join("\n"));
-  const result = { date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(" ")}`, pages, dpi, memoryPages, memoryDpi, local: { ...pick(local), cpuMs: localCpuMs }, cluster: { ...pick(cluster), cpuMs: clusterCpuMs, workersCpuMs, redisCpuMs }, overheadPct, cpuOverheadPct, perPage, memory: { ...pick(memory), redisPeakMb, keysLeft: keysLeft.length }, scale, submitterRate, redisRate };
+  const result = { date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(" ")}`, pages, dpi, memoryPages, memoryDpi, local: { ...pick(local), cpuMs: localCpuMs }, cluster: { ...pick(cluster), cpuMs: clusterCpuMs, workersCpuMs, redisCpuMs }, overheadPct, cpuOverheadPct, perPage, breakdown, memory: { ...pick(memory), redisPeakMb, keysLeft: keysLeft.length }, scale, submitterRate, redisRate };
   if (args.out) writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   stopAll();

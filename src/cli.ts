@@ -229,6 +229,7 @@ async function main(argv: string[]): Promise<number> {
     }
   };
   const options: RasterizeOptions = { ...toOptions(flags), onProgress, signal: controller.signal };
+  exitWhenDone = options.redis !== undefined;
 
   try {
     if (batch) {
@@ -286,9 +287,24 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 // the job goes on and writes its output; there is nowhere left to report the failed write.
 process.stderr.on("error", () => {});
 
+/**
+ * A cluster run exits as soon as its output and messages are flushed: the Redis client's reply
+ * parser (redis-parser, under ioredis) shrinks its shared buffer pool on a 50 ms interval that
+ * keeps the process alive for 0.5-2 s after a run that fetched page images; nothing else is left.
+ */
+let exitWhenDone = false;
+
+/** Resolves once what was written to `stream` so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => (stream.writableLength === 0 || stream.destroyed ? resolve() : stream.write("", () => resolve())));
+}
+
 main(process.argv).then(
-  (code) => {
+  async (code) => {
     process.exitCode = code;
+    if (!exitWhenDone) return;
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(code);
   },
   (error: unknown) => {
     process.stderr.write(`pdfraster: unexpected error: ${describeError(error)}\n`);

@@ -4,7 +4,7 @@
  * data as untrusted input (anyone who can write to the queue can craft one), and a submitter checks
  * what workers send.
  */
-import type { PageResult, PageTask } from "../pool/messages.js";
+import { isObject, type PageResult, type PageTask } from "../pool/messages.js";
 import { isEngineName } from "../engines/registry.js";
 
 /** The page task as it travels: no `source`, `outPath` or sidecar path; the worker picks its own. */
@@ -72,10 +72,6 @@ const TASK_KEYS = new Set([
 /** The largest `auto` probe a job may ask for: the planner's is at most 2^22 pixels (bands/plan.ts PROBE_PIXELS). */
 const MAX_PROBE_PIXELS = 2 ** 24;
 const PATH_KEYS = ["source", "outPath", "path"];
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 function int(value: unknown, min: number, max: number): boolean {
   return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;

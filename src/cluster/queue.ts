@@ -74,6 +74,11 @@ export class Keys {
     return `${this.base}:run:${run}:${part}:${jobId}`;
   }
 
+  /** BullMQ's list of jobs waiting for a worker. */
+  get waiting(): string {
+    return `${this.base}:wait`;
+  }
+
   /** Runs in flight: member run id, score the expiry time of its heartbeat (for `cluster status`). */
   get runs(): string {
     return `${this.base}:runs`;
@@ -87,6 +92,14 @@ export class Keys {
   /** A worker's registration, holding its WorkerInfo. */
   worker(id: string): string {
     return `${this.base}:worker:${id}`;
+  }
+
+  /**
+   * Pub/sub channel of idle workers: one whose render processes have nothing left, with nothing
+   * waiting in the queue, says so; workers holding a prefetched page not started yet hand it back.
+   */
+  get idle(): string {
+    return `${this.base}:idle`;
   }
 
   /** Pub/sub channel of cancels: a run that ends, or pages a run gave up on. */

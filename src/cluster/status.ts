@@ -35,9 +35,10 @@ export async function liveWorkers(redis: Redis, keys: Keys): Promise<WorkerInfo[
   return parse<WorkerInfo>(await redis.mget(ids.map((id) => keys.worker(id))));
 }
 
-/** Pages the registered workers render at once. */
-export async function clusterConcurrency(redis: Redis, keys: Keys): Promise<number> {
-  return (await liveWorkers(redis, keys)).reduce((sum, worker) => sum + worker.concurrency, 0);
+/** Pages the registered workers render at once, and how many workers they are. */
+export async function clusterCapacity(redis: Redis, keys: Keys): Promise<{ concurrency: number; workers: number }> {
+  const workers = await liveWorkers(redis, keys);
+  return { concurrency: workers.reduce((sum, worker) => sum + worker.concurrency, 0), workers: workers.length };
 }
 
 export async function readStatus(redis: Redis, queue: string, maskedUrl: string): Promise<ClusterStatus> {
@@ -47,7 +48,7 @@ export async function readStatus(redis: Redis, queue: string, maskedUrl: string)
   const runs = runIds.length === 0 ? [] : parse<RunInfo>(await redis.mget(runIds.map((id) => keys.alive(id))));
   const base = `${PREFIX}:${queue}`;
   const [waiting, active, delayed, failed] = await Promise.all([
-    redis.llen(`${base}:wait`),
+    redis.llen(keys.waiting),
     redis.llen(`${base}:active`),
     redis.zcard(`${base}:delayed`),
     redis.zcard(`${base}:failed`),

@@ -28,7 +28,7 @@ import { connect, maskUrl, redact, type ClusterSettings } from "./connection.js"
 import { isResultMessage, toClusterJob, type ClusterJob, type ResultMessage } from "./messages.js";
 import { EVENTS_MAX_LEN, HEARTBEAT_MS, INPUT_CHUNK_BYTES, Keys, PREFIX, RELEASE_INPUT_SCRIPT, RUN_TTL_MS, jobIdOf, type RunInfo } from "./queue.js";
 import { openStore, type BlobStore } from "./store.js";
-import { clusterConcurrency } from "./status.js";
+import { clusterCapacity } from "./status.js";
 
 export interface SubmitSettings extends ClusterSettings {
   pageTimeoutMs: number;
@@ -36,8 +36,13 @@ export interface SubmitSettings extends ClusterSettings {
   retryTask?: (task: PageTask) => PageTask;
 }
 
-/** Pages in flight per unit of cluster concurrency (queued, rendering, or waiting to be fetched). */
+/**
+ * Pages in flight (queued, rendering, or waiting to be fetched) per unit of cluster concurrency,
+ * plus one per worker for the page it prefetches (service.ts PREFETCH): a worker prefetches only
+ * while other pages wait in the queue, so the window must keep some waiting beyond those held.
+ */
 const WINDOW_PER_SLOT = 3;
+const WINDOW_PER_WORKER = 1;
 /** Pages in flight when no worker is registered yet (they wait in the queue for one). */
 const MIN_WINDOW = 4;
 /** Redis lost for this long (no reconnect) fails the run. */
@@ -189,7 +194,7 @@ export class ClusterSubmitter implements PageExecutor {
       queue.on("error", () => {});
       const store = await openStore(this.settings.store, redis);
       this.conn = { redis, reader, queue, store };
-      this.resize(await clusterConcurrency(redis, this.keys));
+      this.resize(await clusterCapacity(redis, this.keys));
       return this.conn;
     } catch (error) {
       reader?.disconnect();
@@ -302,14 +307,14 @@ export class ClusterSubmitter implements PageExecutor {
       const input = await ref.catch(() => undefined);
       for (const key of input ? this.keys.inputChunks(input.hash, input.bytes) : []) await conn.store.touch(key, RUN_TTL_MS);
     }
-    this.resize(await clusterConcurrency(conn.redis, this.keys));
+    this.resize(await clusterCapacity(conn.redis, this.keys));
     this.pump();
   }
 
   /** Sizes the window of pages in flight to the cluster's concurrency. */
-  private resize(concurrency: number): void {
+  private resize({ concurrency, workers }: { concurrency: number; workers: number }): void {
     this.concurrency = Math.max(1, concurrency);
-    this.window = Math.max(MIN_WINDOW, WINDOW_PER_SLOT * concurrency);
+    this.window = Math.max(MIN_WINDOW, WINDOW_PER_SLOT * concurrency + WINDOW_PER_WORKER * workers);
   }
 
   /** Reads the run's result stream until the run ends. */
@@ -328,7 +333,8 @@ export class ClusterSubmitter implements PageExecutor {
       const entries = batch?.[0]?.[1] ?? [];
       if (entries.length === 0) continue;
       last = entries.at(-1)![0];
-      await Promise.all(entries.map(([, fields]) => this.onMessage(fields[1])));
+      // Handled while the next read waits: a page image being fetched does not hold up the next result.
+      for (const [, fields] of entries) void this.onMessage(fields[1]).catch(this.fail);
       void this.conn?.redis.xtrim(key, "MINID", last).catch(() => {});
     }
   }

@@ -95,8 +95,9 @@ export function serializeError(error: unknown): SerializedError {
   return { name: "Error", message: String(error) };
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null;
+/** A plain object (not null, not an array): the first check of every message received, here and in cluster/messages.ts. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** Checks a message received from a worker; anything else is a bug and is rejected. */

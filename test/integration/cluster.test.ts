@@ -8,9 +8,9 @@ import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RasterizeReport } from "../../dist/report.js";
 import { corpus, runCli, SAMPLE, scratch } from "../helpers/cli.js";
-import { startWorkers, stopAllWorkers } from "../helpers/cluster.js";
+import { startWorkers, stopAllWorkers, type WorkerProcess } from "../helpers/cluster.js";
 import { inspectPdf } from "../helpers/pdf.js";
-import { startCli, waitFor } from "../helpers/processes.js";
+import { startCli, waitFor, type StartedCli } from "../helpers/processes.js";
 import { HAS_REDIS, RedisServer } from "../helpers/redis.js";
 
 type Report = RasterizeReport;
@@ -119,6 +119,47 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     expect(Date.now() - killedAt).toBeLessThan(30_000);
     expect(await pageImages(out)).toEqual(await pageImages(await localRun(job)));
   }, 240_000);
+
+  /** One worker, hanging on page 1 of the sample in its render process, page 2 prefetched behind it in its own pool. */
+  async function holdingPrefetched(queue: string, pageTimeout: number): Promise<{ worker: WorkerProcess; run: StartedCli; out: string }> {
+    const dir = scratch();
+    const marker = join(dir, "marker");
+    const [worker] = await startWorkers(1, redis.url, queue, { env: { PDFRASTER_FAULT: `hang@1,once=${marker}` } });
+    const out = join(dir, "out.pdf");
+    const run = startCli([SAMPLE, out, "--dpi", "36", "--page-timeout", String(pageTimeout), "--redis", redis.url, "--queue", queue, "--json", "--progress", "json"]);
+    await waitFor(() => existsSync(marker), 60_000, "the worker to hang on page 1");
+    await waitFor(() => redis.cli("LLEN", `pdfraster:${queue}:active`) === "2", 20_000, "the worker to hold a prefetched page");
+    return { worker: worker!, run, out };
+  }
+
+  it("a worker SIGKILLed while holding a prefetched page: both its pages come back, every page arrives, exit 0", async () => {
+    const queue = nextQueue();
+    const { worker: victim, run, out } = await holdingPrefetched(queue, 60);
+    victim.child.kill("SIGKILL");
+    await victim.exited;
+    const [survivor] = await startWorkers(1, redis.url, queue);
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 5, failed: [], retried: [] }); // a lost worker is not a failed attempt
+    const done = events(result.stderr).filter((e) => e.type === "page-done") as unknown as PageDone[];
+    expect(done.map((e) => e.page).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(done.filter((e) => e.page <= 2).map((e) => e.worker)).toEqual([survivor!.pid, survivor!.pid]);
+    expect(await pageImages(out)).toEqual(await pageImages(await localRun([SAMPLE, "--dpi", "36"])));
+  }, 120_000);
+
+  it("a prefetched page waiting behind a hanging one goes to a worker that has nothing left to render", async () => {
+    const queue = nextQueue();
+    const { worker: slow, run } = await holdingPrefetched(queue, 20);
+    // The second worker renders pages 3-5, then has nothing left: page 2 comes to it rather than waiting for page 1's timeout.
+    const [other] = await startWorkers(1, redis.url, queue);
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    const done = events(result.stderr).filter((e) => e.type === "page-done") as unknown as PageDone[];
+    expect(done.find((e) => e.page === 2)!.worker).toBe(other!.pid);
+    expect(done.find((e) => e.page === 1)!.worker).toBe(other!.pid); // timed out on the slow one, retried elsewhere
+    expect(slow.log).toMatch(/page 1 failed: timed out/);
+    expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 5, failed: [], retried: [1] });
+  }, 120_000);
 
   it("a page that fails on every worker is reported with its reason and exit 3", async () => {
     const queue = nextQueue();
