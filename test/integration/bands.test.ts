@@ -99,6 +99,11 @@ describe("a banded page equals the page rendered whole", () => {
     // Progress counts pages, not bands.
     const done = banded.events.filter((e) => e.type === "page-done");
     expect(done).toHaveLength(1);
+    // ...and lists the page's bands, top to bottom: the worker of each and its time.
+    const bands = done[0]!.bands as Array<{ worker: number; ms: number }>;
+    expect(bands).toHaveLength(sizes.length);
+    expect(bands.every((b) => Number.isInteger(b.worker) && b.worker > 0 && b.ms >= 0)).toBe(true);
+    expect(Math.abs(bands.reduce((sum, b) => sum + b.ms, 0) - (done[0]!.ms as number))).toBeLessThanOrEqual(bands.length); // each rounded
   });
 });
 
