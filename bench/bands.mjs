@@ -8,6 +8,10 @@
 //   node bench/bands.mjs [--workers 1,2] [--engines pdfjs,mupdf] [--band-pixels 16777216,33554432,67108864]
 //
 // `--band-pixels` measures pdfraster with each budget instead (how the default was chosen).
+//
+// Besides the table it prints the breakdown of each PDF run (from the JSON report and the `page-done`
+// event's `bands`): bands per worker, each band's worker time (render, encode, write), the master's
+// plan and assembly, and per engine the 1-to-N-worker ratio with both absolute times.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -51,7 +55,7 @@ export async function bandsJob({ work, engines, workerCounts, best, summary, log
     for (const budget of budgets) {
       for (const workers of workerCounts) {
         const out = join(work, `bands-${engine}-${workers}.pdf`);
-        const args = [CLI, input, out, "--engine", engine, "--dpi", String(DPI), "--workers", String(workers), "--quality", String(QUALITY), "--json", "--quiet"];
+        const args = [CLI, input, out, "--engine", engine, "--dpi", String(DPI), "--workers", String(workers), "--quality", String(QUALITY), "--json", "--quiet", "--progress", "json"];
         if (budget) args.push("--band-pixels", String(budget));
         const r = await best(() => measure(process.execPath, args, { tmpDir: work }));
         if (r.code !== 0) throw new Error(`pdfraster --engine ${engine} failed (${r.code}): ${r.stderr}`);
@@ -60,9 +64,11 @@ export async function bandsJob({ work, engines, workerCounts, best, summary, log
         const bands = list.map((line) => line.trim().split(/\s+/));
         pixels ??= bands.length ? [Number(bands[0][3]), bands.reduce((sum, b) => sum + Number(b[4]), 0)] : undefined;
         const tool = `${engine === "pdfjs" ? "pdfraster" : `pdfraster --engine ${engine}`}${budget ? ` --band-pixels ${budget}` : ""}`;
-        results.push({ tool, engine, workers, bands: bands.length, ...summary(r), outputBytes: report.outputBytes, outputPages: report.outputPages, tempPeakBytes: r.tempPeakBytes, timings: report.timings });
+        const done = r.stderr.split("\n").filter((line) => line.startsWith('{"type":"page-done"')).map((line) => JSON.parse(line));
+        const perBand = done[0]?.bands ?? [];
+        results.push({ tool, engine, workers, budget, bands: bands.length, ...summary(r), outputBytes: report.outputBytes, outputPages: report.outputPages, tempPeakBytes: r.tempPeakBytes, timings: report.timings, perBand });
         rmSync(out, { force: true });
-        log(`  ${tool} -w ${workers}: ${(r.wallMs / 1000).toFixed(2)} s, ${bands.length} bands, worker ${Math.round(r.workerPeakMb)} MB, master ${Math.round(r.masterPeakMb)} MB`);
+        log(`  ${tool} -w ${workers}: ${(r.wallMs / 1000).toFixed(2)} s, ${bands.length} bands (${bandsPerWorker(perBand)}), worker ${Math.round(r.workerPeakMb)} MB, master ${Math.round(r.masterPeakMb)} MB`);
       }
     }
   }
@@ -94,7 +100,42 @@ export async function bandsJob({ work, engines, workerCounts, best, summary, log
   } else {
     results.push({ tool: "pdftoppm | img2pdf", skipped: "poppler-utils or img2pdf is not installed" });
   }
-  return { name: "bands", title: TITLE, input: "tracemonkey.pdf p1 on A0 (pdf-lib)", pages: 1, dpi: DPI, size: "original", pixels: pixels ?? [0, 0], results };
+  return { name: "bands", title: TITLE, input: "tracemonkey.pdf p1 on A0 (pdf-lib)", pages: 1, dpi: DPI, size: "original", pixels: pixels ?? [0, 0], results, breakdown: breakdown(results) };
+}
+
+/** "5+5": how many bands each worker drew, most first. */
+function bandsPerWorker(perBand) {
+  const counts = new Map();
+  for (const { worker } of perBand) counts.set(worker, (counts.get(worker) ?? 0) + 1);
+  return [...counts.values()].sort((a, b) => b - a).join("+");
+}
+
+/**
+ * What the lead needs to read the bands job: for each PDF run, the bands per worker, each band's
+ * worker time (min / median / max and the busiest worker's sum), the master's serial parts (plan,
+ * worker start-up, assembly), the peaks; then per engine the ratio of 1 worker's wall time to each
+ * other count's, with both times.
+ */
+export function breakdown(results) {
+  const s = (ms) => (ms / 1000).toFixed(2);
+  const lines = ["| run | procs | bands per worker | band ms min / median / max | busiest worker s | plan s | worker start s (sum) | assemble s | wall s | worker MB | master MB |", "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"];
+  const runs = results.filter((r) => r.perBand !== undefined && r.wallMs);
+  for (const r of runs) {
+    const ms = r.perBand.map((b) => b.ms).sort((a, b) => a - b);
+    const byWorker = new Map();
+    for (const b of r.perBand) byWorker.set(b.worker, (byWorker.get(b.worker) ?? 0) + b.ms);
+    const busiest = Math.max(0, ...byWorker.values());
+    const t = r.timings ?? {};
+    lines.push(`| ${r.tool} | ${r.workers} | ${bandsPerWorker(r.perBand)} | ${ms[0] ?? ""} / ${ms[ms.length >> 1] ?? ""} / ${ms.at(-1) ?? ""} | ${s(busiest)} | ${s(t.plan ?? 0)} | ${s(t.workerStart ?? 0)} | ${s(t.assemble ?? 0)} | ${s(r.wallMs)} | ${r.workerPeakMb} | ${r.masterPeakMb} |`);
+  }
+  lines.push("");
+  for (const tool of [...new Set(runs.map((r) => r.tool))]) {
+    const one = runs.find((r) => r.tool === tool && r.workers === 1);
+    for (const r of runs.filter((x) => x.tool === tool && x.workers > 1 && one)) {
+      lines.push(`- ${tool}: 1 -> ${r.workers} workers: ${s(one.wallMs)} -> ${s(r.wallMs)} s = ${(one.wallMs / r.wallMs).toFixed(2)}x (target 1.6x at 2); CPU ${s(one.cpuMs ?? 0)} -> ${s(r.cpuMs ?? 0)} s; other load ${one.otherLoad?.toFixed(2) ?? "?"} / ${r.otherLoad?.toFixed(2) ?? "?"}`);
+    }
+  }
+  return lines.join("\n");
 }
 
 // Alone: a short table of its own (npm run bench renders it with the other jobs).
@@ -122,6 +163,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       if (r.skipped) console.log(`| ${r.tool} | | | skipped: ${r.skipped} | | | | | |`);
       else console.log(`| ${r.tool} | ${r.workers} | ${r.bands ?? ""} | ${(r.wallMs / 1000).toFixed(2)} | ${((r.cpuMs ?? 0) / 1000).toFixed(1)} | ${r.masterPeakMb ?? ""} | ${r.workerPeakMb} | ${mb(r.outputBytes).toFixed(1)} | ${r.otherLoad?.toFixed(2) ?? ""} |`);
     }
+    console.log(`\n${job.breakdown}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -331,7 +331,8 @@ const result = {
 const m = result.machine;
 console.log(`pdfraster benchmark, ${result.date}: ${m.cpu}, ${m.cores} cores, ${m.memGb} GB, Node ${m.node}, ${m.os}; load average ${load.before.join(" ")} before, ${load.after.join(" ")} after`);
 console.log(`${result.command}; JPEG quality ${QUALITY}; wall = best of ${repeat}\n`);
-for (const job of jobs) console.log(`${table(job)}\n`);
+// A job of its own file may add a breakdown below its table (bands.mjs: bands per worker, per-band times, the 2-vs-1 ratio).
+for (const job of jobs) console.log(`${table(job)}\n${job.breakdown ? `\n${job.breakdown}\n` : ""}`);
 if (serve) console.log(`${serve.table}\n`);
 
 const dir = join(ROOT, "bench/results");

@@ -194,7 +194,7 @@ export async function prepareDocument(
     // More workers for more pages; none let go yet: a page may still turn out to be bands (the plan trims to its tasks).
     if (prestart) runner.prestart(Math.min(opts.workers, Math.max(selected, EARLY_WORKERS)), { source: path, password: opts.password, engine });
   };
-  const plan = await planDocument(path, inputPath ?? "the input", planOpts, { tempDir, firstTaskId, images, onOpen });
+  const plan = await planDocument(path, inputPath ?? "the input", planOpts, { tempDir, firstTaskId, images, onOpen, concurrency: runner.concurrency });
   const planMs = performance.now() - planStarted;
   if (images) {
     const seen = new Set<number>();

@@ -17,6 +17,8 @@ export class DocumentJob {
   private readonly indexOf: Map<number, number>;
   /** Each page's band results as they come (an unbanded page is one band). */
   private readonly bands: BandCollector;
+  /** The worker of each band result collected so far (by result id), for `page-done`'s `bands`. */
+  private readonly bandWorkers = new Map<number, number>();
   private readonly failures: PageFailure[] = [];
   private readonly retried = new Set<number>();
   /** Pages rendered by another engine than the plan's (the fallback engine). */
@@ -121,8 +123,11 @@ export class DocumentJob {
       this.failPage(index, `worker returned a ${result.width}x${result.height} image of ${result.bytes} bytes`, result);
       return;
     }
+    if (task.band) this.bandWorkers.set(result.id, meta.workerPid);
     const results = this.bands.add(index, task.band?.index ?? 0, result);
     if (!results) return; // more bands to come, or the page failed already
+    const bands = task.band ? results.map((r) => ({ worker: this.bandWorkers.get(r.id)!, ms: Math.round(r.timings.total) })) : undefined;
+    for (const r of results) this.bandWorkers.delete(r.id);
     this.rendered++;
     this.done++;
     this.settled++;
@@ -140,6 +145,7 @@ export class DocumentJob {
       ...(meta.host !== undefined ? { host: meta.host } : {}),
       engine: result.engine,
       ...(encoding ? { encoding } : {}),
+      ...(bands ? { bands } : {}),
     });
     this.sink!.accept(index, { kind: "image", results });
   }

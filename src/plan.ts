@@ -8,6 +8,7 @@ import type { PageTask } from "./pool/messages.js";
 import { EngineError, EngineUnavailableError, type Engine } from "./engines/engine.js";
 import { RASTER_LIMITS } from "./engines/limits.js";
 import { bandedTasks } from "./bands/plan.js";
+import { balanceBands, splitBands } from "./bands/split.js";
 import type { PdfJsEngine } from "./engines/pdfjs/engine.js";
 import { openEngine, type EngineName } from "./engines/registry.js";
 
@@ -45,6 +46,12 @@ export interface PlanSettings {
   images?: boolean;
   /** Called once the document is open and the pages are selected, before their geometry is read. */
   onOpen?: (engine: EngineName, selected: number) => void;
+  /**
+   * How many workers render the document's tasks at once: the banded pages' band count is rounded
+   * up to a multiple of it, so that the workers finish together (bands/split.ts balanceBands).
+   * @default 1 (bands as the budget gives them)
+   */
+  concurrency?: number;
 }
 
 /** Opens the document (checking its password), reads every selected page's box and rotation, and lays it out. */
@@ -52,7 +59,7 @@ export async function planDocument(
   source: string,
   displayName: string,
   options: NormalizedOptions,
-  { tempDir, firstTaskId = 0, images = false, onOpen }: PlanSettings,
+  { tempDir, firstTaskId = 0, images = false, onOpen, concurrency = 1 }: PlanSettings,
 ): Promise<Plan> {
   const engine = await openDocument(source, displayName, options);
   // The engines that may draw a page: the plan's, and the fallback engine that takes its retries.
@@ -64,9 +71,9 @@ export async function planDocument(
       ? parsePageRanges(options.pages, pageCount)
       : Array.from({ length: pageCount }, (_, i) => i + 1);
     onOpen?.(engine.name, selection.length);
-    const pages: PlannedPage[] = [];
+    // First every page's layout and its task as a whole; then the band counts, which depend on all of them.
+    const drafts: Array<{ pageNumber: number; layout: PageLayout; error?: string; task?: (id: number) => PageTask }> = [];
     let lastSize = FALLBACK_SHEET;
-    let nextTaskId = firstTaskId;
     // A band must fit every engine that may draw it (a retry may go to the fallback engine).
     const limit = Math.min(...engines.map((name) => RASTER_LIMITS[name].pixels));
     const budget = Math.min(options.bandPixels, limit);
@@ -76,7 +83,7 @@ export async function planDocument(
         geometry = await engine.geometry(pageNumber, options.box);
       } catch (error) {
         const layout = layoutPage(lastSize.width, lastSize.height, options);
-        pages.push({ pageNumber, layout, error: `cannot read the page: ${describeError(error)}` });
+        drafts.push({ pageNumber, layout, error: `cannot read the page: ${describeError(error)}` });
         continue;
       }
       lastSize = { width: geometry.widthPt, height: geometry.heightPt };
@@ -84,36 +91,21 @@ export async function planDocument(
       const pixels = layout.pixelWidth * layout.pixelHeight;
       if (pixels > options.maxPixels) {
         const error = `raster of ${layout.pixelWidth}x${layout.pixelHeight} = ${pixels} pixels exceeds --max-pixels ${options.maxPixels}`;
-        pages.push({ pageNumber, layout, error });
+        drafts.push({ pageNumber, layout, error });
         continue;
       }
-      const id = nextTaskId;
-      const stem = join(tempDir, `page-${String(id).padStart(6, "0")}`);
-      const task: PageTask = {
-        id,
-        source,
-        password: options.password,
-        pageNumber,
-        engine: engine.name,
-        width: layout.pixelWidth,
-        height: layout.pixelHeight,
-        scaleX: layout.scaleX,
-        scaleY: layout.scaleY,
-        offsetX: layout.offsetX,
-        offsetY: layout.offsetY,
-        background: options.background,
-        format: options.format,
-        quality: options.quality,
-        color: options.color,
-        threshold: options.threshold,
-        ppi: Math.min(layout.scaleX, layout.scaleY) * 72,
-        outPath: `${stem}.${{ jpeg: "jpg", png: "png", auto: "img" }[options.format]}`,
-      };
-      if (images) task.pad = sheetPadding(layout, options.dpi);
-      if (options.keepText || options.keepLinks) {
-        task.extract = { text: options.keepText, links: options.keepLinks, path: `${stem}.json` };
+      drafts.push({ pageNumber, layout, task: (id) => pageTask(id, source, pageNumber, layout, engine.name, options, tempDir, images) });
+    }
+    const natural = drafts.map((d) => (d.task ? splitBands(d.layout.pixelWidth, d.layout.pixelHeight, budget).length : 1));
+    const counts = balanceBands(natural, concurrency);
+    const pages: PlannedPage[] = [];
+    let nextTaskId = firstTaskId;
+    for (const [i, { pageNumber, layout, error, task }] of drafts.entries()) {
+      if (!task) {
+        pages.push({ pageNumber, layout, error: error! });
+        continue;
       }
-      const banded = bandedTasks(task, { budget, limit, images, firstId: id });
+      const banded = bandedTasks(task(nextTaskId), { budget, limit, images, firstId: nextTaskId, bands: counts[i]! });
       if ("error" in banded) {
         pages.push({ pageNumber, layout, error: banded.error });
         continue;
@@ -136,6 +128,36 @@ export async function planDocument(
   } finally {
     await engine.close();
   }
+}
+
+/** The task that renders the whole page (the planner then cuts it into bands when it is over the budget). */
+function pageTask(id: number, source: string, pageNumber: number, layout: PageLayout, engine: EngineName, options: NormalizedOptions, tempDir: string, images: boolean): PageTask {
+  const stem = join(tempDir, `page-${String(id).padStart(6, "0")}`);
+  const task: PageTask = {
+    id,
+    source,
+    password: options.password,
+    pageNumber,
+    engine,
+    width: layout.pixelWidth,
+    height: layout.pixelHeight,
+    scaleX: layout.scaleX,
+    scaleY: layout.scaleY,
+    offsetX: layout.offsetX,
+    offsetY: layout.offsetY,
+    background: options.background,
+    format: options.format,
+    quality: options.quality,
+    color: options.color,
+    threshold: options.threshold,
+    ppi: Math.min(layout.scaleX, layout.scaleY) * 72,
+    outPath: `${stem}.${{ jpeg: "jpg", png: "png", auto: "img" }[options.format]}`,
+  };
+  if (images) task.pad = sheetPadding(layout, options.dpi);
+  if (options.keepText || options.keepLinks) {
+    task.extract = { text: options.keepText, links: options.keepLinks, path: `${stem}.json` };
+  }
+  return task;
 }
 
 /** Opens the document with the engine, or with the fallback engine when the first cannot read it or finds no pages. */

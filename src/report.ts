@@ -113,6 +113,8 @@ export type ProgressEvent =
       engine: EngineName;
       /** With `format: "auto"`: what was chosen (`mono`, `gray4`, `gray-smallest`, `rgb-jpeg`, `rgb-smallest`). */
       encoding?: string;
+      /** A page rendered in bands: each band, top to bottom: the worker's pid and its time on the band (render, encode, write), ms. */
+      bands?: Array<{ worker: number; ms: number }>;
     }
   | { type: "page-failed"; input: string | null; page: number; reason: string; willRetry: boolean; done: number; total: number }
   | { type: "document-done"; input: string | null; report: RasterizeReport }

@@ -234,6 +234,15 @@ export class Runner {
     }
   }
 
+  /**
+   * Pages rendered at once, for the planner's band counts: the local pool's size (`workers`), or in
+   * cluster mode the registered workers' total concurrency once the cluster has been heard from
+   * (before that 1: bands as the budget gives them, which the cluster's many slots share out anyway).
+   */
+  get concurrency(): number {
+    return this.opts.cluster ? (this.pool?.concurrency ?? 1) : this.opts.workers;
+  }
+
   /** The worker count the reports give: the cluster's concurrency in cluster mode, else the run's `size`. */
   private get workerCount(): number {
     return this.pool?.concurrency ?? this.size;

@@ -23,12 +23,14 @@ export interface BandSettings {
   images: boolean;
   /** Id of the first band's task; the others follow. */
   firstId: number;
+  /** Bands wanted for a page over the budget (bands/split.ts balanceBands): at least the budget's. @default the budget's */
+  bands?: number;
 }
 
 /** The page's task as is when it is within the budget, else one task per band (top to bottom); or why it cannot be drawn. */
 export function bandedTasks(task: PageTask, settings: BandSettings): { tasks: PageTask[] } | { error: string } {
   const { budget, limit, images, firstId } = settings;
-  const bands = splitBands(task.width, task.height, budget);
+  const bands = splitBands(task.width, task.height, budget, settings.bands);
   const rows = bands[0]!.height;
   if (task.width * rows > limit) {
     return { error: `a raster ${task.width} pixels wide is wider than the renderer can draw in bands of ${rows} rows (${limit} pixels): lower --dpi` };

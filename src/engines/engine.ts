@@ -48,6 +48,17 @@ export interface RenderRequest {
   background: [number, number, number];
 }
 
+export interface RenderOptions {
+  /**
+   * More renders of this page follow in this process (the other bands of a big page): keep the page
+   * loaded (its parsed contents, fonts and images; MuPDF: its display list) for them instead of
+   * loading and interpreting it again. The kept page is freed by the next render of another page
+   * or without `keepPage`, by releasePage() and by close(); an engine holds one page at most.
+   * Pixels are the same either way. @default false
+   */
+  keepPage?: boolean;
+}
+
 export interface RenderedPage {
   width: number;
   height: number;
@@ -69,7 +80,9 @@ export interface Engine {
   readonly pageCount: number;
   /** The page's `box` (default `crop`) as displayed; drawing outside the CropBox works the same (engines do not clip to it). */
   geometry(pageNumber: number, box?: PageBox): Promise<PageGeometry>;
-  render(req: RenderRequest): Promise<RenderedPage>;
+  render(req: RenderRequest, options?: RenderOptions): Promise<RenderedPage>;
+  /** Frees the page kept by `keepPage`, if any (the worker moves on, or memory is short). */
+  releasePage(): void;
   /** Frees the document and everything the engine holds for it. */
   close(): Promise<void>;
 }

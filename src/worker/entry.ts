@@ -45,7 +45,9 @@ async function renderTask(task: PageTask): Promise<PageResult> {
   const extractor = task.extract ? ((await engineFor(task, "pdfjs")) as PdfJsEngine) : undefined;
   const extracted = task.extract ? extractor?.extract(task.pageNumber, task.extract) : undefined;
   extracted?.catch(() => {}); // awaited below; if the render fails first, not an unhandled rejection
-  const page = await engine.render(task); // a PageTask is a RenderRequest
+  // The bands of a page that this worker renders one after the other share the loaded page (engine.ts keepPage).
+  const keepPage = (task.band?.count ?? 1) > 1;
+  const page = await engine.render(task, { keepPage }); // a PageTask is a RenderRequest
   try {
     const image = await encodePage(page.rgba, page.width, page.height, task.outPath, {
       format: task.format,
@@ -96,7 +98,7 @@ async function probeEncoding(engine: Engine, task: PageTask): Promise<AutoEncodi
   const key = JSON.stringify([task.source, task.pageNumber, engine.name, task.color, task.ppi, task.probe]);
   const known = probed.get(key);
   if (known) return known;
-  const probe = await engine.render({ ...task, ...task.probe! });
+  const probe = await engine.render({ ...task, ...task.probe! }, { keepPage: true }); // the band's render follows
   let encoding: AutoEncoding;
   try {
     const stats = measurePage(probe.rgba, probe.width, probe.height, probe.channels);

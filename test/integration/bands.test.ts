@@ -99,6 +99,11 @@ describe("a banded page equals the page rendered whole", () => {
     // Progress counts pages, not bands.
     const done = banded.events.filter((e) => e.type === "page-done");
     expect(done).toHaveLength(1);
+    // ...and lists the page's bands, top to bottom: the worker of each and its time.
+    const bands = done[0]!.bands as Array<{ worker: number; ms: number }>;
+    expect(bands).toHaveLength(sizes.length);
+    expect(bands.every((b) => Number.isInteger(b.worker) && b.worker > 0 && b.ms >= 0)).toBe(true);
+    expect(Math.abs(bands.reduce((sum, b) => sum + b.ms, 0) - (done[0]!.ms as number))).toBeLessThanOrEqual(bands.length); // each rounded
   });
 });
 
@@ -210,6 +215,25 @@ describe("faults in one band of a page spread over two workers", () => {
 });
 
 describe("one page in bands", () => {
+  it("has a multiple of --workers bands, so that the workers finish together; one worker keeps the budget's count", async () => {
+    // tracemonkey p1 at 100 DPI (850x1100) in bands of 150,000 pixels: 7 bands of 176 rows within the budget.
+    const args = ["--pages", "1", "--dpi", "100", "--band-pixels", "150000", "--engine", "pdfium"];
+    const counts: number[] = [];
+    let reference: Raster | undefined;
+    for (const workers of [1, 2, 3]) {
+      const run = await render(corpus("tracemonkey.pdf"), [...args, "--workers", String(workers)]);
+      expect(run.result.code, run.result.stderr).toBe(0);
+      const sizes = pdfimagesList(run.out);
+      counts.push(sizes.length);
+      expect(sizes.reduce((sum, [, h]) => sum + h, 0)).toBe(1100);
+      expect(sizes.slice(0, -1).every(([, h]) => h % 16 === 0 && h === sizes[0]![1])).toBe(true);
+      // The same rows however the page is cut (PDFium: but for a few anti-aliased edge pixels).
+      reference ??= run.rasters[0]!;
+      expect(difference(run.rasters[0]!, reference).share).toBeLessThan(0.0005);
+    }
+    expect(counts).toEqual([7, 8, 9]);
+  });
+
   it("renders on as many workers as it has bands (up to --workers), not on one because it is one page", async () => {
     const dir = scratch();
     // tracemonkey page 1 at 300 dpi in bands of 2^17 pixels: about 64 bands, each drawing the page again (several seconds in all).

@@ -141,6 +141,37 @@ describe.each(ENGINE_NAMES.map((name) => [name]))("the %s engine", (name: Engine
     expect(error).toBeInstanceOf(EngineError);
     expect((error as EngineError).kind).toBe("invalid-pdf");
   });
+
+  it("keepPage: the bands of a page drawn from the kept page are those drawn afresh, and the page is let go for another", async () => {
+    const kept = await openEngine(name, SAMPLE);
+    const fresh = await openEngine(name, SAMPLE);
+    try {
+      const pixels = async (engine: Engine, req: RenderRequest, keepPage?: boolean): Promise<Buffer> => {
+        const page = await engine.render(req, keepPage === undefined ? undefined : { keepPage });
+        const copy = Buffer.from(page.rgba);
+        page.release();
+        return copy;
+      };
+      // Page 1 (text, a circle, an image), page 4 drawn with its MediaBox (beyond its CropBox: MuPDF widens it).
+      for (const [pageNumber, box] of [[1, "crop"], [4, "media"], [1, "crop"]] as const) {
+        const g = await kept.geometry(pageNumber, box);
+        const s = 60 / 72;
+        const whole: RenderRequest = { pageNumber, width: Math.round(g.widthPt * s), height: Math.round(g.heightPt * s), scaleX: s, scaleY: s, offsetX: -g.boxX * s, offsetY: -g.boxY * s, background: [255, 255, 255] };
+        const rows = Math.ceil(whole.height / 4);
+        for (let top = 0; top < whole.height; top += rows) {
+          const band = { ...whole, height: Math.min(rows, whole.height - top), offsetY: whole.offsetY - top };
+          expect((await pixels(kept, band, true)).equals(await pixels(fresh, band)), `page ${pageNumber} rows ${top}+`).toBe(true);
+        }
+      }
+      // A render without keepPage, of the kept page or another, frees it and is drawn as usual.
+      const other: RenderRequest = { pageNumber: 2, width: 120, height: 85, scaleX: 0.14, scaleY: 0.14, offsetX: 0, offsetY: 0, background: [250, 250, 250] };
+      expect((await pixels(kept, other)).equals(await pixels(fresh, other))).toBe(true);
+      kept.releasePage();
+      kept.releasePage(); // idempotent
+    } finally {
+      await Promise.all([kept.close(), fresh.close()]);
+    }
+  });
 });
 
 describe("pdf.js and MuPDF", () => {

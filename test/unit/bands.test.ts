@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BandCollector } from "../../src/bands/collect.js";
 import { bandedTasks, PROBE_PIXELS, probeOf } from "../../src/bands/plan.js";
-import { bandRequest, splitBands, BAND_ROW_MULTIPLE, DEFAULT_BAND_PIXELS } from "../../src/bands/split.js";
+import { balanceBands, bandRequest, splitBands, BAND_ROW_MULTIPLE, DEFAULT_BAND_PIXELS } from "../../src/bands/split.js";
+import { packRgb } from "../../src/engines/pdfjs/rgb.js";
 import { chooseBox } from "../../src/engines/boxes.js";
 import { stackBands } from "../../src/pdf/writer.js";
 import type { PageResult, PageTask } from "../../src/pool/messages.js";
@@ -44,9 +45,34 @@ describe("splitBands", () => {
     expect(bands.map((b) => b.height)).toEqual([...Array(7).fill(3216), 25709 - 7 * 3216]);
   });
 
+  it("at least as many bands as asked, of equal height: 9 bands of A0 at 600 DPI become 10 for 2 workers", () => {
+    expect(splitBands(19866, 28087, DEFAULT_BAND_PIXELS).length).toBe(9);
+    const bands = splitBands(19866, 28087, DEFAULT_BAND_PIXELS, 10);
+    expect(bands.map((b) => b.height)).toEqual([...Array(9).fill(2816), 28087 - 9 * 2816]);
+    expect(splitBands(19866, 28087, DEFAULT_BAND_PIXELS, 16).length).toBe(16);
+    // Never fewer than the budget needs, never under 16 rows, and a page within the budget stays whole.
+    expect(splitBands(19866, 28087, DEFAULT_BAND_PIXELS, 2).length).toBe(9);
+    expect(splitBands(100, 40, 1000, 10).map((b) => b.height)).toEqual([16, 16, 8]);
+    expect(splitBands(1000, 1000, 1_000_000, 4)).toHaveLength(1);
+  });
+
   it("a band's request is the page's, shifted up by its top row", () => {
     const page = { pageNumber: 1, width: 100, height: 200, scaleX: 2, scaleY: 2, offsetX: 5, offsetY: 7, background: [255, 255, 255] as [number, number, number] };
     expect(bandRequest(page, { index: 1, count: 2, top: 96, height: 104 })).toEqual({ ...page, height: 104, offsetY: 7 - 96 });
+  });
+});
+
+describe("balanceBands", () => {
+  it("rounds the banded pages' bands up to a multiple of the workers, on the last banded page", () => {
+    expect(balanceBands([9], 2)).toEqual([10]);
+    expect(balanceBands([9], 1)).toEqual([9]);
+    expect(balanceBands([9], 3)).toEqual([9]);
+    expect(balanceBands([9], 4)).toEqual([12]);
+    expect(balanceBands([9], 16)).toEqual([16]);
+    expect(balanceBands([9, 9], 2)).toEqual([9, 9]); // 18 bands share out evenly already
+    expect(balanceBands([9, 1, 5, 1], 4)).toEqual([9, 1, 7, 1]); // 14 -> 16: the last banded page takes them
+    expect(balanceBands([1, 1, 1], 8)).toEqual([1, 1, 1]); // no banded page: nothing to do
+    expect(balanceBands([], 2)).toEqual([]);
   });
 });
 
@@ -107,6 +133,21 @@ describe("bandedTasks", () => {
     expect(probe.width / probe.height).toBeCloseTo(20000 / 28000, 3);
     expect(probe.scaleX / TASK.scaleX).toBeCloseTo(probe.width / 20000, 6);
     expect(probe.offsetY / TASK.offsetY).toBeCloseTo(probe.height / 28000, 6);
+  });
+});
+
+describe("packRgb", () => {
+  it.each([[0], [1], [3], [4], [5], [1001]])("packs %d RGBA pixels to RGB in place, whatever the buffer's alignment", (pixels) => {
+    for (const offset of [0, 1, 4]) {
+      const memory = Buffer.alloc(offset + pixels * 4);
+      const rgba = memory.subarray(offset);
+      for (let i = 0; i < rgba.length; i++) rgba[i] = (i * 37 + 11) & 255;
+      const expected = Buffer.alloc(pixels * 3);
+      for (let p = 0; p < pixels; p++) rgba.copy(expected, p * 3, p * 4, p * 4 + 3);
+      const rgb = packRgb(rgba);
+      expect(rgb.buffer).toBe(memory.buffer); // the same memory, no copy
+      expect(rgb.equals(expected)).toBe(true);
+    }
   });
 });
 

@@ -31,14 +31,13 @@ async function renderAt(engine: PdfJsEngine, pageNumber: number, dpi: number): P
 }
 
 const pixel = (page: RenderedPage, x: number, y: number): number[] => {
-  const i = (y * page.width + x) * 4;
-  return [...page.rgba.subarray(i, i + 4)];
+  const i = (y * page.width + x) * page.channels;
+  return [...page.rgba.subarray(i, i + page.channels)];
 };
 
-/** Gray levels (0..255) of an RGBA page, one per pixel. */
+/** Gray levels (0..255) of a page, one per pixel. */
 async function gray(page: RenderedPage): Promise<Buffer> {
-  return sharp(page.rgba, { raw: { width: page.width, height: page.height, channels: 4 } })
-    .removeAlpha()
+  return sharp(page.rgba, { raw: { width: page.width, height: page.height, channels: page.channels } })
     .toColourspace("b-w")
     .raw()
     .toBuffer();
@@ -70,9 +69,10 @@ describe("PdfJsEngine", () => {
   it("renders text on a white page", async () => {
     const page = await renderAt(tracemonkey, 1, 72);
     try {
-      expect([page.width, page.height, page.rgba.length]).toEqual([612, 792, 612 * 792 * 4]);
+      // RGB: the canvas's RGBA packed (pdfjs/rgb.ts).
+      expect([page.width, page.height, page.channels, page.rgba.length]).toEqual([612, 792, 3, 612 * 792 * 3]);
       for (const [x, y] of [[0, 0], [611, 0], [0, 791], [611, 791]] as const) {
-        expect(pixel(page, x, y)).toEqual([255, 255, 255, 255]);
+        expect(pixel(page, x, y)).toEqual([255, 255, 255]);
       }
       // Text drawn by Skia's glyph rasteriser (fonts.ts) is lighter at 72 DPI than filled glyph paths:
       // count pixels at least half dark (a blank page has none; tracemonkey p1 has ~12,000).
@@ -125,7 +125,7 @@ describe("PdfJsEngine", () => {
       }
       expect(outside).toBe(0);
       expect(inside).toBeGreaterThan(2000);
-      expect(pixel(page, 0, 0)).toEqual([255, 0, 0, 255]);
+      expect(pixel(page, 0, 0)).toEqual([255, 0, 0]);
     } finally {
       page.release();
     }
@@ -235,7 +235,7 @@ describe("encodePage", () => {
   });
 
   const encode = (name: string, options: EncodeOptions) =>
-    encodePage(page.rgba, page.width, page.height, join(dir, name), options);
+    encodePage(page.rgba, page.width, page.height, join(dir, name), options, page.channels);
 
   /** PNG IHDR: bit depth, colour type, interlace method. */
   const ihdr = (file: string): [number, number, number] => {

@@ -14,6 +14,7 @@ import {
   type PageBox,
   type PageGeometry,
   type RenderedPage,
+  type RenderOptions,
   type RenderRequest,
 } from "../engine.js";
 import { chooseBox, displayedRect, type Rect } from "../boxes.js";
@@ -46,6 +47,8 @@ export class PdfiumEngine implements Engine {
 
   /** Pages rendered since the document was last opened. */
   private rendered = 0;
+  /** The page kept loaded for its next render (`keepPage`): PDFium keeps its parsed contents with it. */
+  private kept: { pageNumber: number; page: number } | undefined;
 
   private constructor(
     private readonly lib: Pdfium,
@@ -127,7 +130,7 @@ export class PdfiumEngine implements Engine {
     }
   }
 
-  async render(req: RenderRequest): Promise<RenderedPage> {
+  async render(req: RenderRequest, options: RenderOptions = {}): Promise<RenderedPage> {
     const { lib } = this;
     const { pdfium } = lib;
     const { width, height } = req;
@@ -137,11 +140,18 @@ export class PdfiumEngine implements Engine {
         `Page ${req.pageNumber}: a ${width}x${height} raster is more than PDFium can allocate (1 GiB of RGB): lower --dpi or use --engine pdfjs`,
       );
     }
-    if (++this.rendered > REOPEN_AFTER_PAGES) this.reopen();
+    const keep = options.keepPage === true;
+    const kept = this.kept?.pageNumber === req.pageNumber ? this.kept.page : 0;
+    if (!kept) {
+      this.releasePage();
+      if (++this.rendered > REOPEN_AFTER_PAGES) this.reopen();
+    }
     const doc = this.document();
     const t0 = performance.now();
-    const page = lib.FPDF_LoadPage(doc, req.pageNumber - 1);
+    // FPDF_LoadPage reads the page dictionary; its contents are parsed by the first render and kept with the page.
+    const page = kept || lib.FPDF_LoadPage(doc, req.pageNumber - 1);
     if (!page) throw new EngineError("render-failed", `Page ${req.pageNumber}: PDFium cannot load it`);
+    this.kept = keep ? { pageNumber: req.pageNumber, page } : undefined;
     const t1 = performance.now();
     // Our own buffer, rows of exactly width * 3 bytes (PDFium's own would pad rows to 4 bytes).
     const pixels = pdfium.wasmExports.malloc(width * height * 3);
@@ -159,11 +169,12 @@ export class PdfiumEngine implements Engine {
       lib.FPDF_RenderPageBitmapWithMatrix(bitmap, page, matrix, matrix + 24, FPDF_ANNOT | FPDF_PRINTING | FPDF_REVERSE_BYTE_ORDER);
     } catch (error) {
       if (pixels) pdfium.wasmExports.free(pixels);
+      this.kept = undefined; // closed below: a page that failed is not kept
       throw error instanceof EngineError ? error : new EngineError("render-failed", `Page ${req.pageNumber}: ${messageOf(error)}`, { cause: error });
     } finally {
       if (bitmap) lib.FPDFBitmap_Destroy(bitmap); // does not free an external buffer
       if (matrix) pdfium.wasmExports.free(matrix);
-      lib.FPDF_ClosePage(page);
+      if (this.kept?.page !== page) lib.FPDF_ClosePage(page);
     }
     const t2 = performance.now();
     // A view into WASM memory, not a copy: valid until release() as long as no other PDFium call
@@ -183,6 +194,11 @@ export class PdfiumEngine implements Engine {
     };
   }
 
+  releasePage(): void {
+    if (this.kept && this.doc) this.lib.FPDF_ClosePage(this.kept.page);
+    this.kept = undefined;
+  }
+
   /** Closes and reopens the document from its bytes, dropping what PDFium cached for its pages. */
   private reopen(): void {
     const doc = this.lib.FPDF_LoadMemDocument(this.data, this.size, this.password);
@@ -193,6 +209,7 @@ export class PdfiumEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.releasePage();
     if (!this.doc) return;
     this.lib.FPDF_CloseDocument(this.doc);
     this.lib.pdfium.wasmExports.free(this.data);

@@ -17,11 +17,12 @@ import {
 } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PageExtract, SourceInfo, SourceOutlineItem } from "../../keep/types.js";
-import { EngineError, messageOf, saslPrep, type Engine, type OpenOptions, type PageBox, type PageGeometry, type RenderedPage, type RenderRequest } from "../engine.js";
+import { EngineError, messageOf, saslPrep, type Engine, type OpenOptions, type PageBox, type PageGeometry, type RenderedPage, type RenderOptions, type RenderRequest } from "../engine.js";
 import { chooseBox, type Rect } from "../boxes.js";
 import { readRawBoxes, type RawBoxes } from "./boxes.js";
 import { fontDocument, registerFallbackFonts } from "./fonts.js";
 import { extractPage, readInfo, readOutline } from "./keep.js";
+import { packRgb } from "./rgb.js";
 import { patchDrawImageForSoftMasks, SoftMaskFilterFactory } from "./soft-mask.js";
 
 
@@ -59,6 +60,8 @@ export class PdfJsEngine implements Engine {
   private spare: Canvas | undefined;
   /** Every page's boxes, read once when a box other than the CropBox is asked for. */
   private boxes: Promise<RawBoxes> | undefined;
+  /** The page kept for its next render (`keepPage`), and what lets pdf.js clean it up again. */
+  private kept: { pageNumber: number; page: PDFPageProxy; release: () => void } | undefined;
 
   private constructor(
     private readonly doc: PDFDocumentProxy,
@@ -135,19 +138,29 @@ export class PdfJsEngine implements Engine {
     return { pageNumber, widthPt: Math.max(x1!, x2!) - left, heightPt: Math.max(y1!, y2!) - top, rotate: page.rotate, boxX: left, boxY: top };
   }
 
-  async render(req: RenderRequest): Promise<RenderedPage> {
-    return this.use(() => this.draw(req));
+  async render(req: RenderRequest, options: RenderOptions = {}): Promise<RenderedPage> {
+    return this.use(() => this.draw(req, options.keepPage === true));
   }
 
-  private async draw(req: RenderRequest): Promise<RenderedPage> {
+  releasePage(): void {
+    const kept = this.kept;
+    this.kept = undefined;
+    kept?.release();
+    kept?.page.cleanup();
+  }
+
+  private async draw(req: RenderRequest, keep: boolean): Promise<RenderedPage> {
     const t0 = performance.now();
     let t1 = t0;
     const canvas = this.canvasFor(req.width, req.height);
+    const kept = this.kept?.pageNumber === req.pageNumber ? this.kept : undefined;
+    if (!kept) this.releasePage();
     let page: PDFPageProxy | undefined;
+    let failed = true;
     try {
-      page = await this.doc.getPage(req.pageNumber);
+      page = kept?.page ?? (await this.doc.getPage(req.pageNumber));
       t1 = performance.now();
-      await page.render({
+      const rendering = page.render({
         canvas,
         canvasContext: canvas.getContext("2d"),
         viewport: page.getViewport({ scale: 1 }),
@@ -156,22 +169,27 @@ export class PdfJsEngine implements Engine {
         // Print intent: annotations flagged "print" only, and form fields drawn with their values.
         intent: "print",
         annotationMode: AnnotationMode.ENABLE_STORAGE,
-      }).promise;
+      });
+      if (keep && !kept) this.kept = { pageNumber: req.pageNumber, page, release: holdOperatorList(page, rendering) };
+      await rendering.promise;
+      failed = false;
     } catch (error) {
       throw new EngineError("render-failed", `Page ${req.pageNumber}: ${messageOf(error)}`, { cause: error });
     } finally {
-      page?.cleanup();
+      if (this.kept && this.kept.page === page && (failed || !keep)) this.releasePage();
+      else if (!keep || failed) page?.cleanup();
     }
     const t2 = performance.now();
-    const rgba = canvas.data();
+    // The canvas's own memory (a view that does not keep the canvas alive: hold it until release()),
+    // packed as RGB: the next page on this canvas is drawn over the background pdf.js fills first.
+    const rgb = packRgb(canvas.data());
     const t3 = performance.now();
-    // rgba is a view that does not keep the canvas alive: hold the canvas until release().
     let held: Canvas | null = canvas;
     return {
       width: req.width,
       height: req.height,
-      rgba,
-      channels: 4,
+      rgba: rgb,
+      channels: 3,
       timings: { loadMs: t1 - t0, drawMs: t2 - t1, readbackMs: t3 - t2 },
       release: () => {
         if (held) this.spare = held;
@@ -218,6 +236,7 @@ export class PdfJsEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    this.releasePage();
     this.spare = undefined;
     await this.cleaning;
     await this.doc.destroy();
@@ -238,9 +257,29 @@ export class PdfJsEngine implements Engine {
     const used = getHeapStatistics().used_heap_size;
     this.heapLow = Math.min(this.heapLow, used);
     if (used - this.heapLow < this.cleanupHeapGrowth) return;
+    this.releasePage(); // a kept page would make pdf.js refuse to clean
     this.heapLow = Infinity; // the freed caches are collected later: the next low is the new baseline
     this.cleaning = this.doc.cleanup().catch(() => {});
   }
+}
+
+/**
+ * pdf.js frees a page's operator list, fonts and images as soon as a print-intent render ends
+ * (PDFPageProxy#tryCleanup, which gives up while the intent has a render task in progress). A
+ * placeholder task in the render's intent state keeps them, so that the page's next render draws
+ * from the same operator list instead of interpreting the page's contents again. Returns what
+ * removes the placeholder (page.cleanup() then frees them). pdf.js internals (5.x:
+ * PDFPageProxy._intentStates, RenderTask._internalRenderTask): without them nothing is kept.
+ */
+function holdOperatorList(page: PDFPageProxy, rendering: { _internalRenderTask?: unknown }): () => void {
+  const states = (page as unknown as { _intentStates?: Map<unknown, { renderTasks?: Set<unknown> }> })._intentStates;
+  const state = states && [...states.values()].find((s) => s.renderTasks?.has(rendering._internalRenderTask));
+  if (!state?.renderTasks) return () => {};
+  const tasks = state.renderTasks;
+  // What pdf.js calls on the tasks of an intent state: new operators arrived, the page is destroyed.
+  const placeholder = { operatorListChanged() {}, cancel() {}, completed: Promise.resolve() };
+  tasks.add(placeholder);
+  return () => void tasks.delete(placeholder);
 }
 
 function toOpenError(error: unknown): EngineError {
