@@ -8,7 +8,7 @@ import { normalizeOptions, type NormalizedOptions, type RasterizeOptions } from 
 import { ImageSink } from "./output/images.js";
 import { PdfSink } from "./output/pdf.js";
 import { inputStem, resolveOutput, type OutputTarget } from "./output/target.js";
-import { planDocument } from "./plan.js";
+import { planDocument, type TaskIds } from "./plan.js";
 import type { BatchReport, DocumentFailure, ProgressEvent, RasterizeReport } from "./report.js";
 import { abortError, Runner } from "./run.js";
 import type { EngineName } from "./engines/registry.js";
@@ -167,7 +167,7 @@ export async function prepareDocument(
   tempDir: string,
   runner: Runner,
   started: number,
-  firstTaskId: number,
+  firstTaskId: TaskIds,
   settings: {
     /** Once the page count is known, start workers for it and have them open the document (one-document runs). */
     prestart?: boolean;
@@ -179,7 +179,7 @@ export async function prepareDocument(
   if (typeof source === "string") {
     path = source;
   } else {
-    path = join(tempDir, `input-${firstTaskId}.pdf`);
+    path = join(tempDir, `input-${typeof firstTaskId === "number" ? firstTaskId : "upload"}.pdf`);
     await writeFile(path, source);
   }
   const images = target.kind === "images";

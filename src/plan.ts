@@ -37,11 +37,18 @@ export interface Plan {
 /** Sheet used for a blank stand-in when a page's own size cannot be read. */
 const FALLBACK_SHEET = { width: 612, height: 792 };
 
+/** A first task id, or a function reserving `count` consecutive ids and returning the first. */
+export type TaskIds = number | ((count: number) => number);
+
 export interface PlanSettings {
   /** Where the workers write page images. */
   tempDir: string;
-  /** Id of the document's first task (task ids are unique across a batch). @default 0 */
-  firstTaskId?: number;
+  /**
+   * Id of the document's first task (task ids are unique across a batch), or, for documents planned
+   * at the same time (the service), a function that reserves `count` ids once the tasks are counted
+   * (a banded page has a task per band) and returns the first. @default 0
+   */
+  firstTaskId?: TaskIds;
   /** Image output: each task renders the whole sheet (margins and uncovered paper in the background colour). */
   images?: boolean;
   /** Called once the document is open and the pages are selected, before their geometry is read. */
@@ -99,7 +106,8 @@ export async function planDocument(
     const natural = drafts.map((d) => (d.task ? splitBands(d.layout.pixelWidth, d.layout.pixelHeight, budget).length : 1));
     const counts = balanceBands(natural, concurrency);
     const pages: PlannedPage[] = [];
-    let nextTaskId = firstTaskId;
+    const taskCount = drafts.reduce((sum, draft, i) => sum + (draft.task ? counts[i]! : 0), 0);
+    let nextTaskId = typeof firstTaskId === "number" ? firstTaskId : firstTaskId(taskCount);
     for (const [i, { pageNumber, layout, error, task }] of drafts.entries()) {
       if (!task) {
         pages.push({ pageNumber, layout, error: error! });

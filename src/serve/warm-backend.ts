@@ -57,10 +57,14 @@ export class WarmBackend implements Backend {
     const runner = this.runner;
     const queue = this.queue;
     const started = performance.now();
-    // Task ids are unique in the runner: reserve the most a document may have before planning (documents are planned concurrently).
-    const firstTaskId = this.nextTaskId;
-    this.nextTaskId += request.maxPages;
-    const job = await prepareDocument(request.input, null, request.target, request.options, request.tempDir, runner, started, firstTaskId, {
+    // Task ids are unique in the runner and documents are planned concurrently: each plan reserves its
+    // ids once it has counted its tasks (a banded page has one per band).
+    const reserve = (count: number): number => {
+      const first = this.nextTaskId;
+      this.nextTaskId += count;
+      return first;
+    };
+    const job = await prepareDocument(request.input, null, request.target, request.options, request.tempDir, runner, started, reserve, {
       maxPages: request.maxPages,
     });
     if (signal.aborted || this.closed || this.failed || runner !== this.runner) {

@@ -300,6 +300,22 @@ describe("pdfraster serve: limits, faults and shutdown", () => {
     expect(await service.stop()).toBe(0);
   });
 
+  it("keeps the tasks of banded documents planned at the same time apart: each gets its own pages", async () => {
+    // --max-pages 1 and a page at 900 dpi (76 Mpx, over the 64 Mpx band budget: 2 bands): each
+    // document has more tasks than pages, which once made two documents share task ids.
+    const service = await startServe(["--workers", "2", "--max-pages", "1"]);
+    await ready(service);
+    const [first, second] = await Promise.all(["1", "2"].map((page) => post(service, `dpi=900&pages=${page}`, pdfBody(SAMPLE))));
+    for (const [page, response] of [["1", first!], ["2", second!]] as const) {
+      expect(response.status, await response.clone().text()).toBe(200);
+      expect(response.headers.get("x-pdfraster-pages")).toBe("1");
+      const served = Buffer.from(await response.arrayBuffer());
+      expect(served.equals(await cliOutput(["--workers", "2", "--dpi", "900", "--pages", page])), `page ${page}`).toBe(true);
+    }
+    expect(service.jobDirs()).toEqual([]);
+    expect(await service.stop()).toBe(0);
+  });
+
   it("serves documents in turn: a short document is not queued behind a long one", async () => {
     const service = await startServe(["--workers", "1"]);
     await ready(service);
