@@ -76,6 +76,11 @@ export class RedisServer {
     return out.split("\n").filter((line) => line !== "").sort();
   }
 
+  /** The keys of the runs on `queue` (everything but the QUEUE_LEVEL keys). */
+  runKeys(queue: string): string[] {
+    return this.keys().filter((key) => key.includes(`:${queue}:`) && !QUEUE_LEVEL.test(key));
+  }
+
   /** SIGKILL, like a lost Redis; resolves once it is gone. */
   async kill(): Promise<void> {
     const child = this.child;

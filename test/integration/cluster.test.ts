@@ -27,8 +27,6 @@ let queues = 0;
 /** A queue of its own for each test: tests never see each other's workers or jobs. */
 const nextQueue = (): string => `test${++queues}`;
 
-/** Keys a queue keeps between runs (BullMQ's own, and registered workers); anything else belongs to a run. */
-const QUEUE_LEVEL = /^pdfraster:[^:]+:(meta|id|events|stalled-check|marker|workers|worker:[0-9a-f]{16})$/;
 
 function events(stderr: string): Array<{ type: string } & Record<string, unknown>> {
   return stderr
@@ -83,7 +81,7 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     expect(new Set(done.map((e) => e.worker)).size).toBeGreaterThan(1); // spread over the cluster
     expect(await pageImages(out)).toEqual(await pageImages(await localRun(job)));
     expect(readFileSync(out)).toEqual(readFileSync(await localRun(job))); // the whole file, byte for byte
-    expect(redis.keys().filter((key) => key.includes(`:${queue}:`) && !QUEUE_LEVEL.test(key))).toEqual([]);
+    expect(redis.runKeys(queue)).toEqual([]);
 
     const status = await runCli(["cluster", "status", "--queue", queue, "--json"], { env: { PDFRASTER_REDIS: redis.url } });
     expect(status.code, status.stderr).toBe(0);
@@ -202,7 +200,7 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     const out = join(dir, "out.pdf");
     const run = startCli([corpus("tracemonkey.pdf"), out, "--dpi", "100", "--page-timeout", "60", "--redis", redis.url, "--queue", queue], { env: { TMPDIR: dir }, cwd: dir });
     await waitFor(() => existsSync(marker), 60_000, "a worker to hang on page 3");
-    const keysOfRun = redis.keys().filter((key) => key.includes(`:${queue}:`) && !QUEUE_LEVEL.test(key));
+    const keysOfRun = redis.runKeys(queue);
     expect(keysOfRun.length).toBeGreaterThan(0); // mid-run: the run has keys
     const sent = Date.now();
     process.kill(-run.child.pid!, "SIGINT");
@@ -211,7 +209,7 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     expect(Date.now() - sent).toBeLessThan(5000);
     expect(existsSync(out)).toBe(false);
     // Jobs being rendered are cancelled by their workers, which then drop them: nothing of the run is left.
-    await waitFor(() => redis.keys().filter((key) => key.includes(`:${queue}:`) && !QUEUE_LEVEL.test(key)).length === 0, 20_000, `no key of the run (left: ${redis.keys().join(", ")})`);
+    await waitFor(() => redis.runKeys(queue).length === 0, 20_000, `no key of the run (left: ${redis.keys().join(", ")})`);
   });
 
   it("a worker sent SIGTERM hands back the page it holds after its grace period and exits 0; another worker renders it", async () => {
@@ -240,7 +238,7 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     await waitFor(() => seen.includes('"page-done"'), 60_000, "a first page");
     run.child.kill("SIGKILL");
     await run.done;
-    const left = (): string[] => redis.keys().filter((key) => key.includes(`:${queue}:`) && !QUEUE_LEVEL.test(key));
+    const left = (): string[] => redis.runKeys(queue);
     expect(left().length).toBeGreaterThan(0);
     // RUN_TTL_MS (20 s) for the heartbeat, stream and input; PAGE_TTL_MS (30 s) for a page image uploaded meanwhile.
     await waitFor(() => left().length === 0, 60_000, `the run's keys to expire (left: ${left().join(", ")})`);

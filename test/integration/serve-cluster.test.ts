@@ -11,7 +11,7 @@ import { corpus, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { startWorkers, stopAllWorkers } from "../helpers/cluster.js";
 import { inspectPdf } from "../helpers/pdf.js";
 import { waitFor } from "../helpers/processes.js";
-import { HAS_REDIS, QUEUE_LEVEL, RedisServer } from "../helpers/redis.js";
+import { HAS_REDIS, RedisServer } from "../helpers/redis.js";
 import { metric, pdfBody, ready, startServe, stopAll, type RunningService } from "../helpers/serve.js";
 
 /** Local runs and services of these tests never pick up a cluster from the environment. */
@@ -54,7 +54,6 @@ async function metricsOf(service: RunningService): Promise<string> {
 
 describe.skipIf(!HAS_REDIS)("pdfraster serve --redis", () => {
   let redis: RedisServer;
-  const runKeys = (queue: string): string[] => redis.keys().filter((key) => key.includes(`:${queue}:`) && !QUEUE_LEVEL.test(key));
   beforeAll(async () => {
     redis = await RedisServer.start();
   });
@@ -97,7 +96,7 @@ describe.skipIf(!HAS_REDIS)("pdfraster serve --redis", () => {
     expect(metric(text, "pdfraster_cluster_concurrency")).toBe(2);
     expect(metric(text, "pdfraster_pages_queued")).toBe(0);
     expect(workers.every((worker) => worker.log.includes("ready:"))).toBe(true);
-    await waitFor(() => runKeys(queue).length === 0, 10_000, `no key of the document (left: ${runKeys(queue).join(", ")})`);
+    await waitFor(() => redis.runKeys(queue).length === 0, 10_000, `no key of the document (left: ${redis.runKeys(queue).join(", ")})`);
     expect(service.jobDirs()).toEqual([]);
     expect(await service.stop()).toBe(0);
   });
@@ -114,14 +113,14 @@ describe.skipIf(!HAS_REDIS)("pdfraster serve --redis", () => {
     req.on("error", () => {});
     req.end(readFileSync(corpus("tracemonkey.pdf")));
     await waitFor(() => existsSync(marker), 60_000, "a worker to hang on page 3");
-    expect(runKeys(queue).length).toBeGreaterThan(0); // mid-request: the document's run has keys
+    expect(redis.runKeys(queue).length).toBeGreaterThan(0); // mid-request: the document's run has keys
     expect(service.jobDirs()).toHaveLength(1);
     req.destroy(); // the client goes away
     let text = "";
     await waitFor(() => metric(text, 'pdfraster_documents_total{status="cancelled"}') === 1, 15_000, "the job cancelled", async () => {
       text = await metricsOf(service);
     });
-    await waitFor(() => runKeys(queue).length === 0, 20_000, `no key of the document (left: ${runKeys(queue).join(", ")})`);
+    await waitFor(() => redis.runKeys(queue).length === 0, 20_000, `no key of the document (left: ${redis.runKeys(queue).join(", ")})`);
     expect(redis.cli("LLEN", `pdfraster:${queue}:wait`)).toBe("0");
     expect(service.jobDirs()).toEqual([]);
     // The hung page was cancelled on its worker: the cluster renders the next document.
