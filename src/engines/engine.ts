@@ -51,8 +51,8 @@ export interface RenderRequest {
 export interface RenderOptions {
   /**
    * More renders of this page follow in this process (the other bands of a big page): keep the page
-   * loaded (its parsed contents, fonts and images; MuPDF: its display list) for them instead of
-   * loading and interpreting it again. The kept page is freed by the next render of another page
+   * loaded for them instead of loading it again (PDFium and MuPDF: the loaded page; pdf.js also its
+   * operator list, so that its contents are not interpreted again). The kept page is freed by the next render of another page
    * or without `keepPage`, by releasePage() and by close(); an engine holds one page at most.
    * Pixels are the same either way. @default false
    */
