@@ -6,8 +6,9 @@
 //   node bench/serve.mjs                 tracemonkey at 300 dpi, best of 3; 100 documents of 1-3 pages
 //   node bench/serve.mjs --docs 20 --repeat 1   a short run
 //
-// Wall times are the client's: from sending the PDF to the last byte of the output written to a file
-// (as `curl -o` would). The machine may be shared: poppler and the service run interleaved (one
+// Wall times are the client's: for tracemonkey, `curl -sf --data-binary @in.pdf -o out.pdf` (README's
+// quick start; node:http writing the same file when curl is missing), from starting curl to the last
+// byte of the output on disk; the small documents go through node:http. The machine may be shared: poppler and the service run interleaved (one
 // each in turn), and every service request is broken down from its Server-Timing header, with the
 // CPU time of the service, its workers and the client, and the load of everything else meanwhile.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
@@ -103,6 +104,41 @@ async function rasterizeOver(url, pdf, query, service, out) {
   return r;
 }
 
+/** curl, the client of README's quick start, when installed: it writes the output as a user's pipeline would. */
+const CURL = spawnSync("curl", ["--version"], { stdio: "ignore" }).status === 0 ? "curl" : undefined;
+
+/**
+ * As rasterizeOver(), with `curl -sf --data-binary @pdf -o out` (spawned through bash, whose `times`
+ * gives curl's CPU): the wall time includes starting curl, as it would for a user; the headers come
+ * from curl's `-D` file.
+ */
+async function curlOver(url, pdfPath, query, service, out) {
+  const headersFile = `${out}.headers`;
+  const workers = childrenOf(service.pid);
+  const cpuBefore = [cpuMsOf(service.pid), ...workers.map(cpuMsOf)];
+  const busyBefore = machineBusyMs();
+  const started = performance.now();
+  const script = 'curl -sf -o "$1" -D "$2" -H "content-type: application/pdf" --data-binary @"$3" "$4" || exit $?; times';
+  const child = spawn("bash", ["-c", script, "curl", out, headersFile, pdfPath, `${url}/v1/rasterize?${query}`], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  const code = await new Promise((resolve) => child.on("exit", resolve));
+  const wallMs = performance.now() - started;
+  if (code !== 0) throw new Error(`curl exited with ${code}`);
+  const busyAfter = machineBusyMs();
+  // `times`: the shell's own user/system, then its children's (curl): "0m0.012s 0m0.031s".
+  const [, user, system] = /\n?\d+m([\d.]+)s \d+m([\d.]+)s\s*$/.exec(stdout.trim()) ?? [];
+  const headerText = readFileSync(headersFile, "latin1");
+  rmSync(headersFile, { force: true });
+  const header = (name) => new RegExp(`^${name}:\\s*(.*)$`, "im").exec(headerText)?.[1]?.trim();
+  const r = { wallMs, pages: Number(header("x-pdfraster-pages")), timing: parseServerTiming(header("server-timing")) };
+  const [master, ...each] = [cpuMsOf(service.pid), ...workers.map(cpuMsOf)].map((ms, i) => ms - cpuBefore[i]);
+  r.cpu = { service: master, workers: each.reduce((a, b) => a + b, 0), client: user === undefined ? undefined : (Number(user) + Number(system)) * 1000 };
+  const ours = r.cpu.service + r.cpu.workers + (r.cpu.client ?? 0);
+  if (busyBefore !== undefined && busyAfter !== undefined) r.otherLoad = Math.max(0, (busyAfter - busyBefore - ours) / wallMs);
+  return r;
+}
+
 /** One line: where a request's time went. */
 function breakdown(r, workers) {
   const t = r.timing;
@@ -188,13 +224,15 @@ export async function serveBench({ log = () => {}, work, repeat = 3, docs = 100,
     const service = await startService(cores, serviceTmp, engine);
     try {
       const query = `dpi=300&quality=${QUALITY}`;
-      await rasterizeOver(service.url, pdf, query, service, out); // warm: JIT, fonts
+      // The client: curl when installed (as README's quick start), else node:http writing the same file.
+      const client = CURL ? () => curlOver(service.url, TRACEMONKEY, query, service, out) : () => rasterizeOver(service.url, pdf, query, service, out);
+      await client(); // warm: JIT, fonts
       let warm;
       for (let i = 0; i < repeat; i++) {
         if (!quiet) await settle({ maxMs: 10_000 });
         await runPoppler();
         if (!quiet) await settle({ maxMs: 10_000 });
-        const r = await rasterizeOver(service.url, pdf, query, service, out);
+        const r = await client();
         log(`serve: tracemonkey through the warm service${name}: ${(r.wallMs / 1000).toFixed(2)} s: ${breakdown(r, cores)}`);
         if (!warm || r.wallMs < warm.wallMs) warm = r;
       }
