@@ -261,7 +261,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
       emit({ type: "redis-lost" });
     }
   });
-  const store = await openStore(storeUrl, redis);
+  const store = await openStore(storeUrl, redis, "pdfraster-worker-images");
   const inputs = new InputCache(inputDir, store, keys);
   const subscriber = redis.duplicate({ connectionName: "pdfraster-worker-cancel" });
   subscriber.on("error", () => {});
@@ -563,6 +563,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
         new Promise((resolve) => setTimeout(resolve, 1000)),
       ]);
       quitting = true;
+      store.close();
       subscriber.disconnect();
       await Promise.race([redis.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 500))]);
       redis.disconnect();

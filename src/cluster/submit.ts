@@ -192,7 +192,7 @@ export class ClusterSubmitter implements PageExecutor {
       }
       const queue = new Queue(this.settings.queue, { connection: redis, prefix: PREFIX, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
       queue.on("error", () => {});
-      const store = await openStore(this.settings.store, redis);
+      const store = await openStore(this.settings.store, redis, "pdfraster-submit-images");
       this.conn = { redis, reader, queue, store };
       this.resize(await clusterCapacity(redis, this.keys));
       return this.conn;
@@ -367,13 +367,16 @@ export class ClusterSubmitter implements PageExecutor {
   /** Brings a page image (and its sidecar) into the local temp dir, then reports it. */
   private async fetchResult(conn: Connection, flight: Flight, message: Extract<ResultMessage, { kind: "done" }>, imageKey: string, extractKey: string): Promise<void> {
     const { task } = flight;
+    // Taken (GETDEL): the image leaves Redis as it arrives here. Left behind otherwise: a sidecar not asked for, or anything after a failure.
+    let leftBehind = message.result.extract && !task.extract;
     try {
-      const image = await conn.store.get(imageKey);
-      const sidecar = message.result.extract && task.extract ? await conn.store.get(extractKey) : undefined;
+      const image = await conn.store.take(imageKey);
+      const sidecar = message.result.extract && task.extract ? await conn.store.take(extractKey) : undefined;
       if (!image || sidecar === null) throw Object.assign(new Error("the page image is missing from the store (expired?)"), { lost: true });
       await writeFile(task.outPath, image);
       if (sidecar && task.extract) await writeFile(task.extract.path, sidecar);
     } catch (error) {
+      leftBehind = true;
       if (!this.flights.has(flight.jobId)) return;
       this.flights.delete(flight.jobId);
       const code = (error as NodeJS.ErrnoException).code;
@@ -382,7 +385,7 @@ export class ClusterSubmitter implements PageExecutor {
       else this.fail(error);
       return;
     } finally {
-      void conn.store.delete([imageKey, extractKey]).catch(() => {});
+      if (leftBehind) void conn.store.delete([imageKey, extractKey]).catch(() => {});
     }
     if (!this.flights.delete(flight.jobId) || this.stopped) return;
     this.info.pagesDone++;
@@ -460,6 +463,7 @@ export class ClusterSubmitter implements PageExecutor {
     await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, CLEANUP_MS)))]);
     clearTimeout(timer);
     await conn.queue.close().catch(() => {});
+    conn.store.close();
     conn.reader.disconnect();
     await Promise.race([conn.redis.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 200).unref())]);
     conn.redis.disconnect();
