@@ -16,6 +16,7 @@
  * link; the store then makes the same call through ioredis, so faults behave as they always did, and
  * the next call opens a new link.
  */
+import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import type { Redis } from "ioredis";
 
@@ -41,6 +42,18 @@ type Reply = string | number | Buffer | null;
 interface Waiting {
   resolve: (reply: Reply) => void;
   reject: (error: Error) => void;
+  /** A value to be written into this file as it arrives (the reply is then its length), not returned. */
+  file?: string;
+}
+
+/** A value being written into its file: no Buffer of its size is made. */
+interface FileValue {
+  fd: number | undefined;
+  path: string;
+  length: number;
+  written: number;
+  /** A write that failed: the rest of the value is read and dropped, then the call fails with it. */
+  error?: Error;
 }
 
 /** The target of `redis`'s connection, or undefined when the link cannot serve it (TLS, Unix socket, Sentinel). */
@@ -61,6 +74,32 @@ export function linkTarget(redis: Redis, name: string): LinkTarget | undefined {
 /** An error reply of Redis (`-ERR ...`), as opposed to a lost connection. */
 class ReplyError extends Error {}
 
+/** Writing a value into its local file failed (`code`: ENOSPC, ...): not the link's fault, not retried through ioredis. */
+export class LocalWriteError extends Error {
+  readonly code: string | undefined;
+
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+    this.code = (cause as NodeJS.ErrnoException).code;
+  }
+}
+
+/** Closes a value's file: its length, or the error (the file removed) when a write failed or the value was cut off. */
+function finishFile(file: FileValue, cutOff: boolean): number | Error {
+  try {
+    if (file.fd !== undefined) closeSync(file.fd);
+  } catch (error) {
+    file.error ??= error as Error;
+  }
+  if (!file.error && !cutOff) return file.length;
+  try {
+    unlinkSync(file.path);
+  } catch {
+    // never made, or gone
+  }
+  return file.error ? new LocalWriteError(file.error) : new Error("the link's connection closed");
+}
+
 /** Whether `key` is safe to put in a RESP command as it is (pdfraster's keys: ASCII, no spaces). */
 const SAFE_KEY = /^[\x21-\x7e]+$/;
 
@@ -74,6 +113,7 @@ export class BlobLink {
   private line = "";
   private value: Buffer | undefined;
   private filled = 0;
+  private fileValue: FileValue | undefined;
   private skip = 0;
 
   constructor(private readonly target: LinkTarget) {}
@@ -100,13 +140,26 @@ export class BlobLink {
     return reply;
   }
 
+  /**
+   * GET key (GETDEL with `remove`) into the file at `path`, written as the value arrives, 64 KB at
+   * a time, synchronously (no Buffer of the value's size, so no garbage): its length in bytes, or
+   * null when there is none (no file is made). A failed write rejects with a {@link LocalWriteError}
+   * once the value is read (the value is gone from Redis with `remove`), the file removed.
+   */
+  async getToFile(key: string, path: string, remove = false): Promise<number | null> {
+    const name = remove ? "GETDEL" : "GET";
+    const reply = await this.command((socket) => socket.write(`*2\r\n$${name.length}\r\n${name}\r\n$${key.length}\r\n${key}\r\n`), key, path);
+    if (reply !== null && typeof reply !== "number") throw new Error(`unexpected reply to ${name}: ${String(reply)}`);
+    return reply;
+  }
+
   /** Closes the link for good; calls under way fail (and their stores fall back to ioredis). */
   close(): void {
     this.closed = true;
     this.drop(new Error("the link is closed"));
   }
 
-  private async command(write: (socket: Socket) => void, key: string): Promise<Reply> {
+  private async command(write: (socket: Socket) => void, key: string, file?: string): Promise<Reply> {
     if (this.closed) throw new Error("the link is closed");
     if (!SAFE_KEY.test(key)) throw new Error("a key the link does not send");
     const socket = this.socket ?? this.open();
@@ -114,7 +167,7 @@ export class BlobLink {
     await this.ready;
     if (this.socket !== socket) throw new Error("the link's connection closed");
     return new Promise<Reply>((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
+      this.waiting.push({ resolve, reject, ...(file !== undefined ? { file } : {}) });
       write(socket);
     });
   }
@@ -188,6 +241,8 @@ export class BlobLink {
     this.value = undefined;
     this.filled = 0;
     this.skip = 0;
+    if (this.fileValue) finishFile(this.fileValue, true);
+    this.fileValue = undefined;
     for (const waiting of this.waiting.splice(0)) waiting.reject(error);
   }
 
@@ -216,6 +271,24 @@ export class BlobLink {
   private parse(data: Buffer): void {
     let at = 0;
     while (at < data.length && this.socket) {
+      if (this.fileValue) {
+        const file = this.fileValue;
+        const take = Math.min(data.length - at, file.length - file.written);
+        if (!file.error) {
+          try {
+            for (let done = 0; done < take; ) done += writeSync(file.fd!, data, at + done, take - done);
+          } catch (error) {
+            file.error = error as Error;
+          }
+        }
+        file.written += take;
+        at += take;
+        if (file.written < file.length) return;
+        this.fileValue = undefined;
+        this.skip = 2;
+        this.deliver(finishFile(file, false));
+        continue;
+      }
       if (this.value) {
         const take = Math.min(data.length - at, this.value.length - this.filled);
         data.copy(this.value, this.filled, at, at + take);
@@ -260,6 +333,21 @@ export class BlobLink {
         const length = Number(rest);
         if (!Number.isSafeInteger(length) || length < -1) return this.drop(new Error("a bad reply length"));
         if (length === -1) return this.deliver(null);
+        const path = this.waiting[0]?.file;
+        if (path !== undefined) {
+          const file: FileValue = { fd: undefined, path, length, written: 0 };
+          try {
+            file.fd = openSync(path, "w");
+          } catch (error) {
+            file.error = error as Error;
+          }
+          if (length > 0) {
+            this.fileValue = file;
+            return;
+          }
+          this.skip = 2;
+          return this.deliver(finishFile(file, false));
+        }
         if (length === 0) {
           this.skip = 2;
           return this.deliver(Buffer.alloc(0));

@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, rename, rm, rmdir, stat, utimes, writeFile } 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
-import { BlobLink, linkTarget } from "./blob-link.js";
+import { BlobLink, LocalWriteError, linkTarget } from "./blob-link.js";
 
 export interface BlobStore {
   /** Stores `data` under `key`; it disappears after `ttlMs` unless touched. */
@@ -16,6 +16,11 @@ export interface BlobStore {
   get(key: string): Promise<Buffer | null>;
   /** As get(), and deletes the key (one command in Redis: GETDEL). */
   take(key: string): Promise<Buffer | null>;
+  /**
+   * As take(), into the file at `path` (made or replaced): false when there is no such key (no
+   * file made). A failed local write rejects with the file system's error (its `code`: ENOSPC, ...).
+   */
+  takeToFile(key: string, path: string): Promise<boolean>;
   has(key: string): Promise<boolean>;
   /** Extends the life of `key` to `ttlMs` from now. */
   touch(key: string, ttlMs: number): Promise<void>;
@@ -55,6 +60,15 @@ export class RedisStore implements BlobStore {
     // A link lost after Redis ran the GETDEL: the retry finds nothing, and the page counts as lost (it is rendered again).
     const value = await this.link?.get(key, true).catch(() => undefined);
     return value !== undefined ? value : this.redis.getdelBuffer(key);
+  }
+
+  async takeToFile(key: string, path: string): Promise<boolean> {
+    const bytes = await this.link?.getToFile(key, path, true).catch((error: unknown) => {
+      if (error instanceof LocalWriteError) throw error;
+      return undefined;
+    });
+    if (bytes !== undefined) return bytes !== null;
+    return writeTaken(await this.redis.getdelBuffer(key), path);
   }
 
   close(): void {
@@ -117,6 +131,10 @@ export class FileStore implements BlobStore {
     return data;
   }
 
+  async takeToFile(key: string, path: string): Promise<boolean> {
+    return writeTaken(await this.take(key), path);
+  }
+
   async has(key: string): Promise<boolean> {
     const info = await stat(this.pathOf(key)).catch(() => undefined);
     return info !== undefined && info.mtimeMs >= Date.now();
@@ -153,6 +171,13 @@ export class FileStore implements BlobStore {
     };
     await walk(this.root);
   }
+}
+
+/** Writes a value taken from a store into `path`; false when there was none. */
+async function writeTaken(data: Buffer | null, path: string): Promise<boolean> {
+  if (!data) return false;
+  await writeFile(path, data);
+  return true;
 }
 
 /** The store a `--store` URL names (undefined: Redis); `name` names its own Redis connection, if any. */

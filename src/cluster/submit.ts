@@ -15,7 +15,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, writeFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -370,11 +370,10 @@ export class ClusterSubmitter implements PageExecutor {
     // Taken (GETDEL): the image leaves Redis as it arrives here. Left behind otherwise: a sidecar not asked for, or anything after a failure.
     let leftBehind = message.result.extract && !task.extract;
     try {
-      const image = await conn.store.take(imageKey);
-      const sidecar = message.result.extract && task.extract ? await conn.store.take(extractKey) : undefined;
-      if (!image || sidecar === null) throw Object.assign(new Error("the page image is missing from the store (expired?)"), { lost: true });
-      await writeFile(task.outPath, image);
-      if (sidecar && task.extract) await writeFile(task.extract.path, sidecar);
+      // Straight into the assembler's file: no Buffer of the image's size (see BlobLink.getToFile).
+      const image = await conn.store.takeToFile(imageKey, task.outPath);
+      const sidecar = message.result.extract && task.extract ? await conn.store.takeToFile(extractKey, task.extract.path) : undefined;
+      if (!image || sidecar === false) throw Object.assign(new Error("the page image is missing from the store (expired?)"), { lost: true });
     } catch (error) {
       leftBehind = true;
       if (!this.flights.has(flight.jobId)) return;

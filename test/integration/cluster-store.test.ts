@@ -4,6 +4,9 @@
  * and a Redis error, each ending as ioredis alone would.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisStore } from "../../dist/cluster/store.js";
@@ -48,6 +51,32 @@ describe.skipIf(!HAS_REDIS)("cluster Redis store", () => {
     expect(await store.get("t:none")).toBeNull();
     await store.put("t:empty", Buffer.alloc(0), 60_000);
     expect((await store.take("t:empty"))!.length).toBe(0);
+  });
+
+  it("takes a value straight into a file; a failed write fails the call with its code, and the link carries on", async () => {
+    const { store } = open(redis.url, "test-file");
+    const dir = mkdtempSync(join(tmpdir(), "pdfraster-store-test-"));
+    try {
+      const value = randomBytes(2 * 1024 * 1024 + 5);
+      await store.put("t:file", value, 60_000);
+      expect(await store.takeToFile("t:file", join(dir, "a.jpg"))).toBe(true);
+      expect(readFileSync(join(dir, "a.jpg")).equals(value)).toBe(true);
+      expect(redis.cli("EXISTS", "t:file")).toBe("0");
+      expect(await store.takeToFile("t:file", join(dir, "b.jpg"))).toBe(false);
+      expect(existsSync(join(dir, "b.jpg"))).toBe(false);
+      await store.put("t:empty", Buffer.alloc(0), 60_000);
+      expect(await store.takeToFile("t:empty", join(dir, "c.jpg"))).toBe(true);
+      expect(readFileSync(join(dir, "c.jpg")).length).toBe(0);
+
+      const id = /(?:^| )id=(\d+) /.exec(clientLine("test-file"))?.[1];
+      await store.put("t:nodir", value, 60_000);
+      await expect(store.takeToFile("t:nodir", join(dir, "missing", "d.jpg"))).rejects.toMatchObject({ code: "ENOENT" });
+      await store.put("t:after", Buffer.from("after"), 60_000);
+      expect((await store.take("t:after"))!.toString()).toBe("after");
+      expect(/(?:^| )id=(\d+) /.exec(clientLine("test-file"))?.[1]).toBe(id); // the same link: the value was read past
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("keeps many calls at once in order, small and large values mixed", async () => {
