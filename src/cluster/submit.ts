@@ -51,6 +51,8 @@ const LOST_MS = 5_000;
 const CLEANUP_MS = 1_000;
 /** How often job states are compared with the results received. */
 const RECONCILE_MS = 3_000;
+/** Result entries read between two trims of the run's stream. */
+const TRIM_EVERY = 64;
 
 interface Pending {
   task: PageTask;
@@ -321,6 +323,7 @@ export class ClusterSubmitter implements PageExecutor {
   private async readResults(reader: Redis): Promise<void> {
     const key = this.keys.results(this.runId);
     let last = "0-0";
+    let untrimmed = 0;
     while (!this.stopped) {
       let batch: [string, [string, string[]][]][] | null;
       try {
@@ -335,7 +338,12 @@ export class ClusterSubmitter implements PageExecutor {
       last = entries.at(-1)![0];
       // Handled while the next read waits: a page image being fetched does not hold up the next result.
       for (const [, fields] of entries) void this.onMessage(fields[1]).catch(this.fail);
-      void this.conn?.redis.xtrim(key, "MINID", last).catch(() => {});
+      // Trimmed every TRIM_EVERY entries, not after each read (a command a page): the stream holds at most that many (a few hundred bytes each).
+      untrimmed += entries.length;
+      if (untrimmed >= TRIM_EVERY) {
+        untrimmed = 0;
+        void this.conn?.redis.xtrim(key, "MINID", last).catch(() => {});
+      }
     }
   }
 
