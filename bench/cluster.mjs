@@ -12,7 +12,7 @@
 //   npm run bench -- --cluster --repeat 8 --memory-repeat 143 --dpi 300 --memory-dpi 150
 //   node bench/cluster.mjs --cli /other/build/dist/cli.js ...    the same against another build
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -134,25 +134,28 @@ function renderBreakdown(perWorker, startedAt, endedAt) {
 }
 
 const TICK_MS = 10; // USER_HZ
-/** CPU ms of a worker service: itself, its reaped children (recycled render processes) and its live ones. */
-function treeCpuMs(pid) {
+/**
+ * CPU ms of a worker service so far: `self`, the service's own event loop (BullMQ, ioredis, the image
+ * upload), and `render`, its render processes (live ones, and those reaped: recycled or replaced).
+ */
+function serviceCpuMs(pid) {
   const stat = (p) => {
     try {
-      const text = spawnSync("cat", [`/proc/${p}/stat`], { encoding: "utf8" }).stdout;
+      const text = readFileSync(`/proc/${p}/stat`, "latin1");
       return text.slice(text.lastIndexOf(")") + 2).split(" ").map(Number);
     } catch {
       return undefined;
     }
   };
   const self = stat(pid);
-  if (!self) return 0;
-  let total = (self[11] + self[12] + self[13] + self[14]) * TICK_MS;
+  if (!self) return { self: 0, render: 0 };
+  let render = (self[13] + self[14]) * TICK_MS;
   const kids = spawnSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).stdout.split("\n").filter(Boolean).map(Number);
   for (const kid of kids) {
     const k = stat(kid);
-    if (k) total += (k[11] + k[12]) * TICK_MS;
+    if (k) render += (k[11] + k[12]) * TICK_MS;
   }
-  return total;
+  return { self: (self[11] + self[12]) * TICK_MS, render };
 }
 
 async function stop(child) {
@@ -200,13 +203,17 @@ try {
   log(`local --workers 2, ${pages} pages at ${dpi} dpi`);
   const local = await run("local", input, dpi, ["--workers", "2"]);
   const before = redisInfo(redis.port);
-  const workersBefore = workers.reduce((sum, w) => sum + treeCpuMs(w.pid), 0);
+  const servicesBefore = workers.map((w) => serviceCpuMs(w.pid));
   log(`cluster of 2 workers, the same`);
   const offsets = workers.map((w) => w.log.length);
   const cluster = await run("cluster", input, dpi, ["--redis", redis.url]);
   const breakdown = renderBreakdown(workers.map((w, i) => pagesLogged(w, offsets[i])), cluster.startedAt, cluster.endedAt);
   const after = redisInfo(redis.port);
-  const workersCpuMs = workers.reduce((sum, w) => sum + treeCpuMs(w.pid), 0) - workersBefore;
+  const services = workers.map((w, i) => {
+    const now = serviceCpuMs(w.pid);
+    return { self: now.self - servicesBefore[i].self, render: now.render - servicesBefore[i].render };
+  });
+  const workersCpuMs = services.reduce((sum, cpu) => sum + cpu.self + cpu.render, 0);
   const redisCpuMs = (Number(after.used_cpu_user) + Number(after.used_cpu_sys) - Number(before.used_cpu_user) - Number(before.used_cpu_sys)) * 1000;
   const overheadPct = ((cluster.wallMs - local.wallMs) / local.wallMs) * 100;
   // CPU is what a shared machine cannot distort much: everything the cluster spent (submitter,
@@ -228,7 +235,20 @@ try {
   for (const w of workers) await stop(w);
   const slotMs = (r) => 2 * r.wallMs;
   const b = breakdown;
+  // CPU per page of each process, cluster against local: where the extra CPU on the shared cores goes.
+  const perPageCpu = {
+    local: { master: local.masterCpuMs / local.report.rendered, render: local.workersCpuMs / local.report.rendered },
+    cluster: {
+      submitter: cluster.masterCpuMs / rendered,
+      services: services.map((cpu) => cpu.self / rendered),
+      render: services.reduce((sum, cpu) => sum + cpu.render, 0) / rendered,
+      redis: redisCpuMs / rendered,
+    },
+  };
+  const c = perPageCpu.cluster;
+  const extra = c.submitter + c.services.reduce((sum, v) => sum + v, 0) + c.redis - perPageCpu.local.master;
   const breakdownLines = [
+    `CPU ms per page: local master ${perPageCpu.local.master.toFixed(2)}, render processes ${perPageCpu.local.render.toFixed(1)}; cluster submitter ${c.submitter.toFixed(2)}, worker services ${c.services.map((v) => v.toFixed(2)).join(" + ")}, Redis ${c.redis.toFixed(2)}, render processes ${c.render.toFixed(1)}; the cluster's own processes beyond the local master: ${extra.toFixed(2)} ms a page (${((100 * extra) / (perPageCpu.local.master + perPageCpu.local.render)).toFixed(1)}% of the local run's CPU), render processes ${(c.render - perPageCpu.local.render).toFixed(1)} ms a page`,
     `render processes busy: local ${((100 * renderMs(local.report)) / slotMs(local)).toFixed(1)}% of 2 x wall (${(renderMs(local.report) / local.report.rendered).toFixed(0)} ms a page), cluster ${((100 * renderMs(cluster.report)) / slotMs(cluster)).toFixed(1)}% (${(renderMs(cluster.report) / rendered).toFixed(0)} ms a page)`,
     `cluster render processes, summed over the ${b.slots}: start ${ms(b.slots * b.startMs)} (submitter start to the first page rendering: ${b.startMs.toFixed(0)} ms), idle between pages ${(b.betweenMs / 1000).toFixed(2)} s (${((100 * b.betweenMs) / (b.slots * cluster.wallMs)).toFixed(1)}% of their time, longest gap ${b.longestGapMs.toFixed(0)} ms), one done while another renders ${(b.imbalanceMs / 1000).toFixed(2)} s, tail ${ms(b.slots * b.tailMs)} (last page rendered to the submitter's exit: ${b.tailMs.toFixed(0)} ms)`,
     `cluster per page: ${b.waitMs.toFixed(0)} ms from a worker taking the job to its render starting (a prefetched page waits for the one before), ${b.uploadMs.toFixed(1)} ms from rendered to the submitter told (image into Redis, notify)`,
@@ -283,7 +303,7 @@ try {
     `ceilings: one submitter ${submitterRate.toFixed(0)} pages/s (its CPU per page), one Redis ${redisRate.toFixed(0)} pages/s (its CPU per page)`,
   ];
   console.log(lines.join("\n"));
-  const result = { date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(" ")}`, pages, dpi, memoryPages, memoryDpi, local: { ...pick(local), cpuMs: localCpuMs }, cluster: { ...pick(cluster), cpuMs: clusterCpuMs, workersCpuMs, redisCpuMs }, overheadPct, cpuOverheadPct, perPage, breakdown, memory: { ...pick(memory), redisPeakMb, keysLeft: keysLeft.length }, scale, submitterRate, redisRate };
+  const result = { date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(" ")}`, pages, dpi, memoryPages, memoryDpi, local: { ...pick(local), cpuMs: localCpuMs }, cluster: { ...pick(cluster), cpuMs: clusterCpuMs, workersCpuMs, redisCpuMs }, overheadPct, cpuOverheadPct, perPage, perPageCpu, breakdown, memory: { ...pick(memory), redisPeakMb, keysLeft: keysLeft.length }, scale, submitterRate, redisRate };
   if (args.out) writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   stopAll();

@@ -261,7 +261,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
       emit({ type: "redis-lost" });
     }
   });
-  const store = await openStore(storeUrl, redis);
+  const store = await openStore(storeUrl, redis, "pdfraster-worker-images");
   const inputs = new InputCache(inputDir, store, keys);
   const subscriber = redis.duplicate({ connectionName: "pdfraster-worker-cancel" });
   subscriber.on("error", () => {});
@@ -397,13 +397,14 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
    * the queue. With none left, the run is in its tail: another worker may go idle while this page
    * waits here, so it goes back to the queue (for whichever render process frees first) and this
    * worker stops prefetching; it starts again once it takes a job with others still waiting.
+   * `waiting`: the queue's length, read with the run's heartbeat as the job was taken.
    */
-  const keepsPrefetched = async (prefetched: boolean): Promise<boolean> => {
+  const keepsPrefetched = (prefetched: boolean, waiting: number): boolean => {
     if (!prefetched) {
-      if (!prefetching) void redis.llen(keys.waiting).then((waiting) => waiting > 0 && setPrefetching(true), () => {});
+      if (!prefetching && waiting > 0) setPrefetching(true);
       return true;
     }
-    if ((await redis.llen(keys.waiting)) > 0) return true;
+    if (waiting > 0) return true;
     setPrefetching(false);
     return false;
   };
@@ -432,7 +433,11 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
     }
     bounces.delete(jobId);
     if (bounces.size > 10_000) bounces.clear(); // jobs that another worker took: forget them
-    if (cancelledRuns.has(data.run) || (await redis.exists(keys.alive(data.run))) === 0) return "discarded: the run is gone";
+    if (cancelledRuns.has(data.run)) return "discarded: the run is gone";
+    // The run's heartbeat and the queue's length (for keepsPrefetched) in one round trip.
+    const [alive, waiting] = (await redis.pipeline().exists(keys.alive(data.run)).llen(keys.waiting).exec()) ?? [];
+    if (alive?.[0] || waiting?.[0]) throw alive?.[0] ?? waiting![0]!;
+    if (alive?.[1] !== 1) return "discarded: the run is gone";
     const taken = performance.now();
     const prefetched = held >= concurrency;
     held++;
@@ -444,7 +449,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
     let cachedHash: string | undefined;
     let page: LocalPage | undefined;
     try {
-      if (!(await keepsPrefetched(prefetched)) || stopping) {
+      if (!keepsPrefetched(prefetched, Number(waiting?.[1] ?? 0)) || stopping) {
         await job.moveToWait(token);
         throw new WaitingError();
       }
@@ -563,6 +568,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
         new Promise((resolve) => setTimeout(resolve, 1000)),
       ]);
       quitting = true;
+      store.close();
       subscriber.disconnect();
       await Promise.race([redis.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 500))]);
       redis.disconnect();

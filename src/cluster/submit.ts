@@ -15,7 +15,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open, writeFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
@@ -51,6 +51,8 @@ const LOST_MS = 5_000;
 const CLEANUP_MS = 1_000;
 /** How often job states are compared with the results received. */
 const RECONCILE_MS = 3_000;
+/** Result entries read between two trims of the run's stream. */
+const TRIM_EVERY = 64;
 
 interface Pending {
   task: PageTask;
@@ -192,7 +194,7 @@ export class ClusterSubmitter implements PageExecutor {
       }
       const queue = new Queue(this.settings.queue, { connection: redis, prefix: PREFIX, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
       queue.on("error", () => {});
-      const store = await openStore(this.settings.store, redis);
+      const store = await openStore(this.settings.store, redis, "pdfraster-submit-images");
       this.conn = { redis, reader, queue, store };
       this.resize(await clusterCapacity(redis, this.keys));
       return this.conn;
@@ -321,6 +323,7 @@ export class ClusterSubmitter implements PageExecutor {
   private async readResults(reader: Redis): Promise<void> {
     const key = this.keys.results(this.runId);
     let last = "0-0";
+    let untrimmed = 0;
     while (!this.stopped) {
       let batch: [string, [string, string[]][]][] | null;
       try {
@@ -335,7 +338,12 @@ export class ClusterSubmitter implements PageExecutor {
       last = entries.at(-1)![0];
       // Handled while the next read waits: a page image being fetched does not hold up the next result.
       for (const [, fields] of entries) void this.onMessage(fields[1]).catch(this.fail);
-      void this.conn?.redis.xtrim(key, "MINID", last).catch(() => {});
+      // Trimmed every TRIM_EVERY entries, not after each read (a command a page): the stream holds at most that many (a few hundred bytes each).
+      untrimmed += entries.length;
+      if (untrimmed >= TRIM_EVERY) {
+        untrimmed = 0;
+        void this.conn?.redis.xtrim(key, "MINID", last).catch(() => {});
+      }
     }
   }
 
@@ -367,13 +375,15 @@ export class ClusterSubmitter implements PageExecutor {
   /** Brings a page image (and its sidecar) into the local temp dir, then reports it. */
   private async fetchResult(conn: Connection, flight: Flight, message: Extract<ResultMessage, { kind: "done" }>, imageKey: string, extractKey: string): Promise<void> {
     const { task } = flight;
+    // Taken (GETDEL): the image leaves Redis as it arrives here. Left behind otherwise: a sidecar not asked for, or anything after a failure.
+    let leftBehind = message.result.extract && !task.extract;
     try {
-      const image = await conn.store.get(imageKey);
-      const sidecar = message.result.extract && task.extract ? await conn.store.get(extractKey) : undefined;
-      if (!image || sidecar === null) throw Object.assign(new Error("the page image is missing from the store (expired?)"), { lost: true });
-      await writeFile(task.outPath, image);
-      if (sidecar && task.extract) await writeFile(task.extract.path, sidecar);
+      // Straight into the assembler's file: no Buffer of the image's size (see BlobLink.getToFile).
+      const image = await conn.store.takeToFile(imageKey, task.outPath);
+      const sidecar = message.result.extract && task.extract ? await conn.store.takeToFile(extractKey, task.extract.path) : undefined;
+      if (!image || sidecar === false) throw Object.assign(new Error("the page image is missing from the store (expired?)"), { lost: true });
     } catch (error) {
+      leftBehind = true;
       if (!this.flights.has(flight.jobId)) return;
       this.flights.delete(flight.jobId);
       const code = (error as NodeJS.ErrnoException).code;
@@ -382,7 +392,7 @@ export class ClusterSubmitter implements PageExecutor {
       else this.fail(error);
       return;
     } finally {
-      void conn.store.delete([imageKey, extractKey]).catch(() => {});
+      if (leftBehind) void conn.store.delete([imageKey, extractKey]).catch(() => {});
     }
     if (!this.flights.delete(flight.jobId) || this.stopped) return;
     this.info.pagesDone++;
@@ -460,6 +470,7 @@ export class ClusterSubmitter implements PageExecutor {
     await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, CLEANUP_MS)))]);
     clearTimeout(timer);
     await conn.queue.close().catch(() => {});
+    conn.store.close();
     conn.reader.disconnect();
     await Promise.race([conn.redis.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 200).unref())]);
     conn.redis.disconnect();
