@@ -339,12 +339,16 @@ function streamEvents(job: ServiceJob, reply: FastifyReply): FastifyReply {
 /** How long, and how much, a refused request's body is still read (and discarded) after the answer. */
 const LINGER_MS = 1000;
 const LINGER_BYTES = 4 * 2 ** 20;
+const LINGER_POLL_MS = 25;
 
 /**
  * Answered before its body was read (too large, unauthorized, busy...): the rest is not stored.
  * Node discards what still arrives, so that the client can read the answer (closing on unread data
  * would reset the connection and lose it); after LINGER_MS or LINGER_BYTES, as nginx's lingering
- * close, the connection is closed. A client that waits for `100 Continue` sends nothing at all.
+ * close, the connection is closed. A body that ends within those has been read past, so the
+ * connection stays open for the client's next request: the answer did not say `Connection: close`,
+ * and a client reusing it would meet a reset if it were closed now. A client that waits for
+ * `100 Continue` sends nothing at all.
  */
 function closeUnread(reply: FastifyReply): void {
   const request = reply.request.raw;
@@ -354,15 +358,17 @@ function closeUnread(reply: FastifyReply): void {
     const start = socket.bytesRead;
     request.resume(); // discarded
     const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    const watch = (): void => {
+    // Polled, not a 'data' listener on the socket: one would take the socket from Node's HTTP parser
+    // (unconsume), and the rest of the body would then never be read.
+    const watch = setInterval(() => {
       if (socket.bytesRead - start > LINGER_BYTES) socket.destroy();
-    };
-    socket.on("data", watch);
-    request.once("end", () => socket.destroy()); // it did send it all: still not kept
-    socket.once("close", () => {
+    }, LINGER_POLL_MS);
+    const stopWatching = (): void => {
       clearTimeout(timer);
-      socket.off("data", watch);
-    });
+      clearInterval(watch);
+    };
+    request.once("end", stopWatching);
+    socket.once("close", stopWatching);
   });
 }
 

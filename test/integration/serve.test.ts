@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { corpus, runCli, SAMPLE, scratch } from "../helpers/cli.js";
@@ -408,6 +409,33 @@ describe("pdfraster serve: limits, faults and shutdown", () => {
     expect((await fetch(`${service.url}/`)).status).toBe(200);
     const metrics = await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(metric(await metrics.text(), 'pdfraster_rejected_total{reason="unauthorized"}')).toBe(5);
+    expect(await service.stop()).toBe(0);
+  });
+
+  it("keeps a connection usable after refusing an upload it did not read: the next request on it is answered", async () => {
+    const service = await startServe(["--workers", "1"], { PDFRASTER_TOKEN: "s3cret-token-0123456789" });
+    await ready(service);
+    // One connection, written by hand: a 401 for a 300 KB upload (more than one read of the socket),
+    // then two GETs on the same connection, as a keep-alive client (fetch, requests.Session) does.
+    const socket = connect(Number(new URL(service.url).port), "127.0.0.1");
+    let received = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (chunk: string) => (received += chunk));
+    const closed = new Promise<string>((resolve) => socket.once("close", () => resolve("closed")));
+    socket.on("error", () => {});
+    await new Promise((resolve) => socket.once("connect", resolve));
+    const body = Buffer.alloc(300_000, 0x41);
+    socket.write(`POST /v1/rasterize?dpi=36 HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body);
+    const statuses = (): string[] => [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]!);
+    await waitFor(() => statuses().length === 1, 5_000, "the 401");
+    socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    socket.write("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    // Before the fix the rest of the upload was never read: the GETs got no answer and the connection was reset after 1 s.
+    const answered = await Promise.race([waitFor(() => statuses().length === 3, 3_000, "two answers on the same connection").then(() => "answered", () => "no answer"), closed]);
+    expect(answered, received.slice(0, 2000)).toBe("answered");
+    expect(statuses()).toEqual(["401", "200", "200"]);
+    socket.destroy();
     expect(await service.stop()).toBe(0);
   });
 
