@@ -11,6 +11,7 @@
 //   npm run bench -- --cluster --quick                  28 pages at 150 dpi, 210 pages at 72 dpi (a few minutes)
 //   npm run bench -- --cluster --repeat 8 --memory-repeat 143 --dpi 300 --memory-dpi 150
 //   node bench/cluster.mjs --cli /other/build/dist/cli.js ...    the same against another build
+//   node bench/cluster.mjs --pairs 6 ...                 local and cluster runs 6 times each, alternating which goes first (the machine drifts), fresh workers for each cluster run
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -32,6 +33,9 @@ const { values: args } = parseArgs({
     out: { type: "string" },
     // Another build's dist/cli.js, e.g. to compare before and after a change on the same machine.
     cli: { type: "string" },
+    // Local and cluster runs of the overhead document this many times, in alternating order: the
+    // machine's speed drifts by 10% within a minute, more than the overhead being measured.
+    pairs: { type: "string" },
   },
 });
 const CLI = args.cli ?? fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -232,6 +236,33 @@ try {
     renderSlotMs: (local.wallMs * 2) / rendered,
     imageBytes: cluster.report.outputBytes / rendered,
   };
+  // More pairs, alternating which goes first, so that a drift of the machine's speed hits both. Each
+  // cluster run gets workers started afresh, as the first: a local run forks new render processes,
+  // and render processes warm from an earlier run (JIT, fonts) would flatter the cluster.
+  const pairs = [{ local: local.wallMs, cluster: cluster.wallMs }];
+  for (let i = 1; i < Number(args.pairs ?? 1); i++) {
+    log(`pair ${i + 1} of ${args.pairs}`);
+    const order = i % 2 === 1 ? ["cluster", "local"] : ["local", "cluster"];
+    const wall = {};
+    for (const mode of order) {
+      if (mode === "cluster") {
+        for (const w of workers.splice(0)) await stop(w);
+        workers.push(await startWorker(redis.url), await startWorker(redis.url));
+      }
+      wall[mode] = (await run(mode, input, dpi, mode === "local" ? ["--workers", "2"] : ["--redis", redis.url])).wallMs;
+    }
+    pairs.push(wall);
+  }
+  const pairPcts = pairs.map((p) => ((p.cluster - p.local) / p.local) * 100);
+  const median = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+  };
+  const sum = (key) => pairs.reduce((total, p) => total + p[key], 0);
+  const pairsLine =
+    pairs.length > 1
+      ? `wall overhead over ${pairs.length} pairs (alternating which runs first): ${pairPcts.map((v) => `${v.toFixed(1)}%`).join(", ")}; median ${median(pairPcts).toFixed(1)}%; all cluster runs against all local runs ${(((sum("cluster") - sum("local")) / sum("local")) * 100).toFixed(1)}% (${ms(sum("cluster"))} against ${ms(sum("local"))})`
+      : undefined;
   for (const w of workers) await stop(w);
   const slotMs = (r) => 2 * r.wallMs;
   const b = breakdown;
@@ -289,6 +320,7 @@ try {
     `| cluster, 2 workers x 1 | ${ms(cluster.wallMs)} | ${ms(clusterCpuMs)} (Redis ${ms(redisCpuMs)}) | ${ms(cluster.masterCpuMs)} | ${cluster.masterPeakMb.toFixed(0)} MB |`,
     "",
     `cluster overhead: ${overheadPct.toFixed(1)}% of wall time (${perPage.wallOverheadMs.toFixed(1)} ms per page), ${cpuOverheadPct.toFixed(1)}% of CPU (${((clusterCpuMs - localCpuMs) / rendered).toFixed(1)} ms per page); other load during the runs: ${(local.otherLoad ?? 0).toFixed(1)} and ${(cluster.otherLoad ?? 0).toFixed(1)} cores`,
+    ...(pairsLine ? [pairsLine] : []),
     ...breakdownLines,
     `per page (long run): submitter CPU ${perPage.submitterCpuMs.toFixed(2)} ms, Redis CPU ${perPage.redisCpuMs.toFixed(2)} ms, queued-to-local beyond rendering ${perPage.queueAndTransferMs.toFixed(0)} ms (includes the wait in the window), assembly ${perPage.assembleMs.toFixed(2)} ms, image ${(perPage.imageBytes / 1024).toFixed(0)} KB; one render slot ${perPage.renderSlotMs.toFixed(0)} ms`,
     "",
@@ -303,7 +335,7 @@ try {
     `ceilings: one submitter ${submitterRate.toFixed(0)} pages/s (its CPU per page), one Redis ${redisRate.toFixed(0)} pages/s (its CPU per page)`,
   ];
   console.log(lines.join("\n"));
-  const result = { date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(" ")}`, pages, dpi, memoryPages, memoryDpi, local: { ...pick(local), cpuMs: localCpuMs }, cluster: { ...pick(cluster), cpuMs: clusterCpuMs, workersCpuMs, redisCpuMs }, overheadPct, cpuOverheadPct, perPage, perPageCpu, breakdown, memory: { ...pick(memory), redisPeakMb, keysLeft: keysLeft.length }, scale, submitterRate, redisRate };
+  const result = { date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(" ")}`, pages, dpi, memoryPages, memoryDpi, local: { ...pick(local), cpuMs: localCpuMs }, cluster: { ...pick(cluster), cpuMs: clusterCpuMs, workersCpuMs, redisCpuMs }, overheadPct, pairs: pairs.map((p, i) => ({ ...p, overheadPct: pairPcts[i] })), cpuOverheadPct, perPage, perPageCpu, breakdown, memory: { ...pick(memory), redisPeakMb, keysLeft: keysLeft.length }, scale, submitterRate, redisRate };
   if (args.out) writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   stopAll();
