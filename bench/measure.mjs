@@ -19,8 +19,8 @@ function vmHwmKb(pid) {
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-/** user+system CPU ms of one process so far, from /proc/<pid>/stat (fields 14 and 15). */
-function cpuMsOf(pid) {
+/** user+system CPU ms of one process so far, from /proc/<pid>/stat (fields 14 and 15); 0 once it is gone. */
+export function cpuMsOf(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

@@ -19,7 +19,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { machineBusyMs, measure, settle } from "./measure.mjs";
+import { cpuMsOf, machineBusyMs, measure, settle } from "./measure.mjs";
 import { peerCommands } from "./peers.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -45,17 +45,6 @@ async function startService(workers, tmp, engine) {
   return { url, pid: child.pid, stop };
 }
 
-/** user+system CPU ms of one process so far (0 once it is gone). */
-function cpuMsOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-
 function childrenOf(pid) {
   try {
     return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" }).split("\n").filter(Boolean).map(Number);
@@ -70,15 +59,31 @@ function parseServerTiming(header) {
 }
 
 /**
+ * Starts counting the CPU of the service's process and its workers, and the machine's busy time;
+ * the returned function, given the request's wall time and the client's CPU ms, gives `cpu` and
+ * `otherLoad` (the cores other processes kept busy meanwhile) for a request's record.
+ */
+function serviceCpuSince(service) {
+  const workers = childrenOf(service.pid);
+  const cpuBefore = [cpuMsOf(service.pid), ...workers.map(cpuMsOf)];
+  const busyBefore = machineBusyMs();
+  return (wallMs, clientMs) => {
+    const busyAfter = machineBusyMs();
+    const [master, ...each] = [cpuMsOf(service.pid), ...workers.map(cpuMsOf)].map((ms, i) => ms - cpuBefore[i]);
+    const cpu = { service: master, workers: each.reduce((a, b) => a + b, 0), client: clientMs };
+    const ours = cpu.service + cpu.workers + (clientMs ?? 0);
+    return { cpu, ...(busyBefore !== undefined && busyAfter !== undefined ? { otherLoad: Math.max(0, (busyAfter - busyBefore - ours) / wallMs) } : {}) };
+  };
+}
+
+/**
  * POSTs one PDF with node:http and writes the answer to `out` as it arrives; resolves with the wall
  * time, the output's size, the service's Server-Timing stages, and CPU ms of the service's process,
  * its workers and this client, and the cores other processes kept busy meanwhile (`service`: with `pid`).
  */
 async function rasterizeOver(url, pdf, query, service, out) {
-  const workers = service ? childrenOf(service.pid) : [];
-  const cpuBefore = service ? [cpuMsOf(service.pid), ...workers.map(cpuMsOf)] : [];
+  const cpuOf = service && serviceCpuSince(service);
   const clientBefore = process.cpuUsage();
-  const busyBefore = machineBusyMs();
   const started = performance.now();
   const response = await new Promise((resolve, reject) => {
     const req = request(`${url}/v1/rasterize?${query}`, { method: "POST", headers: { "content-type": "application/pdf", "content-length": pdf.length } }, resolve);
@@ -93,15 +98,8 @@ async function rasterizeOver(url, pdf, query, service, out) {
   await pipeline(response, createWriteStream(out ?? "/dev/null"));
   const wallMs = performance.now() - started;
   const client = process.cpuUsage(clientBefore);
-  const busyAfter = machineBusyMs();
   const r = { wallMs, headMs, pages: Number(response.headers["x-pdfraster-pages"]), timing: parseServerTiming(response.headers["server-timing"]) };
-  if (service) {
-    const [master, ...each] = [cpuMsOf(service.pid), ...workers.map(cpuMsOf)].map((ms, i) => ms - cpuBefore[i]);
-    r.cpu = { service: master, workers: each.reduce((a, b) => a + b, 0), client: (client.user + client.system) / 1000 };
-    const ours = r.cpu.service + r.cpu.workers + r.cpu.client;
-    if (busyBefore !== undefined && busyAfter !== undefined) r.otherLoad = Math.max(0, (busyAfter - busyBefore - ours) / wallMs);
-  }
-  return r;
+  return cpuOf ? { ...r, ...cpuOf(wallMs, (client.user + client.system) / 1000) } : r;
 }
 
 /** curl, the client of README's quick start, when installed: it writes the output as a user's pipeline would. */
@@ -114,9 +112,7 @@ const CURL = spawnSync("curl", ["--version"], { stdio: "ignore" }).status === 0 
  */
 async function curlOver(url, pdfPath, query, service, out) {
   const headersFile = `${out}.headers`;
-  const workers = childrenOf(service.pid);
-  const cpuBefore = [cpuMsOf(service.pid), ...workers.map(cpuMsOf)];
-  const busyBefore = machineBusyMs();
+  const cpuOf = serviceCpuSince(service);
   const started = performance.now();
   const script = 'curl -sf -o "$1" -D "$2" -H "content-type: application/pdf" --data-binary @"$3" "$4" || exit $?; times';
   const child = spawn("bash", ["-c", script, "curl", out, headersFile, pdfPath, `${url}/v1/rasterize?${query}`], { stdio: ["ignore", "pipe", "pipe"] });
@@ -125,18 +121,13 @@ async function curlOver(url, pdfPath, query, service, out) {
   const code = await new Promise((resolve) => child.on("exit", resolve));
   const wallMs = performance.now() - started;
   if (code !== 0) throw new Error(`curl exited with ${code}`);
-  const busyAfter = machineBusyMs();
   // `times`: the shell's own user/system, then its children's (curl): "0m0.012s 0m0.031s".
   const [, user, system] = /\n?\d+m([\d.]+)s \d+m([\d.]+)s\s*$/.exec(stdout.trim()) ?? [];
   const headerText = readFileSync(headersFile, "latin1");
   rmSync(headersFile, { force: true });
   const header = (name) => new RegExp(`^${name}:\\s*(.*)$`, "im").exec(headerText)?.[1]?.trim();
   const r = { wallMs, pages: Number(header("x-pdfraster-pages")), timing: parseServerTiming(header("server-timing")) };
-  const [master, ...each] = [cpuMsOf(service.pid), ...workers.map(cpuMsOf)].map((ms, i) => ms - cpuBefore[i]);
-  r.cpu = { service: master, workers: each.reduce((a, b) => a + b, 0), client: user === undefined ? undefined : (Number(user) + Number(system)) * 1000 };
-  const ours = r.cpu.service + r.cpu.workers + (r.cpu.client ?? 0);
-  if (busyBefore !== undefined && busyAfter !== undefined) r.otherLoad = Math.max(0, (busyAfter - busyBefore - ours) / wallMs);
-  return r;
+  return { ...r, ...cpuOf(wallMs, user === undefined ? undefined : (Number(user) + Number(system)) * 1000) };
 }
 
 /** One line: where a request's time went. */

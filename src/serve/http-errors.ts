@@ -63,9 +63,8 @@ export function toHttp(error: unknown, scrub: (text: string) => string, retryAft
   }
   if (error instanceof UsageError) return of(400, error.code, fields(error.message));
   if (error instanceof InputError || error instanceof PasswordError) return of(422, error.code, fields(error.message));
-  if (error instanceof PoolError) return of(503, error.code, fields(error.message), again());
-  // Cluster mode: Redis unreachable or lost mid-document; the service itself is fine and the next document connects afresh.
-  if (error instanceof ClusterError) return of(503, error.code, fields(error.message), again());
+  // A pool that cannot run, or in cluster mode Redis unreachable or lost mid-document: the service itself is fine and the next document may go through.
+  if (error instanceof PoolError || error instanceof ClusterError) return of(503, error.code, fields(error.message), again());
   if (error instanceof AbortError) return of(503, "ERR_SHUTTING_DOWN", "The service is shutting down: try again", again());
   if (error instanceof OutputError) return of(507, error.code, fields(error.message));
   if (error instanceof PdfRasterError) return of(500, error.code, fields(error.message));

@@ -58,7 +58,10 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
   }
   const redisUrl = config.base.cluster?.redis;
   // No server path and no Redis password ever reaches a client (or the log lines made of these messages).
-  const scrub = (text: string): string => (redisUrl ? redact(text.replaceAll(root, "<temp>"), redisUrl) : text.replaceAll(root, "<temp>"));
+  const scrub = (text: string): string => {
+    const pathless = text.replaceAll(root, "<temp>");
+    return redisUrl ? redact(pathless, redisUrl) : pathless;
+  };
   const metrics = new Metrics();
   const backend = backendOf(config);
   const jobs = new JobRegistry(config, backend, metrics, scrub);
