@@ -1,4 +1,4 @@
-import { access, constants, mkdir, mkdtemp, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { access, constants, mkdir, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { AbortError, InputError, LimitError, OutputError, PdfRasterError, PoolError, UsageError, describeError, isDiskError } from "./errors.js";
@@ -11,6 +11,7 @@ import { inputStem, resolveOutput, type OutputTarget } from "./output/target.js"
 import { planDocument, type TaskIds } from "./plan.js";
 import type { BatchReport, DocumentFailure, ProgressEvent, RasterizeReport } from "./report.js";
 import { abortError, Runner } from "./run.js";
+import { TEMP_PREFIX, createTempDir, sweepInBackground } from "./temp-dir.js";
 import type { EngineName } from "./engines/registry.js";
 
 /** Workers forked before the document is opened (see rasterize()). */
@@ -237,8 +238,9 @@ export async function* only(job: DocumentJob): AsyncIterable<DocumentJob> {
 }
 
 async function makeTempDir(): Promise<string> {
+  sweepInBackground(tmpdir());
   try {
-    return await mkdtemp(join(tmpdir(), "pdfraster-"));
+    return await createTempDir(tmpdir(), TEMP_PREFIX);
   } catch (error) {
     throw new OutputError(`Cannot create a temp directory in ${tmpdir()}: ${describeError(error)}`, { cause: error });
   }

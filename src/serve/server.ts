@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { open, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import fastifyMultipart from "@fastify/multipart";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { redact } from "../cluster/connection.js";
+import { createTempDir, sweepStaleTempDirs } from "../temp-dir.js";
 import { loadEngine } from "../engines/registry.js";
 import { AbortError, describeError, OutputError } from "../errors.js";
 import type { Backend } from "./backend.js";
@@ -52,7 +52,8 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
   const config = normalizeServiceOptions(options);
   let root: string;
   try {
-    root = await mkdtemp(join(config.tempDir, "pdfraster-serve-"));
+    await sweepStaleTempDirs(config.tempDir); // those of services, runs or workers killed here before
+    root = await createTempDir(config.tempDir, "pdfraster-serve-");
   } catch (error) {
     throw new OutputError(`Cannot create the service's temp folder in ${config.tempDir}: ${describeError(error)}`, { cause: error });
   }

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,9 +37,23 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
   });
 }
 
-/** A fresh directory for one test's files (and, passed as TMPDIR, for pdfraster's temp dirs). */
+const scratchDirs: string[] = [];
+// Removed when the test process exits (a test that fails midway included): thousands were left in /tmp.
+process.on("exit", () => {
+  for (const dir of scratchDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a process of the test still writing there: the OS's tmp cleaning takes it
+    }
+  }
+});
+
+/** A fresh directory for one test's files (and, passed as TMPDIR, for pdfraster's temp dirs); removed when the test process exits. */
 export function scratch(prefix = "pdfraster-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
 }
 
 /** pdfraster temp directories left in `dir`. */

@@ -52,7 +52,7 @@ export async function startServe(args: string[] = [], env: NodeJS.ProcessEnv = {
     workers: () => workerPidsOf(child.pid!),
     jobDirs: () => {
       const root = readdirSync(tmp).find((name) => name.startsWith("pdfraster-serve-"));
-      return root ? readdirSync(join(tmp, root)) : [];
+      return root ? readdirSync(join(tmp, root)).filter((name) => name !== ".owner") : []; // .owner: see src/temp-dir.ts
     },
     stop: async () => {
       running.delete(service);
