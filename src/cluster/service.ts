@@ -6,7 +6,7 @@
  * attempts), puts the image in the store and tells the submitter on its run's stream.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, open, readFile, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rm, unlink } from "node:fs/promises";
 import { availableParallelism, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Job, Worker } from "bullmq";
@@ -15,7 +15,8 @@ import { DEFAULTS, checkNumber } from "../options.js";
 import type { PageResult, PageTask } from "../pool/messages.js";
 import { Pool } from "../pool/pool.js";
 import { workerSpawnOptions } from "../run.js";
-import { checkQueueName, checkRedisUrl, checkStoreUrl, connect, maskUrl, redact } from "./connection.js";
+import { createTempDir, sweepStaleTempDirs } from "../temp-dir.js";
+import { checkQueueName, checkRedisUrl, checkStoreUrl, connect, loadBullmq, maskUrl, redact } from "./connection.js";
 import { checkClusterJob, toLocalTask, type ClusterJob, type ResultMessage, type WorkerLimits } from "./messages.js";
 import {
   HEARTBEAT_MS,
@@ -153,6 +154,53 @@ interface LocalPage {
   settle: (outcome: Outcome) => void;
 }
 
+/**
+ * Page images on their way into the store, read into buffers kept for the next pages: a new Buffer of
+ * 1-2 MB a page (readFile) is external memory, and every ~20 MB of it sets off a full garbage
+ * collection of the worker service. A buffer goes back to the free list only once its put has
+ * resolved; after a failed put it is dropped (a command still queued somewhere may hold it).
+ */
+const MAX_FREE_UPLOADS = 4;
+
+class Uploads {
+  private readonly free: Buffer[] = [];
+
+  async put(store: BlobStore, key: string, path: string): Promise<void> {
+    const file = await open(path, "r");
+    let buffer: Buffer | undefined;
+    let bytes = 0;
+    try {
+      const { size } = await file.stat();
+      buffer = this.free.pop();
+      if (!buffer || buffer.byteLength < size) buffer = Buffer.allocUnsafeSlow(Math.ceil((size + 1) * 1.25));
+      // Read to the end: the render process wrote the file before it reported the page.
+      for (;;) {
+        if (bytes === buffer.byteLength) buffer = grow(buffer, bytes);
+        const { bytesRead } = await file.read(buffer, bytes, buffer.byteLength - bytes, bytes);
+        if (bytesRead === 0) break;
+        bytes += bytesRead;
+      }
+    } finally {
+      await file.close();
+    }
+    await store.put(key, buffer.subarray(0, bytes), PAGE_TTL_MS);
+    if (this.free.length < MAX_FREE_UPLOADS) this.free.push(buffer);
+  }
+}
+
+/** unlink(), quiet when there is no such file (rm({ force }) stats it first: a syscall more a file). */
+async function removeFile(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
+}
+
+function grow(buffer: Buffer, used: number): Buffer {
+  const bigger = Buffer.allocUnsafeSlow(buffer.byteLength * 2);
+  buffer.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
 /** Inputs by content hash in the worker's temp dir: each machine fetches each document once. */
 class InputCache {
   private readonly entries = new Map<string, { path: Promise<string>; users: number; used: number }>();
@@ -239,8 +287,11 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
   const host = hostname();
   const self = { id, host, pid: process.pid };
 
-  const { Worker, DelayedError, UnrecoverableError, WaitingError } = await import("bullmq");
-  const tempDir = await mkdtemp(join(tmpdir(), "pdfraster-worker-"));
+  const { Worker, DelayedError, UnrecoverableError, WaitingError } = loadBullmq();
+  // The folders of workers (or runs) killed on this machine before go first: a worker restarted by
+  // its supervisor after an OOM kill would otherwise leave another input cache behind each time.
+  await sweepStaleTempDirs(tmpdir());
+  const tempDir = await createTempDir(tmpdir(), "pdfraster-worker-");
   const inputDir = join(tempDir, "inputs");
   const pageDir = join(tempDir, "pages");
   await mkdir(inputDir);
@@ -263,6 +314,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
   });
   const store = await openStore(storeUrl, redis, "pdfraster-worker-images");
   const inputs = new InputCache(inputDir, store, keys);
+  const uploads = new Uploads();
   const subscriber = redis.duplicate({ connectionName: "pdfraster-worker-cancel" });
   subscriber.on("error", () => {});
 
@@ -494,7 +546,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
       const { result } = outcome;
       const imageKey = keys.page(data.run, jobId, "image");
       const extractKey = keys.page(data.run, jobId, "extract");
-      await store.put(imageKey, await readFile(result.path), PAGE_TTL_MS);
+      await uploads.put(store, imageKey, result.path);
       if (result.extractPath) await store.put(extractKey, await readFile(result.extractPath), PAGE_TTL_MS);
       const { id: _id, path: _path, extractPath, ...rest } = result;
       if (!(await notify(data.run, { kind: "done", job: jobId, worker: self, result: { ...rest, extract: extractPath !== undefined } }))) {
@@ -507,7 +559,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
       emit({ type: "page-done", run: data.run, page: data.task.pageNumber, ms, bytes: result.bytes, waitMs: waitMs!, uploadMs: uploadMs! });
       return "done";
     } finally {
-      await Promise.all([rm(outPath, { force: true }), rm(extractPath, { force: true })]);
+      await Promise.all([removeFile(outPath), removeFile(extractPath)]);
     }
   };
 

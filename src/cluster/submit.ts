@@ -24,7 +24,7 @@ import type { PageExecutor, PageHandlers } from "../pool/executor.js";
 import type { PageResult, PageTask, PrepareHint } from "../pool/messages.js";
 import { MAX_ATTEMPTS } from "../pool/pool.js";
 import { TaskSource } from "../pool/source.js";
-import { connect, maskUrl, redact, type ClusterSettings } from "./connection.js";
+import { connect, loadBullmq, maskUrl, redact, type ClusterSettings } from "./connection.js";
 import { isResultMessage, toClusterJob, type ClusterJob, type ResultMessage } from "./messages.js";
 import { EVENTS_MAX_LEN, HEARTBEAT_MS, INPUT_CHUNK_BYTES, Keys, PREFIX, RELEASE_INPUT_SCRIPT, RUN_TTL_MS, jobIdOf, type RunInfo } from "./queue.js";
 import { openStore, type BlobStore } from "./store.js";
@@ -179,7 +179,7 @@ export class ClusterSubmitter implements PageExecutor {
   }
 
   private async open(): Promise<Connection> {
-    const { Queue } = await import("bullmq");
+    const { Queue } = loadBullmq();
     const redis = await connect(this.settings.redis, { name: "pdfraster-submit", initial: "fail" });
     let reader: Redis | undefined;
     try {

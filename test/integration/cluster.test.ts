@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Queue } from "bullmq";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RasterizeReport } from "../../dist/report.js";
-import { corpus, runCli, SAMPLE, scratch } from "../helpers/cli.js";
+import { corpus, leftoverTempDirs, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { startWorkers, stopAllWorkers, type WorkerProcess } from "../helpers/cluster.js";
 import { inspectPdf } from "../helpers/pdf.js";
 import { startCli, waitFor, type StartedCli } from "../helpers/processes.js";
@@ -119,23 +119,26 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
   }, 240_000);
 
   /** One worker, hanging on page 1 of the sample in its render process, page 2 prefetched behind it in its own pool. */
-  async function holdingPrefetched(queue: string, pageTimeout: number): Promise<{ worker: WorkerProcess; run: StartedCli; out: string }> {
+  async function holdingPrefetched(queue: string, pageTimeout: number): Promise<{ worker: WorkerProcess; run: StartedCli; out: string; dir: string }> {
     const dir = scratch();
     const marker = join(dir, "marker");
-    const [worker] = await startWorkers(1, redis.url, queue, { env: { PDFRASTER_FAULT: `hang@1,once=${marker}` } });
+    const [worker] = await startWorkers(1, redis.url, queue, { env: { PDFRASTER_FAULT: `hang@1,once=${marker}`, TMPDIR: dir } });
     const out = join(dir, "out.pdf");
     const run = startCli([SAMPLE, out, "--dpi", "36", "--page-timeout", String(pageTimeout), "--redis", redis.url, "--queue", queue, "--json", "--progress", "json"]);
     await waitFor(() => existsSync(marker), 60_000, "the worker to hang on page 1");
     await waitFor(() => redis.cli("LLEN", `pdfraster:${queue}:active`) === "2", 20_000, "the worker to hold a prefetched page");
-    return { worker: worker!, run, out };
+    return { worker: worker!, run, out, dir };
   }
 
   it("a worker SIGKILLed while holding a prefetched page: both its pages come back, every page arrives, exit 0", async () => {
     const queue = nextQueue();
-    const { worker: victim, run, out } = await holdingPrefetched(queue, 60);
+    const { worker: victim, run, out, dir } = await holdingPrefetched(queue, 60);
     victim.child.kill("SIGKILL");
     await victim.exited;
-    const [survivor] = await startWorkers(1, redis.url, queue);
+    const left = leftoverTempDirs(dir);
+    expect(left).toHaveLength(1); // the victim's input cache and pages, left by the SIGKILL...
+    const [survivor] = await startWorkers(1, redis.url, queue, { env: { TMPDIR: dir } });
+    expect(leftoverTempDirs(dir)).not.toContain(left[0]); // ...and removed by the next worker to start on the machine
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 5, failed: [], retried: [] }); // a lost worker is not a failed attempt
