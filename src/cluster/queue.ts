@@ -79,6 +79,20 @@ export class Keys {
     return `${this.base}:wait`;
   }
 
+  /** BullMQ's list of jobs being rendered (held by a worker, under a lock). */
+  get active(): string {
+    return `${this.base}:active`;
+  }
+
+  /** BullMQ's sorted sets of jobs held back for a while (retries bounced to another worker), and of failed jobs. */
+  get delayed(): string {
+    return `${this.base}:delayed`;
+  }
+
+  get failed(): string {
+    return `${this.base}:failed`;
+  }
+
   /** Runs in flight: member run id, score the expiry time of its heartbeat (for `cluster status`). */
   get runs(): string {
     return `${this.base}:runs`;

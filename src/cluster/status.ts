@@ -3,7 +3,7 @@
  * `pdfraster cluster status` and by submitters (to size their window of pages in flight).
  */
 import type { Redis } from "ioredis";
-import { Keys, PREFIX, type RunInfo, type WorkerInfo } from "./queue.js";
+import { Keys, type RunInfo, type WorkerInfo } from "./queue.js";
 
 export interface ClusterStatus {
   /** The Redis URL, masked. */
@@ -46,12 +46,11 @@ export async function readStatus(redis: Redis, queue: string, maskedUrl: string)
   const workers = (await liveWorkers(redis, keys)).sort((a, b) => a.host.localeCompare(b.host) || a.pid - b.pid);
   const runIds = await redis.zrangebyscore(keys.runs, Date.now(), "+inf");
   const runs = runIds.length === 0 ? [] : parse<RunInfo>(await redis.mget(runIds.map((id) => keys.alive(id))));
-  const base = `${PREFIX}:${queue}`;
   const [waiting, active, delayed, failed] = await Promise.all([
     redis.llen(keys.waiting),
-    redis.llen(`${base}:active`),
-    redis.zcard(`${base}:delayed`),
-    redis.zcard(`${base}:failed`),
+    redis.llen(keys.active),
+    redis.zcard(keys.delayed),
+    redis.zcard(keys.failed),
   ]);
   return {
     redis: maskedUrl,

@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { afterAll, afterEach, beforeAll } from "vitest";
 
 export const HAS_REDIS = spawnSync("sh", ["-c", "command -v redis-server && command -v redis-cli"], { stdio: "ignore" }).status === 0;
 if (!HAS_REDIS) {
@@ -34,13 +35,17 @@ async function freePort(): Promise<number> {
 
 export class RedisServer {
   private child: ChildProcess | undefined;
-
-  private constructor(readonly port: number) {}
+  /** Chosen at the first launch(), kept for the next (a restart after kill() is on the same port). */
+  private chosenPort = 0;
 
   static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+    const server = new RedisServer();
     await server.launch();
     return server;
+  }
+
+  get port(): number {
+    return this.chosenPort;
   }
 
   get url(): string {
@@ -53,6 +58,7 @@ export class RedisServer {
 
   /** Starts (again, on the same port after kill()) and waits until it answers. */
   async launch(): Promise<void> {
+    if (this.chosenPort === 0) this.chosenPort = await freePort();
     const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
     this.child = child;
     live.add(child);
@@ -93,4 +99,20 @@ export class RedisServer {
   async stop(): Promise<void> {
     await this.kill();
   }
+}
+
+/**
+ * A redis-server for the tests of one describe block: started before them and stopped after them;
+ * `cleanup` (stopping the workers and services a test started) runs after each test, and once more
+ * before the server stops.
+ */
+export function useRedis(cleanup: () => Promise<void> = async () => {}): RedisServer {
+  const server = new RedisServer();
+  beforeAll(() => server.launch());
+  afterEach(cleanup);
+  afterAll(async () => {
+    await cleanup();
+    await server.stop();
+  });
+  return server;
 }

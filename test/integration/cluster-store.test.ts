@@ -8,14 +8,17 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RedisStore } from "../../dist/cluster/store.js";
-import { HAS_REDIS, RedisServer } from "../helpers/redis.js";
+import { HAS_REDIS, useRedis } from "../helpers/redis.js";
 
 describe.skipIf(!HAS_REDIS)("cluster Redis store", () => {
-  let redis: RedisServer;
   const clients: Redis[] = [];
   const stores: RedisStore[] = [];
+  const redis = useRedis(async () => {
+    for (const store of stores.splice(0)) store.close();
+    for (const client of clients.splice(0)) client.disconnect();
+  });
 
   const open = (url: string, name: string): { client: Redis; store: RedisStore } => {
     const client = new Redis(url, { maxRetriesPerRequest: 2 });
@@ -27,15 +30,6 @@ describe.skipIf(!HAS_REDIS)("cluster Redis store", () => {
   /** The CLIENT LIST line of the connection named `name` ("" when none). */
   const clientLine = (name: string): string => redis.cli("CLIENT", "LIST").split("\n").find((line) => line.includes(` name=${name} `)) ?? "";
 
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-  });
-
-  afterAll(async () => {
-    for (const store of stores) store.close();
-    for (const client of clients) client.disconnect();
-    await redis?.stop();
-  });
 
   it("puts, gets and takes large values byte for byte on a connection of its own", async () => {
     const { store } = open(redis.url, "test-images");

@@ -5,13 +5,13 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Queue } from "bullmq";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { RasterizeReport } from "../../dist/report.js";
 import { corpus, leftoverTempDirs, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { startWorkers, stopAllWorkers, type WorkerProcess } from "../helpers/cluster.js";
 import { inspectPdf } from "../helpers/pdf.js";
 import { startCli, waitFor, type StartedCli } from "../helpers/processes.js";
-import { HAS_REDIS, RedisServer } from "../helpers/redis.js";
+import { HAS_REDIS, useRedis, type RedisServer } from "../helpers/redis.js";
 
 type Report = RasterizeReport;
 
@@ -50,16 +50,7 @@ async function localRun(args: string[]): Promise<string> {
 }
 
 describe.skipIf(!HAS_REDIS)("cluster mode", () => {
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-  });
-  afterEach(async () => {
-    await stopAllWorkers();
-  });
-  afterAll(async () => {
-    await stopAllWorkers();
-    await redis?.stop();
-  });
+  redis = useRedis(stopAllWorkers);
 
   it("3 workers render the same pages and page images as a local run; page-done names the worker", async () => {
     const queue = nextQueue();
@@ -339,14 +330,7 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
 });
 
 describe.skipIf(!HAS_REDIS)("cluster mode, Redis lost", () => {
-  let own: RedisServer;
-  beforeAll(async () => {
-    own = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await stopAllWorkers();
-    await own?.stop();
-  });
+  const own = useRedis(stopAllWorkers);
 
   it("mid-run: the submitter fails with one line and no output; a worker survives the restart and renders the next document", async () => {
     const [worker] = await startWorkers(1, own.url, "lost");

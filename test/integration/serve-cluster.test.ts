@@ -6,12 +6,12 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { corpus, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { startWorkers, stopAllWorkers } from "../helpers/cluster.js";
 import { inspectPdf } from "../helpers/pdf.js";
 import { waitFor } from "../helpers/processes.js";
-import { HAS_REDIS, RedisServer } from "../helpers/redis.js";
+import { HAS_REDIS, useRedis } from "../helpers/redis.js";
 import { metric, pdfBody, ready, startServe, stopAll, type RunningService } from "../helpers/serve.js";
 
 /** Local runs and services of these tests never pick up a cluster from the environment. */
@@ -48,24 +48,18 @@ async function expectJsonError(response: Response, status: number, code: string)
   return body;
 }
 
+/** The services and workers a test started. */
+async function stopEverything(): Promise<void> {
+  await stopAll();
+  await stopAllWorkers();
+}
+
 async function metricsOf(service: RunningService): Promise<string> {
   return (await fetch(`${service.url}/metrics`)).text();
 }
 
 describe.skipIf(!HAS_REDIS)("pdfraster serve --redis", () => {
-  let redis: RedisServer;
-  beforeAll(async () => {
-    redis = await RedisServer.start();
-  });
-  afterEach(async () => {
-    await stopAll();
-    await stopAllWorkers();
-  });
-  afterAll(async () => {
-    await stopAll();
-    await stopAllWorkers();
-    await redis?.stop();
-  });
+  const redis = useRedis(stopEverything);
 
   it("is ready once a worker registers, renders the CLI's local output through the cluster, and leaves nothing in Redis", async () => {
     const queue = nextQueue();
@@ -152,15 +146,7 @@ describe.skipIf(!HAS_REDIS)("pdfraster serve --redis", () => {
 });
 
 describe.skipIf(!HAS_REDIS)("pdfraster serve --redis, Redis lost", () => {
-  let own: RedisServer;
-  beforeAll(async () => {
-    own = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await stopAll();
-    await stopAllWorkers();
-    await own?.stop();
-  });
+  const own = useRedis(stopEverything);
 
   it("mid-request: the request fails with 503 ERR_CLUSTER as JSON; the service stays up and serves again once Redis is back", async () => {
     const [worker] = await startWorkers(1, own.url, "lost");
