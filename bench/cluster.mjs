@@ -239,19 +239,49 @@ try {
   // More pairs, alternating which goes first, so that a drift of the machine's speed hits both. Each
   // cluster run gets workers started afresh, as the first: a local run forks new render processes,
   // and render processes warm from an earlier run (JIT, fonts) would flatter the cluster.
-  const pairs = [{ local: local.wallMs, cluster: cluster.wallMs }];
+  // Per pair, besides wall time: the CPU of the cluster's own processes (submitter, worker services,
+  // Redis) beyond the local master's, and of every process of each run.
+  const ownCpuMs = (submitterMs, servicesSelfMs, redisMs, masterMs) => submitterMs + servicesSelfMs + redisMs - masterMs;
+  const pairs = [
+    {
+      local: local.wallMs,
+      cluster: cluster.wallMs,
+      localCpu: localCpuMs,
+      clusterCpu: clusterCpuMs,
+      ownCpu: ownCpuMs(cluster.masterCpuMs, services.reduce((sum, cpu) => sum + cpu.self, 0), redisCpuMs, local.masterCpuMs),
+    },
+  ];
   for (let i = 1; i < Number(args.pairs ?? 1); i++) {
     log(`pair ${i + 1} of ${args.pairs}`);
     const order = i % 2 === 1 ? ["cluster", "local"] : ["local", "cluster"];
-    const wall = {};
+    const pair = {};
     for (const mode of order) {
       if (mode === "cluster") {
         for (const w of workers.splice(0)) await stop(w);
         workers.push(await startWorker(redis.url), await startWorker(redis.url));
       }
-      wall[mode] = (await run(mode, input, dpi, mode === "local" ? ["--workers", "2"] : ["--redis", redis.url])).wallMs;
+      const redisBefore = redisInfo(redis.port);
+      const servicesAtStart = workers.map((w) => serviceCpuMs(w.pid));
+      const r = await run(mode, input, dpi, mode === "local" ? ["--workers", "2"] : ["--redis", redis.url]);
+      const redisAfter = redisInfo(redis.port);
+      const servicesNow = workers.map((w, k) => {
+        const now = serviceCpuMs(w.pid);
+        return { self: now.self - servicesAtStart[k].self, render: now.render - servicesAtStart[k].render };
+      });
+      const redisMs = (Number(redisAfter.used_cpu_user) + Number(redisAfter.used_cpu_sys) - Number(redisBefore.used_cpu_user) - Number(redisBefore.used_cpu_sys)) * 1000;
+      pair[mode] = r.wallMs;
+      if (mode === "local") {
+        pair.localCpu = r.cpuMs ?? r.masterCpuMs + r.workersCpuMs;
+        pair.localMaster = r.masterCpuMs;
+      } else {
+        pair.clusterCpu = (r.cpuMs ?? r.masterCpuMs) + servicesNow.reduce((sum, cpu) => sum + cpu.self + cpu.render, 0) + redisMs;
+        pair.submitter = r.masterCpuMs;
+        pair.servicesSelf = servicesNow.reduce((sum, cpu) => sum + cpu.self, 0);
+        pair.redis = redisMs;
+      }
     }
-    pairs.push(wall);
+    pair.ownCpu = ownCpuMs(pair.submitter, pair.servicesSelf, pair.redis, pair.localMaster);
+    pairs.push(pair);
   }
   const pairPcts = pairs.map((p) => ((p.cluster - p.local) / p.local) * 100);
   const median = (values) => {
@@ -259,9 +289,15 @@ try {
     return sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
   };
   const sum = (key) => pairs.reduce((total, p) => total + p[key], 0);
+  const mean = pairPcts.reduce((total, v) => total + v, 0) / pairPcts.length;
+  // The standard error of the pairs' mean: how far the machine's noise leaves it from the true overhead.
+  const stderr = Math.sqrt(pairPcts.reduce((total, v) => total + (v - mean) ** 2, 0) / Math.max(1, pairPcts.length - 1) / pairPcts.length);
   const pairsLine =
     pairs.length > 1
-      ? `wall overhead over ${pairs.length} pairs (alternating which runs first): ${pairPcts.map((v) => `${v.toFixed(1)}%`).join(", ")}; median ${median(pairPcts).toFixed(1)}%; all cluster runs against all local runs ${(((sum("cluster") - sum("local")) / sum("local")) * 100).toFixed(1)}% (${ms(sum("cluster"))} against ${ms(sum("local"))})`
+      ? [
+          `wall overhead over ${pairs.length} pairs (alternating which runs first): ${pairPcts.map((v) => `${v.toFixed(1)}%`).join(", ")}; median ${median(pairPcts).toFixed(1)}%, mean ${mean.toFixed(1)}% ± ${stderr.toFixed(1)} (standard error); all cluster runs against all local runs ${(((sum("cluster") - sum("local")) / sum("local")) * 100).toFixed(1)}% (${ms(sum("cluster"))} against ${ms(sum("local"))})`,
+          `CPU over the ${pairs.length} pairs: all processes, cluster against local ${(((sum("clusterCpu") - sum("localCpu")) / sum("localCpu")) * 100).toFixed(1)}%; the cluster's own processes (submitter, worker services, Redis) beyond the local master ${(sum("ownCpu") / pairs.length / pages).toFixed(2)} ms a page (${((100 * sum("ownCpu")) / sum("localCpu")).toFixed(1)}% of the local runs' CPU; per pair ${pairs.map((p) => (p.ownCpu / pages).toFixed(1)).join(", ")})`,
+        ].join("\n")
       : undefined;
   for (const w of workers) await stop(w);
   const slotMs = (r) => 2 * r.wallMs;
