@@ -2,6 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    globalSetup: ["test/scratch-root.ts"],
     include: ["test/**/*.test.ts"],
     exclude: ["test/corpus/**"],
     testTimeout: 120_000,

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -37,23 +37,12 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeo
   });
 }
 
-const scratchDirs: string[] = [];
-// Removed when the test process exits (a test that fails midway included): thousands were left in /tmp.
-process.on("exit", () => {
-  for (const dir of scratchDirs) {
-    try {
-      rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // a process of the test still writing there: the OS's tmp cleaning takes it
-    }
-  }
-});
-
-/** A fresh directory for one test's files (and, passed as TMPDIR, for pdfraster's temp dirs); removed when the test process exits. */
+/**
+ * A fresh directory for one test's files (and, passed as TMPDIR, for pdfraster's temp dirs), in the
+ * test run's own folder (test/scratch-root.ts), which is removed when the run ends.
+ */
 export function scratch(prefix = "pdfraster-test-"): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
+  return mkdtempSync(join(process.env.PDFRASTER_TEST_SCRATCH ?? tmpdir(), prefix));
 }
 
 /** pdfraster temp directories left in `dir`. */
