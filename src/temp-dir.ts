@@ -5,7 +5,7 @@
  * process that starts on the same host. Only folders whose owner is known and gone are removed:
  * a folder without an owner file (being created, or made by an older build) is left alone.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -19,12 +19,17 @@ interface Owner {
   pid: number;
   /** The process's start time in clock ticks since boot (Linux, /proc/<pid>/stat field 22), so that a reused pid is not taken for the owner. */
   start?: number;
+  /**
+   * Its pid namespace (Linux, `/proc/self/ns/pid`): a container that shares the host's name and temp
+   * dir but not its pids (a pid there means another process here) is never judged from outside it.
+   */
+  ns?: string;
 }
 
 /** A new temp folder `<parent>/<prefix>XXXXXX` (prefix starting with TEMP_PREFIX), marked as this process's. */
 export async function createTempDir(parent: string, prefix: string): Promise<string> {
   const dir = await mkdtemp(join(parent, prefix));
-  const owner: Owner = { host: hostname(), pid: process.pid, ...startOf(process.pid) };
+  const owner: Owner = { host: hostname(), pid: process.pid, ...startOf(process.pid), ...namespace() };
   try {
     await writeFile(join(dir, OWNER_FILE), JSON.stringify(owner));
   } catch (error) {
@@ -48,10 +53,11 @@ export async function sweepStaleTempDirs(parent: string): Promise<string[]> {
   }
   const removed: string[] = [];
   const host = hostname();
+  const { ns } = namespace();
   for (const name of names) {
     const dir = join(parent, name);
     const owner = await readOwner(dir);
-    if (!owner || owner.host !== host || isAlive(owner)) continue;
+    if (!owner || owner.host !== host || owner.ns !== ns || isAlive(owner)) continue;
     try {
       await rm(dir, { recursive: true, force: true });
       removed.push(dir);
@@ -79,7 +85,12 @@ async function readOwner(dir: string): Promise<Owner | undefined> {
   try {
     const value = JSON.parse(await readFile(join(dir, OWNER_FILE), "utf8")) as Partial<Owner>;
     if (typeof value.host !== "string" || !Number.isSafeInteger(value.pid) || (value.pid as number) <= 0) return undefined;
-    return { host: value.host, pid: value.pid as number, ...(Number.isSafeInteger(value.start) ? { start: value.start as number } : {}) };
+    return {
+      host: value.host,
+      pid: value.pid as number,
+      ...(Number.isSafeInteger(value.start) ? { start: value.start as number } : {}),
+      ...(typeof value.ns === "string" ? { ns: value.ns } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -95,6 +106,15 @@ function isAlive(owner: Owner): boolean {
   if (owner.start === undefined) return true;
   const now = startOf(owner.pid).start;
   return now === undefined || now === owner.start;
+}
+
+/** This process's pid namespace where /proc tells it (Linux), else nothing. */
+function namespace(): { ns?: string } {
+  try {
+    return { ns: readlinkSync("/proc/self/ns/pid") };
+  } catch {
+    return {};
+  }
 }
 
 /** A process's start time where /proc tells it (Linux), else nothing. */

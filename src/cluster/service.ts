@@ -154,14 +154,15 @@ interface LocalPage {
   settle: (outcome: Outcome) => void;
 }
 
-/**
- * Page images on their way into the store, read into buffers kept for the next pages: a new Buffer of
- * 1-2 MB a page (readFile) is external memory, and every ~20 MB of it sets off a full garbage
- * collection of the worker service. A buffer goes back to the free list only once its put has
- * resolved; after a failed put it is dropped (a command still queued somewhere may hold it).
- */
 const MAX_FREE_UPLOADS = 4;
 
+/**
+ * Page images on their way into the store, read into buffers kept for the next pages (at most
+ * MAX_FREE_UPLOADS): a new Buffer of 1-2 MB a page (readFile) is external memory, and every ~20 MB
+ * of it sets off a full garbage collection of the worker service. A buffer goes back to the free
+ * list only once its put has resolved; after a failed put it is dropped (a command still queued
+ * somewhere may hold it).
+ */
 class Uploads {
   private readonly free: Buffer[] = [];
 

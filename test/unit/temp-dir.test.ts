@@ -34,19 +34,23 @@ describe("temp folders", () => {
     const parent = scratch();
     const host = hostname();
     const dead = deadPid();
-    const stale = folder(parent, "pdfraster-worker-dead01", { host, pid: dead });
-    const staleRun = folder(parent, "pdfraster-dead02", { host, pid: dead, start: 1 });
-    // This process, but its start time says the pid was reused by another since.
-    const reused = folder(parent, "pdfraster-reused", { host, pid: process.pid, start: 1 });
     const alive = await createTempDir(parent, "pdfraster-");
-    const otherHost = folder(parent, "pdfraster-serve-other", { host: `${host}-not`, pid: dead });
+    const ns = (JSON.parse(readFileSync(join(alive, ".owner"), "utf8")) as { ns?: string }).ns;
+    expect(ns).toMatch(/^pid:\[\d+\]$/);
+    // A process of another pid namespace (a container sharing this host's name and temp dir): not judged from here.
+    const otherNamespace = folder(parent, "pdfraster-container", { host, pid: dead, ns: "pid:[1]" });
+    const stale = folder(parent, "pdfraster-worker-dead01", { host, pid: dead, ns });
+    const staleRun = folder(parent, "pdfraster-dead02", { host, pid: dead, start: 1, ns });
+    // This process, but its start time says the pid was reused by another since.
+    const reused = folder(parent, "pdfraster-reused", { host, pid: process.pid, start: 1, ns });
+    const otherHost = folder(parent, "pdfraster-serve-other", { host: `${host}-not`, pid: dead, ns });
     const ownerless = folder(parent, "pdfraster-older-build");
     const unreadable = folder(parent, "pdfraster-garbled", "{not json");
     const notOurs = folder(parent, "someone-else", { host, pid: dead });
 
     const removed = await sweepStaleTempDirs(parent);
     expect(removed.sort()).toEqual([stale, staleRun, reused].sort());
-    expect(readdirSync(parent).sort()).toEqual([alive, otherHost, ownerless, unreadable, notOurs].map((dir) => dir.slice(parent.length + 1)).sort());
+    expect(readdirSync(parent).sort()).toEqual([alive, otherNamespace, otherHost, ownerless, unreadable, notOurs].map((dir) => dir.slice(parent.length + 1)).sort());
   });
 
   it("a missing parent folder sweeps nothing and does not throw", async () => {
