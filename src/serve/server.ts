@@ -70,6 +70,8 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
   let draining = false;
   /** Result downloads and synchronous requests in flight: shutdown lets them finish. */
   const inFlight = new Set<Promise<unknown>>();
+  /** Admitted requests still receiving their upload (see submit). */
+  const submitting = new Set<Promise<unknown>>();
 
   /** Checks made before a body is read (also on `Expect: 100-continue`, before the client sends it). */
   const admission = (req: IncomingMessage): HttpError | undefined => {
@@ -158,8 +160,18 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     return reply.type("text/plain; version=0.0.4; charset=utf-8").send(text);
   });
 
-  /** Reads the upload and its options and starts the job (admission first, so a busy service reads nothing). */
-  const submit = async (request: FastifyRequest): Promise<ServiceJob> => {
+  /**
+   * Reads the upload and its options and starts the job (admission first, so a busy service reads
+   * nothing). Tracked in `submitting` until then: a shutdown lets an upload under way become a job
+   * (and then finish within the grace) instead of resetting its connection.
+   */
+  const submit = (request: FastifyRequest): Promise<ServiceJob> => {
+    const pending = receiveAndStart(request);
+    track(pending, submitting);
+    return pending;
+  };
+
+  const receiveAndStart = async (request: FastifyRequest): Promise<ServiceJob> => {
     const requestStarted = performance.now();
     jobs.admit();
     let received;
@@ -237,9 +249,9 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     return reply.code(204).send();
   });
 
-  function track(promise: Promise<unknown>): void {
-    const settled = promise.catch(() => {}).finally(() => inFlight.delete(settled));
-    inFlight.add(settled);
+  function track(promise: Promise<unknown>, into = inFlight): void {
+    const settled = promise.catch(() => {}).finally(() => into.delete(settled));
+    into.add(settled);
   }
 
   // Every document is planned here with the service's engine: load it now rather than on the first request.
@@ -264,6 +276,7 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
       closing ??= (async () => {
         draining = true;
         (app.server as Server).close(); // no new connections; keep-alive ones get 503 (return503OnClosing) once fastify closes
+        await Promise.race([Promise.all(submitting), new Promise((resolve) => setTimeout(resolve, graceMs))]);
         await jobs.shutdown(graceMs);
         await Promise.race([Promise.all(inFlight), new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, 5000)))]);
         await app.close();

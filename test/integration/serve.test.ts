@@ -439,6 +439,33 @@ describe("pdfraster serve: limits, faults and shutdown", () => {
     expect(await service.stop()).toBe(0);
   });
 
+  it("on SIGTERM lets an upload under way finish, renders it and answers 200, then exits 0", async () => {
+    const service = await startServe(["--workers", "2"]);
+    await ready(service);
+    const pdf = readFileSync(SAMPLE);
+    const answer = new Promise<{ status: number; bytes: number }>((resolve, reject) => {
+      const req = httpRequest(new URL("/v1/rasterize?dpi=36", service.url), { method: "POST", headers: { "content-type": "application/pdf", "content-length": pdf.length } });
+      req.on("error", reject);
+      req.on("response", (res) => {
+        let bytes = 0;
+        res.on("data", (c: Buffer) => (bytes += c.length));
+        res.on("end", () => resolve({ status: res.statusCode!, bytes }));
+      });
+      req.write(pdf.subarray(0, pdf.length >> 1));
+      // The rest only once the service is shutting down (the upload has its folder by then).
+      void waitFor(() => service.jobDirs().length === 1, 10_000, "the upload to start").then(async () => {
+        service.child.kill("SIGTERM");
+        await waitFor(() => /SIGTERM/.test(service.stderr()), 5_000, "the service to begin its shutdown");
+        req.end(pdf.subarray(pdf.length >> 1));
+      }, reject);
+    });
+    const { status, bytes } = await answer; // before the fix: ECONNRESET (the upload was not a job yet, so shutdown did not wait for it)
+    expect(status).toBe(200);
+    expect(bytes).toBeGreaterThan(1000);
+    expect(await service.stop()).toBe(0);
+    expect(readdirSync(service.tmp)).toEqual([]);
+  });
+
   it("on SIGTERM finishes the document in flight, refuses new ones, exits 0 and leaves nothing", async () => {
     const service = await startServe(["--workers", "2"]);
     await ready(service);
