@@ -162,6 +162,19 @@ function serviceCpuMs(pid) {
   return { self: (self[11] + self[12]) * TICK_MS, render };
 }
 
+/** Redis's CPU ms so far (INFO used_cpu_user + used_cpu_sys). */
+const redisCpuNow = (port) => {
+  const info = redisInfo(port);
+  return (Number(info.used_cpu_user) + Number(info.used_cpu_sys)) * 1000;
+};
+
+/** Each worker service's CPU (own and render processes) since `before` (serviceCpuMs of each, in order). */
+const servicesCpuSince = (workers, before) =>
+  workers.map((w, i) => {
+    const now = serviceCpuMs(w.pid);
+    return { self: now.self - before[i].self, render: now.render - before[i].render };
+  });
+
 async function stop(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise((r) => child.once("exit", r));
@@ -206,19 +219,15 @@ try {
   const workers = [await startWorker(redis.url), await startWorker(redis.url)];
   log(`local --workers 2, ${pages} pages at ${dpi} dpi`);
   const local = await run("local", input, dpi, ["--workers", "2"]);
-  const before = redisInfo(redis.port);
+  const redisBefore = redisCpuNow(redis.port);
   const servicesBefore = workers.map((w) => serviceCpuMs(w.pid));
   log(`cluster of 2 workers, the same`);
   const offsets = workers.map((w) => w.log.length);
   const cluster = await run("cluster", input, dpi, ["--redis", redis.url]);
   const breakdown = renderBreakdown(workers.map((w, i) => pagesLogged(w, offsets[i])), cluster.startedAt, cluster.endedAt);
-  const after = redisInfo(redis.port);
-  const services = workers.map((w, i) => {
-    const now = serviceCpuMs(w.pid);
-    return { self: now.self - servicesBefore[i].self, render: now.render - servicesBefore[i].render };
-  });
+  const services = servicesCpuSince(workers, servicesBefore);
   const workersCpuMs = services.reduce((sum, cpu) => sum + cpu.self + cpu.render, 0);
-  const redisCpuMs = (Number(after.used_cpu_user) + Number(after.used_cpu_sys) - Number(before.used_cpu_user) - Number(before.used_cpu_sys)) * 1000;
+  const redisCpuMs = redisCpuNow(redis.port) - redisBefore;
   const overheadPct = ((cluster.wallMs - local.wallMs) / local.wallMs) * 100;
   // CPU is what a shared machine cannot distort much: everything the cluster spent (submitter,
   // workers and their render processes, Redis) against everything the local run spent.
@@ -260,15 +269,11 @@ try {
         for (const w of workers.splice(0)) await stop(w);
         workers.push(await startWorker(redis.url), await startWorker(redis.url));
       }
-      const redisBefore = redisInfo(redis.port);
+      const redisAtStart = redisCpuNow(redis.port);
       const servicesAtStart = workers.map((w) => serviceCpuMs(w.pid));
       const r = await run(mode, input, dpi, mode === "local" ? ["--workers", "2"] : ["--redis", redis.url]);
-      const redisAfter = redisInfo(redis.port);
-      const servicesNow = workers.map((w, k) => {
-        const now = serviceCpuMs(w.pid);
-        return { self: now.self - servicesAtStart[k].self, render: now.render - servicesAtStart[k].render };
-      });
-      const redisMs = (Number(redisAfter.used_cpu_user) + Number(redisAfter.used_cpu_sys) - Number(redisBefore.used_cpu_user) - Number(redisBefore.used_cpu_sys)) * 1000;
+      const redisMs = redisCpuNow(redis.port) - redisAtStart;
+      const servicesNow = servicesCpuSince(workers, servicesAtStart);
       pair[mode] = r.wallMs;
       if (mode === "local") {
         pair.localCpu = r.cpuMs ?? r.masterCpuMs + r.workersCpuMs;
@@ -327,7 +332,7 @@ try {
   log(`memory: ${memoryPages} pages at ${memoryDpi} dpi through the cluster`);
   const memory = await run("memory", long, memoryDpi, ["--redis", redis2.url]);
   const info2 = redisInfo(redis2.port);
-  const longRedisCpuMs = (Number(info2.used_cpu_user) + Number(info2.used_cpu_sys)) * 1000;
+  const longRedisCpuMs = redisCpuNow(redis2.port);
   const redisPeakMb = Number(info2.used_memory_peak) / 1024 / 1024;
   const keysLeft = spawnSync("redis-cli", ["-p", String(redis2.port), "--scan"], { encoding: "utf8" }).stdout.split("\n").filter((k) => k && !/:(meta|id|events|stalled-check|marker|workers|worker:[0-9a-f]+)$/.test(k));
   for (const w of workers2) await stop(w);
