@@ -1,3 +1,5 @@
+// First: on an old Node.js, importing pdfraster throws a UsageError before any dependency loads.
+import "./runtime-guard.js";
 export { rasterize, rasterizeBatch } from "./api.js";
 export { startWorker } from "./cluster/service.js";
 export type { ClusterWorker, WorkerEvent, WorkerServiceOptions } from "./cluster/service.js";

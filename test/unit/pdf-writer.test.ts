@@ -6,7 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFObject, type PDFPage } from "pdf-lib";
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jpegInfo, parsePngForPdf, readPngForPdf } from "../../src/pdf/png.js";
 import { PdfStreamWriter, type PageImage } from "../../src/pdf/writer.js";
@@ -37,13 +37,13 @@ const halves = (w: number, h: number) =>
 const bilevelGray = (w: number, h: number) => halves(w, h).toColourspace("b-w").png({ colours: 2, palette: false });
 const bilevelPalette = (w: number, h: number) => halves(w, h).png({ colours: 2 });
 
-async function jpeg(pipeline: sharp.Sharp): Promise<Extract<PageImage, { kind: "jpeg" }>> {
+async function jpeg(pipeline: Sharp): Promise<Extract<PageImage, { kind: "jpeg" }>> {
   const data = await pipeline.jpeg({ quality: 90 }).toBuffer();
   const { width, height, components } = jpegInfo(data);
   if (components === 4) throw new Error("CMYK not expected here");
   return { kind: "jpeg", data, width, height, components };
 }
-const png = async (pipeline: sharp.Sharp) => parsePngForPdf(await pipeline.toBuffer());
+const png = async (pipeline: Sharp) => parsePngForPdf(await pipeline.toBuffer());
 
 const lookupName = (obj: PDFObject | undefined): string | undefined => obj?.toString();
 const numberOf = (dict: PDFDict, key: string): number | undefined => dict.lookupMaybe(PDFName.of(key), PDFNumber)?.asNumber();

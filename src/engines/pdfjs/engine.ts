@@ -24,6 +24,7 @@ import { fontDocument, registerFallbackFonts } from "./fonts.js";
 import { extractPage, readInfo, readOutline } from "./keep.js";
 import { packRgb } from "./rgb.js";
 import { patchDrawImageForSoftMasks, SoftMaskFilterFactory } from "./soft-mask.js";
+import { viewportRect } from "./viewport.js";
 
 
 export interface PdfJsOpenOptions extends OpenOptions {
@@ -90,7 +91,6 @@ export class PdfJsEngine implements Engine {
       password,
       ...dataDirs,
       cMapPacked: true,
-      isEvalSupported: false,
       disableAutoFetch: true,
       disableStream: true,
       disableRange: true,
@@ -133,9 +133,8 @@ export class PdfJsEngine implements Engine {
       throw new EngineError("render-failed", `cannot read the page boxes: found ${raw.length} pages where pdf.js finds ${this.doc.numPages}`);
     }
     const boxes = raw[pageNumber - 1]!;
-    const [x1, y1, x2, y2] = viewport.convertToViewportRectangle(chooseBox(boxes, box, boxes.media ?? LETTER)) as number[];
-    const [left, top] = [Math.min(x1!, x2!), Math.min(y1!, y2!)];
-    return { pageNumber, widthPt: Math.max(x1!, x2!) - left, heightPt: Math.max(y1!, y2!) - top, rotate: page.rotate, boxX: left, boxY: top };
+    const [left, top, right, bottom] = viewportRect(viewport, chooseBox(boxes, box, boxes.media ?? LETTER));
+    return { pageNumber, widthPt: right - left, heightPt: bottom - top, rotate: page.rotate, boxX: left, boxY: top };
   }
 
   async render(req: RenderRequest, options: RenderOptions = {}): Promise<RenderedPage> {
@@ -239,7 +238,7 @@ export class PdfJsEngine implements Engine {
     this.releasePage();
     this.spare = undefined;
     await this.cleaning;
-    await this.doc.destroy();
+    await this.doc.loadingTask.destroy(); // pdf.js 6: the document is destroyed through the task that loaded it
   }
 
   /** Runs `op` on the document; when the last running operation ends, cleans pdf.js's caches if they grew. */

@@ -7,6 +7,7 @@
 import { PDFDateString } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PageExtract, SourceDest, SourceInfo, SourceLink, SourceOutlineItem, SourceTextRun } from "../../keep/types.js";
+import { viewportRect } from "./viewport.js";
 
 type Viewport = ReturnType<PDFPageProxy["getViewport"]>;
 type Vec = [number, number];
@@ -58,8 +59,7 @@ async function links(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: Viewpo
   const result: SourceLink[] = [];
   for (const annotation of (await page.getAnnotations()) as Array<Record<string, unknown>>) {
     if (annotation.subtype !== "Link" || !Array.isArray(annotation.rect)) continue;
-    const [x1, y1, x2, y2] = viewport.convertToViewportRectangle(annotation.rect as number[]) as number[];
-    const rect: [number, number, number, number] = [Math.min(x1!, x2!), Math.min(y1!, y2!), Math.max(x1!, x2!), Math.max(y1!, y2!)];
+    const rect = viewportRect(viewport, annotation.rect as number[]);
     if (!rect.every(Number.isFinite)) continue;
     // pdf.js sets `url` only for a valid absolute http(s), ftp, mailto or tel URL; scripts are never kept.
     if (typeof annotation.url === "string" && annotation.url !== "") {

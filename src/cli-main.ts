@@ -1,0 +1,312 @@
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { rasterize, rasterizeBatch } from "./api.js";
+import { AbortError, ExitCode, InputError, PdfRasterError, UsageError, describeError } from "./errors.js";
+import { expandInputs } from "./inputs.js";
+import { DEFAULTS, PAGE_BOXES, type RasterizeOptions } from "./options.js";
+import { PAPER_NAMES } from "./paper.js";
+import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
+import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
+import { ENGINE_NAMES } from "./engines/registry.js";
+
+interface CliFlags {
+  dpi?: string;
+  size?: string;
+  fit?: string;
+  orientation?: string;
+  margin?: string;
+  background?: string;
+  pages?: string;
+  workers?: string;
+  format?: string;
+  quality?: string;
+  color?: string;
+  threshold?: string;
+  password?: string;
+  onError?: string;
+  maxPixels?: string;
+  bandPixels?: string;
+  box?: string;
+  pageTimeout?: string;
+  maxPagesPerWorker?: string;
+  engine?: string;
+  fallbackEngine?: string;
+  keepText?: boolean;
+  keepOutline?: boolean;
+  keepLinks?: boolean;
+  keepMetadata?: boolean;
+  redis?: string;
+  queue?: string;
+  store?: string;
+  outDir?: string;
+  progress?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+function program(): Command {
+  return new Command("pdfraster")
+    .description("Rasterize every page of a PDF in parallel and write an image-only PDF, or one image per page.")
+    .usage("[options] <input.pdf> <output>\n       pdfraster [options] --out-dir <dir> <input.pdf...>")
+    .version(version)
+    .argument("<files...>", "input and output, or with --out-dir the inputs")
+    .option("--dpi <n>", "raster resolution in dots per inch", String(DEFAULTS.dpi))
+    .option("--size <paper>", `paper: original, ${PAPER_NAMES.join(", ")}, or WxH with mm|cm|in|pt`, DEFAULTS.size)
+    .addOption(new Option("--fit <mode>", "how the page meets the paper").choices(["contain", "cover", "fill", "none"]).default(DEFAULTS.fit))
+    .addOption(new Option("--orientation <o>", "paper orientation; auto follows each page").choices(["auto", "portrait", "landscape"]).default(DEFAULTS.orientation))
+    .option("--margin <len>", "margin: one length or top,right,bottom,left (mm|cm|in|pt)", DEFAULTS.margin)
+    .option("--background <colour>", "paper colour: a name or #rrggbb", DEFAULTS.background)
+    .option("--pages <ranges>", "pages to render, e.g. 1-3,7,10- or last (order and repeats kept) (default: all)")
+    .option("--workers <n>", "worker processes (default: number of CPU cores)")
+    .addOption(
+      new Option("--format <fmt>", `page images: jpeg, png (lossless), or auto (per page: 1-bit/gray PNG for text, JPEG for photos) (default: "${DEFAULTS.format}", or the pattern's extension)`).choices(["jpeg", "png", "auto"]),
+    )
+    .option("--quality <1-100>", "JPEG quality", String(DEFAULTS.quality))
+    .addOption(new Option("--color <mode>", "image colour: rgb, gray, or 1-bit mono").choices(["rgb", "gray", "mono"]).default(DEFAULTS.color))
+    .option("--threshold <0-255>", "gray level at or above which a mono pixel is white", String(DEFAULTS.threshold))
+    .option("--password <pw>", "password of an encrypted PDF (default: none)")
+    .addOption(new Option("--on-error <mode>", "a page that fails twice: abort (no output), blank page, or skip").choices(["abort", "blank", "skip"]).default(DEFAULTS.onError))
+    .addOption(new Option("--box <box>", "page box to rasterize and fit: media, crop, bleed, trim or art (a missing box falls back as in the PDF spec)").choices(PAGE_BOXES).default(DEFAULTS.box))
+    .option("--max-pixels <n>", "fail a page whose raster would exceed this many pixels", String(DEFAULTS.maxPixels))
+    .option("--band-pixels <n>", "tuning: a page raster over this many pixels renders in horizontal bands, spread over the workers", String(DEFAULTS.bandPixels))
+    .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
+    .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
+    .addOption(new Option("--engine <name>", "renderer: pdfjs, pdfium (faster, BSD-3), or mupdf (fastest; needs `npm install mupdf`, AGPL-3.0)").choices(ENGINE_NAMES).default(DEFAULTS.engine))
+    .addOption(new Option("--fallback-engine <name>", "retry a page that fails on --engine with this engine (default: none, retry on --engine)").choices(ENGINE_NAMES))
+    .option("--keep-text", "add an invisible, searchable and selectable text layer from the original text")
+    .option("--keep-outline", "keep the bookmarks, pointing at the output pages")
+    .option("--keep-links", "keep link annotations: web links and links to pages in the output")
+    .option("--keep-metadata", "keep Title, Author, Subject, Keywords and creation date")
+    .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else locally)")
+    .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
+    .option("--store <url>", "cluster mode: where inputs and page images travel, redis or file:///shared/dir (default: redis)")
+    .option("--out-dir <dir>", "batch: rasterize every input into <dir>/<input-stem>.pdf through one pool (default: none, one input and one output)")
+    .addOption(new Option("--progress <format>", "progress on stderr: a bar (on a terminal) or one JSON object per line").choices(["bar", "json"]).default("bar"))
+    .option("--json", "print the final report as one JSON object on stdout")
+    .option("--quiet", "no progress bar and no summary line")
+    .option("--verbose", "stage timings, worker output and stack traces on stderr")
+    .addHelpText(
+      "after",
+      "\nOutputs:\n" +
+        "  pdfraster in.pdf out.pdf              one PDF; `-` reads stdin or writes stdout (only on success)\n" +
+        "  pdfraster in.pdf out/                 one image per page: out/in-01.jpg ... (a folder: ends in / or exists)\n" +
+        "  pdfraster in.pdf out/page-%03d.png    one image per page, named by the pattern; its extension sets the format\n" +
+        "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf (globs expanded)\n" +
+        "  pdfraster serve --port 8080           an HTTP service with warm workers (see pdfraster serve --help)\n" +
+        "\nCluster (see README, Cluster):\n" +
+        "  pdfraster worker --redis URL          render the pages submitted with --redis URL (pdfraster worker --help)\n" +
+        "  pdfraster cluster status --redis URL  workers, queue depth and runs in flight\n" +
+        "\nExit codes: 0 all pages rendered; 1 unexpected error; 2 usage or input error (in a batch: a document could not be read);\n" +
+        "3 one or more pages failed (in a batch: in any document; 3 wins over 2); 130/143 interrupted by SIGINT/SIGTERM.\n" +
+        "Cluster: 2 also when Redis cannot be reached at the start; 1 when it is lost during the run (no output written).",
+    )
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+}
+
+function toOptions(flags: CliFlags): RasterizeOptions {
+  return {
+    dpi: flags.dpi as unknown as number,
+    size: flags.size,
+    fit: flags.fit as RasterizeOptions["fit"],
+    orientation: flags.orientation as RasterizeOptions["orientation"],
+    margin: flags.margin,
+    background: flags.background,
+    pages: flags.pages,
+    workers: flags.workers as unknown as number,
+    format: flags.format as RasterizeOptions["format"],
+    quality: flags.quality as unknown as number,
+    color: flags.color as RasterizeOptions["color"],
+    threshold: flags.threshold as unknown as number,
+    password: flags.password,
+    onError: flags.onError as RasterizeOptions["onError"],
+    maxPixels: flags.maxPixels as unknown as number,
+    bandPixels: flags.bandPixels as unknown as number,
+    box: flags.box as RasterizeOptions["box"],
+    pageTimeout: flags.pageTimeout as unknown as number,
+    maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
+    engine: flags.engine as RasterizeOptions["engine"],
+    fallbackEngine: flags.fallbackEngine as RasterizeOptions["fallbackEngine"],
+    keepText: flags.keepText,
+    keepOutline: flags.keepOutline,
+    keepLinks: flags.keepLinks,
+    keepMetadata: flags.keepMetadata,
+    redis: flags.redis ?? (process.env.PDFRASTER_REDIS || undefined),
+    queue: flags.queue,
+    store: flags.store,
+  };
+}
+
+/** Reads a whole PDF from standard input. */
+async function readStdin(): Promise<Uint8Array> {
+  if (process.stdin.isTTY) throw new UsageError("The input is `-` but standard input is a terminal: pipe a PDF into pdfraster");
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  if (chunks.length === 0) throw new InputError("Standard input is empty: pipe a PDF into pdfraster");
+  return Buffer.concat(chunks);
+}
+
+async function main(argv: string[]): Promise<number> {
+  // The service loads its HTTP stack only when asked for (`./serve` is an input file named serve).
+  if (argv[2] === "serve") return (await import("./serve/cli.js")).serveMain(argv.slice(3));
+  if (argv[2] === "worker" || argv[2] === "cluster") {
+    // Subcommands (a PDF named like one is `./worker`); the cluster code loads only for them.
+    const { clusterMain } = await import("./cluster/cli.js");
+    const code = await clusterMain(argv.slice(2));
+    if (argv[2] === "worker") process.exit(code); // nothing is left to flush; no timer of a client library may keep it up
+    return code;
+  }
+  const cli = program();
+  let verbose = argv.includes("--verbose") || process.env.DEBUG !== undefined;
+  let json = argv.includes("--progress=json") || argv.join(" ").includes("--progress json");
+  const fatal = (error: unknown): number => {
+    const known = error instanceof PdfRasterError;
+    const exitCode = known ? error.exitCode : ExitCode.unexpected;
+    const message = known ? error.message : `unexpected error: ${describeError(error)}`;
+    if (json) process.stderr.write(`${JSON.stringify({ type: "error", code: known ? error.code : "ERR_UNEXPECTED", exitCode, message })}\n`);
+    else process.stderr.write(`pdfraster: ${message}\n`);
+    if (verbose) {
+      const detail = known ? (error.cause as Error | undefined)?.stack ?? error.cause : (error as Error).stack ?? error;
+      if (detail) process.stderr.write(`${String(detail)}\n`);
+    }
+    return exitCode;
+  };
+  try {
+    cli.parse(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return ExitCode.ok; // --help, --version
+      return fatal(new UsageError(`${error.message.replace(/^error: /, "")}\n(see pdfraster --help)`));
+    }
+    throw error;
+  }
+  const flags = cli.opts<CliFlags>();
+  const files = cli.args;
+  verbose ||= flags.verbose === true;
+  json = flags.progress === "json";
+
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? ExitCode.interrupted : ExitCode.terminated);
+    const code = signal === "SIGINT" ? ExitCode.interrupted : ExitCode.terminated;
+    controller.abort(new AbortError(`Interrupted by ${signal}`, code));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const bar = !flags.quiet && !json && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
+  const batch = flags.outDir !== undefined;
+  const totals = { done: 0, total: 0 };
+  const onProgress = (event: ProgressEvent): void => {
+    if (json) {
+      process.stderr.write(`${JSON.stringify(event)}\n`);
+      return;
+    }
+    if (event.type === "document-open") totals.total += event.selected;
+    if (event.type === "page-done" || (event.type === "page-failed" && !event.willRetry)) totals.done++;
+    if (batch) {
+      if (event.type === "page-done" || event.type === "page-failed") bar?.draw(totals.done, totals.total);
+    } else {
+      bar?.update(event);
+    }
+    if (flags.quiet) return;
+    if (event.type === "page-failed") {
+      bar?.clear();
+      const retry = event.willRetry ? " (retrying)" : "";
+      const where = batch ? `${event.input}: ` : "";
+      process.stderr.write(`pdfraster: ${where}page ${event.page} failed${retry}: ${event.reason}\n`);
+    } else if (event.type === "document-failed") {
+      bar?.clear();
+      process.stderr.write(`pdfraster: ${event.error.message}\n`);
+    } else if (batch && event.type === "document-done") {
+      bar?.clear();
+      process.stderr.write(`pdfraster: ${event.input}: ${summaryLine(event.report)}\n`);
+    }
+  };
+  const options: RasterizeOptions = { ...toOptions(flags), onProgress, signal: controller.signal };
+  exitWhenDone = options.redis !== undefined;
+
+  try {
+    if (batch) {
+      if (files.includes("-")) throw new UsageError("A batch (--out-dir) reads files: `-` (standard input) is for one document");
+      const report = await rasterizeBatch(await expandInputs(files), flags.outDir!, options);
+      return finishBatch(report, flags, json);
+    }
+    if (files.length !== 2) {
+      throw new UsageError(`Expected an input and an output, got ${files.length} argument(s): for many inputs use --out-dir <dir>\n(see pdfraster --help)`);
+    }
+    const [input, output] = files as [string, string];
+    if (output === "-" && flags.json) throw new UsageError("--json prints to standard output, where the PDF goes with output `-`: use one or the other");
+    const report = await rasterize(input === "-" ? await readStdin() : input, output === "-" ? process.stdout : output, options);
+    return finishOne(report, flags, json, verbose);
+  } catch (error) {
+    bar?.clear();
+    return fatal(error);
+  } finally {
+    bar?.clear();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function finishOne(report: RasterizeReport, flags: CliFlags, json: boolean, verbose: boolean): number {
+  if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (!json) {
+    if (report.failed.length > 0) {
+      const list = report.failed.map((f) => `  page ${f.page}: ${f.reason}`).join("\n");
+      process.stderr.write(`pdfraster: ${report.failed.length} page(s) failed:\n${list}\n`);
+    }
+    if (verbose) {
+      const t = report.timings;
+      process.stderr.write(`pdfraster: timings (ms, summed over pages): ${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(", ")}\n`);
+    }
+    if (!flags.quiet) process.stderr.write(`pdfraster: ${summaryLine(report)}\n`);
+  }
+  return report.failed.length > 0 ? ExitCode.pagesFailed : ExitCode.ok;
+}
+
+/** A batch exits 3 when any page of any document failed, else 2 when a document could not be read, else 0. */
+function finishBatch(report: BatchReport, flags: CliFlags, json: boolean): number {
+  if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+  if (!json && !flags.quiet) process.stderr.write(`pdfraster: ${batchSummaryLine(report)}\n`);
+  if (report.failedPages > 0) return ExitCode.pagesFailed;
+  return report.failed > 0 ? ExitCode.usage : ExitCode.ok;
+}
+
+// A reader that stops early (`pdfraster --help | head`) is not our error: no EPIPE stack trace. A PDF
+// written to stdout still sees the error through its own stream and fails with exit 2.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+});
+// stderr carries messages and progress only: when its reader goes away (`--progress json 2>&1 | head`),
+// the job goes on and writes its output; there is nowhere left to report the failed write.
+process.stderr.on("error", () => {});
+
+/**
+ * A cluster run exits as soon as its output and messages are flushed: the Redis client's reply
+ * parser (redis-parser, under ioredis) shrinks its shared buffer pool on a 50 ms interval that
+ * keeps the process alive for 0.5-2 s after a run that fetched page images; nothing else is left.
+ */
+let exitWhenDone = false;
+
+/** Resolves once what was written to `stream` so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => (stream.writableLength === 0 || stream.destroyed ? resolve() : stream.write("", () => resolve())));
+}
+
+main(process.argv).then(
+  async (code) => {
+    process.exitCode = code;
+    if (!exitWhenDone) return;
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(code);
+  },
+  (error: unknown) => {
+    process.stderr.write(`pdfraster: unexpected error: ${describeError(error)}\n`);
+    process.exitCode = ExitCode.unexpected;
+  },
+);
