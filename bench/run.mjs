@@ -29,6 +29,8 @@ const { normalizeOptions } = await import(new URL("../dist/options.js", import.m
 
 // The cluster benchmark has a file and options of its own.
 if (process.argv.includes("--cluster")) await import("./cluster.mjs").then(() => process.exit(0));
+// Output size against input size per kind of document: bench/sizes.mjs, options of its own.
+if (process.argv.includes("--sizes")) await import("./sizes.mjs").then(() => process.exit(0));
 
 const { values: args } = parseArgs({
   options: {
