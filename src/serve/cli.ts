@@ -22,6 +22,7 @@ interface ServeFlags {
   resultTtl: string;
   grace: string;
   token?: string;
+  origin?: string[];
   tempDir?: string;
   redis?: string;
   queue?: string;
@@ -48,6 +49,7 @@ function program(): Command {
     .option("--result-ttl <seconds>", "how long an async job's result is kept", String(SERVICE_DEFAULTS.resultTtl))
     .option("--grace <seconds>", "on SIGTERM, how long documents in flight may take before they are cancelled", String(SERVICE_DEFAULTS.grace))
     .option("--token <token>", "require Authorization: Bearer <token> on /v1 and /metrics, or set PDFRASTER_TOKEN (default: none)")
+    .option("--origin <url...>", "origin browsers reach the service at through a proxy, e.g. https://pdf.example.com (see docs/security.md)")
     .option("--temp-dir <dir>", "where uploads, page images and results live (default: the OS temp dir)")
     .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else local workers)")
     .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
@@ -103,6 +105,7 @@ export async function serveMain(argv: string[]): Promise<number> {
       resultTtl: flags.resultTtl as unknown as number,
       grace: flags.grace as unknown as number,
       token: flags.token,
+      origins: flags.origin,
       tempDir: flags.tempDir,
       redis: flags.redis ?? (process.env.PDFRASTER_REDIS || undefined),
       queue: flags.queue,
