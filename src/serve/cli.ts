@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { ExitCode, PdfRasterError, UsageError, describeError } from "../errors.js";
 import { DEFAULTS } from "../options.js";
 import { ENGINE_NAMES, type EngineName } from "../engines/registry.js";
+import { passwordWarning } from "../cluster/connection.js";
 import { SERVICE_DEFAULTS } from "./config.js";
 import { startService } from "./server.js";
 
@@ -86,6 +87,8 @@ export async function serveMain(argv: string[]): Promise<number> {
   const say = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`pdfraster serve: ${line}\n`);
   };
+  const redisWarning = passwordWarning(flags.redis);
+  if (redisWarning) process.stderr.write(`pdfraster: ${redisWarning}\n`);
   let service;
   try {
     service = await startService({
