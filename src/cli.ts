@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { rasterize, rasterizeBatch } from "./api.js";
 import { AbortError, ExitCode, InputError, PdfRasterError, UsageError, describeError } from "./errors.js";
 import { expandInputs } from "./inputs.js";
-import { checkOperands } from "./operands.js";
+import { refuseDashInputs, refuseFilesAsOptions } from "./operands.js";
 import { passwordWarning } from "./cluster/connection.js";
 import { DEFAULTS, PAGE_BOXES, type RasterizeOptions } from "./options.js";
 import { PAPER_NAMES } from "./paper.js";
@@ -180,12 +180,14 @@ async function main(argv: string[]): Promise<number> {
     return exitCode;
   };
   try {
+    refuseFilesAsOptions(argv.slice(2));
     cli.parse(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.ok; // --help, --version
       return fatal(new UsageError(`${error.message.replace(/^error: /, "")}\n(see pdfraster --help)`));
     }
+    if (error instanceof UsageError) return fatal(error);
     throw error;
   }
   const flags = cli.opts<CliFlags>();
@@ -193,7 +195,7 @@ async function main(argv: string[]): Promise<number> {
   const redisWarning = passwordWarning(flags.redis);
   if (redisWarning) process.stderr.write(`pdfraster: ${redisWarning}\n`);
   try {
-    checkOperands(argv.slice(2), files);
+    refuseDashInputs(argv.slice(2), files);
   } catch (error) {
     return fatal(error);
   }

@@ -15,46 +15,43 @@ function shell(cwd: string, line: string): { code: number | null; stderr: string
 }
 
 describe("file names that pose as options", () => {
-  /** A folder `work/in` holding a.pdf and a PDF named `--out-dir=..`, beside nothing else in `work`. */
+  /** A folder `work/in` holding a.pdf and PDFs named `--out-dir=..` and `--keep-text`, beside nothing else in `work`. */
   function folder(): { work: string; inDir: string } {
     const work = scratch();
     const inDir = join(work, "in");
     mkdirSync(inDir);
-    copyFileSync(SAMPLE, join(inDir, "a.pdf"));
-    copyFileSync(SAMPLE, join(inDir, "--out-dir=.."));
+    for (const name of ["a.pdf", "--out-dir=..", "--keep-text"]) copyFileSync(SAMPLE, join(inDir, name));
     return { work, inDir };
   }
   const visible = (dir: string) => readdirSync(dir).filter((n) => !n.startsWith("pdfraster-")).sort();
 
-  it("an unquoted * that expands to `--out-dir=..` is refused (exit 2), nothing is written outside flat/", () => {
+  it("an unquoted * that expands to `--keep-text` and `--out-dir=..` is refused (exit 2), nothing is written", () => {
     const { work, inDir } = folder();
     const run = shell(inDir, "pdfraster --out-dir flat/ --dpi 20 --quiet *");
     expect(run.code, run.stderr).toBe(2); // before the fix: 0, with a.pdf written into work/
-    expect(run.stderr).toMatch(/^pdfraster: `--out-dir` is given twice .*`--`.*quote the glob\)\n$/);
+    expect(run.stderr).toBe("pdfraster: `--keep-text` is an option and the name of a file here (from an unquoted glob?): put files after `--`, or quote the glob\n");
     expect(visible(work)).toEqual(["in"]);
-    expect(visible(inDir)).toEqual(["--out-dir=..", "a.pdf"]);
+    expect(visible(inDir)).toEqual(["--keep-text", "--out-dir=..", "a.pdf"]);
   });
 
-  it("after `--` and in a quoted glob, such a name is a file: both are rendered into flat/", () => {
+  it("after `--` and in a quoted glob, such names are files: all three are rendered into flat/", () => {
     for (const line of ["pdfraster --out-dir flat/ --dpi 20 --quiet -- *", "pdfraster --out-dir flat/ --dpi 20 --quiet '*'"]) {
       const { work, inDir } = folder();
       const run = shell(inDir, line);
       expect([line, run.code, run.stderr]).toEqual([line, 0, ""]);
-      expect(visible(join(inDir, "flat"))).toEqual(["--out-dir=..pdf", "a.pdf"]);
+      expect(visible(join(inDir, "flat"))).toEqual(["--keep-text.pdf", "--out-dir=..pdf", "a.pdf"]);
       expect(visible(work)).toEqual(["in"]);
     }
   });
 
-  it("refuses an input that begins with `-` unless it follows `--`; `-` alone is standard input", async () => {
+  it("refuses an input that begins with `-` unless it follows `--`; `-` alone is standard input; an option given twice still overrides", async () => {
     const dir = scratch();
     copyFileSync(SAMPLE, join(dir, "-x.pdf"));
-    const bare = await runCli([join(dir, "a.pdf"), join(dir, "out.pdf"), "--dpi", "20", "--dpi", "30"]);
-    expect([bare.code, bare.stderr]).toEqual([2, expect.stringMatching(/^pdfraster: `--dpi` is given twice/)]);
-    const run = shell(dir, "pdfraster --dpi 20 --quiet -- -x.pdf out.pdf && pdfraster --dpi 20 --quiet - stdin.pdf < -x.pdf");
+    const run = shell(dir, "pdfraster --dpi 20 --quiet -- -x.pdf out.pdf && pdfraster --dpi 20 --quiet - stdin.pdf < -x.pdf && pdfraster --dpi 10 --dpi 20 --quiet -- -x.pdf twice.pdf");
     expect([run.code, run.stderr]).toEqual([0, ""]);
-    expect(readdirSync(dir).sort()).toEqual(["-x.pdf", "out.pdf", "stdin.pdf"]);
+    expect(readdirSync(dir).sort()).toEqual(["-x.pdf", "out.pdf", "stdin.pdf", "twice.pdf"]);
     const option = shell(dir, "pdfraster --dpi 20 -x.pdf out2.pdf");
-    expect(option.code).toBe(2);
+    expect([option.code, option.stderr]).toEqual([2, expect.stringMatching(/^pdfraster: `-x.pdf` is an option and the name of a file here/)]);
   });
 });
 
