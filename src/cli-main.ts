@@ -3,6 +3,8 @@ import { Command, CommanderError, Option } from "commander";
 import { rasterize, rasterizeBatch } from "./api.js";
 import { AbortError, ExitCode, InputError, PdfRasterError, UsageError, describeError } from "./errors.js";
 import { expandInputs } from "./inputs.js";
+import { refuseDashInputs, refuseFilesAsOptions } from "./operands.js";
+import { passwordWarning } from "./cluster/connection.js";
 import { DEFAULTS, PAGE_BOXES, type RasterizeOptions } from "./options.js";
 import { PAPER_NAMES } from "./paper.js";
 import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
@@ -94,7 +96,8 @@ function program(): Command {
         "  pdfraster in.pdf out.pdf              one PDF; `-` reads stdin or writes stdout (only on success)\n" +
         "  pdfraster in.pdf out/                 one image per page: out/in-01.jpg ... (a folder: ends in / or exists)\n" +
         "  pdfraster in.pdf out/page-%03d.png    one image per page, named by the pattern; its extension sets the format\n" +
-        "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf (globs expanded)\n" +
+        "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf\n" +
+        "  pdfraster --out-dir out/ '*.pdf'      a quoted glob is expanded by pdfraster; files named like options go after --\n" +
         "  pdfraster serve --port 8080           an HTTP service with warm workers (see pdfraster serve --help)\n" +
         "\nCluster (see README, Cluster):\n" +
         "  pdfraster worker --redis URL          render the pages submitted with --redis URL (pdfraster worker --help)\n" +
@@ -176,16 +179,25 @@ async function main(argv: string[]): Promise<number> {
     return exitCode;
   };
   try {
+    refuseFilesAsOptions(argv.slice(2));
     cli.parse(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return ExitCode.ok; // --help, --version
       return fatal(new UsageError(`${error.message.replace(/^error: /, "")}\n(see pdfraster --help)`));
     }
+    if (error instanceof UsageError) return fatal(error);
     throw error;
   }
   const flags = cli.opts<CliFlags>();
   const files = cli.args;
+  const redisWarning = passwordWarning(flags.redis);
+  if (redisWarning) process.stderr.write(`pdfraster: ${redisWarning}\n`);
+  try {
+    refuseDashInputs(argv.slice(2), files);
+  } catch (error) {
+    return fatal(error);
+  }
   verbose ||= flags.verbose === true;
   json = flags.progress === "json";
 

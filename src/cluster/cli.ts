@@ -5,7 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, PdfRasterError, UsageError, describeError } from "../errors.js";
 import { DEFAULTS } from "../options.js";
-import { checkQueueName, checkRedisUrl, connect, maskUrl } from "./connection.js";
+import { checkQueueName, checkRedisUrl, connect, maskUrl, passwordWarning } from "./connection.js";
 import { startWorker, type WorkerEvent } from "./service.js";
 import { formatStatus, readStatus } from "./status.js";
 
@@ -38,6 +38,8 @@ function common(command: Command): Command {
 }
 
 function redisOf(flags: CommonFlags): string {
+  const warning = passwordWarning(flags.redis);
+  if (warning) process.stderr.write(`pdfraster: ${warning}\n`);
   const url = flags.redis ?? (process.env.PDFRASTER_REDIS || undefined);
   if (url === undefined) throw new UsageError("No Redis given: use --redis redis://host:6379 or set PDFRASTER_REDIS");
   return checkRedisUrl(url);

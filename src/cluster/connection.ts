@@ -81,6 +81,16 @@ export function maskUrl(value: string): string {
   }
 }
 
+/**
+ * What to print when `--redis` on the command line carries a password: every user of the machine can
+ * read a process's arguments (`ps`, /proc/<pid>/cmdline), as redis-cli warns for `-a`. The environment
+ * (PDFRASTER_REDIS) is readable only by the same user. Undefined when there is nothing to warn about.
+ */
+export function passwordWarning(flag: string | undefined): string | undefined {
+  if (flag === undefined || !URL.canParse(flag) || new URL(flag).password === "") return undefined;
+  return "warning: a password given with --redis is visible to every user of this machine (ps); set PDFRASTER_REDIS instead";
+}
+
 /** Removes the URL's password from any text (error messages of the Redis client may quote it). */
 export function redact(text: string, redisUrl: string): string {
   let password = "";

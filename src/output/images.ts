@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { PageOutcome } from "../assemble.js";
 import { joinBands } from "../bands/join.js";
@@ -76,12 +76,35 @@ export class ImageSink implements PageSink {
     return this.staged.size;
   }
 
+  /**
+   * All or nothing: every target is checked before the first rename (a folder, or anything but a
+   * file, in the way of `p-3.png` fails the run with its name, and no page is moved), and should a
+   * rename still fail the pages already moved to new names go back to staging, which abort() removes.
+   */
   async commit(): Promise<Committed> {
     await this.flush();
-    await mkdir(this.dir, { recursive: true });
+    try {
+      await mkdir(this.dir, { recursive: true });
+    } catch (error) {
+      throw new OutputError(`Cannot write images to ${this.display}: ${describeError(error)}`, { cause: error });
+    }
+    const fresh = new Set<string>();
+    for (const name of this.staged.keys()) {
+      const there = await lstat(join(this.dir, name)).catch(() => undefined);
+      if (!there) fresh.add(name);
+      else if (!there.isFile()) throw new OutputError(`Cannot write ${join(this.dir, name)}: a ${there.isDirectory() ? "folder" : "non-file"} is in the way (nothing was written)`);
+    }
     let bytes = 0;
+    const moved: string[] = [];
     for (const [name, size] of this.staged) {
-      await rename(join(this.staging, name), join(this.dir, name));
+      try {
+        await rename(join(this.staging, name), join(this.dir, name));
+      } catch (error) {
+        const back = moved.filter((m) => fresh.has(m));
+        await Promise.all(back.map((m) => rename(join(this.dir, m), join(this.staging, m)).catch(() => {})));
+        throw new OutputError(`Cannot write ${join(this.dir, name)}: ${describeError(error)}`, { cause: error });
+      }
+      moved.push(name);
       bytes += size;
     }
     await rm(this.staging, { recursive: true, force: true });

@@ -68,7 +68,11 @@ export class PdfSink implements PageSink {
   async commit(): Promise<Committed> {
     const bytes = await this.writer.close(this.keeper?.info(), this.keeper?.structure());
     if ("path" in this.target) {
-      await rename(this.partial, this.target.path);
+      try {
+        await rename(this.partial, this.target.path);
+      } catch (error) {
+        throw new OutputError(`Cannot write ${this.target.path}: ${describeError(error)}`, { cause: error });
+      }
       return { output: this.target.path, bytes };
     }
     try {

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { ExitCode, PdfRasterError, UsageError, describeError } from "../errors.js";
 import { DEFAULTS } from "../options.js";
 import { ENGINE_NAMES, type EngineName } from "../engines/registry.js";
+import { passwordWarning } from "../cluster/connection.js";
 import { SERVICE_DEFAULTS } from "./config.js";
 import { startService } from "./server.js";
 
@@ -22,6 +23,7 @@ interface ServeFlags {
   resultTtl: string;
   grace: string;
   token?: string;
+  origin?: string[];
   tempDir?: string;
   redis?: string;
   queue?: string;
@@ -48,6 +50,7 @@ function program(): Command {
     .option("--result-ttl <seconds>", "how long an async job's result is kept", String(SERVICE_DEFAULTS.resultTtl))
     .option("--grace <seconds>", "on SIGTERM, how long documents in flight may take before they are cancelled", String(SERVICE_DEFAULTS.grace))
     .option("--token <token>", "require Authorization: Bearer <token> on /v1 and /metrics, or set PDFRASTER_TOKEN (default: none)")
+    .option("--origin <url...>", "origin browsers reach the service at through a proxy, e.g. https://pdf.example.com (see docs/security.md)")
     .option("--temp-dir <dir>", "where uploads, page images and results live (default: the OS temp dir)")
     .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else local workers)")
     .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
@@ -84,6 +87,8 @@ export async function serveMain(argv: string[]): Promise<number> {
   const say = (line: string): void => {
     if (!flags.quiet) process.stderr.write(`pdfraster serve: ${line}\n`);
   };
+  const redisWarning = passwordWarning(flags.redis);
+  if (redisWarning) process.stderr.write(`pdfraster: ${redisWarning}\n`);
   let service;
   try {
     service = await startService({
@@ -103,6 +108,7 @@ export async function serveMain(argv: string[]): Promise<number> {
       resultTtl: flags.resultTtl as unknown as number,
       grace: flags.grace as unknown as number,
       token: flags.token,
+      origins: flags.origin,
       tempDir: flags.tempDir,
       redis: flags.redis ?? (process.env.PDFRASTER_REDIS || undefined),
       queue: flags.queue,

@@ -37,6 +37,12 @@ export interface ServiceOptions {
   grace?: number;
   /** Bearer token every /v1 request and /metrics must carry; none: no authentication. @default none */
   token?: string;
+  /**
+   * Origins browsers reach the service at through a proxy (`https://pdf.example.com`): their pages may
+   * post to it, and their host names are answered. Without it a browser request from any origin but
+   * `http://<Host>` is refused, and a service on loopback answers only `localhost`, `127.x.y.z` and `[::1]`. @default none
+   */
+  origins?: string[];
   /** Where the service keeps uploads, page images and results (in a folder of its own). @default the OS temp dir */
   tempDir?: string;
   /**
@@ -54,6 +60,8 @@ export interface ServiceConfig {
   host: string;
   port: number;
   token: string | undefined;
+  /** `--origin`s as URL origins (`https://pdf.example.com`, lowercase, no default port). */
+  origins: string[];
   maxBodyBytes: number;
   maxPages: number;
   maxJobs: number;
@@ -96,6 +104,15 @@ function seconds(name: string, value: unknown, fallback: number): number {
   return n * 1000;
 }
 
+/** `https://pdf.example.com` as an origin; a path, credentials or another scheme are mistakes. */
+function origin(value: unknown): string {
+  const url = typeof value === "string" && URL.canParse(value) ? new URL(value) : undefined;
+  if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password || url.pathname !== "/" || url.search || url.hash) {
+    throw new UsageError(`Expected \`origin\` to be an origin such as https://pdf.example.com, got \`${String(value)}\``);
+  }
+  return url.origin.toLowerCase();
+}
+
 /** Validates the service settings; `env` supplies the token when `token` is not given (PDFRASTER_TOKEN). */
 export function normalizeServiceOptions(options: ServiceOptions = {}, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const o = options;
@@ -123,6 +140,7 @@ export function normalizeServiceOptions(options: ServiceOptions = {}, env: NodeJ
     host,
     port: integer("port", o.port, SERVICE_DEFAULTS.port, 0, 65535),
     token,
+    origins: (o.origins ?? []).map(origin),
     maxBodyBytes: integer("maxBodyBytes", o.maxBodyBytes, SERVICE_DEFAULTS.maxBodyBytes, 1024, Number.MAX_SAFE_INTEGER),
     maxPages: integer("maxPages", o.maxPages, SERVICE_DEFAULTS.maxPages, 1, 1e7),
     maxJobs: integer("maxJobs", o.maxJobs, SERVICE_DEFAULTS.maxJobs, 1, 10_000),

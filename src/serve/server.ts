@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { open, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -8,6 +7,7 @@ import { redact } from "../cluster/connection.js";
 import { createTempDir, sweepStaleTempDirs } from "../temp-dir.js";
 import { loadEngine } from "../engines/registry.js";
 import { AbortError, describeError, OutputError } from "../errors.js";
+import { accessRefusal, digest, isLoopback, loopbackHosts, type AccessPolicy } from "./access.js";
 import type { Backend } from "./backend.js";
 import { ClusterBackend } from "./cluster-backend.js";
 import { WarmBackend } from "./warm-backend.js";
@@ -30,9 +30,7 @@ export interface Service {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Routes that need the bearer token when one is set; the page and the health checks do not. */
-const PROTECTED = /^\/(v1\/|metrics(\?|$))/;
-/** Routes that carry an upload. */
+/** Routes that carry an upload (patterns, as the router matched them). */
 const UPLOADS = new Set(["/v1/rasterize", "/v1/jobs"]);
 const SSE_HEARTBEAT_MS = 15_000;
 /**
@@ -66,26 +64,31 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
   const metrics = new Metrics();
   const backend = backendOf(config);
   const jobs = new JobRegistry(config, backend, metrics, scrub);
-  const expected = config.token === undefined ? undefined : digest(config.token);
+  /** Set once the server listens (its port is known then): requests arrive only after that. */
+  let access: AccessPolicy = { token: undefined, hosts: () => false, origins: new Set() };
   let draining = false;
   /** Result downloads and synchronous requests in flight: shutdown lets them finish. */
   const inFlight = new Set<Promise<unknown>>();
   /** Admitted requests still receiving their upload (see submit). */
   const submitting = new Set<Promise<unknown>>();
 
-  /** Checks made before a body is read (also on `Expect: 100-continue`, before the client sends it). */
-  const admission = (req: IncomingMessage): HttpError | undefined => {
-    const path = req.url ?? "/";
-    if (expected && PROTECTED.test(path) && !authorized(req.headers.authorization, expected)) {
-      metrics.count("pdfraster_rejected_total", 'reason="unauthorized"');
-      return new HttpError(401, "ERR_UNAUTHORIZED", "This service needs a bearer token: Authorization: Bearer <token>", {
-        "www-authenticate": 'Bearer realm="pdfraster"',
-      });
+  /**
+   * Checks made before a body is read, on the route the router matched (see access.ts): who may ask,
+   * then whether an upload can be taken now. A request that sent `Expect: 100-continue` gets its
+   * `100 Continue` only once these pass, so a refused client sends no body at all.
+   */
+  const admission = (request: FastifyRequest): HttpError | undefined => {
+    const route = request.is404 ? undefined : request.routeOptions.url;
+    const refused = accessRefusal({ method: request.method, route, headers: request.headers }, access);
+    if (refused) {
+      const reason = refused.status === 401 ? "unauthorized" : refused.code === "ERR_HOST" ? "host" : "cross_site";
+      metrics.count("pdfraster_rejected_total", `reason="${reason}"`);
+      return refused;
     }
-    if (req.method === "POST" && UPLOADS.has(path.split("?")[0]!)) {
+    if (request.method === "POST" && route !== undefined && UPLOADS.has(route)) {
       if (draining) return new HttpError(503, "ERR_SHUTTING_DOWN", "The service is shutting down", { "retry-after": "5" });
-      if (!isUploadType(req.headers["content-type"])) return unsupportedType(req.headers["content-type"]);
-      const length = Number(req.headers["content-length"]);
+      if (!isUploadType(request.headers["content-type"])) return unsupportedType(request.headers["content-type"]);
+      const length = Number(request.headers["content-length"]);
       if (Number.isFinite(length) && length > config.maxBodyBytes) {
         metrics.count("pdfraster_rejected_total", 'reason="too_large"');
         return tooLarge(config.maxBodyBytes);
@@ -93,6 +96,8 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     }
     return undefined;
   };
+  /** Requests that sent `Expect: 100-continue` and have not been told to go on. */
+  const awaitingContinue = new WeakSet<IncomingMessage>();
 
   const app = Fastify({
     logger: false,
@@ -102,17 +107,10 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     return503OnClosing: true,
     serverFactory: (handler) => {
       const server = createServer(handler);
+      // Routed like any request; the onRequest hook sends `100 Continue` once admission passes.
       server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
-        const refused = admission(req);
-        if (!refused) {
-          res.writeContinue();
-          handler(req, res);
-          return;
-        }
-        const failure = toHttp(refused, scrub, () => metrics.retryAfterSeconds());
-        metrics.count("pdfraster_http_requests_total", `code="${failure.status}"`);
-        res.writeHead(failure.status, { ...failure.headers, "content-type": "application/json; charset=utf-8", connection: "close" });
-        res.end(JSON.stringify(failure.body));
+        awaitingContinue.add(req);
+        handler(req, res);
       });
       return server;
     },
@@ -121,9 +119,10 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
   await app.register(fastifyMultipart, { throwFileSizeLimit: true });
   app.addContentTypeParser(RAW_TYPES, (_request, payload, done) => done(null, payload));
 
-  app.addHook("onRequest", async (request) => {
-    const refused = admission(request.raw);
+  app.addHook("onRequest", async (request, reply) => {
+    const refused = admission(request);
     if (refused) throw refused;
+    if (awaitingContinue.delete(request.raw)) reply.raw.writeContinue();
   });
   app.addHook("onSend", async (_request, reply) => {
     reply.header("x-content-type-options", "nosniff");
@@ -133,7 +132,9 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
   });
   app.setErrorHandler((error, request, reply) => {
     const failure = toHttp(error, scrub, () => metrics.retryAfterSeconds());
-    if (!request.raw.complete) closeUnread(reply);
+    // A client still waiting for `100 Continue` sends nothing more: this connection has no next request.
+    if (awaitingContinue.delete(request.raw)) reply.header("connection", "close");
+    else if (!request.raw.complete) closeUnread(reply);
     void reply.code(failure.status).headers(failure.headers).type("application/json; charset=utf-8").send(failure.body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -266,6 +267,12 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     throw error;
   }
   const address = app.server.address() as AddressInfo;
+  access = {
+    token: config.token === undefined ? undefined : digest(config.token),
+    // Listening elsewhere, the service is reached by names and addresses it cannot know (a pod IP, a load balancer's): the token guards it.
+    hosts: isLoopback(config.host) ? loopbackHosts(address.port, config.origins.map((o) => new URL(o).host)) : undefined,
+    origins: new Set(config.origins),
+  };
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   return {
@@ -387,14 +394,4 @@ function closeUnread(reply: FastifyReply): void {
     request.once("end", stopWatching);
     socket.once("close", stopWatching);
   });
-}
-
-function digest(token: string): Buffer {
-  return createHash("sha256").update(token).digest();
-}
-
-/** Constant-time: both sides are hashed to 32 bytes, so neither the token's length nor its content leaks through timing. */
-function authorized(header: string | undefined, expected: Buffer): boolean {
-  const match = /^Bearer ([^\s]+)$/i.exec(header ?? "");
-  return timingSafeEqual(digest(match?.[1] ?? ""), expected);
 }

@@ -56,8 +56,8 @@ export async function receive(request: FastifyRequest, root: string, limit: numb
 async function receiveForm(request: FastifyRequest, path: string, limit: number): Promise<{ name: string; bytes: number; fields: Record<string, string | string[]> }> {
   const fields: Record<string, string | string[]> = {};
   let file: { name: string; bytes: number } | undefined;
-  const parts = request.parts({ limits: { fileSize: limit, files: 1, fields: 64, fieldSize: 4096, parts: 66 } });
   try {
+    const parts = request.parts({ limits: { fileSize: limit, files: 1, fields: 64, fieldSize: 4096, parts: 66 } });
     for await (const part of parts) {
       if (part.type === "file") {
         if (part.fieldname !== "file") throw new HttpError(400, "ERR_USAGE", `The PDF goes in the form field \`file\`, not \`${part.fieldname}\``);
@@ -78,7 +78,10 @@ async function receiveForm(request: FastifyRequest, path: string, limit: number)
     if (code === "FST_REQ_FILE_TOO_LARGE") throw tooLarge(limit);
     if (code === "FST_FILES_LIMIT") throw new HttpError(400, "ERR_USAGE", "Send one PDF per request, in the form field `file`");
     if (code === "FST_PARTS_LIMIT" || code === "FST_FIELDS_LIMIT") throw new HttpError(400, "ERR_USAGE", "The form has too many fields");
-    throw error;
+    // Writing the upload failed (disk full...): the service's trouble, not the client's.
+    if (error instanceof HttpError || typeof (error as NodeJS.ErrnoException).syscall === "string") throw error;
+    // Anything else the form parser raises is the form's fault: no boundary, a body cut short, bad part headers.
+    throw new HttpError(400, "ERR_REQUEST", `The multipart form is malformed (${String((error as Error).message ?? error).split("\n")[0]!.slice(0, 120)})`);
   }
   if (!file || file.bytes === 0) throw new HttpError(400, "ERR_USAGE", "The form has no PDF: put it in the field `file`");
   return { ...file, fields };

@@ -5,12 +5,14 @@
  * In CI a missing Chromium fails the test (.ci/run installs it); elsewhere it is skipped with a note.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Browser, findChromium } from "../helpers/cdp.js";
 import { runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { waitFor } from "../helpers/processes.js";
-import { ready, startServe, stopAll, type RunningService } from "../helpers/serve.js";
+import { metric, ready, startServe, stopAll, type RunningService } from "../helpers/serve.js";
 
 const chromium = findChromium();
 const CI = process.env.CI === "true";
@@ -103,5 +105,50 @@ describe.skipIf(!chromium && !CI)("the upload page in headless Chromium", () => 
     expect(file.name).toBe("sample-raster.pdf");
     expect(file.bytes.equals(await cliPdf(["--dpi", "36"]))).toBe(true);
     expect(readdirSync(downloads)).toEqual(["sample-raster.pdf"]);
+  });
+
+  it("a page of another local port cannot make the service render: its no-cors posts are refused (403)", async () => {
+    // The attacker's page: another origin on the same machine (same site), posting the fixture the two
+    // ways a page can without a preflight: a multipart form body, and a raw body as a "form" type.
+    const attacker = createServer((req, res) => {
+      if (req.url === "/sample.pdf") {
+        res.end(readFileSync(SAMPLE));
+        return;
+      }
+      res.setHeader("content-type", "text/html");
+      res.end(`<!doctype html><title>attacker</title><script>
+        (async () => {
+          const pdf = await (await fetch("/sample.pdf")).blob();
+          const form = new FormData();
+          form.append("file", pdf, "x.pdf");
+          await fetch(${JSON.stringify(service.url)} + "/v1/rasterize?dpi=36", { method: "POST", mode: "no-cors", body: form }).catch(() => {});
+          await fetch(${JSON.stringify(service.url)} + "/v1/jobs?dpi=36", { method: "POST", mode: "no-cors", body: pdf, headers: { "content-type": "application/x-www-form-urlencoded" } }).catch(() => {});
+          document.title = "sent";
+        })();
+      </script>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+    try {
+      const counts = async () => {
+        const text = await (await fetch(`${service.url}/metrics`)).text();
+        return { done: metric(text, 'pdfraster_documents_total{status="done"}'), refused: metric(text, 'pdfraster_rejected_total{reason="cross_site"}') };
+      };
+      const before = await counts();
+      const page = await browser.newPage();
+      await page.send("Page.enable");
+      await page.send("Page.navigate", { url: `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/` });
+      const title = async () => ((await page.send("Runtime.evaluate", { expression: "document.title", returnByValue: true })) as { result: { value: string } }).result.value;
+      let seen = "";
+      await waitFor(() => seen === "sent", 20_000, "the attacker's page to send its posts", async () => {
+        seen = await title();
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // a job the service took would have started by now
+      const after = await counts();
+      expect(after.refused - before.refused).toBe(2);
+      expect(after.done).toBe(before.done); // before the fix: 2 documents more
+      expect(service.jobDirs().length).toBeLessThanOrEqual(1); // the first test's kept result, nothing more
+    } finally {
+      attacker.close();
+    }
   });
 });

@@ -425,12 +425,12 @@ describe("pdfraster serve: limits, faults and shutdown", () => {
     socket.on("error", () => {});
     await new Promise((resolve) => socket.once("connect", resolve));
     const body = Buffer.alloc(300_000, 0x41);
-    socket.write(`POST /v1/rasterize?dpi=36 HTTP/1.1\r\nHost: x\r\nContent-Type: application/pdf\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(`POST /v1/rasterize?dpi=36 HTTP/1.1\r\nHost: ${new URL(service.url).host}\r\nContent-Type: application/pdf\r\nContent-Length: ${body.length}\r\n\r\n`);
     socket.write(body);
     const statuses = (): string[] => [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]!);
     await waitFor(() => statuses().length === 1, 5_000, "the 401");
-    socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-    socket.write("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: ${new URL(service.url).host}\r\n\r\n`);
+    socket.write(`GET /readyz HTTP/1.1\r\nHost: ${new URL(service.url).host}\r\n\r\n`);
     // Before the fix the rest of the upload was never read: the GETs got no answer and the connection was reset after 1 s.
     const answered = await Promise.race([waitFor(() => statuses().length === 3, 3_000, "two answers on the same connection").then(() => "answered", () => "no answer"), closed]);
     expect(answered, received.slice(0, 2000)).toBe("answered");
