@@ -9,19 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CORPUS } from "../helpers/cli.js";
+import { random } from "../helpers/random.js";
 import { problems, sweepOne, type RunRecord } from "./sweep.js";
-
-/** mulberry32: a small seeded PRNG, so the mutations are the same on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 20_260_301;
 /** Varied structure: xref table vs stream, object streams, fonts, images, forms, encryption. */

@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bitmapFromPacked, createBitmap, type Bitmap } from "../../src/codecs/jbig2/bitmap.js";
 import { scratch } from "./cli.js";
+import { random } from "./random.js";
 
 /** Parses a binary PBM (P4), the format jbig2dec and pdftoppm -mono write. */
 export function readPbm(bytes: Uint8Array): Bitmap {
@@ -50,18 +51,6 @@ export function jbig2dec(file: Uint8Array, globals?: Uint8Array): Bitmap {
   else args.push(page);
   execFileSync("jbig2dec", args, { stdio: ["ignore", "ignore", "pipe"], timeout: 60_000 });
   return readPbm(readFileSync(out));
-}
-
-/** A deterministic pseudo-random generator (mulberry32) for noise bitmaps. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function noise(width: number, height: number, density: number, seed = 1): Bitmap {
