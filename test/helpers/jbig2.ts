@@ -76,3 +76,12 @@ export function firstDifference(a: Bitmap, b: Bitmap): string | undefined {
   }
   return undefined;
 }
+
+/** A page rendered to 1 bit by poppler (`pdftoppm -mono`), as a bitmap. */
+export function renderMono(pdf: string, page: number, dpi: number): Bitmap {
+  const out = execFileSync("pdftoppm", ["-mono", "-r", String(dpi), "-f", String(page), "-l", String(page), pdf], {
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 120_000,
+  });
+  return readPbm(out);
+}

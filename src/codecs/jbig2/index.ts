@@ -3,4 +3,5 @@
  * Pure: bitmaps in, bytes out; no I/O.
  */
 export { type Bitmap, bitmapFromPacked, createBitmap } from "./bitmap.js";
-export { embeddedStream, encodeGenericPage, type EncodedPage, fileForm } from "./page.js";
+export { embeddedStream, encodeGenericPage, encodePage, type EncodedPage, fileForm } from "./page.js";
+export { DEFAULT_SYMBOL_LIMITS, extractSymbols, type PageSymbols, type SymbolClass, type SymbolLimits } from "./symbols.js";
