@@ -6,22 +6,30 @@ import { dictionaryOrder, symbolDictionaryData } from "./symbol-dictionary.js";
 import type { PageSymbols } from "./symbols.js";
 import { textRegionData, type SymbolInstance } from "./text-region.js";
 
-/**
- * Which dictionaries a page's text region refers to, and each of the page's classes' symbol id in
- * them. Ids number the exported symbols of the referred dictionaries, concatenated in segment order.
- */
+/** Where the page's classes are in the globals: one symbol dictionary segment (a chunk) and an index in it per class. */
 export interface PageAssignment {
-  /** Global dictionary segments the page refers to, ascending, with their symbol counts. */
-  readonly referred: readonly { readonly segment: number; readonly size: number }[];
-  /** Per class of the page: its id among the referred globals' symbols, or -1 for a class coded in the page's own dictionary. */
-  readonly ids: Int32Array;
+  /** Per class of the page: the segment number of the global chunk holding its bitmap, or -1 when the page codes it itself. */
+  readonly chunk: Int32Array;
+  /** Per class: its index among that chunk's symbols. */
+  readonly index: Int32Array;
+  /** Symbol count of every chunk the page uses. */
+  readonly chunkSizes: ReadonlyMap<number, number>;
 }
+
+/**
+ * A text region refers to at most this many dictionaries: past four, the segment header needs the
+ * long form of the referred-to count, which jbig2dec 0.20 misreads (it rounds the retention flag
+ * bytes down). A page drawing on more dictionaries gets one text region per four.
+ */
+const DICTIONARIES_PER_REGION = 4;
 
 /** A page ready to write: its segments, in the order they go in the stream. */
 export interface EncodedPage {
   readonly segments: readonly Segment[];
   /** True when the page refers to the globals stream (its image needs `/DecodeParms << /JBIG2Globals ... >>`). */
   readonly usesGlobals: boolean;
+  /** Symbols coded in the page's own dictionary (not in the globals). */
+  readonly ownSymbols: number;
 }
 
 /** The bytes of a `/JBIG2Decode` image stream (the embedded form: no file header, no end-of-page). */
@@ -51,26 +59,30 @@ export function encodeGenericPage(bitmap: Bitmap, resolution = 0): EncodedPage {
       },
     ],
     usesGlobals: false,
+    ownSymbols: 0,
   };
 }
 
 /**
- * A page coded from its symbols: the classes the assignment maps to globals are referred to there,
- * the others go to the page's own symbol dictionary; a text region places every instance and the
+ * A page coded from its symbols: the classes the assignment maps to global chunks are referred to
+ * there, the others go to the page's own symbol dictionary; text regions place every instance and the
  * residual generic region adds the rest. Without an assignment, every class is the page's own.
  */
 export function encodePage(page: PageSymbols, assignment?: PageAssignment, resolution = 0): EncodedPage {
   const segments: Segment[] = [pageInfoSegment(page.width, page.height, resolution)];
-  const ids = assignment ? assignment.ids : new Int32Array(page.classes.length).fill(-1);
-  const referred = assignment ? assignment.referred : [];
-  const globalCount = referred.reduce((sum, chunk) => sum + chunk.size, 0);
-  const local = page.classes.flatMap((_, k) => (ids[k]! < 0 ? [k] : []));
-  const symbolIds = Int32Array.from(ids);
-  const dictionaries = referred.map((chunk) => chunk.segment);
+  const count = page.classes.length;
+  const dictionaryOf = assignment ? Int32Array.from(assignment.chunk) : new Int32Array(count).fill(-1);
+  const indexOf = assignment ? Int32Array.from(assignment.index) : new Int32Array(count);
+  const sizes = new Map(assignment?.chunkSizes ?? []);
+  const local = page.classes.flatMap((_, k) => (dictionaryOf[k]! < 0 ? [k] : []));
   if (local.length > 0) {
-    const order = dictionaryOrder(local.map((k) => page.classes[k]!.bitmap));
-    order.forEach((i, index) => (symbolIds[local[i]!] = globalCount + index));
     const number = PAGE_SEGMENT_BASE + 1;
+    const order = dictionaryOrder(local.map((k) => page.classes[k]!.bitmap));
+    order.forEach((i, index) => {
+      dictionaryOf[local[i]!] = number;
+      indexOf[local[i]!] = index;
+    });
+    sizes.set(number, local.length);
     segments.push({
       number,
       type: SegmentType.symbolDictionary,
@@ -78,37 +90,43 @@ export function encodePage(page: PageSymbols, assignment?: PageAssignment, resol
       referredTo: [],
       data: symbolDictionaryData(order.map((i) => page.classes[local[i]!]!.bitmap)),
     });
-    dictionaries.push(number);
   }
-  const instances: SymbolInstance[] = [];
-  page.classes.forEach((symbolClass, k) => {
-    const { width, height } = symbolClass.bitmap;
-    for (let p = 0; p < symbolClass.positions.length; p += 2) {
-      instances.push({ x: symbolClass.positions[p]!, y: symbolClass.positions[p + 1]!, id: symbolIds[k]!, width, height });
+  // Dictionaries in segment order, cut into groups of at most four, one text region each.
+  const dictionaries = [...sizes.keys()].sort((a, b) => a - b);
+  let number = PAGE_SEGMENT_BASE + 2;
+  for (let g = 0; g < dictionaries.length; g += DICTIONARIES_PER_REGION) {
+    const group = dictionaries.slice(g, g + DICTIONARIES_PER_REGION);
+    const offset = new Map<number, number>();
+    let symbolCount = 0;
+    for (const d of group) {
+      offset.set(d, symbolCount);
+      symbolCount += sizes.get(d)!;
     }
-  });
-  if (instances.length > 0) {
+    const instances: SymbolInstance[] = [];
+    page.classes.forEach((symbolClass, k) => {
+      const base = offset.get(dictionaryOf[k]!);
+      if (base === undefined) return;
+      const { width, height } = symbolClass.bitmap;
+      const id = base + indexOf[k]!;
+      for (let p = 0; p < symbolClass.positions.length; p += 2) {
+        instances.push({ x: symbolClass.positions[p]!, y: symbolClass.positions[p + 1]!, id, width, height });
+      }
+    });
     segments.push({
-      number: PAGE_SEGMENT_BASE + 2,
+      number: number++,
       type: SegmentType.immediateLosslessTextRegion,
       page: 1,
-      referredTo: dictionaries,
-      data: textRegionData(page.width, page.height, instances, globalCount + local.length),
+      referredTo: group,
+      data: textRegionData(page.width, page.height, instances, symbolCount),
     });
   }
   if (page.residual) {
-    segments.push({
-      number: PAGE_SEGMENT_BASE + 3,
-      type: SegmentType.immediateLosslessGenericRegion,
-      page: 1,
-      referredTo: [],
-      data: page.residual,
-    });
+    segments.push({ number, type: SegmentType.immediateLosslessGenericRegion, page: 1, referredTo: [], data: page.residual });
   }
-  return { segments, usesGlobals: referred.length > 0 };
+  return { segments, usesGlobals: dictionaries.some((d) => d < PAGE_SEGMENT_BASE), ownSymbols: local.length };
 }
 
-export function pageInfoSegment(width: number, height: number, resolution: number): Segment {
+function pageInfoSegment(width: number, height: number, resolution: number): Segment {
   return {
     number: PAGE_SEGMENT_BASE,
     type: SegmentType.pageInformation,
