@@ -9,7 +9,11 @@ import { SymbolTable } from "../../src/codecs/jbig2/symbol-table.js";
 import { extractSymbols } from "../../src/codecs/jbig2/symbols.js";
 import sharp from "sharp";
 import { createBitmap } from "../../src/codecs/jbig2/bitmap.js";
+import type { Engine } from "../../src/engines/engine.js";
+import { PdfiumEngine } from "../../src/engines/pdfium/engine.js";
+import { PdfJsEngine } from "../../src/engines/pdfjs/engine.js";
 import { CORPUS, scratch } from "../helpers/cli.js";
+import { wholePage } from "../helpers/render.js";
 import { jbig2Pdf, type Jbig2PdfPage } from "../helpers/jbig2-pdf.js";
 import { firstDifference, jbig2dec, readPbm, renderMono } from "../helpers/jbig2.js";
 
@@ -85,7 +89,7 @@ describe("JBIG2 document-wide symbol dictionary", () => {
     expect([...local.values()].every((page) => !page.usesGlobals)).toBe(true);
   });
 
-  it("real PDF readers (poppler, MuPDF) decode the pages of a PDF whose globals object comes last", async () => {
+  it("real PDF readers (poppler, MuPDF, Ghostscript) decode the pages of a PDF whose globals object comes last", async () => {
     const { pages, globals } = encodeDocument(new SymbolTable());
     const dir = scratch("pdfraster-jbig2-pdf-");
     const pdf = join(dir, "doc.pdf");
@@ -102,6 +106,33 @@ describe("JBIG2 document-wide symbol dictionary", () => {
       execFileSync("mutool", ["draw", "-q", "-r", "72", "-o", join(dir, `mupdf-${p}.pbm`), pdf, String(p)]);
       const mupdf = readPbm(readFileSync(join(dir, `mupdf-${p}.pbm`)));
       expect(firstDifference(mupdf, bitmaps.get(p)!)).toBeUndefined();
+      const gsOut = join(dir, `gs-${p}.pbm`);
+      execFileSync("gs", ["-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pbmraw", "-r72", `-dFirstPage=${p}`, `-dLastPage=${p}`, `-sOutputFile=${gsOut}`, pdf]);
+      expect(firstDifference(readPbm(readFileSync(gsOut)), bitmaps.get(p)!), `Ghostscript page ${p}`).toBeUndefined();
+    }
+  });
+
+  it("pdf.js and PDFium (our own engines) draw the same pages", async () => {
+    const { pages, globals } = encodeDocument(new SymbolTable());
+    const pdf = join(scratch("pdfraster-jbig2-pdf-"), "doc.pdf");
+    writeFileSync(pdf, jbig2Pdf(PAGES.map((p) => pages.get(p)!), globals));
+    for (const open of [(f: string) => PdfJsEngine.open(f), (f: string) => PdfiumEngine.open(f)]) {
+      const engine: Engine = await open(pdf);
+      try {
+        for (const p of PAGES) {
+          const page = await engine.render(await wholePage(engine, p, 72));
+          const drawn = createBitmap(page.width, page.height);
+          for (let y = 0; y < page.height; y++) {
+            for (let x = 0; x < page.width; x++) {
+              if (page.rgba[(y * page.width + x) * page.channels]! < 128) drawn.data[y * drawn.stride + (x >> 3)]! |= 0x80 >> (x & 7);
+            }
+          }
+          page.release();
+          expect(firstDifference(drawn, bitmaps.get(p)!), `${engine.name} page ${p}`).toBeUndefined();
+        }
+      } finally {
+        await engine.close();
+      }
     }
   });
 });
