@@ -85,3 +85,34 @@ export function renderMono(pdf: string, page: number, dpi: number): Bitmap {
   });
   return readPbm(out);
 }
+
+/**
+ * Two different glyphs (16 x 16, one 8-connected component each: a black left column, each row a run
+ * from it) whose hashBitmap() values collide, found by a seeded birthday search: bucket-mates that only
+ * a full comparison tells apart.
+ */
+export function collidingGlyphs(hash: (bitmap: Bitmap) => number): [Bitmap, Bitmap] {
+  const next = random(2026);
+  const seen = new Map<number, Bitmap>();
+  for (let tries = 0; tries < 2_000_000; tries++) {
+    const glyph = createBitmap(16, 16);
+    for (let y = 0; y < 16; y++) {
+      const length = y === 0 ? 16 : 1 + Math.floor(next() * 16);
+      for (let x = 0; x < length; x++) glyph.data[y * glyph.stride + (x >> 3)]! |= 0x80 >> (x & 7);
+    }
+    const h = hash(glyph);
+    const other = seen.get(h);
+    if (other && firstDifference(other, glyph) !== undefined) return [other, glyph];
+    seen.set(h, glyph);
+  }
+  throw new Error("no hash collision found");
+}
+
+/** Draws `glyph` onto `page` with its top-left corner at (x0, y0). */
+export function stamp(page: Bitmap, glyph: Bitmap, x0: number, y0: number): void {
+  for (let y = 0; y < glyph.height; y++) {
+    for (let x = 0; x < glyph.width; x++) {
+      if ((glyph.data[y * glyph.stride + (x >> 3)]! >> (7 - (x & 7))) & 1) page.data[(y0 + y) * page.stride + ((x0 + x) >> 3)]! |= 0x80 >> ((x0 + x) & 7);
+    }
+  }
+}

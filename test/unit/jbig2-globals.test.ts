@@ -6,7 +6,7 @@ import type { Bitmap } from "../../src/codecs/jbig2/bitmap.js";
 import { embeddedStream, encodePage } from "../../src/codecs/jbig2/page.js";
 import { deserializePageSymbols, PageSymbolsFormatError, serializePageSymbols } from "../../src/codecs/jbig2/serialize.js";
 import { SymbolTable } from "../../src/codecs/jbig2/symbol-table.js";
-import { extractSymbols } from "../../src/codecs/jbig2/symbols.js";
+import { extractSymbols, hashBitmap } from "../../src/codecs/jbig2/symbols.js";
 import sharp from "sharp";
 import { createBitmap } from "../../src/codecs/jbig2/bitmap.js";
 import type { Engine } from "../../src/engines/engine.js";
@@ -15,7 +15,7 @@ import { PdfJsEngine } from "../../src/engines/pdfjs/engine.js";
 import { CORPUS, scratch } from "../helpers/cli.js";
 import { wholePage } from "../helpers/render.js";
 import { jbig2Pdf, type Jbig2PdfPage } from "../helpers/jbig2-pdf.js";
-import { firstDifference, jbig2dec, readPbm, renderMono } from "../helpers/jbig2.js";
+import { collidingGlyphs, firstDifference, jbig2dec, readPbm, renderMono, stamp } from "../helpers/jbig2.js";
 
 const PAGES = [1, 2, 3, 4, 5];
 const ARRIVAL = [3, 1, 5, 2, 4]; // pages reach the assembler out of order
@@ -57,6 +57,23 @@ describe("JBIG2 document-wide symbol dictionary", () => {
     const shared = globals.length + [...pages.values()].reduce((n, page) => n + page.stream.length, 0);
     const alone = PAGES.reduce((n, p) => n + embeddedStream(encodePage(extractSymbols(bitmaps.get(p)!))).length, 0);
     expect(shared).toBeLessThan(alone);
+  });
+
+  it("never gives a page another page's look-alike glyph (hash-colliding glyphs stay two symbols)", () => {
+    const [a, b] = collidingGlyphs(hashBitmap);
+    const table = new SymbolTable();
+    const first = createBitmap(40, 20);
+    stamp(first, a, 2, 2);
+    const second = createBitmap(40, 20);
+    stamp(second, b, 2, 2);
+    const streams = [first, second].map((bitmap) => {
+      const symbols = extractSymbols(bitmap);
+      return embeddedStream(encodePage(symbols, table.admit(symbols)));
+    });
+    expect(table.symbolCount).toBe(2);
+    const globals = table.globalsStream();
+    expect(firstDifference(jbig2dec(streams[0]!, globals), first)).toBeUndefined();
+    expect(firstDifference(jbig2dec(streams[1]!, globals), second)).toBeUndefined();
   });
 
   it("reads back page symbols files exactly and rejects damaged ones", () => {

@@ -2,9 +2,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createBitmap, setPixel, type Bitmap } from "../../src/codecs/jbig2/bitmap.js";
 import { embeddedStream, encodeGenericPage, encodePage, fileForm } from "../../src/codecs/jbig2/page.js";
-import { extractSymbols } from "../../src/codecs/jbig2/symbols.js";
+import { extractSymbols, hashBitmap } from "../../src/codecs/jbig2/symbols.js";
 import { CORPUS } from "../helpers/cli.js";
-import { firstDifference, jbig2dec, noise, renderMono } from "../helpers/jbig2.js";
+import { collidingGlyphs, firstDifference, jbig2dec, noise, renderMono, stamp } from "../helpers/jbig2.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 
@@ -48,6 +48,15 @@ describe("JBIG2 symbol coding (decoded by jbig2dec)", () => {
     glyph(28, true);
     expect(instanceCount(bitmap)).toEqual({ classes: 2, instances: 4 });
     roundTrip(bitmap);
+    // Glyphs whose hashes collide share a bucket: only the full comparison keeps them apart.
+    const [a, b] = collidingGlyphs(hashBitmap);
+    const page = createBitmap(100, 20);
+    stamp(page, a, 1, 1);
+    stamp(page, b, 20, 1);
+    stamp(page, a, 40, 1);
+    stamp(page, b, 60, 1);
+    expect(instanceCount(page)).toEqual({ classes: 2, instances: 4 });
+    roundTrip(page);
   });
 
   it("codes edge cases: empty, one pixel, full black, odd widths, 1 x 100000, 100000 x 1", () => {
