@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createBitmap, setPixel, type Bitmap } from "../../src/codecs/jbig2/bitmap.js";
 import { encodeGenericPage, fileForm } from "../../src/codecs/jbig2/page.js";
-import { firstDifference, jbig2dec, noise } from "../helpers/jbig2.js";
+import { CORPUS } from "../helpers/cli.js";
+import { firstDifference, jbig2dec, noise, renderMono } from "../helpers/jbig2.js";
 
 function roundTrip(bitmap: Bitmap): void {
   const decoded = jbig2dec(fileForm(encodeGenericPage(bitmap)));
@@ -26,6 +27,11 @@ describe("JBIG2 generic region (decoded by jbig2dec)", () => {
 
   it("codes widths that are not a multiple of 8", () => {
     for (const width of [1, 7, 9, 33]) roundTrip(noise(width, 40, 0.3, width));
+  });
+
+  it("codes a rendered text page and sparse pages (long white runs in context 0)", () => {
+    roundTrip(renderMono(`${CORPUS}/tracemonkey.pdf`, 1, 150));
+    for (const density of [0.0005, 0.003]) roundTrip(noise(1003, 500, density, 5));
   });
 
   it("codes 1 x 100000 and 100000 x 1", () => {

@@ -49,6 +49,25 @@ export function encodeGenericBitmap(
       pixel(data, r1, 3, width);
     let w0 = 0;
     for (let x = 0; x < width; x++) {
+      if ((w2 | w1 | w0) === 0) {
+        // White around a white pixel: the pixels up to the next black one in reach of the template
+        // all have context 0 and value 0, coded as one run.
+        const run = Math.min(
+          nextBlack(data, r0, x, width) - x,
+          nextBlack(data, r1, x + 4, width) - x - 3,
+          nextBlack(data, r2, x + 3, width) - x - 2,
+          width - x,
+        );
+        if (run >= 8) {
+          encoder.encodeRun(contexts, 0, 0, run);
+          x += run;
+          if (x >= width) break;
+          w2 = (pixel(data, r2, x - 2, width) << 4) | (pixel(data, r2, x - 1, width) << 3) | (pixel(data, r2, x, width) << 2) | (pixel(data, r2, x + 1, width) << 1) | pixel(data, r2, x + 2, width);
+          w1 = 0;
+          for (let i = -3; i <= 3; i++) w1 = (w1 << 1) | pixel(data, r1, x + i, width);
+          w0 = 0;
+        }
+      }
       const bit = (data[r0 + (x >> 3)]! >> (7 - (x & 7))) & 1;
       encoder.encode(contexts, (w2 << 11) | (w1 << 4) | w0, bit);
       w2 = ((w2 << 1) & 0x1f) | pixel(data, r2, x + 3, width);
@@ -59,7 +78,7 @@ export function encodeGenericBitmap(
 }
 
 function pixel(data: Uint8Array, row: number, x: number, width: number): number {
-  if (row < 0 || x >= width) return 0;
+  if (row < 0 || x < 0 || x >= width) return 0;
   return (data[row + (x >> 3)]! >> (7 - (x & 7))) & 1;
 }
 
@@ -86,4 +105,19 @@ export function genericRegionData(bitmap: Bitmap, x: number, y: number): Uint8Ar
   out.u8(0b1000); // MMR 0, GBTEMPLATE 0, TPGDON 1
   for (const at of TEMPLATE0_AT) out.u8(at);
   return out.bytes(coded).toBytes();
+}
+
+/** The first black pixel at or after x in the row at byte offset `row`; past the width (where all is white) when none. */
+function nextBlack(data: Uint8Array, row: number, x: number, width: number): number {
+  if (row < 0) return width + 8;
+  while (x < width && (x & 7) !== 0) {
+    if ((data[row + (x >> 3)]! >> (7 - (x & 7))) & 1) return x;
+    x++;
+  }
+  while (x < width && data[row + (x >> 3)] === 0) x += 8;
+  while (x < width) {
+    if ((data[row + (x >> 3)]! >> (7 - (x & 7))) & 1) return x;
+    x++;
+  }
+  return width + 8;
 }

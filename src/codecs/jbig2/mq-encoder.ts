@@ -73,6 +73,28 @@ export class MQEncoder {
     this.a = a;
   }
 
+  /**
+   * Codes `count` equal decisions in one context: the same bytes as `count` calls of encode(), but MPS
+   * decisions that need no renormalization only move A and C, so a run of them is one step.
+   */
+  encodeRun(contexts: Uint8Array, cx: number, bit: number, count: number): void {
+    while (count > 0) {
+      const state = contexts[cx]!;
+      if (bit === (state & 1)) {
+        const qe = QE_OF[state]!;
+        const free = Math.min(Math.floor((this.a - 0x8000) / qe), count);
+        if (free > 0) {
+          this.a -= free * qe;
+          this.c += free * qe;
+          count -= free;
+          continue;
+        }
+      }
+      this.encode(contexts, cx, bit);
+      count--;
+    }
+  }
+
   private byteOut(): void {
     if (this.bp + 2 >= this.out.length) {
       const grown = new Uint8Array(this.out.length * 2);

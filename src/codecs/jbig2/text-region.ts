@@ -11,7 +11,11 @@ export interface SymbolInstance {
   height: number;
 }
 
-/** Strips of 2^LOG_STRIPS rows: a text line's glyphs mostly share one strip even where their bottoms differ by a pixel or two. */
+/**
+ * Strips of one row (as jbig2enc): every instance's bottom row is its strip, so no IAIT is coded.
+ * Measured on tracemonkey pages 1-4 at 300 DPI (bench/jbig2.mjs): strips of 2, 4 and 8 rows made
+ * the pages 1.2%, 3.1% and 4.5% larger.
+ */
 const LOG_STRIPS = 0;
 
 /**
