@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CORPUS } from "../helpers/cli.js";
-import { prng as random } from "../helpers/random.js";
+import { random } from "../helpers/random.js";
 import { problems, sweepOne, type RunRecord } from "./sweep.js";
 
 const SEED = 20_260_301;

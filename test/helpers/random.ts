@@ -1,5 +1,5 @@
-/** mulberry32: a small seeded PRNG, so that generated inputs are the same on every machine and a failure can be replayed. */
-export function prng(seed: number): () => number {
+/** mulberry32: a small seeded PRNG, so generated inputs are the same on every machine. */
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -3,7 +3,7 @@
  * write a path that some router, proxy or normalizer might take for the same route. A deterministic
  * PRNG picks the random ones, so a failure names a spelling that can be replayed.
  */
-import { prng } from "./random.js";
+import { random as prng } from "./random.js";
 
 const hex = (c: string, upper: boolean): string => {
   const h = c.charCodeAt(0).toString(16).padStart(2, "0");

@@ -1,0 +1,169 @@
+import type { Bitmap } from "./bitmap.js";
+
+/**
+ * 8-connected components of a bitmap, found on runs of black pixels: each row is cut into runs, runs
+ * that touch a run of the row above (overlapping or diagonal) are joined with union-find. Time and
+ * memory are linear in the number of runs, which `maxRuns` bounds (a page of noise has millions).
+ */
+export interface Components {
+  readonly count: number;
+  /** Per component: bounding box (inclusive) and where its runs are in `runOrder`. */
+  readonly minX: Int32Array;
+  readonly minY: Int32Array;
+  readonly maxX: Int32Array;
+  readonly maxY: Int32Array;
+  readonly firstRun: Int32Array; // index into runOrder; component i owns runOrder[firstRun[i] .. firstRun[i + 1])
+  /** Runs grouped by component: run r is row runY[r], pixels runStart[r] ..= runEnd[r]. */
+  readonly runOrder: Int32Array;
+  readonly runStart: Int32Array;
+  readonly runEnd: Int32Array;
+  readonly runY: Int32Array;
+}
+
+/** Returns undefined when the bitmap has more than `maxRuns` runs or `maxComponents` components. */
+export function findComponents(bitmap: Bitmap, maxRuns: number, maxComponents: number): Components | undefined {
+  const runs = findRuns(bitmap, maxRuns);
+  if (!runs) return undefined;
+  const { start, end, y: runY, count: runCount, rowFirst } = runs;
+  const parent = new Int32Array(runCount);
+  for (let i = 0; i < runCount; i++) parent[i] = i;
+  const find = (i: number): number => {
+    let root = i;
+    while (parent[root] !== root) root = parent[root]!;
+    while (parent[i] !== root) {
+      const next = parent[i]!;
+      parent[i] = root;
+      i = next;
+    }
+    return root;
+  };
+  for (let row = 1; row < bitmap.height; row++) {
+    let a = rowFirst[row - 1]!;
+    const aEnd = rowFirst[row]!;
+    let b = rowFirst[row]!;
+    const bEnd = rowFirst[row + 1]!;
+    while (a < aEnd && b < bEnd) {
+      // Runs a (row above) and b touch 8-connectedly when a.start <= b.end + 1 and b.start <= a.end + 1.
+      if (start[a]! <= end[b]! + 1 && start[b]! <= end[a]! + 1) {
+        const ra = find(a);
+        const rb = find(b);
+        if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+      }
+      // Advance whichever run ends first; the other may still touch the next run.
+      if (end[a]! < end[b]!) a++;
+      else b++;
+    }
+  }
+  const label = new Int32Array(runCount).fill(-1);
+  let count = 0;
+  for (let i = 0; i < runCount; i++) {
+    const root = find(i);
+    if (label[root] === -1) {
+      if (count === maxComponents) return undefined;
+      label[root] = count++;
+    }
+    label[i] = label[root]!;
+  }
+  const minX = new Int32Array(count).fill(0x7fffffff);
+  const minY = new Int32Array(count).fill(0x7fffffff);
+  const maxX = new Int32Array(count).fill(-1);
+  const maxY = new Int32Array(count).fill(-1);
+  const firstRun = new Int32Array(count + 1);
+  for (let i = 0; i < runCount; i++) {
+    const c = label[i]!;
+    if (start[i]! < minX[c]!) minX[c] = start[i]!;
+    if (end[i]! > maxX[c]!) maxX[c] = end[i]!;
+    if (runY[i]! < minY[c]!) minY[c] = runY[i]!;
+    if (runY[i]! > maxY[c]!) maxY[c] = runY[i]!;
+    firstRun[c + 1]!++;
+  }
+  for (let c = 0; c < count; c++) firstRun[c + 1]! += firstRun[c]!;
+  const fill = firstRun.slice(0, count);
+  const runOrder = new Int32Array(runCount);
+  for (let i = 0; i < runCount; i++) runOrder[fill[label[i]!]!++] = i;
+  return { count, minX, minY, maxX, maxY, firstRun, runOrder, runStart: start, runEnd: end, runY };
+}
+
+interface Runs {
+  start: Int32Array;
+  end: Int32Array;
+  y: Int32Array;
+  count: number;
+  /** Runs of row r are rowFirst[r] .. rowFirst[r + 1]. */
+  rowFirst: Int32Array;
+}
+
+function findRuns(bitmap: Bitmap, maxRuns: number): Runs | undefined {
+  const { width, height, stride, data } = bitmap;
+  const rowBytes = (width + 7) >> 3;
+  const runs = new RunBuffer(maxRuns);
+  const rowFirst = new Int32Array(height + 1);
+  for (let y = 0; y < height; y++) {
+    rowFirst[y] = runs.count;
+    const row = y * stride;
+    let runStart = -1;
+    for (let i = 0; i < rowBytes; i++) {
+      const byte = data[row + i]!;
+      // Whole bytes that do not change the state are skipped: white outside a run, black inside one.
+      if (runStart < 0 ? byte === 0 : byte === 0xff) continue;
+      for (let bit = 0; bit < 8; bit++) {
+        const black = (byte >> (7 - bit)) & 1;
+        if (black && runStart < 0) runStart = (i << 3) + bit;
+        else if (!black && runStart >= 0) {
+          if (!runs.push(runStart, (i << 3) + bit - 1, y)) return undefined;
+          runStart = -1;
+        }
+      }
+    }
+    if (runStart >= 0 && !runs.push(runStart, width - 1, y)) return undefined;
+  }
+  rowFirst[height] = runs.count;
+  return { start: runs.start, end: runs.end, y: runs.y, count: runs.count, rowFirst };
+}
+
+class RunBuffer {
+  start = new Int32Array(4096);
+  end = new Int32Array(4096);
+  y = new Int32Array(4096);
+  count = 0;
+
+  constructor(private readonly maxRuns: number) {}
+
+  /** Adds a run; false when that would pass `maxRuns`. */
+  push(x0: number, x1: number, y: number): boolean {
+    if (this.count === this.start.length) {
+      if (this.count >= this.maxRuns) return false;
+      const capacity = Math.min(this.count * 2, this.maxRuns);
+      this.start = grow(this.start, capacity);
+      this.end = grow(this.end, capacity);
+      this.y = grow(this.y, capacity);
+    }
+    this.start[this.count] = x0;
+    this.end[this.count] = x1;
+    this.y[this.count++] = y;
+    return true;
+  }
+}
+
+function grow(array: Int32Array<ArrayBuffer>, capacity: number): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(capacity);
+  grown.set(array);
+  return grown;
+}
+
+/** Sets pixels x0 ..= x1 of the row at byte offset `row`. */
+export function fillRun(data: Uint8Array, row: number, x0: number, x1: number): void {
+  let x = x0;
+  while (x <= x1 && (x & 7) !== 0) {
+    data[row + (x >> 3)]! |= 0x80 >> (x & 7);
+    x++;
+  }
+  while (x + 7 <= x1) {
+    data[row + (x >> 3)] = 0xff;
+    x += 8;
+  }
+  while (x <= x1) {
+    data[row + (x >> 3)]! |= 0x80 >> (x & 7);
+    x++;
+  }
+}
