@@ -19,6 +19,7 @@ import { open } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { withDeadline } from "../deadline.js";
 import { ClusterError, ExitCode, describeError } from "../errors.js";
 import type { PageExecutor, PageHandlers } from "../pool/executor.js";
 import type { PageResult, PageTask, PrepareHint } from "../pool/messages.js";
@@ -466,13 +467,11 @@ export class ClusterSubmitter implements PageExecutor {
         if (deleted === 1 && inRedis.length === 0) await conn.store.delete(chunks);
       }
     })().catch(() => {});
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, CLEANUP_MS)))]);
-    clearTimeout(timer);
+    await withDeadline(work, CLEANUP_MS);
     await conn.queue.close().catch(() => {});
     conn.store.close();
     conn.reader.disconnect();
-    await Promise.race([conn.redis.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 200).unref())]);
+    await withDeadline(conn.redis.quit().catch(() => {}), 200);
     conn.redis.disconnect();
   }
 }

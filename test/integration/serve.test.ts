@@ -466,6 +466,20 @@ describe("pdfraster serve: limits, faults and shutdown", () => {
     expect(readdirSync(service.tmp)).toEqual([]);
   });
 
+  it.each(["SIGTERM", "SIGINT"] as const)("idle, exits at once on %s, not after its grace period", async (signal) => {
+    const service = await startServe(["--workers", "1", "--grace", "20"]);
+    await ready(service);
+    const exited = new Promise<number | null>((resolve) => service.child.once("exit", resolve));
+    const sent = Date.now();
+    service.child.kill(signal);
+    // Before the fix, the timers raced against the (empty) grace waits kept it up for all 20 s.
+    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 10_000))]);
+    expect(code, service.stderr()).toBe(0);
+    expect(Date.now() - sent).toBeLessThan(5_000);
+    expect(service.stderr()).toMatch(/stopped/);
+    expect(await service.stop()).toBe(0);
+  });
+
   it("on SIGTERM finishes the document in flight, refuses new ones, exits 0 and leaves nothing", async () => {
     const service = await startServe(["--workers", "2"]);
     await ready(service);
