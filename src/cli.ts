@@ -87,7 +87,7 @@ function program(): Command {
     .option("--out-dir <dir>", "batch: rasterize every input into <dir>/<input-stem>.pdf through one pool (default: none, one input and one output)")
     .addOption(new Option("--progress <format>", "progress on stderr: a bar (on a terminal) or one JSON object per line").choices(["bar", "json"]).default("bar"))
     .option("--json", "print the final report as one JSON object on stdout")
-    .option("--quiet", "no progress bar and no summary line")
+    .option("--quiet", "no progress bar and no summary line (errors and failed pages are still listed)")
     .option("--verbose", "stage timings, worker output and stack traces on stderr")
     .addHelpText(
       "after",
@@ -214,7 +214,10 @@ async function main(argv: string[]): Promise<number> {
     } else {
       bar?.update(event);
     }
-    if (flags.quiet) return;
+    // --quiet hides progress (retries included) and summaries, never errors. A single document lists
+    // its failed pages at the end (finishOne); a batch's only list of them is these lines.
+    const batchError = batch && (event.type === "document-failed" || (event.type === "page-failed" && !event.willRetry));
+    if (flags.quiet && !batchError) return;
     if (event.type === "page-failed") {
       bar?.clear();
       const retry = event.willRetry ? " (retrying)" : "";

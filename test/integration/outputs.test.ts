@@ -187,6 +187,20 @@ describe("batches: many documents through one pool", () => {
     expect((await inspectPdf(join(dir, "sample.pdf"))).pages).toHaveLength(3);
   });
 
+  it("--quiet still lists what failed: the unreadable documents and the failed pages (only progress and summaries go)", async () => {
+    const dir = scratch();
+    const truncated = join(dir, "truncated.pdf");
+    writeFileSync(truncated, readFileSync(SAMPLE).subarray(0, 3000));
+    const result = await runCli(["--out-dir", join(dir, "out"), truncated, SAMPLE, join(dir, "missing.pdf"), "--dpi", "72", "--max-pixels", "490000", "--on-error", "skip", "--quiet"]);
+    expect(result.code).toBe(3);
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines.filter((line) => line.includes("truncated.pdf"))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes("missing.pdf"))).toHaveLength(1);
+    // sample.pdf's pages 2 and 5 (landscape) are over --max-pixels: each listed once, without retry notices
+    expect(lines.filter((line) => /sample\.pdf: page \d failed: /.test(line))).toHaveLength(2);
+    expect(result.stderr).not.toMatch(/retrying|pages rendered|documents:/);
+  });
+
   it("expands glob patterns itself (for shells that do not) and refuses two inputs with one output name", async () => {
     const dir = scratch();
     mkdirSync(join(dir, "in"));
