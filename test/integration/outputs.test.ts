@@ -106,6 +106,25 @@ describe("image output: one file per page", () => {
     expect(readdirSync(join(dir, "existing"))).toEqual([]);
   });
 
+  it("every page image declares its DPI (PNG pHYs, JPEG JFIF): each format and colour, banded pages and blank sheets", async () => {
+    const dir = scratch();
+    const runs = [["jpeg", "rgb"], ["jpeg", "gray"], ["png", "rgb"], ["png", "gray"], ["png", "mono"], ["auto", "rgb"], ["auto", "gray"]].map(([format, color]) => ["--format", format!, "--color", color!]);
+    runs.push(["--band-pixels", "20000"]); // bands joined by the master
+    runs.push(["--max-pixels", "50000", "--on-error", "blank", "--format", "png"]); // blank sheets
+    for (const [i, extra] of runs.entries()) {
+      const out = join(dir, String(i));
+      const result = await runCli([SAMPLE, out + "/", "--dpi", "40", "--size", "A5", "--pages", "1,2", "--workers", "2", ...extra]);
+      expect(result.code, result.stderr).toBe(extra.includes("blank") ? 3 : 0);
+      for (const name of visible(out)) {
+        const meta = await sharp(join(out, name)).metadata();
+        // A5 at 40 DPI is 233x331 (the sheet's DPI, not the page content's scale; page 2 is landscape).
+        // Before the fix PNG said 25.4 DPI (pHYs 1 px/mm) and JPEG nothing (read as 72).
+        const sides = [meta.width!, meta.height!].sort((a, b) => a - b);
+        expect([name, extra.join(" "), ...sides, meta.density]).toEqual([name, extra.join(" "), 233, 331, 40]);
+      }
+    }
+  });
+
   it("--on-error blank writes a blank sheet in place of a failed page; skip leaves it out", async () => {
     const dir = scratch();
     const args = (out: string, mode: string): string[] => [SAMPLE, out, "--dpi", "72", "--max-pixels", "490000", "--on-error", mode, "--quiet"];

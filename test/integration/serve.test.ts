@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { corpus, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { inspectPdf } from "../helpers/pdf.js";
@@ -127,6 +128,7 @@ describe("pdfraster serve: requests", () => {
     const names = readdirSync(dir).sort();
     expect([...files.keys()].sort()).toEqual(names);
     for (const name of names) expect(files.get(name)!.equals(readFileSync(join(dir, name))), name).toBe(true);
+    for (const data of files.values()) expect((await sharp(data).metadata()).density).toBe(36); // before the fix: 25.4 (pHYs 1 px/mm)
   });
 
   it("answers every error class with its status and a JSON { code, message }", async () => {
