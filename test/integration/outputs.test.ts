@@ -137,6 +137,16 @@ describe("image output: one file per page", () => {
     expect(visible(join(dir, "skip"))).toEqual(["sample-1.jpg", "sample-3.jpg", "sample-4.jpg"]);
   });
 
+  it("an output named .png or .jpg with one page selected is that page as one image, not a PDF under that name", async () => {
+    const dir = scratch();
+    for (const [name, format] of [["page.png", "png"], ["page.jpg", "jpeg"]] as const) {
+      const result = await runCli([SAMPLE, join(dir, name), "--pages", "2", "--dpi", "36", "--quiet"]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await sharp(join(dir, name)).metadata()).toMatchObject({ format, width: 421, height: 298, density: 36 });
+    }
+    expect(readdirSync(dir).sort()).toEqual(["page.jpg", "page.png"]); // no staging folder left
+  });
+
   it("refuses what it cannot honour, before rendering (exit 2)", async () => {
     const dir = scratch();
     for (const [args, message] of [
@@ -147,6 +157,9 @@ describe("image output: one file per page", () => {
       [["out/p-%d.tif"], /\.png, \.jpg or \.jpeg/],
       [["no/such/dir/"], /does not exist/],
       [["out/p-%d.png", "--keep-text"], /for PDF output/],
+      [["page.png"], /page\.png is one image, but 5 pages are selected: .*\(out\/\).*\(page-%d\.png\)/],
+      [["page.jpg", "--pages", "2-3"], /2 pages are selected/],
+      [["out.tiff", "--pages", "1"], /TIFF output is not supported yet/],
     ] as const) {
       const result = await runCli([SAMPLE, join(dir, args[0]), ...args.slice(1)]);
       expect(result.code, args.join(" ")).toBe(2);
