@@ -6,6 +6,7 @@ import { checkQueueName, checkRedisUrl, checkStoreUrl, type ClusterSettings } fr
 import { engineAvailable, engineUnavailable, ENGINE_NAMES, type EngineName } from "./engines/registry.js";
 import { PAGE_BOXES, type PageBox } from "./engines/engine.js";
 import { DEFAULT_BAND_PIXELS } from "./bands/split.js";
+import { checkKeys } from "./option-keys.js";
 
 /** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
 export type ImageFormat = "jpeg" | "png" | "auto";
@@ -242,11 +243,20 @@ function clusterSettings(o: RasterizeOptions): ClusterSettings | undefined {
   return { redis: checkRedisUrl(o.redis), queue: checkQueueName(o.queue), store: checkStoreUrl(o.store) };
 }
 
+/** Every key of {@link RasterizeOptions} (the compiler checks that none is missing). */
+const OPTION_KEYS = Object.keys({
+  dpi: 0, size: 0, fit: 0, orientation: 0, margin: 0, background: 0, pages: 0, workers: 0, format: 0, quality: 0, color: 0,
+  threshold: 0, password: 0, onError: 0, box: 0, maxPixels: 0, bandPixels: 0, pageTimeout: 0, maxPagesPerWorker: 0, engine: 0,
+  fallbackEngine: 0, keepText: 0, keepOutline: 0, keepLinks: 0, keepMetadata: 0, redis: 0, queue: 0, store: 0, onProgress: 0, signal: 0,
+} satisfies Record<keyof RasterizeOptions, 0>);
+
 /** Validates the public options once, with messages that name the option and the bad value. */
 export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOptions {
   if (typeof options !== "object" || options === null) {
     throw new UsageError(`Expected options to be an object, got ${describe(options)}`);
   }
+  // A misspelt key would otherwise be ignored silently (`{ dpl: 100 }` rendering at 300 DPI).
+  checkKeys(options, OPTION_KEYS);
   const o = options;
   if (o.onProgress !== undefined && typeof o.onProgress !== "function") {
     throw new UsageError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`);
