@@ -1,6 +1,6 @@
 import { access, constants, mkdir, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { AbortError, InputError, LimitError, OutputError, PdfRasterError, PoolError, UsageError, describeError, isDiskError } from "./errors.js";
 import { DocumentJob } from "./job.js";
 import { Keeper } from "./keep/keeper.js";
@@ -279,6 +279,11 @@ async function checkInput(input: string): Promise<string> {
 }
 
 async function checkOutput(path: string, output: string, inputPath: string | null): Promise<void> {
+  // Named as the user gave it: the error from creating the hidden partial file would name that instead.
+  const folder = dirname(output) === "." ? "." : dirname(output);
+  const parent = await stat(dirname(path)).catch(() => undefined);
+  if (!parent) throw new OutputError(`Cannot write ${output}: the folder ${folder} does not exist`);
+  if (!parent.isDirectory()) throw new OutputError(`Cannot write ${output}: ${folder} is not a folder`);
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory()) throw new OutputError(`Cannot write ${output}: it is a directory`);
   if (inputPath !== null && existing) {

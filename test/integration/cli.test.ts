@@ -183,6 +183,16 @@ describe("pdfraster CLI on real files", () => {
       expect(existsSync(out)).toBe(false);
     });
 
+    it("an output whose folder is missing or not a folder: named as the user gave it, never the hidden partial file", async () => {
+      for (const [output, message] of [
+        ["no-such-folder/out.pdf", "pdfraster: Cannot write no-such-folder/out.pdf: the folder no-such-folder does not exist\n"],
+        ["empty.pdf/out.pdf", "pdfraster: Cannot write empty.pdf/out.pdf: empty.pdf is not a folder\n"],
+      ]) {
+        const result = await runCli([SAMPLE, output!], { cwd: dir });
+        expect([result.code, result.stderr]).toEqual([2, message]); // before the fix: ENOENT ... '.out.pdf.<hex>.pdfraster-tmp'
+      }
+    });
+
     it("bad options", async () => {
       for (const args of [["--dpi", "abc"], ["--size", "A99"], ["--quality", "0"], ["--format", "gif"], ["--bogus"]]) {
         const result = await runCli([SAMPLE, join(dir, "x.pdf"), ...args]);
