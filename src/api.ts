@@ -98,7 +98,7 @@ export async function rasterizeBatch(
   const runner = new Runner(opts);
   const tempDir = await makeTempDir();
   const failed = (index: number, error: unknown): void => {
-    const input = inputs[index]!;
+    const input = resolve(inputs[index]!); // one form in the report: absolute, as the written documents' (checkInput)
     const e = asOutputError(error) as PdfRasterError;
     entries[index] = { input, output: null, error: { code: e.code, message: e.message } };
     opts.onProgress?.({ type: "document-failed", input, error: { code: e.code, message: e.message } });

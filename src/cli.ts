@@ -59,14 +59,14 @@ function program(): Command {
     .addOption(new Option("--fit <mode>", "how the page meets the paper").choices(["contain", "cover", "fill", "none"]).default(DEFAULTS.fit))
     .addOption(new Option("--orientation <o>", "paper orientation; auto follows each page").choices(["auto", "portrait", "landscape"]).default(DEFAULTS.orientation))
     .option("--margin <len>", "margin: one length or top,right,bottom,left (mm|cm|in|pt)", DEFAULTS.margin)
-    .option("--background <colour>", "paper colour: a name or #rrggbb", DEFAULTS.background)
+    .option("--background <colour>", "paper colour: a name or #rrggbb; also shows through the page's own transparent areas", DEFAULTS.background)
     .option("--pages <ranges>", "pages to render, e.g. 1-3,7,10- or last (order and repeats kept) (default: all)")
     .option("--workers <n>", "worker processes (default: number of CPU cores)")
     .addOption(
       new Option("--format <fmt>", `page images: jpeg, png (lossless), or auto (per page: 1-bit/gray PNG for text, JPEG for photos) (default: "${DEFAULTS.format}", or the pattern's extension)`).choices(["jpeg", "png", "auto"]),
     )
     .option("--quality <1-100>", "JPEG quality", String(DEFAULTS.quality))
-    .addOption(new Option("--color <mode>", "image colour: rgb, gray, or 1-bit mono").choices(["rgb", "gray", "mono"]).default(DEFAULTS.color))
+    .addOption(new Option("--color <mode>", "image colour: rgb, gray, or 1-bit mono (always PNG)").choices(["rgb", "gray", "mono"]).default(DEFAULTS.color))
     .option("--threshold <0-255>", "gray level at or above which a mono pixel is white", String(DEFAULTS.threshold))
     .option("--password <pw>", "password of an encrypted PDF (default: none)")
     .addOption(new Option("--on-error <mode>", "a page that fails twice: abort (no output), blank page, or skip").choices(["abort", "blank", "skip"]).default(DEFAULTS.onError))

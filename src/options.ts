@@ -30,7 +30,11 @@ export interface RasterizeOptions {
   orientation?: Orientation;
   /** Margin: one length or `top,right,bottom,left`, with units mm/cm/in/pt. @default "0" */
   margin?: string;
-  /** Paper colour behind and around the page: a name (white, black, gray) or `#rrggbb`. @default "white" */
+  /**
+   * Paper colour behind and around the page: a name (white, black, gray) or `#rrggbb`. It also shows
+   * through the page's own transparent areas (a page with no white fill of its own takes this colour).
+   * @default "white"
+   */
   background?: string;
   /** 1-based page selection such as `1-3,7,10-`; order and repeats are kept. @default all pages */
   pages?: string;
@@ -45,7 +49,10 @@ export interface RasterizeOptions {
   format?: ImageFormat;
   /** JPEG quality, 1-100. @default 85 */
   quality?: number;
-  /** Colour of the page images; `mono` is 1-bit, lossless. With `format: "auto"` it is the most colour allowed. @default "rgb" */
+  /**
+   * Colour of the page images; `mono` is 1-bit, always PNG (an explicit `format: "jpeg"` with it is refused).
+   * With `format: "auto"` it is the most colour allowed. @default "rgb"
+   */
   color?: ColorMode;
   /** Gray level (0-255) at or above which a `mono` pixel turns white. @default 128 */
   threshold?: number;
@@ -268,6 +275,10 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
   const fallbackEngine = o.fallbackEngine === undefined ? undefined : choice("fallbackEngine", o.fallbackEngine, engine, ENGINE_NAMES);
   if (fallbackEngine === engine) {
     throw new UsageError(`Expected \`fallbackEngine\` to differ from \`engine\` (${engine}), got ${describe(o.fallbackEngine)}`);
+  }
+  // One rule for every output: 1-bit is PNG only, so an explicit JPEG cannot be honoured (a .jpg name: api.ts imageOptions).
+  if (o.color === "mono" && typeof o.format === "string" && o.format.toLowerCase() === "jpeg") {
+    throw new UsageError("`color` mono is written as 1-bit PNG: leave `format` out (or give png) with it");
   }
   // A missing optional engine package is a usage error now, not a failure of every page later.
   for (const name of [engine, fallbackEngine]) {

@@ -152,6 +152,8 @@ describe("image output: one file per page", () => {
     for (const [args, message] of [
       [["out/p-%d.jpg", "--format", "png"], /extension asks for jpeg/],
       [["out/p-%d.jpg", "--color", "mono"], /1-bit PNG/],
+      [["out/", "--color", "mono", "--format", "jpeg"], /1-bit PNG/], // the same rule into a folder (before: PNG files, silently)
+      [["out.pdf", "--color", "mono", "--format", "jpeg"], /1-bit PNG/],
       [["out/p-%d.png", "--pages", "1,1"], /page 1 more than once/],
       [["out/p-%d-%d.png"], /one %d/],
       [["out/p-%d.tif"], /\.png, \.jpg or \.jpeg/],
@@ -210,6 +212,15 @@ describe("batches: many documents through one pool", () => {
     expect(report.documents[1]).toMatchObject({ output: null, error: { code: "ERR_INPUT" } });
     expect(report.documents[2]).toMatchObject({ pages: 14, rendered: 14, output: join(out, "tracemonkey.pdf") });
     expect(leftoverTempDirs(dir)).toEqual([]);
+  });
+
+  it("--json reports every document's input in one form, absolute, whether it failed or not", async () => {
+    const dir = scratch();
+    copyFileSync(SAMPLE, join(dir, "ok.pdf"));
+    const result = await runCli(["--out-dir", "out", "ok.pdf", "missing.pdf", "--dpi", "20", "--pages", "1", "--json", "--quiet"], { cwd: dir });
+    expect(result.code).toBe(2);
+    const report = JSON.parse(result.stdout) as { documents: Array<{ input: string }> };
+    expect(report.documents.map((d) => d.input)).toEqual([join(dir, "ok.pdf"), join(dir, "missing.pdf")]); // before: `missing.pdf` as typed
   });
 
   it("exits 3 when a page of any document failed, even if another document could not be read", async () => {
