@@ -39,6 +39,7 @@ interface CliFlags {
   redis?: string;
   queue?: string;
   store?: string;
+  waitTimeout?: string;
   outDir?: string;
   progress?: string;
   json?: boolean;
@@ -84,6 +85,7 @@ function program(): Command {
     .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else locally)")
     .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
     .option("--store <url>", "cluster mode: where inputs and page images travel, redis or file:///shared/dir (default: redis)")
+    .option("--wait-timeout <seconds>", "cluster mode: fail (exit 2) when no `pdfraster worker` is registered for this long (default: wait; a notice after 3 s)")
     .option("--out-dir <dir>", "batch: rasterize every input into <dir>/<input-stem>.pdf through one pool (default: none, one input and one output)")
     .addOption(new Option("--progress <format>", "progress on stderr: a bar (on a terminal) or one JSON object per line").choices(["bar", "json"]).default("bar"))
     .option("--json", "print the final report as one JSON object on stdout")
@@ -139,6 +141,7 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     redis: flags.redis ?? (process.env.PDFRASTER_REDIS || undefined),
     queue: flags.queue,
     store: flags.store,
+    waitTimeout: flags.waitTimeout as unknown as number,
   };
 }
 
@@ -213,6 +216,16 @@ async function main(argv: string[]): Promise<number> {
       if (event.type === "page-done" || event.type === "page-failed") bar?.draw(totals.done, totals.total);
     } else {
       bar?.update(event);
+    }
+    if (event.type === "no-workers") {
+      // Said even with --quiet: without it a run with no worker to render it waits in silence.
+      bar?.clear();
+      const queue = event.queue === "default" ? "" : ` --queue ${event.queue}`;
+      process.stderr.write(
+        `pdfraster: no pdfraster worker is registered on queue \`${event.queue}\` of ${event.redis ?? "Redis"} (waited ${Math.round(event.waitedMs / 1000)} s); ` +
+          `the pages wait in the queue: start one with \`pdfraster worker --redis URL${queue}\`, or limit the wait with --wait-timeout\n`,
+      );
+      return;
     }
     // --quiet hides progress (retries included) and summaries, never errors. A single document lists
     // its failed pages at the end (finishOne); a batch's only list of them is these lines.

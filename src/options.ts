@@ -115,6 +115,12 @@ export interface RasterizeOptions {
   queue?: string;
   /** Cluster mode: where inputs and page images travel, `redis` or a shared folder `file:///mnt/shared/pdfraster`. @default "redis" */
   store?: string;
+  /**
+   * Cluster mode: seconds to wait while no `pdfraster worker` is registered on the queue before the
+   * run fails (exit 2, no output). Either way a `no-workers` progress event comes after 3 s of none.
+   * @default wait as long as it takes
+   */
+  waitTimeout?: number;
   /** Called for every progress event (document opened, page done or failed, document done or failed); `--progress json` prints the same. */
   onProgress?: (event: ProgressEvent) => void;
   /** Stops the run: workers are killed, the temp directory removed, no output written. */
@@ -152,6 +158,8 @@ export interface NormalizedOptions {
   keepMetadata: boolean;
   /** Set in cluster mode (`redis`). */
   cluster: ClusterSettings | undefined;
+  /** Cluster mode: fail when no worker is registered for this long (ms); undefined: wait. */
+  waitTimeoutMs: number | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   signal: AbortSignal | undefined;
 }
@@ -244,7 +252,9 @@ export function parseColour(input: string): [number, number, number] {
 
 function clusterSettings(o: RasterizeOptions): ClusterSettings | undefined {
   if (o.redis === undefined) {
-    if (o.queue !== undefined || o.store !== undefined) throw new UsageError("`queue` and `store` are for cluster mode: give `redis` too");
+    if (o.queue !== undefined || o.store !== undefined || o.waitTimeout !== undefined) {
+      throw new UsageError("`queue`, `store` and `waitTimeout` are for cluster mode: give `redis` too");
+    }
     return undefined;
   }
   return { redis: checkRedisUrl(o.redis), queue: checkQueueName(o.queue), store: checkStoreUrl(o.store) };
@@ -254,7 +264,7 @@ function clusterSettings(o: RasterizeOptions): ClusterSettings | undefined {
 const OPTION_KEYS = Object.keys({
   dpi: 0, size: 0, fit: 0, orientation: 0, margin: 0, background: 0, pages: 0, workers: 0, format: 0, quality: 0, color: 0,
   threshold: 0, password: 0, onError: 0, box: 0, maxPixels: 0, bandPixels: 0, pageTimeout: 0, maxPagesPerWorker: 0, engine: 0,
-  fallbackEngine: 0, keepText: 0, keepOutline: 0, keepLinks: 0, keepMetadata: 0, redis: 0, queue: 0, store: 0, onProgress: 0, signal: 0,
+  fallbackEngine: 0, keepText: 0, keepOutline: 0, keepLinks: 0, keepMetadata: 0, redis: 0, queue: 0, store: 0, waitTimeout: 0, onProgress: 0, signal: 0,
 } satisfies Record<keyof RasterizeOptions, 0>);
 
 /** Validates the public options once, with messages that name the option and the bad value. */
@@ -312,6 +322,7 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     keepLinks: flag("keepLinks", o.keepLinks),
     keepMetadata: flag("keepMetadata", o.keepMetadata),
     cluster: clusterSettings(o),
+    waitTimeoutMs: o.waitTimeout === undefined ? undefined : number("waitTimeout", o.waitTimeout, 0, 0.1, 86_400) * 1000,
     onProgress: o.onProgress,
     signal: o.signal,
   };

@@ -350,6 +350,7 @@ function publicEvent(event: ProgressEvent, name: string, output: "pdf" | "zip"):
   if (event.type === "document-done") return { ...event, input: name, report: publicReport(event.report, name, output) };
   if (event.type === "document-open") return { ...event, input: name, output: null };
   if (event.type === "document-failed") return { ...event, input: name };
+  if (event.type === "no-workers") return { type: event.type, queue: event.queue, waitedMs: event.waitedMs }; // not the service's Redis
   return { ...event, input: name };
 }
 

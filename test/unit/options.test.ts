@@ -38,6 +38,7 @@ describe("normalizeOptions", () => {
     [{ password: 5 }, /`password` to be a string/],
     [{ onProgress: "x" }, /`onProgress`/],
     [{ signal: {} }, /`signal`/],
+    [{ waitTimeout: 5 }, /`waitTimeout` are for cluster mode/],
     [{ color: "mono", format: "jpeg" }, /`color` mono is written as 1-bit PNG/],
     [{ dpl: 100 }, /^Unknown option `dpl` \(did you mean `dpi`\?\)$/],
     [{ keeptext: true }, /did you mean `keepText`/],
