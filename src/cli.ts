@@ -99,7 +99,7 @@ function program(): Command {
         "  pdfraster in.pdf out/page-%03d.png    one image per page, named by the pattern; its extension sets the format\n" +
         "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf (globs expanded)\n" +
         "  pdfraster serve --port 8080           an HTTP service with warm workers (see pdfraster serve --help)\n" +
-        "\nCluster (see README, Cluster):\n" +
+        "\nCluster (see docs/cluster.md):\n" +
         "  pdfraster worker --redis URL          render the pages submitted with --redis URL (pdfraster worker --help)\n" +
         "  pdfraster cluster status --redis URL  workers, queue depth and runs in flight\n" +
         "\nExit codes: 0 all pages rendered; 1 unexpected error; 2 usage or input error (in a batch: a document could not be read);\n" +

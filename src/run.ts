@@ -15,7 +15,7 @@ const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url)
 /**
  * V8 heap cap of each worker; pixels live outside it (canvas, sharp), so this bounds pdf.js itself.
  * Every corpus file and a 600 DPI A0 page render within 128 MB; with the pdf.js adapter's cache
- * cleanup a worker's heap stays flat over long documents (README "Limits and defaults").
+ * cleanup a worker's heap stays flat over long documents (docs/reliability.md, "Limits and defaults").
  */
 const WORKER_HEAP_MB = 2048;
 /**
