@@ -3,7 +3,7 @@
 // run with --workers 2 against a cluster of 2 `pdfraster worker --concurrency 1` on a loopback Redis
 // (started here, no persistence), the same document; then a long document through the cluster for
 // Redis's and the submitter's memory; then pages/s for 1..64 machines on paper, from the measured
-// per-page costs. See README "Cluster".
+// per-page costs. See docs/cluster.md.
 //
 // The documents are tracemonkey.pdf repeated with qpdf (as bench/run.mjs's jobs): x8 = 112 pages, x143 = 2,002.
 //

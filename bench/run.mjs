@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // pdfraster benchmark: pdfraster with 1..N workers against its peers and against pdf.js alone, on
-// the same machine in one run. `npm run bench` builds first; see README "Performance".
+// the same machine in one run. `npm run bench` builds first; see docs/performance.md.
 //
 //   npm run bench                    full run (several minutes)
 //   npm run bench -- --quick         tracemonkey at 300 dpi and tiny pages only (about a minute)

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// pdfraster serve benchmark (README "Service"): a warm service against the CLI and poppler, and many
+// pdfraster serve benchmark (docs/service.md): a warm service against the CLI and poppler, and many
 // small documents through the service, the CLI one by one, and an --out-dir batch. Part of a full
 // `npm run bench`; alone (after `npm run build`):
 //

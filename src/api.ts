@@ -1,13 +1,13 @@
 import { access, constants, mkdir, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { AbortError, InputError, LimitError, OutputError, PdfRasterError, PoolError, UsageError, describeError, isDiskError } from "./errors.js";
 import { DocumentJob } from "./job.js";
 import { Keeper } from "./keep/keeper.js";
 import { normalizeOptions, type NormalizedOptions, type RasterizeOptions } from "./options.js";
 import { ImageSink } from "./output/images.js";
 import { PdfSink } from "./output/pdf.js";
-import { inputStem, resolveOutput, type OutputTarget } from "./output/target.js";
+import { inputStem, notOnePage, resolveOutput, type OutputTarget } from "./output/target.js";
 import { planDocument, type TaskIds } from "./plan.js";
 import type { BatchReport, DocumentFailure, ProgressEvent, RasterizeReport } from "./report.js";
 import { abortError, Runner } from "./run.js";
@@ -20,7 +20,8 @@ const EARLY_WORKERS = 2;
 /**
  * Rasterizes every (selected) page of `input` and writes an image-only PDF to `output`, or one
  * image per page when `output` is a folder (ends in `/` or exists as one) or a pattern such as
- * `out/page-%03d.png`, or streams the PDF to `output` when it is a writable stream (the stream is
+ * `out/page-%03d.png` (one image when it is named `.png`/`.jpg` and one page is selected), or
+ * streams the PDF to `output` when it is a writable stream (the stream is
  * written only on success, and is not ended).
  * Resolves with a report, also when pages failed (see `report.failed`); rejects with a
  * {@link PdfRasterError} subclass when the run cannot happen at all.
@@ -97,7 +98,7 @@ export async function rasterizeBatch(
   const runner = new Runner(opts);
   const tempDir = await makeTempDir();
   const failed = (index: number, error: unknown): void => {
-    const input = inputs[index]!;
+    const input = resolve(inputs[index]!); // one form in the report: absolute, as the written documents' (checkInput)
     const e = asOutputError(error) as PdfRasterError;
     entries[index] = { input, output: null, error: { code: e.code, message: e.message } };
     opts.onProgress?.({ type: "document-failed", input, error: { code: e.code, message: e.message } });
@@ -192,6 +193,7 @@ export async function prepareDocument(
   const { prestart = false, maxPages = Infinity } = settings;
   const onOpen = (engine: EngineName, selected: number): void => {
     if (selected > maxPages) throw new LimitError(`The document selects ${selected} pages; this service renders at most ${maxPages} per document`, "ERR_TOO_MANY_PAGES");
+    if (target.kind === "images" && target.pattern?.single && selected !== 1) throw notOnePage(target.display, selected);
     // More workers for more pages; none let go yet: a page may still turn out to be bands (the plan trims to its tasks).
     if (prestart) runner.prestart(Math.min(opts.workers, Math.max(selected, EARLY_WORKERS)), { source: path, password: opts.password, engine });
   };
@@ -224,10 +226,10 @@ export async function prepareDocument(
 function imageOptions(opts: NormalizedOptions, patternFormat: "jpeg" | "png" | undefined): NormalizedOptions {
   if (patternFormat === undefined) return opts;
   if (opts.formatGiven && opts.format !== patternFormat) {
-    throw new UsageError(`The output pattern's extension asks for ${patternFormat}, but \`format\` is ${opts.format}: use one or the other`);
+    throw new UsageError(`The output's extension asks for ${patternFormat}, but \`format\` is ${opts.format}: use one or the other`);
   }
   if (opts.color === "mono" && patternFormat === "jpeg") {
-    throw new UsageError("`color` mono is written as 1-bit PNG: give the output pattern a .png extension");
+    throw new UsageError("`color` mono is written as 1-bit PNG: give the output a .png extension");
   }
   return { ...opts, format: patternFormat };
 }
@@ -277,6 +279,11 @@ async function checkInput(input: string): Promise<string> {
 }
 
 async function checkOutput(path: string, output: string, inputPath: string | null): Promise<void> {
+  // Named as the user gave it: the error from creating the hidden partial file would name that instead.
+  const folder = dirname(output) === "." ? "." : dirname(output);
+  const parent = await stat(dirname(path)).catch(() => undefined);
+  if (!parent) throw new OutputError(`Cannot write ${output}: the folder ${folder} does not exist`);
+  if (!parent.isDirectory()) throw new OutputError(`Cannot write ${output}: ${folder} is not a folder`);
   const existing = await stat(path).catch(() => undefined);
   if (existing?.isDirectory()) throw new OutputError(`Cannot write ${output}: it is a directory`);
   if (inputPath !== null && existing) {

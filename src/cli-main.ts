@@ -40,6 +40,7 @@ interface CliFlags {
   redis?: string;
   queue?: string;
   store?: string;
+  waitTimeout?: string;
   outDir?: string;
   progress?: string;
   json?: boolean;
@@ -60,14 +61,14 @@ function program(): Command {
     .addOption(new Option("--fit <mode>", "how the page meets the paper").choices(["contain", "cover", "fill", "none"]).default(DEFAULTS.fit))
     .addOption(new Option("--orientation <o>", "paper orientation; auto follows each page").choices(["auto", "portrait", "landscape"]).default(DEFAULTS.orientation))
     .option("--margin <len>", "margin: one length or top,right,bottom,left (mm|cm|in|pt)", DEFAULTS.margin)
-    .option("--background <colour>", "paper colour: a name or #rrggbb", DEFAULTS.background)
+    .option("--background <colour>", "paper colour: a name or #rrggbb; also shows through the page's own transparent areas", DEFAULTS.background)
     .option("--pages <ranges>", "pages to render, e.g. 1-3,7,10- or last (order and repeats kept) (default: all)")
     .option("--workers <n>", "worker processes (default: number of CPU cores)")
     .addOption(
       new Option("--format <fmt>", `page images: jpeg, png (lossless), or auto (per page: 1-bit/gray PNG for text, JPEG for photos) (default: "${DEFAULTS.format}", or the pattern's extension)`).choices(["jpeg", "png", "auto"]),
     )
     .option("--quality <1-100>", "JPEG quality", String(DEFAULTS.quality))
-    .addOption(new Option("--color <mode>", "image colour: rgb, gray, or 1-bit mono").choices(["rgb", "gray", "mono"]).default(DEFAULTS.color))
+    .addOption(new Option("--color <mode>", "image colour: rgb, gray, or 1-bit mono (always PNG)").choices(["rgb", "gray", "mono"]).default(DEFAULTS.color))
     .option("--threshold <0-255>", "gray level at or above which a mono pixel is white", String(DEFAULTS.threshold))
     .option("--password <pw>", "password of an encrypted PDF (default: none)")
     .addOption(new Option("--on-error <mode>", "a page that fails twice: abort (no output), blank page, or skip").choices(["abort", "blank", "skip"]).default(DEFAULTS.onError))
@@ -85,10 +86,11 @@ function program(): Command {
     .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else locally)")
     .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
     .option("--store <url>", "cluster mode: where inputs and page images travel, redis or file:///shared/dir (default: redis)")
+    .option("--wait-timeout <seconds>", "cluster mode: fail (exit 2) when no `pdfraster worker` is registered for this long (default: wait; a notice after 3 s)")
     .option("--out-dir <dir>", "batch: rasterize every input into <dir>/<input-stem>.pdf through one pool (default: none, one input and one output)")
     .addOption(new Option("--progress <format>", "progress on stderr: a bar (on a terminal) or one JSON object per line").choices(["bar", "json"]).default("bar"))
     .option("--json", "print the final report as one JSON object on stdout")
-    .option("--quiet", "no progress bar and no summary line")
+    .option("--quiet", "no progress bar and no summary line (errors and failed pages are still listed)")
     .option("--verbose", "stage timings, worker output and stack traces on stderr")
     .addHelpText(
       "after",
@@ -99,7 +101,7 @@ function program(): Command {
         "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf\n" +
         "  pdfraster --out-dir out/ '*.pdf'      a quoted glob is expanded by pdfraster; files named like options go after --\n" +
         "  pdfraster serve --port 8080           an HTTP service with warm workers (see pdfraster serve --help)\n" +
-        "\nCluster (see README, Cluster):\n" +
+        "\nCluster (see docs/cluster.md):\n" +
         "  pdfraster worker --redis URL          render the pages submitted with --redis URL (pdfraster worker --help)\n" +
         "  pdfraster cluster status --redis URL  workers, queue depth and runs in flight\n" +
         "\nExit codes: 0 all pages rendered; 1 unexpected error; 2 usage or input error (in a batch: a document could not be read);\n" +
@@ -141,6 +143,7 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     redis: flags.redis ?? (process.env.PDFRASTER_REDIS || undefined),
     queue: flags.queue,
     store: flags.store,
+    waitTimeout: flags.waitTimeout as unknown as number,
   };
 }
 
@@ -225,7 +228,20 @@ async function main(argv: string[]): Promise<number> {
     } else {
       bar?.update(event);
     }
-    if (flags.quiet) return;
+    if (event.type === "no-workers") {
+      // Said even with --quiet: without it a run with no worker to render it waits in silence.
+      bar?.clear();
+      const queue = event.queue === "default" ? "" : ` --queue ${event.queue}`;
+      process.stderr.write(
+        `pdfraster: no pdfraster worker is registered on queue \`${event.queue}\` of ${event.redis ?? "Redis"} (waited ${Math.round(event.waitedMs / 1000)} s); ` +
+          `the pages wait in the queue: start one with \`pdfraster worker --redis URL${queue}\`, or limit the wait with --wait-timeout\n`,
+      );
+      return;
+    }
+    // --quiet hides progress (retries included) and summaries, never errors. A single document lists
+    // its failed pages at the end (finishOne); a batch's only list of them is these lines.
+    const batchError = batch && (event.type === "document-failed" || (event.type === "page-failed" && !event.willRetry));
+    if (flags.quiet && !batchError) return;
     if (event.type === "page-failed") {
       bar?.clear();
       const retry = event.willRetry ? " (retrying)" : "";

@@ -6,6 +6,7 @@ import { checkQueueName, checkRedisUrl, checkStoreUrl, type ClusterSettings } fr
 import { engineAvailable, engineUnavailable, ENGINE_NAMES, type EngineName } from "./engines/registry.js";
 import { PAGE_BOXES, type PageBox } from "./engines/engine.js";
 import { DEFAULT_BAND_PIXELS } from "./bands/split.js";
+import { checkKeys } from "./option-keys.js";
 
 /** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
 export type ImageFormat = "jpeg" | "png" | "auto";
@@ -29,7 +30,11 @@ export interface RasterizeOptions {
   orientation?: Orientation;
   /** Margin: one length or `top,right,bottom,left`, with units mm/cm/in/pt. @default "0" */
   margin?: string;
-  /** Paper colour behind and around the page: a name (white, black, gray) or `#rrggbb`. @default "white" */
+  /**
+   * Paper colour behind and around the page: a name (white, black, gray) or `#rrggbb`. It also shows
+   * through the page's own transparent areas (a page with no white fill of its own takes this colour).
+   * @default "white"
+   */
   background?: string;
   /** 1-based page selection such as `1-3,7,10-`; order and repeats are kept. @default all pages */
   pages?: string;
@@ -44,7 +49,10 @@ export interface RasterizeOptions {
   format?: ImageFormat;
   /** JPEG quality, 1-100. @default 85 */
   quality?: number;
-  /** Colour of the page images; `mono` is 1-bit, lossless. With `format: "auto"` it is the most colour allowed. @default "rgb" */
+  /**
+   * Colour of the page images; `mono` is 1-bit, always PNG (an explicit `format: "jpeg"` with it is refused).
+   * With `format: "auto"` it is the most colour allowed. @default "rgb"
+   */
   color?: ColorMode;
   /** Gray level (0-255) at or above which a `mono` pixel turns white. @default 128 */
   threshold?: number;
@@ -107,6 +115,12 @@ export interface RasterizeOptions {
   queue?: string;
   /** Cluster mode: where inputs and page images travel, `redis` or a shared folder `file:///mnt/shared/pdfraster`. @default "redis" */
   store?: string;
+  /**
+   * Cluster mode: seconds to wait while no `pdfraster worker` is registered on the queue before the
+   * run fails (exit 2, no output). Either way a `no-workers` progress event comes after 3 s of none.
+   * @default wait as long as it takes
+   */
+  waitTimeout?: number;
   /** Called for every progress event (document opened, page done or failed, document done or failed); `--progress json` prints the same. */
   onProgress?: (event: ProgressEvent) => void;
   /** Stops the run: workers are killed, the temp directory removed, no output written. */
@@ -144,6 +158,8 @@ export interface NormalizedOptions {
   keepMetadata: boolean;
   /** Set in cluster mode (`redis`). */
   cluster: ClusterSettings | undefined;
+  /** Cluster mode: fail when no worker is registered for this long (ms); undefined: wait. */
+  waitTimeoutMs: number | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
   signal: AbortSignal | undefined;
 }
@@ -236,17 +252,28 @@ export function parseColour(input: string): [number, number, number] {
 
 function clusterSettings(o: RasterizeOptions): ClusterSettings | undefined {
   if (o.redis === undefined) {
-    if (o.queue !== undefined || o.store !== undefined) throw new UsageError("`queue` and `store` are for cluster mode: give `redis` too");
+    if (o.queue !== undefined || o.store !== undefined || o.waitTimeout !== undefined) {
+      throw new UsageError("`queue`, `store` and `waitTimeout` are for cluster mode: give `redis` too");
+    }
     return undefined;
   }
   return { redis: checkRedisUrl(o.redis), queue: checkQueueName(o.queue), store: checkStoreUrl(o.store) };
 }
+
+/** Every key of {@link RasterizeOptions} (the compiler checks that none is missing). */
+const OPTION_KEYS = Object.keys({
+  dpi: 0, size: 0, fit: 0, orientation: 0, margin: 0, background: 0, pages: 0, workers: 0, format: 0, quality: 0, color: 0,
+  threshold: 0, password: 0, onError: 0, box: 0, maxPixels: 0, bandPixels: 0, pageTimeout: 0, maxPagesPerWorker: 0, engine: 0,
+  fallbackEngine: 0, keepText: 0, keepOutline: 0, keepLinks: 0, keepMetadata: 0, redis: 0, queue: 0, store: 0, waitTimeout: 0, onProgress: 0, signal: 0,
+} satisfies Record<keyof RasterizeOptions, 0>);
 
 /** Validates the public options once, with messages that name the option and the bad value. */
 export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOptions {
   if (typeof options !== "object" || options === null) {
     throw new UsageError(`Expected options to be an object, got ${describe(options)}`);
   }
+  // A misspelt key would otherwise be ignored silently (`{ dpl: 100 }` rendering at 300 DPI).
+  checkKeys(options, OPTION_KEYS);
   const o = options;
   if (o.onProgress !== undefined && typeof o.onProgress !== "function") {
     throw new UsageError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`);
@@ -258,6 +285,10 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
   const fallbackEngine = o.fallbackEngine === undefined ? undefined : choice("fallbackEngine", o.fallbackEngine, engine, ENGINE_NAMES);
   if (fallbackEngine === engine) {
     throw new UsageError(`Expected \`fallbackEngine\` to differ from \`engine\` (${engine}), got ${describe(o.fallbackEngine)}`);
+  }
+  // One rule for every output: 1-bit is PNG only, so an explicit JPEG cannot be honoured (a .jpg name: api.ts imageOptions).
+  if (o.color === "mono" && typeof o.format === "string" && o.format.toLowerCase() === "jpeg") {
+    throw new UsageError("`color` mono is written as 1-bit PNG: leave `format` out (or give png) with it");
   }
   // A missing optional engine package is a usage error now, not a failure of every page later.
   for (const name of [engine, fallbackEngine]) {
@@ -291,6 +322,7 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     keepLinks: flag("keepLinks", o.keepLinks),
     keepMetadata: flag("keepMetadata", o.keepMetadata),
     cluster: clusterSettings(o),
+    waitTimeoutMs: o.waitTimeout === undefined ? undefined : number("waitTimeout", o.waitTimeout, 0, 0.1, 86_400) * 1000,
     onProgress: o.onProgress,
     signal: o.signal,
   };

@@ -118,4 +118,9 @@ export type ProgressEvent =
     }
   | { type: "page-failed"; input: string | null; page: number; reason: string; willRetry: boolean; done: number; total: number }
   | { type: "document-done"; input: string | null; report: RasterizeReport }
-  | { type: "document-failed"; input: string; error: DocumentFailure["error"] };
+  | { type: "document-failed"; input: string; error: DocumentFailure["error"] }
+  /**
+   * Cluster mode: no `pdfraster worker` has been registered on the queue for `waitedMs`; the pages
+   * wait for one. `redis`: its URL, password masked (absent in the service's events).
+   */
+  | { type: "no-workers"; queue: string; redis?: string; waitedMs: number };

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { AbortError, OutputError, isDiskError } from "./errors.js";
 import type { DocumentJob } from "./job.js";
 import type { NormalizedOptions } from "./options.js";
+import { maskUrl } from "./cluster/connection.js";
 import { ClusterSubmitter } from "./cluster/submit.js";
 import type { ExecutorStats, PageExecutor, PageHandlers } from "./pool/executor.js";
 import type { PageTask, PrepareHint } from "./pool/messages.js";
@@ -14,7 +15,7 @@ const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url)
 /**
  * V8 heap cap of each worker; pixels live outside it (canvas, sharp), so this bounds pdf.js itself.
  * Every corpus file and a 600 DPI A0 page render within 128 MB; with the pdf.js adapter's cache
- * cleanup a worker's heap stays flat over long documents (README "Limits and defaults").
+ * cleanup a worker's heap stays flat over long documents (docs/reliability.md, "Limits and defaults").
  */
 const WORKER_HEAP_MB = 2048;
 /**
@@ -201,7 +202,16 @@ export class Runner {
     const retryTask = retryOnFallback(this.opts);
     const cluster = this.opts.cluster;
     const executor: PageExecutor = cluster
-      ? new ClusterSubmitter({ ...cluster, pageTimeoutMs: this.opts.pageTimeoutMs, retryTask }, handlers)
+      ? new ClusterSubmitter(
+          {
+            ...cluster,
+            pageTimeoutMs: this.opts.pageTimeoutMs,
+            retryTask,
+            ...(this.opts.waitTimeoutMs === undefined ? {} : { waitTimeoutMs: this.opts.waitTimeoutMs }),
+            onNoWorkers: (waitedMs) => this.opts.onProgress?.({ type: "no-workers", queue: cluster.queue, redis: maskUrl(cluster.redis), waitedMs }),
+          },
+          handlers,
+        )
       : new Pool(
           {
             shared,

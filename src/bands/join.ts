@@ -1,7 +1,7 @@
 /**
  * Image output of a banded page: the bands (lossless PNGs written by the workers, top to bottom)
  * become one file, encoded once. libvips joins them and reads, encodes and writes the page in
- * one sequential pass, so the master never holds the whole raster (README "Banded rendering"
+ * one sequential pass, so the master never holds the whole raster (docs/outputs.md, "Big pages"
  * gives its measured memory).
  */
 import { rm, stat } from "node:fs/promises";

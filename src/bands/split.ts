@@ -1,7 +1,7 @@
 /**
  * Banded rendering, the pure part: which horizontal bands a page's raster is cut into, and the
  * render request of each band. A band renders the page through the page's own transform shifted up
- * by the band's top row, so its rows are the rows of the whole raster (README "Banded rendering").
+ * by the band's top row, so its rows are the rows of the whole raster (docs/outputs.md, "Big pages").
  */
 import type { RenderRequest } from "../engines/engine.js";
 
@@ -17,7 +17,7 @@ export const BAND_ROW_MULTIPLE = 16;
  * 2^24: 34 bands, 12.5 s of CPU, worker peak 360 MB; 2^25: 17 bands, 9.7 s, 460 MB; 2^26: 9 bands,
  * 8.6 s, 660 MB (pdftoppm: 5.2 s). Every band draws the whole page's contents clipped to itself, so
  * fewer bands cost less CPU; 2^26 is the fewest within the 1 GB a worker may take, and still 9 bands
- * to share out for such a page. README "Big pages".
+ * to share out for such a page. docs/outputs.md, "Big pages".
  */
 export const DEFAULT_BAND_PIXELS = 2 ** 26;
 

@@ -133,6 +133,17 @@ async function runStatus(argv: string[]): Promise<number> {
   return ExitCode.ok;
 }
 
+const CLUSTER_HELP = `Usage: pdfraster cluster <command> [options]
+
+Commands:
+  status [options]   show the workers, queue depth and runs in flight (pdfraster cluster status --help)
+
+A cluster is a Redis, \`pdfraster worker\`s that render, and submitters:
+  pdfraster worker --redis URL               render the pages queued on this Redis (pdfraster worker --help)
+  pdfraster in.pdf out.pdf --redis URL       submit a document to the workers (pdfraster --help)
+See docs/cluster.md.
+`;
+
 /** `argv`: the arguments after `pdfraster`, starting with `worker` or `cluster`. */
 export async function clusterMain(argv: string[]): Promise<number> {
   const json = argv.includes("--json");
@@ -140,7 +151,15 @@ export async function clusterMain(argv: string[]): Promise<number> {
     const [command, ...rest] = argv;
     if (command === "worker") return await runWorker(rest);
     if (rest[0] === "status") return await runStatus(rest.slice(1));
-    throw new UsageError(`Unknown command \`cluster ${rest[0] ?? ""}\`: try \`pdfraster cluster status\``);
+    if (rest[0] === "--help" || rest[0] === "-h" || rest[0] === "help") {
+      process.stdout.write(CLUSTER_HELP);
+      return ExitCode.ok;
+    }
+    if (rest[0] === undefined) {
+      process.stderr.write(CLUSTER_HELP);
+      return ExitCode.usage;
+    }
+    throw new UsageError(`Unknown command \`cluster ${rest[0]}\`: the cluster's command is \`status\` (see pdfraster cluster --help)`);
   } catch (thrown) {
     if (thrown instanceof CommanderError && thrown.exitCode === 0) return ExitCode.ok; // --help
     const error = thrown instanceof CommanderError ? new UsageError(thrown.message.replace(/^error: /, "")) : thrown;

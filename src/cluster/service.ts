@@ -10,6 +10,7 @@ import { mkdir, open, readFile, rm, unlink } from "node:fs/promises";
 import { availableParallelism, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Job, Worker } from "bullmq";
+import { withDeadline } from "../deadline.js";
 import { UsageError, describeError } from "../errors.js";
 import { DEFAULTS, checkNumber } from "../options.js";
 import type { PageResult, PageTask } from "../pool/messages.js";
@@ -616,14 +617,11 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
       feed.end();
       pool.stop();
       await poolDone.catch(() => {});
-      await Promise.race([
-        redis.multi().del(keys.worker(id)).zrem(keys.workers, id).exec().catch(() => {}),
-        new Promise((resolve) => setTimeout(resolve, 1000)),
-      ]);
+      await withDeadline(redis.multi().del(keys.worker(id)).zrem(keys.workers, id).exec().catch(() => {}), 1000);
       quitting = true;
       store.close();
       subscriber.disconnect();
-      await Promise.race([redis.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 500))]);
+      await withDeadline(redis.quit().catch(() => {}), 500);
       redis.disconnect();
       await rm(tempDir, { recursive: true, force: true }).catch(() => {});
       emit({ type: "stopped", ...stats });

@@ -19,6 +19,7 @@ import { open } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { withDeadline } from "../deadline.js";
 import { ClusterError, ExitCode, describeError } from "../errors.js";
 import type { PageExecutor, PageHandlers } from "../pool/executor.js";
 import type { PageResult, PageTask, PrepareHint } from "../pool/messages.js";
@@ -32,6 +33,10 @@ import { clusterCapacity } from "./status.js";
 
 export interface SubmitSettings extends ClusterSettings {
   pageTimeoutMs: number;
+  /** Fail the run (exit 2) when no worker has been registered for this long. @default wait */
+  waitTimeoutMs?: number;
+  /** Called once no worker has been registered for NO_WORKER_NOTICE_MS (again after workers come and go). */
+  onNoWorkers?: (waitedMs: number) => void;
   /** The task of a retry (the fallback engine). */
   retryTask?: (task: PageTask) => PageTask;
 }
@@ -53,6 +58,10 @@ const CLEANUP_MS = 1_000;
 const RECONCILE_MS = 3_000;
 /** Result entries read between two trims of the run's stream. */
 const TRIM_EVERY = 64;
+/** With no worker registered, the submitter says so after this long (the pages wait in the queue meanwhile). */
+const NO_WORKER_NOTICE_MS = 3_000;
+/** How often the registered workers are counted while there are none. */
+const NO_WORKER_POLL_MS = 1_000;
 
 interface Pending {
   task: PageTask;
@@ -101,6 +110,9 @@ export class ClusterSubmitter implements PageExecutor {
   private readonly timers: NodeJS.Timeout[] = [];
   private lostTimer: NodeJS.Timeout | undefined;
   private readonly info: RunInfo;
+  /** performance.now() since when no worker has been registered, or undefined while some are. */
+  private noWorkersSince: number | undefined;
+  private noWorkersNoticed = false;
 
   constructor(
     private readonly settings: SubmitSettings,
@@ -130,6 +142,7 @@ export class ClusterSubmitter implements PageExecutor {
       await this.heartbeat();
       this.timers.push(every(HEARTBEAT_MS, () => this.heartbeat()));
       this.timers.push(every(RECONCILE_MS, () => this.reconcile()));
+      this.timers.push(every(NO_WORKER_POLL_MS, () => this.watchWorkers()));
       void this.readResults(conn.reader);
       this.pump();
       await done;
@@ -313,8 +326,26 @@ export class ClusterSubmitter implements PageExecutor {
     this.pump();
   }
 
+  /** While no worker is registered: counts them again, says so once, and fails the run after `waitTimeoutMs`. */
+  private async watchWorkers(): Promise<void> {
+    if (this.noWorkersSince === undefined || !this.conn || this.stopped) return;
+    this.resize(await clusterCapacity(this.conn.redis, this.keys));
+    if (this.noWorkersSince === undefined || this.stopped) return;
+    const waited = performance.now() - this.noWorkersSince;
+    const { waitTimeoutMs, queue, redis } = this.settings;
+    if (waitTimeoutMs !== undefined && waited >= waitTimeoutMs) {
+      const where = `queue \`${queue}\` of ${maskUrl(redis)}`;
+      this.halt(new ClusterError(`No pdfraster worker registered on ${where} within the wait timeout of ${waitTimeoutMs / 1000} s: no output written`, ExitCode.usage));
+    } else if (waited >= NO_WORKER_NOTICE_MS && !this.noWorkersNoticed) {
+      this.noWorkersNoticed = true;
+      this.settings.onNoWorkers?.(Math.round(waited));
+    }
+  }
+
   /** Sizes the window of pages in flight to the cluster's concurrency. */
   private resize({ concurrency, workers }: { concurrency: number; workers: number }): void {
+    if (workers > 0) [this.noWorkersSince, this.noWorkersNoticed] = [undefined, false];
+    else this.noWorkersSince ??= performance.now();
     this.concurrency = Math.max(1, concurrency);
     this.window = Math.max(MIN_WINDOW, WINDOW_PER_SLOT * concurrency + WINDOW_PER_WORKER * workers);
   }
@@ -466,13 +497,11 @@ export class ClusterSubmitter implements PageExecutor {
         if (deleted === 1 && inRedis.length === 0) await conn.store.delete(chunks);
       }
     })().catch(() => {});
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([work, new Promise((resolve) => (timer = setTimeout(resolve, CLEANUP_MS)))]);
-    clearTimeout(timer);
+    await withDeadline(work, CLEANUP_MS);
     await conn.queue.close().catch(() => {});
     conn.store.close();
     conn.reader.disconnect();
-    await Promise.race([conn.redis.quit().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 200).unref())]);
+    await withDeadline(conn.redis.quit().catch(() => {}), 200);
     conn.redis.disconnect();
   }
 }

@@ -8,6 +8,7 @@ import type { PageResult } from "../pool/messages.js";
 import type { NormalizedOptions } from "../options.js";
 import { sheetPadding, type PageLayout } from "../paper.js";
 import { encodeBlank } from "../worker/encode.js";
+import { writeDensity } from "./density.js";
 import type { Committed, PageSink } from "./sink.js";
 import { imageFileName, type NamePattern } from "./target.js";
 
@@ -136,7 +137,7 @@ export class ImageSink implements PageSink {
         const [result] = results as [PageResult];
         const name = this.fileName(page.pageNumber, result.format);
         await moveFile(result.path, join(this.staging, name));
-        this.staged.set(name, result.bytes);
+        await this.markStaged(name);
       } else {
         await this.join(index, page, results);
       }
@@ -163,7 +164,7 @@ export class ImageSink implements PageSink {
     }
     const name = this.fileName(page.pageNumber, joined.format);
     await rename(joined.path, join(this.staging, name));
-    this.staged.set(name, joined.bytes);
+    await this.markStaged(name);
   }
 
   /** A blank sheet in the background colour in place of a failed page, with `--on-error blank`. */
@@ -174,7 +175,13 @@ export class ImageSink implements PageSink {
     const k = this.opts.dpi / 72;
     const width = Math.max(1, Math.round(page.layout.sheetWidth * k));
     const height = Math.max(1, Math.round(page.layout.sheetHeight * k));
-    this.staged.set(name, await encodeBlank(width, height, this.opts.background, format, join(this.staging, name)));
+    await encodeBlank(width, height, this.opts.background, format, join(this.staging, name));
+    await this.markStaged(name);
+  }
+
+  /** A page file now in the staging folder: it declares the sheet's resolution (the workers' files do not: density.ts). */
+  private async markStaged(name: string): Promise<void> {
+    this.staged.set(name, await writeDensity(join(this.staging, name), this.opts.dpi));
   }
 
   private fileName(pageNumber: number, format: "jpeg" | "png"): string {

@@ -14,6 +14,16 @@ import type { Committed, PageSink } from "./sink.js";
  * An image-only PDF, assembled in page order into a temp file: beside the target (renamed into
  * place on commit) or, for a stream, in the run's temp dir (copied to the stream on commit).
  */
+/** Why a file cannot be created in a folder, by error code (the error's own message names the partial file). */
+const CANNOT_CREATE: Record<string, string> = {
+  ENOENT: "no file can be created in its folder",
+  EACCES: "permission denied in its folder",
+  EPERM: "permission denied in its folder",
+  EROFS: "its folder is on a read-only file system",
+  ENOSPC: "no space left on the device",
+  EDQUOT: "disk quota exceeded",
+};
+
 export class PdfSink implements PageSink {
   private constructor(
     private readonly writer: PdfStreamWriter,
@@ -43,7 +53,10 @@ export class PdfSink implements PageSink {
     try {
       writer = await PdfStreamWriter.create(partial);
     } catch (error) {
-      throw new OutputError(`Cannot write ${"path" in target ? target.path : "the output"}: ${describeError(error)}`, { cause: error });
+      // The reason without the hidden partial file's name, which the user never gave.
+      const code = (error as NodeJS.ErrnoException).code ?? "";
+      const reason = CANNOT_CREATE[code] ?? describeError(error).replaceAll(partial, "a file beside it");
+      throw new OutputError(`Cannot write ${"path" in target ? target.path : "the output"}: ${reason}`, { cause: error });
     }
     const white = opts.background.every((c) => c === 255);
     const background = white ? undefined : (opts.background.map((c) => c / 255) as [number, number, number]);

@@ -10,6 +10,8 @@ export interface NamePattern {
   suffix: string;
   /** Set by the extension of the pattern. */
   format: "jpeg" | "png";
+  /** No page-number slot: the name of one image (`page.png`), for a selection of one page. */
+  single?: true;
 }
 
 /** Where one document's output goes. */
@@ -50,13 +52,39 @@ export function parseNamePattern(name: string): NamePattern | undefined {
   return { prefix, width, suffix, format };
 }
 
+/** Extensions of image formats pdfraster does not write: an output named so is refused, never a PDF under that name. */
+const UNSUPPORTED_IMAGE = /\.(tiff?|webp|gif|bmp|avif|heic|jxl|jp2)$/i;
+
+/**
+ * An output file named like an image (`page.png`, `scan.jpg`): one image, for a one-page
+ * selection (checked once the page count is known). TIFF and other image formats are refused.
+ */
+function singleImage(name: string): NamePattern | undefined {
+  const other = UNSUPPORTED_IMAGE.exec(name)?.[1]?.toLowerCase();
+  if (other) {
+    const what = other.startsWith("tif") ? "TIFF output is not supported yet" : `pdfraster does not write .${other} files`;
+    throw new UsageError(`${what}: write a PDF (out.pdf), or PNG/JPEG images into a folder (out/) or by a pattern (page-%d.png), got \`${name}\``);
+  }
+  const ext = /\.(png|jpe?g)$/i.exec(name)?.[1]?.toLowerCase();
+  if (!ext) return undefined;
+  return { prefix: name, width: 0, suffix: "", format: ext === "png" ? "png" : "jpeg", single: true };
+}
+
+/** The error for a single-image output (`page.png`) when the selection is not one page. */
+export function notOnePage(display: string, selected: number): UsageError {
+  return new UsageError(
+    `The output ${basename(display)} is one image, but ${selected} pages are selected: write one image per page into a folder (out/) or by a pattern (page-%d.png), or select one page with \`pages\``,
+  );
+}
+
 function isStream(value: unknown): value is NodeJS.WritableStream {
   return typeof value === "object" && value !== null && typeof (value as { write?: unknown }).write === "function";
 }
 
 /**
  * Tells what `output` asks for: a writable stream; image files, when it is a pattern with `%d` or
- * a folder (it ends in `/` or exists as one); otherwise a PDF file.
+ * a folder (it ends in `/` or exists as one); one image when it is named `.png`, `.jpg` or `.jpeg`;
+ * otherwise a PDF file (a name of another image format is refused).
  */
 export async function resolveOutput(output: unknown): Promise<OutputTarget> {
   if (isStream(output)) return { kind: "stream", stream: output };
@@ -71,6 +99,8 @@ export async function resolveOutput(output: unknown): Promise<OutputTarget> {
   }
   const isFolder = output.endsWith("/") || output.endsWith(sep) || (await stat(path).catch(() => undefined))?.isDirectory();
   if (isFolder) return { kind: "images", dir: path, pattern: undefined, display: path + sep };
+  const image = singleImage(basename(output));
+  if (image) return { kind: "images", dir: dirname(path), pattern: image, display: path };
   return { kind: "pdf", path };
 }
 
@@ -90,6 +120,7 @@ export function imageFileName(
   pageCount: number,
   format: "jpeg" | "png",
 ): string {
+  if (pattern?.single) return pattern.prefix;
   if (pattern) return `${pattern.prefix}${String(pageNumber).padStart(pattern.width, "0")}${pattern.suffix}`;
   return `${stem}-${String(pageNumber).padStart(String(pageCount).length, "0")}.${format === "jpeg" ? "jpg" : "png"}`;
 }

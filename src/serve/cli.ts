@@ -33,7 +33,7 @@ interface ServeFlags {
 
 function program(): Command {
   return new Command("pdfraster serve")
-    .description("Rasterize PDFs as an HTTP service with warm workers (see README, Service).")
+    .description("Rasterize PDFs as an HTTP service with warm workers (see docs/service.md).")
     .option("--host <address>", "interface to listen on (anything but loopback exposes the service)", SERVICE_DEFAULTS.host)
     .option("--port <n>", "TCP port (0: any free port)", String(SERVICE_DEFAULTS.port))
     .option("--workers <n>", "warm worker processes (default: number of CPU cores; not with --redis)")

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import { only, prepareDocument } from "../api.js";
 import { connect, maskUrl, type ClusterSettings } from "../cluster/connection.js";
 import { readStatus, type ClusterStatus } from "../cluster/status.js";
+import { withDeadline } from "../deadline.js";
 import { PoolError } from "../errors.js";
 import type { NormalizedOptions } from "../options.js";
 import type { RasterizeReport } from "../report.js";
@@ -134,16 +135,6 @@ export class ClusterBackend implements Backend {
   private async status(): Promise<ClusterStatus | undefined> {
     const redis = await this.monitor.catch(() => undefined);
     if (!redis || redis.status !== "ready") return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        readStatus(redis, this.settings.queue, this.masked),
-        new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), STATUS_TIMEOUT_MS))),
-      ]);
-    } catch {
-      return undefined;
-    } finally {
-      clearTimeout(timer);
-    }
+    return withDeadline(readStatus(redis, this.settings.queue, this.masked), STATUS_TIMEOUT_MS).catch(() => undefined);
   }
 }

@@ -1,5 +1,6 @@
 import { tmpdir } from "node:os";
 import { UsageError } from "../errors.js";
+import { checkKeys } from "../option-keys.js";
 import { DEFAULTS, normalizeOptions, type NormalizedOptions } from "../options.js";
 import type { EngineName } from "../engines/registry.js";
 
@@ -113,8 +114,15 @@ function origin(value: unknown): string {
   return url.origin.toLowerCase();
 }
 
+/** Every key of {@link ServiceOptions} (the compiler checks that none is missing). */
+const SERVICE_KEYS = Object.keys({
+  host: 0, port: 0, workers: 0, engine: 0, fallbackEngine: 0, pageTimeout: 0, maxPagesPerWorker: 0, maxPixels: 0, maxBodyBytes: 0, maxPages: 0,
+  maxJobs: 0, maxQueue: 0, timeLimit: 0, resultTtl: 0, grace: 0, token: 0, origins: 0, tempDir: 0, redis: 0, queue: 0, store: 0,
+} satisfies Record<keyof ServiceOptions, 0>);
+
 /** Validates the service settings; `env` supplies the token when `token` is not given (PDFRASTER_TOKEN). */
 export function normalizeServiceOptions(options: ServiceOptions = {}, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  checkKeys(options, SERVICE_KEYS, "setting");
   const o = options;
   const token = o.token ?? (env.PDFRASTER_TOKEN || undefined);
   if (token !== undefined && (typeof token !== "string" || token.length < 16 || /\s/.test(token))) {

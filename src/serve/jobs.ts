@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { withDeadline } from "../deadline.js";
 import { AbortError, LimitError } from "../errors.js";
 import type { ProgressEvent, RasterizeReport } from "../report.js";
 import type { Backend } from "./backend.js";
@@ -229,9 +230,7 @@ export class JobRegistry {
   async shutdown(graceMs: number): Promise<void> {
     this.closing = true;
     const inFlight = [...this.jobs.values()].filter((job) => !job.finished).map((job) => job.ended);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(inFlight), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-    clearTimeout(timer);
+    await withDeadline(Promise.all(inFlight), graceMs);
     await Promise.all([...this.jobs.values()].map((job) => this.remove(job, new AbortError("The service is shutting down"))));
   }
 
@@ -351,6 +350,7 @@ function publicEvent(event: ProgressEvent, name: string, output: "pdf" | "zip"):
   if (event.type === "document-done") return { ...event, input: name, report: publicReport(event.report, name, output) };
   if (event.type === "document-open") return { ...event, input: name, output: null };
   if (event.type === "document-failed") return { ...event, input: name };
+  if (event.type === "no-workers") return { type: event.type, queue: event.queue, waitedMs: event.waitedMs }; // not the service's Redis
   return { ...event, input: name };
 }
 

@@ -37,7 +37,7 @@ const FLAGS = new Set<string>(["keep-text", "keep-outline", "keep-links", "keep-
 /** CLI flags that are the service's, not a request's (they concern the shared workers). */
 const SERVICE_FLAGS = new Set(["workers", "engine", "fallback-engine", "page-timeout", "max-pages-per-worker"]);
 
-/** The names a request may use, for the upload page and the README. */
+/** The names a request may use, for the upload page and docs/service.md. */
 export const REQUEST_FIELDS = [...Object.keys(FIELDS), "output"] as const;
 
 /**

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import fastifyMultipart from "@fastify/multipart";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { redact } from "../cluster/connection.js";
+import { withDeadline } from "../deadline.js";
 import { createTempDir, sweepStaleTempDirs } from "../temp-dir.js";
 import { loadEngine } from "../engines/registry.js";
 import { AbortError, describeError, OutputError } from "../errors.js";
@@ -283,9 +284,9 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
       closing ??= (async () => {
         draining = true;
         (app.server as Server).close(); // no new connections; keep-alive ones get 503 (return503OnClosing) once fastify closes
-        await Promise.race([Promise.all(submitting), new Promise((resolve) => setTimeout(resolve, graceMs))]);
+        await withDeadline(Promise.all(submitting), graceMs);
         await jobs.shutdown(graceMs);
-        await Promise.race([Promise.all(inFlight), new Promise((resolve) => setTimeout(resolve, Math.min(graceMs, 5000)))]);
+        await withDeadline(Promise.all(inFlight), Math.min(graceMs, 5000));
         await app.close();
         await backend.close();
         await rm(root, { recursive: true, force: true }).catch(() => {});

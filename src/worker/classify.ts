@@ -1,7 +1,7 @@
 /**
  * `--format auto`: measures a rendered page and picks its encoding. Pure: no sharp, no pdf.js.
  *
- * Measured on the pdf.js corpus (see README "Formats"): text and line art rendered by pdf.js is
+ * Measured on the pdf.js corpus (see docs/outputs.md, "Formats"): text and line art rendered by pdf.js is
  * black/white plus anti-aliased edges, which 1-bit (at print resolution) or 16-level gray PNG keep
  * at a fraction of a JPEG's size; photographs and shadings have runs of slowly varying mid-tones,
  * which only JPEG stores small.

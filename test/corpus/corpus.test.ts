@@ -4,7 +4,7 @@
  * picks others). A file must give a clean result (exit 0, or 3 with its failed pages listed and
  * every page in the output) or a clean error (exit 2, one line), within its time bound, leaving no
  * temp files and no processes. Where pdftoppm is installed, every file it renders more pages of
- * than pdfraster must be a known, explained difference (README, "Reliability").
+ * than pdfraster must be a known, explained difference (docs/reliability.md).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,7 +21,7 @@ for (const engine of ENGINES) if (!ENGINE_NAMES.includes(engine)) throw new Erro
 export const resultsFile = (engine: EngineName): string =>
   join(ROOT, `test/corpus/results/corpus-sweep${engine === "pdfjs" ? "" : `.${engine}`}.json`);
 
-/** Files pdftoppm renders (some pages of) and pdfraster does not with an engine, and why; README lists the same. */
+/** Files pdftoppm renders (some pages of) and pdfraster does not with an engine, and why; docs/reliability.md lists the same. */
 const KNOWN_POPPLER_DIFFERENCES: Partial<Record<EngineName, Record<string, string>>> = {
   pdfjs: {
     "issue16263.pdf": "pdf.js spends minutes on this one page (formulas drawn through a 34862x4332 image with a soft mask): it times out, twice",

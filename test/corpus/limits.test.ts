@@ -3,7 +3,7 @@
  * (511 M pixels) and a full-bleed A0 page at 600 DPI (558 M pixels, over the canvas limit and
  * MuPDF's pixmap limit, which used to fail it): exit 0 within the default --page-timeout, the right
  * pixel size, the bands' rows at every boundary equal to the page's own rows there (no seam), and
- * every worker's peak RSS under 1 GB (README, "Banded rendering").
+ * every worker's peak RSS under 1 GB (docs/outputs.md, "Big pages").
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -17,11 +17,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI as a user would; `env` is added to the environment; `cli` replaces dist/cli.js. */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: string } = {}): Promise<CliResult> {
+/** Runs the built CLI as a user would; `env` is added to the environment; `cli` replaces dist/cli.js; `cwd`: run in that folder. */
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cli?: string; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
       env: { ...process.env, ...options.env },
+      ...(options.cwd ? { cwd: options.cwd } : {}),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -51,6 +51,10 @@ describe("rasterize() API", () => {
     await expect(rasterize(SAMPLE, join(tmp, "x.pdf"), { dpi: -1 })).rejects.toMatchObject({ code: "ERR_USAGE", exitCode: 2 });
     await expect(rasterize(join(tmp, "missing.pdf"), join(tmp, "x.pdf"))).rejects.toBeInstanceOf(InputError);
     await expect(rasterize(new Uint8Array([1, 2, 3]), join(tmp, "x.pdf"))).rejects.toMatchObject({ code: "ERR_INPUT" });
+    // A misspelt option is refused, not ignored (before the fix `dpl` rendered at 300 DPI)
+    const typo = rasterize(SAMPLE, join(tmp, "x.pdf"), { dpl: 100 } as never);
+    await expect(typo).rejects.toBeInstanceOf(UsageError);
+    await expect(typo).rejects.toThrow("Unknown option `dpl` (did you mean `dpi`?)");
     expect(existsSync(join(tmp, "x.pdf"))).toBe(false);
     expect(leftoverTempDirs(tmp)).toEqual([]);
   });

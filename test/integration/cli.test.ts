@@ -10,6 +10,22 @@ import { expectSampleAt72Dpi } from "../helpers/sample.js";
 const A4 = { width: 595.28, height: 841.89 };
 const md5 = (path: string): string => createHash("md5").update(readFileSync(path)).digest("hex");
 
+describe("pdfraster cluster: help for the command group", () => {
+  it("--help shows its commands (exit 0); alone, the same on stderr (exit 2); an unknown command names the known one", async () => {
+    const help = await runCli(["cluster", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: pdfraster cluster <command>/);
+    expect(help.stdout).toMatch(/\n {2}status /);
+    expect(help.stdout).toMatch(/pdfraster worker --redis URL/);
+    expect((await runCli(["cluster", "-h"])).stdout).toBe(help.stdout);
+    const alone = await runCli(["cluster"]);
+    expect([alone.code, alone.stdout, alone.stderr]).toEqual([2, "", help.stdout]);
+    const unknown = await runCli(["cluster", "stats"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("pdfraster: Unknown command `cluster stats`: the cluster's command is `status` (see pdfraster cluster --help)\n");
+  });
+});
+
 describe("pdfraster CLI on real files", () => {
   it("finishes the job when the reader of stderr goes away (`--progress json 2>&1 | head -1`)", async () => {
     const dir = scratch();
@@ -165,6 +181,16 @@ describe("pdfraster CLI on real files", () => {
       expect(result.stderr).toMatch(message);
       expect(result.stderr.trim().split("\n")).toHaveLength(1);
       expect(existsSync(out)).toBe(false);
+    });
+
+    it("an output whose folder is missing or not a folder: named as the user gave it, never the hidden partial file", async () => {
+      for (const [output, message] of [
+        ["no-such-folder/out.pdf", "pdfraster: Cannot write no-such-folder/out.pdf: the folder no-such-folder does not exist\n"],
+        ["empty.pdf/out.pdf", "pdfraster: Cannot write empty.pdf/out.pdf: empty.pdf is not a folder\n"],
+      ]) {
+        const result = await runCli([SAMPLE, output!], { cwd: dir });
+        expect([result.code, result.stderr]).toEqual([2, message]); // before the fix: ENOENT ... '.out.pdf.<hex>.pdfraster-tmp'
+      }
     });
 
     it("bad options", async () => {

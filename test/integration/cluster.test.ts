@@ -153,6 +153,26 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 5, failed: [], retried: [1] });
   }, 120_000);
 
+  it("with no worker registered the submitter says so after a few seconds, goes on when one comes, and --wait-timeout limits the wait", async () => {
+    const queue = nextQueue();
+    const dir = scratch();
+    const run = startCli([SAMPLE, join(dir, "out.pdf"), "--dpi", "20", "--redis", redis.url, "--queue", queue, "--quiet"]);
+    // Before the fix: silence, for ever
+    await waitFor(() => /no pdfraster worker is registered on queue `test\d+`/.test(run.stderr()), 15_000, "the no-worker notice");
+    expect(run.stderr()).toMatch(new RegExp(`start one with \`pdfraster worker --redis URL --queue ${queue}\`, or limit the wait with --wait-timeout`));
+    await startWorkers(1, redis.url, queue);
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect((await inspectPdf(join(dir, "out.pdf"))).pages).toHaveLength(5);
+
+    const limited = await runCli([SAMPLE, join(dir, "none.pdf"), "--dpi", "20", "--redis", redis.url, "--queue", nextQueue(), "--wait-timeout", "5", "--progress", "json"]);
+    expect(limited.code).toBe(2);
+    const seen = events(limited.stderr);
+    expect(seen.find((e) => e.type === "no-workers")).toMatchObject({ queue: `test${queues}`, waitedMs: expect.any(Number) });
+    expect(seen.at(-1)).toMatchObject({ type: "error", exitCode: 2, message: expect.stringMatching(/No pdfraster worker registered .* within the wait timeout of 5 s: no output written/) });
+    expect(existsSync(join(dir, "none.pdf"))).toBe(false);
+  });
+
   it("a page that fails on every worker is reported with its reason and exit 3", async () => {
     const queue = nextQueue();
     await startWorkers(2, redis.url, queue, { env: { PDFRASTER_FAULT: "throw@2" } });

@@ -106,6 +106,25 @@ describe("image output: one file per page", () => {
     expect(readdirSync(join(dir, "existing"))).toEqual([]);
   });
 
+  it("every page image declares its DPI (PNG pHYs, JPEG JFIF): each format and colour, banded pages and blank sheets", async () => {
+    const dir = scratch();
+    const runs = [["jpeg", "rgb"], ["jpeg", "gray"], ["png", "rgb"], ["png", "gray"], ["png", "mono"], ["auto", "rgb"], ["auto", "gray"]].map(([format, color]) => ["--format", format!, "--color", color!]);
+    runs.push(["--band-pixels", "20000"]); // bands joined by the master
+    runs.push(["--max-pixels", "50000", "--on-error", "blank", "--format", "png"]); // blank sheets
+    for (const [i, extra] of runs.entries()) {
+      const out = join(dir, String(i));
+      const result = await runCli([SAMPLE, out + "/", "--dpi", "40", "--size", "A5", "--pages", "1,2", "--workers", "2", ...extra]);
+      expect(result.code, result.stderr).toBe(extra.includes("blank") ? 3 : 0);
+      for (const name of visible(out)) {
+        const meta = await sharp(join(out, name)).metadata();
+        // A5 at 40 DPI is 233x331 (the sheet's DPI, not the page content's scale; page 2 is landscape).
+        // Before the fix PNG said 25.4 DPI (pHYs 1 px/mm) and JPEG nothing (read as 72).
+        const sides = [meta.width!, meta.height!].sort((a, b) => a - b);
+        expect([name, extra.join(" "), ...sides, meta.density]).toEqual([name, extra.join(" "), 233, 331, 40]);
+      }
+    }
+  });
+
   it("--on-error blank writes a blank sheet in place of a failed page; skip leaves it out", async () => {
     const dir = scratch();
     const args = (out: string, mode: string): string[] => [SAMPLE, out, "--dpi", "72", "--max-pixels", "490000", "--on-error", mode, "--quiet"];
@@ -118,16 +137,31 @@ describe("image output: one file per page", () => {
     expect(visible(join(dir, "skip"))).toEqual(["sample-1.jpg", "sample-3.jpg", "sample-4.jpg"]);
   });
 
+  it("an output named .png or .jpg with one page selected is that page as one image, not a PDF under that name", async () => {
+    const dir = scratch();
+    for (const [name, format] of [["page.png", "png"], ["page.jpg", "jpeg"]] as const) {
+      const result = await runCli([SAMPLE, join(dir, name), "--pages", "2", "--dpi", "36", "--quiet"]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await sharp(join(dir, name)).metadata()).toMatchObject({ format, width: 421, height: 298, density: 36 });
+    }
+    expect(readdirSync(dir).sort()).toEqual(["page.jpg", "page.png"]); // no staging folder left
+  });
+
   it("refuses what it cannot honour, before rendering (exit 2)", async () => {
     const dir = scratch();
     for (const [args, message] of [
       [["out/p-%d.jpg", "--format", "png"], /extension asks for jpeg/],
       [["out/p-%d.jpg", "--color", "mono"], /1-bit PNG/],
+      [["out/", "--color", "mono", "--format", "jpeg"], /1-bit PNG/], // the same rule into a folder (before: PNG files, silently)
+      [["out.pdf", "--color", "mono", "--format", "jpeg"], /1-bit PNG/],
       [["out/p-%d.png", "--pages", "1,1"], /page 1 more than once/],
       [["out/p-%d-%d.png"], /one %d/],
       [["out/p-%d.tif"], /\.png, \.jpg or \.jpeg/],
       [["no/such/dir/"], /does not exist/],
       [["out/p-%d.png", "--keep-text"], /for PDF output/],
+      [["page.png"], /page\.png is one image, but 5 pages are selected: .*\(out\/\).*\(page-%d\.png\)/],
+      [["page.jpg", "--pages", "2-3"], /2 pages are selected/],
+      [["out.tiff", "--pages", "1"], /TIFF output is not supported yet/],
     ] as const) {
       const result = await runCli([SAMPLE, join(dir, args[0]), ...args.slice(1)]);
       expect(result.code, args.join(" ")).toBe(2);
@@ -180,11 +214,34 @@ describe("batches: many documents through one pool", () => {
     expect(leftoverTempDirs(dir)).toEqual([]);
   });
 
+  it("--json reports every document's input in one form, absolute, whether it failed or not", async () => {
+    const dir = scratch();
+    copyFileSync(SAMPLE, join(dir, "ok.pdf"));
+    const result = await runCli(["--out-dir", "out", "ok.pdf", "missing.pdf", "--dpi", "20", "--pages", "1", "--json", "--quiet"], { cwd: dir });
+    expect(result.code).toBe(2);
+    const report = JSON.parse(result.stdout) as { documents: Array<{ input: string }> };
+    expect(report.documents.map((d) => d.input)).toEqual([join(dir, "ok.pdf"), join(dir, "missing.pdf")]); // before: `missing.pdf` as typed
+  });
+
   it("exits 3 when a page of any document failed, even if another document could not be read", async () => {
     const dir = scratch();
     const result = await runCli(["--out-dir", dir, SAMPLE, join(dir, "missing.pdf"), "--dpi", "72", "--max-pixels", "490000", "--on-error", "skip", "--quiet"]);
     expect(result.code).toBe(3);
     expect((await inspectPdf(join(dir, "sample.pdf"))).pages).toHaveLength(3);
+  });
+
+  it("--quiet still lists what failed: the unreadable documents and the failed pages (only progress and summaries go)", async () => {
+    const dir = scratch();
+    const truncated = join(dir, "truncated.pdf");
+    writeFileSync(truncated, readFileSync(SAMPLE).subarray(0, 3000));
+    const result = await runCli(["--out-dir", join(dir, "out"), truncated, SAMPLE, join(dir, "missing.pdf"), "--dpi", "72", "--max-pixels", "490000", "--on-error", "skip", "--quiet"]);
+    expect(result.code).toBe(3);
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines.filter((line) => line.includes("truncated.pdf"))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes("missing.pdf"))).toHaveLength(1);
+    // sample.pdf's pages 2 and 5 (landscape) are over --max-pixels: each listed once, without retry notices
+    expect(lines.filter((line) => /sample\.pdf: page \d failed: /.test(line))).toHaveLength(2);
+    expect(result.stderr).not.toMatch(/retrying|pages rendered|documents:/);
   });
 
   it("expands glob patterns itself (for shells that do not) and refuses two inputs with one output name", async () => {

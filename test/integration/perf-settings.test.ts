@@ -1,4 +1,4 @@
-// Settings chosen by measurement (README "Performance"): they must not silently change.
+// Settings chosen by measurement (docs/performance.md): they must not silently change.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { join } from "node:path";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { corpus, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { inspectPdf } from "../helpers/pdf.js";
@@ -127,6 +128,7 @@ describe("pdfraster serve: requests", () => {
     const names = readdirSync(dir).sort();
     expect([...files.keys()].sort()).toEqual(names);
     for (const name of names) expect(files.get(name)!.equals(readFileSync(join(dir, name))), name).toBe(true);
+    for (const data of files.values()) expect((await sharp(data).metadata()).density).toBe(36); // before the fix: 25.4 (pHYs 1 px/mm)
   });
 
   it("answers every error class with its status and a JSON { code, message }", async () => {
@@ -464,6 +466,20 @@ describe("pdfraster serve: limits, faults and shutdown", () => {
     expect(bytes).toBeGreaterThan(1000);
     expect(await service.stop()).toBe(0);
     expect(readdirSync(service.tmp)).toEqual([]);
+  });
+
+  it.each(["SIGTERM", "SIGINT"] as const)("idle, exits at once on %s, not after its grace period", async (signal) => {
+    const service = await startServe(["--workers", "1", "--grace", "20"]);
+    await ready(service);
+    const exited = new Promise<number | null>((resolve) => service.child.once("exit", resolve));
+    const sent = Date.now();
+    service.child.kill(signal);
+    // Before the fix, the timers raced against the (empty) grace waits kept it up for all 20 s.
+    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve("still running"), 10_000))]);
+    expect(code, service.stderr()).toBe(0);
+    expect(Date.now() - sent).toBeLessThan(5_000);
+    expect(service.stderr()).toMatch(/stopped/);
+    expect(await service.stop()).toBe(0);
   });
 
   it("on SIGTERM finishes the document in flight, refuses new ones, exits 0 and leaves nothing", async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
 import { DEFAULTS, normalizeOptions, parseColour } from "../../src/options.js";
+import { normalizeServiceOptions } from "../../src/serve/config.js";
 
 describe("normalizeOptions", () => {
   it("fills every default", () => {
@@ -37,6 +38,12 @@ describe("normalizeOptions", () => {
     [{ password: 5 }, /`password` to be a string/],
     [{ onProgress: "x" }, /`onProgress`/],
     [{ signal: {} }, /`signal`/],
+    [{ waitTimeout: 5 }, /`waitTimeout` are for cluster mode/],
+    [{ color: "mono", format: "jpeg" }, /`color` mono is written as 1-bit PNG/],
+    [{ dpl: 100 }, /^Unknown option `dpl` \(did you mean `dpi`\?\)$/],
+    [{ keeptext: true }, /did you mean `keepText`/],
+    [{ page_timeout: 5 }, /did you mean `pageTimeout`/],
+    [{ zzzzzzzz: 1 }, /^Unknown option `zzzzzzzz`; the options are dpi, size, .*signal$/],
   ])("rejects %j", (bad, message) => {
     expect(() => normalizeOptions(bad as never)).toThrow(UsageError);
     expect(() => normalizeOptions(bad as never)).toThrow(message);
@@ -49,5 +56,12 @@ describe("parseColour", () => {
     expect(parseColour("#f00")).toEqual([255, 0, 0]);
     expect(parseColour("#336699")).toEqual([0x33, 0x66, 0x99]);
     expect(() => parseColour("puce")).toThrow(UsageError);
+  });
+});
+
+describe("normalizeServiceOptions", () => {
+  it("refuses an unknown setting, naming the nearest one", () => {
+    expect(() => normalizeServiceOptions({ maxjob: 2 } as never)).toThrow("Unknown setting `maxjob` (did you mean `maxJobs`?)");
+    expect(normalizeServiceOptions({ maxJobs: 2 }).maxJobs).toBe(2);
   });
 });

@@ -57,6 +57,19 @@ describe("resolveOutput", () => {
     expect(await resolveOutput(stream)).toEqual({ kind: "stream", stream });
   });
 
+  it("takes a file named .png/.jpg/.jpeg for one image, never for a PDF; refuses TIFF and other image formats", async () => {
+    const single = { kind: "images", dir, display: join(dir, "page.png"), pattern: { prefix: "page.png", single: true, format: "png" } };
+    expect(await resolveOutput(join(dir, "page.png"))).toMatchObject(single);
+    expect(await resolveOutput(join(dir, "scan.JPG"))).toMatchObject({ kind: "images", pattern: { format: "jpeg", single: true } });
+    expect(await resolveOutput(join(dir, "scan.jpeg"))).toMatchObject({ kind: "images", pattern: { format: "jpeg", single: true } });
+    expect(imageFileName(parseNamePattern("p-%d.png"), "x", 7, 9, "png")).toBe("p-7.png");
+    expect(imageFileName({ prefix: "page.png", width: 0, suffix: "", format: "png", single: true }, "x", 7, 9, "png")).toBe("page.png");
+    await expect(resolveOutput(join(dir, "out.tiff"))).rejects.toThrow(/^TIFF output is not supported yet: .*out\//);
+    await expect(resolveOutput(join(dir, "out.TIF"))).rejects.toThrow(UsageError);
+    await expect(resolveOutput(join(dir, "out.webp"))).rejects.toThrow(/does not write \.webp/);
+    expect(await resolveOutput(join(dir, "out"))).toEqual({ kind: "pdf", path: join(dir, "out") }); // no extension: a PDF as before
+  });
+
   it("rejects a %d in a folder name and what is not an output", async () => {
     await expect(resolveOutput(join(dir, "p-%d", "x-%d.png"))).rejects.toThrow(/in the file name/);
     await expect(resolveOutput("")).rejects.toThrow(UsageError);

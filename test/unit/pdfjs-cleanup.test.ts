@@ -1,4 +1,4 @@
-// The pdf.js adapter cleans the document's caches when its heap grows (README "Performance"): pages
+// The pdf.js adapter cleans the document's caches when its heap grows (docs/performance.md): pages
 // rendered after a cleanup must come out exactly as without it, also with text extraction running
 // alongside the render, as a worker does for the keep options.
 import { fileURLToPath } from "node:url";

@@ -56,7 +56,7 @@ describe("service settings", () => {
     expect(normalizeServiceOptions({}, {}).base.cluster).toBeUndefined();
     expect(normalizeServiceOptions({ redis: "redis://u:pw@host:6380/2", queue: "tenant-a" }, {}).base.cluster).toEqual({ redis: "redis://u:pw@host:6380/2", queue: "tenant-a", store: undefined });
     expect(() => normalizeServiceOptions({ redis: "http://host" }, {})).toThrow(/redis:\/\/ or rediss:\/\/ URL/);
-    expect(() => normalizeServiceOptions({ queue: "q" }, {})).toThrow("`queue` and `store` are for cluster mode: give `redis` too");
+    expect(() => normalizeServiceOptions({ queue: "q" }, {})).toThrow("`queue`, `store` and `waitTimeout` are for cluster mode: give `redis` too");
     expect(() => normalizeServiceOptions({ redis: "redis://host", workers: 2 }, {})).toThrow(/^`workers` is the local pool's/);
   });
 
