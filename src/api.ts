@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { AbortError, InputError, LimitError, OutputError, PdfRasterError, PoolError, UsageError, describeError, isDiskError } from "./errors.js";
 import { DocumentJob } from "./job.js";
 import { Keeper } from "./keep/keeper.js";
-import { normalizeOptions, type NormalizedOptions, type RasterizeOptions } from "./options.js";
+import { normalizeOptions, PDFA_IS_FOR_PDF, type NormalizedOptions, type RasterizeOptions } from "./options.js";
 import { ImageSink } from "./output/images.js";
 import { PdfSink } from "./output/pdf.js";
 import { inputStem, resolveOutput, type OutputTarget } from "./output/target.js";
@@ -188,6 +188,7 @@ export async function prepareDocument(
   if (images && (opts.keepText || opts.keepOutline || opts.keepLinks || opts.keepMetadata)) {
     throw new UsageError("The keep options (text, outline, links, metadata) are for PDF output, not image files");
   }
+  if (images && opts.pdfa) throw new UsageError(PDFA_IS_FOR_PDF);
   const planStarted = performance.now();
   const { prestart = false, maxPages = Infinity } = settings;
   const onOpen = (engine: EngineName, selected: number): void => {

@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { rasterize, rasterizeBatch } from "./api.js";
 import { AbortError, ExitCode, InputError, PdfRasterError, UsageError, describeError } from "./errors.js";
 import { expandInputs } from "./inputs.js";
-import { DEFAULTS, PAGE_BOXES, type RasterizeOptions } from "./options.js";
+import { DEFAULTS, PAGE_BOXES, PDFA_LEVELS, type RasterizeOptions } from "./options.js";
 import { PAPER_NAMES } from "./paper.js";
 import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
 import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
@@ -36,6 +36,7 @@ interface CliFlags {
   keepOutline?: boolean;
   keepLinks?: boolean;
   keepMetadata?: boolean;
+  pdfa?: string;
   redis?: string;
   queue?: string;
   store?: string;
@@ -81,6 +82,7 @@ function program(): Command {
     .option("--keep-outline", "keep the bookmarks, pointing at the output pages")
     .option("--keep-links", "keep link annotations: web links and links to pages in the output")
     .option("--keep-metadata", "keep Title, Author, Subject, Keywords and creation date")
+    .addOption(new Option("--pdfa <level>", "write PDF/A: 1b, 2b or 3b (sRGB output intent, XMP metadata; see docs/outputs.md) (default: plain PDF)").choices(PDFA_LEVELS))
     .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else locally)")
     .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
     .option("--store <url>", "cluster mode: where inputs and page images travel, redis or file:///shared/dir (default: redis)")
@@ -136,6 +138,7 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     keepOutline: flags.keepOutline,
     keepLinks: flags.keepLinks,
     keepMetadata: flags.keepMetadata,
+    pdfa: flags.pdfa as RasterizeOptions["pdfa"],
     redis: flags.redis ?? (process.env.PDFRASTER_REDIS || undefined),
     queue: flags.queue,
     store: flags.store,

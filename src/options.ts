@@ -6,12 +6,13 @@ import { checkQueueName, checkRedisUrl, checkStoreUrl, type ClusterSettings } fr
 import { engineAvailable, engineUnavailable, ENGINE_NAMES, type EngineName } from "./engines/registry.js";
 import { PAGE_BOXES, type PageBox } from "./engines/engine.js";
 import { DEFAULT_BAND_PIXELS } from "./bands/split.js";
+import { PDFA_LEVELS, type PdfaLevel } from "./pdf/pdfa.js";
 
 /** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
 export type ImageFormat = "jpeg" | "png" | "auto";
 export type ColorMode = "rgb" | "gray" | "mono";
 export type OnError = "abort" | "blank" | "skip";
-export { PAGE_BOXES };
+export { PAGE_BOXES, PDFA_LEVELS, type PdfaLevel };
 
 /** Options of {@link rasterize}; every one is optional. */
 export interface RasterizeOptions {
@@ -98,6 +99,12 @@ export interface RasterizeOptions {
   /** Keep the Title, Author, Subject, Keywords and creation date of the document information. @default false */
   keepMetadata?: boolean;
   /**
+   * Write the PDF as PDF/A of this part, basic conformance: `1b` (ISO 19005-1, the most widely
+   * accepted), `2b` or `3b`. Adds an sRGB output intent and XMP metadata; PDF output only
+   * (see docs/outputs.md). @default none: plain PDF
+   */
+  pdfa?: PdfaLevel;
+  /**
    * Cluster mode: render the pages on the `pdfraster worker` processes that serve this Redis
    * (`redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS). Same output and report as a local run.
    * @default none: render locally
@@ -142,6 +149,7 @@ export interface NormalizedOptions {
   keepOutline: boolean;
   keepLinks: boolean;
   keepMetadata: boolean;
+  pdfa: PdfaLevel | undefined;
   /** Set in cluster mode (`redis`). */
   cluster: ClusterSettings | undefined;
   onProgress: ((event: ProgressEvent) => void) | undefined;
@@ -167,6 +175,9 @@ export const DEFAULTS = {
   maxPagesPerWorker: 1000,
   engine: "pdfjs",
 } as const;
+
+/** The usage error of `pdfa` with an image output. */
+export const PDFA_IS_FOR_PDF = "`pdfa` is for PDF output, not image files";
 
 /** Default worker count: one per core (measured faster than cores - 1: the master is mostly idle). */
 export function defaultWorkers(): number {
@@ -290,6 +301,7 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     keepOutline: flag("keepOutline", o.keepOutline),
     keepLinks: flag("keepLinks", o.keepLinks),
     keepMetadata: flag("keepMetadata", o.keepMetadata),
+    pdfa: o.pdfa === undefined ? undefined : choice("pdfa", o.pdfa, PDFA_LEVELS[0], PDFA_LEVELS),
     cluster: clusterSettings(o),
     onProgress: o.onProgress,
     signal: o.signal,

@@ -41,7 +41,7 @@ export class PdfSink implements PageSink {
         : join(tempDir, `output-${tag}.pdf`);
     let writer: PdfStreamWriter;
     try {
-      writer = await PdfStreamWriter.create(partial);
+      writer = await PdfStreamWriter.create(partial, { pdfa: opts.pdfa });
     } catch (error) {
       throw new OutputError(`Cannot write ${"path" in target ? target.path : "the output"}: ${describeError(error)}`, { cause: error });
     }

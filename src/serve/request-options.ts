@@ -1,5 +1,5 @@
 import { PdfRasterError, UsageError } from "../errors.js";
-import { normalizeOptions, type NormalizedOptions, type RasterizeOptions } from "../options.js";
+import { normalizeOptions, PDFA_IS_FOR_PDF, type NormalizedOptions, type RasterizeOptions } from "../options.js";
 
 /** What a request gets back: one PDF, or a ZIP of one image per page. */
 export type OutputKind = "pdf" | "zip";
@@ -30,6 +30,7 @@ const FIELDS = {
   "keep-outline": "keepOutline",
   "keep-links": "keepLinks",
   "keep-metadata": "keepMetadata",
+  pdfa: "pdfa",
 } as const satisfies Record<string, keyof RasterizeOptions>;
 type Field = keyof typeof FIELDS;
 
@@ -87,6 +88,7 @@ export function requestOptions(fields: Record<string, string | string[] | undefi
   if (output === "zip" && (normalized.keepText || normalized.keepOutline || normalized.keepLinks || normalized.keepMetadata)) {
     throw new UsageError("The keep options (text, outline, links, metadata) are for PDF output, not image files");
   }
+  if (output === "zip" && normalized.pdfa) throw new UsageError(PDFA_IS_FOR_PDF);
   return { options: normalized, output };
 }
 

@@ -25,6 +25,10 @@ describe("request options", () => {
     expect(requestOptions({ "keep-text": "", "keep-links": "false" }, base).options).toMatchObject({ keepText: true, keepLinks: false });
     expect(requestOptions({ "max-pixels": "1000" }, base).options.maxPixels).toBe(1000);
     expect(requestOptions({ box: "trim" }, base).options.box).toBe("trim");
+    expect(requestOptions({ pdfa: "2B" }, base).options.pdfa).toBe("2b");
+    expect(requestOptions({}, base).options.pdfa).toBeUndefined();
+    expect(() => requestOptions({ pdfa: "2a" }, base)).toThrow("Expected `pdfa` to be one of 1b, 2b, 3b, got `2a` (string)");
+    expect(() => requestOptions({ output: "zip", pdfa: "1b" }, base)).toThrow(/`pdfa` is for PDF output/);
     expect(() => requestOptions({ box: "paper" }, base)).toThrow(UsageError);
     expect(() => requestOptions({ "band-pixels": "1000" }, base)).toThrow(/Unknown option `band-pixels`/);
   });
