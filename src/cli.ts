@@ -64,7 +64,7 @@ function program(): Command {
     .option("--pages <ranges>", "pages to render, e.g. 1-3,7,10- or last (order and repeats kept) (default: all)")
     .option("--workers <n>", "worker processes (default: number of CPU cores)")
     .addOption(
-      new Option("--format <fmt>", `page images: jpeg, png (lossless), or auto (per page: 1-bit/gray PNG for text, JPEG for photos) (default: "${DEFAULTS.format}", or the pattern's extension)`).choices(["jpeg", "png", "auto"]),
+      new Option("--format <fmt>", `page images: jpeg, png (lossless), auto (per page: 1-bit/gray PNG for text, JPEG for photos), or tiff (lossless TIFF files) (default: "${DEFAULTS.format}"; a .tif/.tiff output: lossless; else the pattern's extension)`).choices(["jpeg", "png", "auto", "tiff"]),
     )
     .option("--quality <1-100>", "JPEG quality", String(DEFAULTS.quality))
     .addOption(new Option("--color <mode>", "image colour: rgb, gray, or 1-bit mono").choices(["rgb", "gray", "mono"]).default(DEFAULTS.color))
@@ -97,6 +97,7 @@ function program(): Command {
         "  pdfraster in.pdf out.pdf              one PDF; `-` reads stdin or writes stdout (only on success)\n" +
         "  pdfraster in.pdf out/                 one image per page: out/in-01.jpg ... (a folder: ends in / or exists)\n" +
         "  pdfraster in.pdf out/page-%03d.png    one image per page, named by the pattern; its extension sets the format\n" +
+        "  pdfraster in.pdf out.tiff             one multi-page TIFF (Deflate; Group 4 for --color mono; JPEG with --format jpeg)\n" +
         "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf (globs expanded)\n" +
         "  pdfraster serve --port 8080           an HTTP service with warm workers (see pdfraster serve --help)\n" +
         "\nCluster (see README, Cluster):\n" +

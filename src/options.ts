@@ -39,10 +39,12 @@ export interface RasterizeOptions {
   /**
    * Page image format: `jpeg`, `png` (lossless), or `auto`: per page, 1-bit (at 300 DPI and more) or
    * 16-level gray PNG for gray text and line art, JPEG for photographic content, and the smaller of
-   * PNG and JPEG for colour line art. With an image output pattern, its extension sets the format.
-   * @default "jpeg"
+   * PNG and JPEG for colour line art. `tiff`: TIFF files, lossless (Deflate; CCITT Group 4 for
+   * 1-bit); with a TIFF output (`out.tiff`, `page-%03d.tif`) the others set its pages' compression
+   * (`jpeg`: JPEG-in-TIFF). With an image output pattern, its extension sets the format.
+   * @default "jpeg" (a TIFF output: lossless)
    */
-  format?: ImageFormat;
+  format?: ImageFormat | "tiff";
   /** JPEG quality, 1-100. @default 85 */
   quality?: number;
   /** Colour of the page images; `mono` is 1-bit, lossless. With `format: "auto"` it is the most colour allowed. @default "rgb" */
@@ -133,6 +135,8 @@ export interface NormalizedOptions {
   format: ImageFormat;
   /** Whether `format` was given (an image output pattern's extension must then agree with it). */
   formatGiven: boolean;
+  /** Image files are TIFF (`format` tiff, or a TIFF output), their pages encoded as `format` says. */
+  tiff: boolean;
   quality: number;
   color: ColorMode;
   threshold: number;
@@ -253,6 +257,12 @@ function clusterSettings(o: RasterizeOptions): ClusterSettings | undefined {
   return { redis: checkRedisUrl(o.redis), queue: checkQueueName(o.queue), store: checkStoreUrl(o.store) };
 }
 
+/** `format`: `tiff` is lossless TIFF, a PNG page's encoding in a TIFF file. */
+function formatOptions(value: unknown): Pick<NormalizedOptions, "format" | "formatGiven" | "tiff"> {
+  const format = choice<ImageFormat | "tiff">("format", value, DEFAULTS.format, ["jpeg", "png", "auto", "tiff"]);
+  return format === "tiff" ? { format: "png", formatGiven: false, tiff: true } : { format, formatGiven: value !== undefined, tiff: false };
+}
+
 /** Validates the public options once, with messages that name the option and the bad value. */
 export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOptions {
   if (typeof options !== "object" || options === null) {
@@ -283,8 +293,7 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     background: parseColour(text("background", o.background) ?? DEFAULTS.background),
     pages: text("pages", o.pages),
     workers: number("workers", o.workers, defaultWorkers(), 1, 256, true),
-    format: choice("format", o.format, DEFAULTS.format, ["jpeg", "png", "auto"]),
-    formatGiven: o.format !== undefined,
+    ...formatOptions(o.format),
     quality: number("quality", o.quality, DEFAULTS.quality, 1, 100, true),
     color: choice("color", o.color, DEFAULTS.color, ["rgb", "gray", "mono"]),
     threshold: number("threshold", o.threshold, DEFAULTS.threshold, 0, 255, true),

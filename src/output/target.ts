@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname, extname, resolve, sep } from "node:path";
 import { UsageError } from "../errors.js";
+import type { FileFormat } from "../worker/encode.js";
 
 /** A file name with one page-number slot: `page-%03d.png` is `{ prefix: "page-", width: 3, suffix: ".png" }`. */
 export interface NamePattern {
@@ -9,13 +10,15 @@ export interface NamePattern {
   width: number;
   suffix: string;
   /** Set by the extension of the pattern. */
-  format: "jpeg" | "png";
+  format: FileFormat;
 }
 
 /** Where one document's output goes. */
 export type OutputTarget =
   | { kind: "pdf"; path: string }
   | { kind: "stream"; stream: NodeJS.WritableStream }
+  /** One multi-page TIFF file, a page per IFD. */
+  | { kind: "tiff"; path: string }
   /** One image file per page in `dir`, named by `pattern` or `<input-stem>-<page>.<ext>`. */
   | { kind: "images"; dir: string; pattern: NamePattern | undefined; display: string };
 
@@ -44,9 +47,9 @@ export function parseNamePattern(name: string): NamePattern | undefined {
     }
   }
   if (width < 0) return undefined;
-  const ext = /\.(png|jpe?g)$/i.exec(suffix)?.[1]?.toLowerCase(); // not extname(): `.png` alone is a dot file to it
-  const format = ext === "png" ? "png" : ext === "jpg" || ext === "jpeg" ? "jpeg" : undefined;
-  if (!format) throw new UsageError(`Expected the output pattern to end in .png, .jpg or .jpeg, got \`${name}\``);
+  const ext = /\.(png|jpe?g|tiff?)$/i.exec(suffix)?.[1]?.toLowerCase(); // not extname(): `.png` alone is a dot file to it
+  const format = ext === "png" ? "png" : ext === "jpg" || ext === "jpeg" ? "jpeg" : ext === "tif" || ext === "tiff" ? "tiff" : undefined;
+  if (!format) throw new UsageError(`Expected the output pattern to end in .png, .jpg, .jpeg, .tif or .tiff, got \`${name}\``);
   return { prefix, width, suffix, format };
 }
 
@@ -56,7 +59,8 @@ function isStream(value: unknown): value is NodeJS.WritableStream {
 
 /**
  * Tells what `output` asks for: a writable stream; image files, when it is a pattern with `%d` or
- * a folder (it ends in `/` or exists as one); otherwise a PDF file.
+ * a folder (it ends in `/` or exists as one); a multi-page TIFF when it ends in .tif or .tiff;
+ * otherwise a PDF file.
  */
 export async function resolveOutput(output: unknown): Promise<OutputTarget> {
   if (isStream(output)) return { kind: "stream", stream: output };
@@ -71,7 +75,7 @@ export async function resolveOutput(output: unknown): Promise<OutputTarget> {
   }
   const isFolder = output.endsWith("/") || output.endsWith(sep) || (await stat(path).catch(() => undefined))?.isDirectory();
   if (isFolder) return { kind: "images", dir: path, pattern: undefined, display: path + sep };
-  return { kind: "pdf", path };
+  return /\.tiff?$/i.test(path) ? { kind: "tiff", path } : { kind: "pdf", path };
 }
 
 /** The stem of image files named after the input: `report.pdf` gives `report`; bytes or stdin give `page`. */
@@ -88,8 +92,8 @@ export function imageFileName(
   stem: string,
   pageNumber: number,
   pageCount: number,
-  format: "jpeg" | "png",
+  format: FileFormat,
 ): string {
   if (pattern) return `${pattern.prefix}${String(pageNumber).padStart(pattern.width, "0")}${pattern.suffix}`;
-  return `${stem}-${String(pageNumber).padStart(String(pageCount).length, "0")}.${format === "jpeg" ? "jpg" : "png"}`;
+  return `${stem}-${String(pageNumber).padStart(String(pageCount).length, "0")}.${{ jpeg: "jpg", png: "png", tiff: "tif" }[format]}`;
 }

@@ -125,7 +125,7 @@ describe("image output: one file per page", () => {
       [["out/p-%d.jpg", "--color", "mono"], /1-bit PNG/],
       [["out/p-%d.png", "--pages", "1,1"], /page 1 more than once/],
       [["out/p-%d-%d.png"], /one %d/],
-      [["out/p-%d.tif"], /\.png, \.jpg or \.jpeg/],
+      [["out/p-%d.gif"], /\.png, \.jpg, \.jpeg, \.tif or \.tiff/],
       [["no/such/dir/"], /does not exist/],
       [["out/p-%d.png", "--keep-text"], /for PDF output/],
     ] as const) {

@@ -12,6 +12,8 @@ describe("parseNamePattern", () => {
     expect(parseNamePattern("%d.JPG")).toEqual({ prefix: "", width: 0, suffix: ".JPG", format: "jpeg" });
     expect(parseNamePattern("scan %d of 100%%.jpeg")).toEqual({ prefix: "scan ", width: 0, suffix: " of 100%.jpeg", format: "jpeg" });
     expect(parseNamePattern("100%%-%2d.png")).toMatchObject({ prefix: "100%-", width: 2 });
+    expect(parseNamePattern("page-%03d.tif")).toMatchObject({ format: "tiff" });
+    expect(parseNamePattern("page-%d.TIFF")).toMatchObject({ format: "tiff" });
   });
 
   it("is not a pattern without a slot (a %% alone is not one)", () => {
@@ -21,8 +23,8 @@ describe("parseNamePattern", () => {
 
   it.each([
     ["p-%d-%d.png", /one %d/],
-    ["p-%d.tiff", /\.png, \.jpg or \.jpeg/],
-    ["p-%d", /\.png, \.jpg or \.jpeg/],
+    ["p-%d.gif", /\.png, \.jpg, \.jpeg, \.tif or \.tiff/],
+    ["p-%d", /\.png, \.jpg, \.jpeg, \.tif or \.tiff/],
   ])("rejects %s", (name, message) => {
     expect(() => parseNamePattern(name)).toThrow(UsageError);
     expect(() => parseNamePattern(name)).toThrow(message);
@@ -35,6 +37,7 @@ describe("imageFileName and inputStem", () => {
     expect(imageFileName(undefined, "report", 7, 9, "jpeg")).toBe("report-7.jpg");
     expect(imageFileName(undefined, "report", 7, 14, "png")).toBe("report-07.png");
     expect(imageFileName(undefined, "report", 12, 120, "jpeg")).toBe("report-012.jpg");
+    expect(imageFileName(undefined, "report", 3, 9, "tiff")).toBe("report-3.tif");
   });
 
   it("takes the stem from the input's file name", () => {
@@ -48,11 +51,13 @@ describe("imageFileName and inputStem", () => {
 describe("resolveOutput", () => {
   const dir = mkdtempSync(join(tmpdir(), "pdfraster-target-"));
 
-  it("tells a PDF, a folder, a pattern and a stream apart", async () => {
+  it("tells a PDF, a TIFF, a folder, a pattern and a stream apart", async () => {
     expect(await resolveOutput(join(dir, "out.pdf"))).toEqual({ kind: "pdf", path: join(dir, "out.pdf") });
     expect(await resolveOutput(dir)).toMatchObject({ kind: "images", dir, pattern: undefined, display: dir + sep });
     expect(await resolveOutput("new-folder/")).toMatchObject({ kind: "images", dir: resolve("new-folder"), pattern: undefined });
     expect(await resolveOutput(join(dir, "p-%d.png"))).toMatchObject({ kind: "images", dir, pattern: { prefix: "p-", format: "png" } });
+    expect(await resolveOutput(join(dir, "out.tiff"))).toEqual({ kind: "tiff", path: join(dir, "out.tiff") });
+    expect(await resolveOutput(join(dir, "Scan.TIF"))).toEqual({ kind: "tiff", path: join(dir, "Scan.TIF") });
     const stream = new PassThrough();
     expect(await resolveOutput(stream)).toEqual({ kind: "stream", stream });
   });
