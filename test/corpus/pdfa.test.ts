@@ -1,6 +1,6 @@
 /**
  * Part of `npm run test:corpus`: every PDF of the corpus through `--pdfa 1b` with every keep option
- * (pdf.js, 36 DPI, `--on-error blank`). Each run must be clean as in the main sweep, and each output
+ * (pdf.js, 20 DPI, `--on-error blank`). Each run must be clean as in the main sweep, and each output
  * valid PDF/A-1b for Apache PDFBox Preflight (one JVM for all of them): a file pdfraster cannot make
  * conforming must be refused with a reason (exit 2), never written invalid.
  * PDFRASTER_CORPUS_PDFA_FILES=a.pdf,b.pdf runs only those files.
@@ -27,7 +27,7 @@ describe.skipIf(!HAS_PREFLIGHT)("corpus sweep, --pdfa 1b with every keep option"
   describe.concurrent("files", () => {
     it.each(files)("$file", async ({ file, password }) => {
       const output = join(dir, file.replace(/[^\w.-]/g, "_"));
-      const record = await sweepOne(join(CORPUS, file), { password, boundMs: FILE_BOUND_MS, extraArgs: ["--pdfa", "1b", ...KEEP], keepOutput: output });
+      const record = await sweepOne(join(CORPUS, file), { password, boundMs: FILE_BOUND_MS, extraArgs: ["--pdfa", "1b", ...KEEP, "--dpi", "20"], keepOutput: output });
       expect(problems(record), JSON.stringify(record)).toEqual([]);
       if (record.outputPages !== null) outputs.set(file, output);
       else expect(record.exitCode, `${file}: no output and no reason`).toBe(2);
