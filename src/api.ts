@@ -4,15 +4,17 @@ import { dirname, join, resolve } from "node:path";
 import { AbortError, InputError, LimitError, OutputError, PdfRasterError, PoolError, UsageError, describeError, isDiskError } from "./errors.js";
 import { DocumentJob } from "./job.js";
 import { Keeper } from "./keep/keeper.js";
-import { normalizeOptions, type NormalizedOptions, type RasterizeOptions } from "./options.js";
+import { normalizeOptions, PDFA_IS_FOR_PDF, type NormalizedOptions, type RasterizeOptions } from "./options.js";
 import { ImageSink } from "./output/images.js";
 import { PdfSink } from "./output/pdf.js";
 import { inputStem, notOnePage, resolveOutput, type OutputTarget } from "./output/target.js";
+import { TiffSink } from "./output/tiff.js";
 import { planDocument, type TaskIds } from "./plan.js";
 import type { BatchReport, DocumentFailure, ProgressEvent, RasterizeReport } from "./report.js";
 import { abortError, Runner } from "./run.js";
 import { TEMP_PREFIX, createTempDir, sweepInBackground } from "./temp-dir.js";
 import type { EngineName } from "./engines/registry.js";
+import type { FileFormat } from "./worker/encode.js";
 
 /** Workers forked before the document is opened (see rasterize()). */
 const EARLY_WORKERS = 2;
@@ -39,7 +41,7 @@ export async function rasterize(
     throw new UsageError(`Expected \`input\` to be a path or a Uint8Array, got ${typeof input}`);
   }
   const inputPath = typeof input === "string" ? await checkInput(input) : null;
-  if (target.kind === "pdf") await checkOutput(target.path, output as string, inputPath);
+  if (target.kind === "pdf" || target.kind === "tiff") await checkOutput(target.path, output as string, inputPath);
 
   const tempDir = await makeTempDir();
   const runner = new Runner(opts);
@@ -184,11 +186,13 @@ export async function prepareDocument(
     path = join(tempDir, `input-${typeof firstTaskId === "number" ? firstTaskId : "upload"}.pdf`);
     await writeFile(path, source);
   }
-  const images = target.kind === "images";
-  const planOpts = images ? imageOptions(opts, target.pattern?.format) : opts;
+  // A TIFF is rendered as image files are (whole sheets, bands joined by the master), then gathered into one file.
+  const images = target.kind === "images" || target.kind === "tiff";
+  const planOpts = target.kind === "images" ? imageOptions(opts, target.pattern?.format) : target.kind === "tiff" ? imageOptions(opts, "tiff") : pdfOptions(opts);
   if (images && (opts.keepText || opts.keepOutline || opts.keepLinks || opts.keepMetadata)) {
     throw new UsageError("The keep options (text, outline, links, metadata) are for PDF output, not image files");
   }
+  if (images && opts.pdfa) throw new UsageError(PDFA_IS_FOR_PDF);
   const planStarted = performance.now();
   const { prestart = false, maxPages = Infinity } = settings;
   const onOpen = (engine: EngineName, selected: number): void => {
@@ -199,7 +203,7 @@ export async function prepareDocument(
   };
   const plan = await planDocument(path, inputPath ?? "the input", planOpts, { tempDir, firstTaskId, images, onOpen, concurrency: runner.concurrency });
   const planMs = performance.now() - planStarted;
-  if (images) {
+  if (target.kind === "images") {
     const seen = new Set<number>();
     for (const { pageNumber } of plan.pages) {
       if (seen.has(pageNumber)) {
@@ -208,12 +212,14 @@ export async function prepareDocument(
       seen.add(pageNumber);
     }
   }
-  const display = target.kind === "pdf" ? target.path : target.kind === "stream" ? "-" : target.display;
+  const display = target.kind === "pdf" || target.kind === "tiff" ? target.path : target.kind === "stream" ? "-" : target.display;
   const emit = (event: ProgressEvent): void => opts.onProgress?.(event);
   const job = new DocumentJob({ input: inputPath, output: display, plan, opts: planOpts, emit, onCancel: runner.cancel, dropTasks: runner.drop, started, planMs });
   const layouts = plan.pages.map((page) => page.layout);
   if (target.kind === "images") {
     job.attach(await ImageSink.create(target, inputStem(inputPath), plan.pages, plan.pageCount, planOpts, job.onBadImage));
+  } else if (target.kind === "tiff") {
+    job.attach(await TiffSink.create(target.path, tempDir, layouts, planOpts, job.onBadImage, job.onWriteError));
   } else {
     const destination = target.kind === "pdf" ? { path: target.path } : { stream: target.stream };
     const keeper = Keeper.create(plan, planOpts);
@@ -222,9 +228,20 @@ export async function prepareDocument(
   return job;
 }
 
-/** Image output: a pattern's extension sets the format, and must agree with an explicit one. */
-function imageOptions(opts: NormalizedOptions, patternFormat: "jpeg" | "png" | undefined): NormalizedOptions {
+/** PDF output: `format` tiff is for TIFF files. */
+function pdfOptions(opts: NormalizedOptions): NormalizedOptions {
+  if (opts.tiff) throw new UsageError("`format` tiff writes TIFF files: give an output ending in .tif or .tiff, a %d pattern or a folder");
+  return opts;
+}
+
+/**
+ * Image output: a pattern's extension sets the format, and must agree with an explicit one. A
+ * TIFF (by its extension) takes `format` as its pages' compression: lossless unless told otherwise.
+ */
+function imageOptions(opts: NormalizedOptions, patternFormat: FileFormat | undefined): NormalizedOptions {
   if (patternFormat === undefined) return opts;
+  if (patternFormat === "tiff") return { ...opts, tiff: true, format: opts.formatGiven ? opts.format : "png" };
+  if (opts.tiff) throw new UsageError(`The output pattern's extension asks for ${patternFormat}, but \`format\` is tiff: use one or the other`);
   if (opts.formatGiven && opts.format !== patternFormat) {
     throw new UsageError(`The output's extension asks for ${patternFormat}, but \`format\` is ${opts.format}: use one or the other`);
   }

@@ -5,7 +5,7 @@ import { AbortError, ExitCode, InputError, PdfRasterError, UsageError, describeE
 import { expandInputs } from "./inputs.js";
 import { refuseDashInputs, refuseFilesAsOptions } from "./operands.js";
 import { passwordWarning } from "./cluster/connection.js";
-import { DEFAULTS, PAGE_BOXES, type RasterizeOptions } from "./options.js";
+import { DEFAULTS, PAGE_BOXES, PDFA_LEVELS, type RasterizeOptions } from "./options.js";
 import { PAPER_NAMES } from "./paper.js";
 import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
 import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
@@ -37,6 +37,7 @@ interface CliFlags {
   keepOutline?: boolean;
   keepLinks?: boolean;
   keepMetadata?: boolean;
+  pdfa?: string;
   redis?: string;
   queue?: string;
   store?: string;
@@ -65,7 +66,7 @@ function program(): Command {
     .option("--pages <ranges>", "pages to render, e.g. 1-3,7,10- or last (order and repeats kept) (default: all)")
     .option("--workers <n>", "worker processes (default: number of CPU cores)")
     .addOption(
-      new Option("--format <fmt>", `page images: jpeg, png (lossless), or auto (per page: 1-bit/gray PNG for text, JPEG for photos) (default: "${DEFAULTS.format}", or the pattern's extension)`).choices(["jpeg", "png", "auto"]),
+      new Option("--format <fmt>", `page images: jpeg, png (lossless), auto (per page: 1-bit/gray PNG for text, JPEG for photos), or tiff (lossless TIFF files) (default: "${DEFAULTS.format}"; a .tif/.tiff output: lossless; else the pattern's extension)`).choices(["jpeg", "png", "auto", "tiff"]),
     )
     .option("--quality <1-100>", "JPEG quality", String(DEFAULTS.quality))
     .addOption(new Option("--color <mode>", "image colour: rgb, gray, or 1-bit mono (always PNG)").choices(["rgb", "gray", "mono"]).default(DEFAULTS.color))
@@ -83,6 +84,7 @@ function program(): Command {
     .option("--keep-outline", "keep the bookmarks, pointing at the output pages")
     .option("--keep-links", "keep link annotations: web links and links to pages in the output")
     .option("--keep-metadata", "keep Title, Author, Subject, Keywords and creation date")
+    .addOption(new Option("--pdfa <level>", "write PDF/A: 1b, 2b or 3b (sRGB output intent, XMP metadata; see docs/outputs.md) (default: plain PDF)").choices(PDFA_LEVELS))
     .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else locally)")
     .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
     .option("--store <url>", "cluster mode: where inputs and page images travel, redis or file:///shared/dir (default: redis)")
@@ -98,6 +100,7 @@ function program(): Command {
         "  pdfraster in.pdf out.pdf              one PDF; `-` reads stdin or writes stdout (only on success)\n" +
         "  pdfraster in.pdf out/                 one image per page: out/in-01.jpg ... (a folder: ends in / or exists)\n" +
         "  pdfraster in.pdf out/page-%03d.png    one image per page, named by the pattern; its extension sets the format\n" +
+        "  pdfraster in.pdf out.tiff             one multi-page TIFF (Deflate; Group 4 for --color mono; JPEG with --format jpeg)\n" +
         "  pdfraster --out-dir out/ a.pdf b.pdf  a batch through one pool of workers: out/a.pdf, out/b.pdf\n" +
         "  pdfraster --out-dir out/ '*.pdf'      a quoted glob is expanded by pdfraster; files named like options go after --\n" +
         "  pdfraster serve --port 8080           an HTTP service with warm workers (see pdfraster serve --help)\n" +
@@ -140,6 +143,7 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     keepOutline: flags.keepOutline,
     keepLinks: flags.keepLinks,
     keepMetadata: flags.keepMetadata,
+    pdfa: flags.pdfa as RasterizeOptions["pdfa"],
     redis: flags.redis ?? (process.env.PDFRASTER_REDIS || undefined),
     queue: flags.queue,
     store: flags.store,

@@ -7,12 +7,13 @@ import { engineAvailable, engineUnavailable, ENGINE_NAMES, type EngineName } fro
 import { PAGE_BOXES, type PageBox } from "./engines/engine.js";
 import { DEFAULT_BAND_PIXELS } from "./bands/split.js";
 import { checkKeys } from "./option-keys.js";
+import { PDFA_LEVELS, type PdfaLevel } from "./pdf/pdfa.js";
 
 /** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
 export type ImageFormat = "jpeg" | "png" | "auto";
 export type ColorMode = "rgb" | "gray" | "mono";
 export type OnError = "abort" | "blank" | "skip";
-export { PAGE_BOXES };
+export { PAGE_BOXES, PDFA_LEVELS, type PdfaLevel };
 
 /** Options of {@link rasterize}; every one is optional. */
 export interface RasterizeOptions {
@@ -43,10 +44,12 @@ export interface RasterizeOptions {
   /**
    * Page image format: `jpeg`, `png` (lossless), or `auto`: per page, 1-bit (at 300 DPI and more) or
    * 16-level gray PNG for gray text and line art, JPEG for photographic content, and the smaller of
-   * PNG and JPEG for colour line art. With an image output pattern, its extension sets the format.
-   * @default "jpeg"
+   * PNG and JPEG for colour line art. `tiff`: TIFF files, lossless (Deflate; CCITT Group 4 for
+   * 1-bit); with a TIFF output (`out.tiff`, `page-%03d.tif`) the others set its pages' compression
+   * (`jpeg`: JPEG-in-TIFF). With an image output pattern, its extension sets the format.
+   * @default "jpeg" (a TIFF output: lossless)
    */
-  format?: ImageFormat;
+  format?: ImageFormat | "tiff";
   /** JPEG quality, 1-100. @default 85 */
   quality?: number;
   /**
@@ -106,6 +109,12 @@ export interface RasterizeOptions {
   /** Keep the Title, Author, Subject, Keywords and creation date of the document information. @default false */
   keepMetadata?: boolean;
   /**
+   * Write the PDF as PDF/A of this part, basic conformance: `1b` (ISO 19005-1, the most widely
+   * accepted), `2b` or `3b`. Adds an sRGB output intent and XMP metadata; PDF output only
+   * (see docs/outputs.md). @default none: plain PDF
+   */
+  pdfa?: PdfaLevel;
+  /**
    * Cluster mode: render the pages on the `pdfraster worker` processes that serve this Redis
    * (`redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS). Same output and report as a local run.
    * @default none: render locally
@@ -140,6 +149,8 @@ export interface NormalizedOptions {
   format: ImageFormat;
   /** Whether `format` was given (an image output pattern's extension must then agree with it). */
   formatGiven: boolean;
+  /** Image files are TIFF (`format` tiff, or a TIFF output), their pages encoded as `format` says. */
+  tiff: boolean;
   quality: number;
   color: ColorMode;
   threshold: number;
@@ -156,6 +167,7 @@ export interface NormalizedOptions {
   keepOutline: boolean;
   keepLinks: boolean;
   keepMetadata: boolean;
+  pdfa: PdfaLevel | undefined;
   /** Set in cluster mode (`redis`). */
   cluster: ClusterSettings | undefined;
   /** Cluster mode: fail when no worker is registered for this long (ms); undefined: wait. */
@@ -183,6 +195,9 @@ export const DEFAULTS = {
   maxPagesPerWorker: 1000,
   engine: "pdfjs",
 } as const;
+
+/** The usage error of `pdfa` with an image output. */
+export const PDFA_IS_FOR_PDF = "`pdfa` is for PDF output, not image files";
 
 /** Default worker count: one per core (measured faster than cores - 1: the master is mostly idle). */
 export function defaultWorkers(): number {
@@ -264,8 +279,13 @@ function clusterSettings(o: RasterizeOptions): ClusterSettings | undefined {
 const OPTION_KEYS = Object.keys({
   dpi: 0, size: 0, fit: 0, orientation: 0, margin: 0, background: 0, pages: 0, workers: 0, format: 0, quality: 0, color: 0,
   threshold: 0, password: 0, onError: 0, box: 0, maxPixels: 0, bandPixels: 0, pageTimeout: 0, maxPagesPerWorker: 0, engine: 0,
-  fallbackEngine: 0, keepText: 0, keepOutline: 0, keepLinks: 0, keepMetadata: 0, redis: 0, queue: 0, store: 0, waitTimeout: 0, onProgress: 0, signal: 0,
+  fallbackEngine: 0, keepText: 0, keepOutline: 0, keepLinks: 0, keepMetadata: 0, pdfa: 0, redis: 0, queue: 0, store: 0, waitTimeout: 0, onProgress: 0, signal: 0,
 } satisfies Record<keyof RasterizeOptions, 0>);
+/** `format`: `tiff` is lossless TIFF, a PNG page's encoding in a TIFF file. */
+function formatOptions(value: unknown): Pick<NormalizedOptions, "format" | "formatGiven" | "tiff"> {
+  const format = choice<ImageFormat | "tiff">("format", value, DEFAULTS.format, ["jpeg", "png", "auto", "tiff"]);
+  return format === "tiff" ? { format: "png", formatGiven: false, tiff: true } : { format, formatGiven: value !== undefined, tiff: false };
+}
 
 /** Validates the public options once, with messages that name the option and the bad value. */
 export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOptions {
@@ -303,8 +323,7 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     background: parseColour(text("background", o.background) ?? DEFAULTS.background),
     pages: text("pages", o.pages),
     workers: number("workers", o.workers, defaultWorkers(), 1, 256, true),
-    format: choice("format", o.format, DEFAULTS.format, ["jpeg", "png", "auto"]),
-    formatGiven: o.format !== undefined,
+    ...formatOptions(o.format),
     quality: number("quality", o.quality, DEFAULTS.quality, 1, 100, true),
     color: choice("color", o.color, DEFAULTS.color, ["rgb", "gray", "mono"]),
     threshold: number("threshold", o.threshold, DEFAULTS.threshold, 0, 255, true),
@@ -321,6 +340,7 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     keepOutline: flag("keepOutline", o.keepOutline),
     keepLinks: flag("keepLinks", o.keepLinks),
     keepMetadata: flag("keepMetadata", o.keepMetadata),
+    pdfa: o.pdfa === undefined ? undefined : choice("pdfa", o.pdfa, PDFA_LEVELS[0], PDFA_LEVELS),
     cluster: clusterSettings(o),
     waitTimeoutMs: o.waitTimeout === undefined ? undefined : number("waitTimeout", o.waitTimeout, 0, 0.1, 86_400) * 1000,
     onProgress: o.onProgress,

@@ -159,9 +159,12 @@ function pageTask(id: number, source: string, pageNumber: number, layout: PageLa
     color: options.color,
     threshold: options.threshold,
     ppi: Math.min(layout.scaleX, layout.scaleY) * 72,
-    outPath: `${stem}.${{ jpeg: "jpg", png: "png", auto: "img" }[options.format]}`,
+    outPath: `${stem}.${options.tiff && images ? "tif" : { jpeg: "jpg", png: "png", auto: "img" }[options.format]}`,
   };
-  if (images) task.pad = sheetPadding(layout, options.dpi);
+  if (images) {
+    task.pad = sheetPadding(layout, options.dpi);
+    task.file = { tiff: options.tiff, dpi: options.dpi };
+  }
   if (options.keepText || options.keepLinks) {
     task.extract = { text: options.keepText, links: options.keepLinks, path: `${stem}.json` };
   }

@@ -7,17 +7,18 @@
 import { rm, stat } from "node:fs/promises";
 import sharp from "sharp";
 import type { AutoEncoding } from "../worker/classify.js";
-import { candidatesFor, saveAs, type EncodeOptions } from "../worker/encode.js";
+import { candidatesFor, saveAs, type EncodeOptions, type FileFormat, type FileSettings } from "../worker/encode.js";
 
 export interface JoinedImage {
-  format: "jpeg" | "png";
+  format: FileFormat;
   bytes: number;
 }
 
 /**
  * Joins the band files into `outPath` (without an extension: the chosen format's is added) in the
  * page's encoding: with two candidates (`auto`'s "smallest"), both are written and the larger one
- * is removed. The band files are left to the caller.
+ * is removed. A TIFF takes the encoding that wins as PNG or JPEG, as the PDF would (see
+ * encode.ts). The band files are left to the caller.
  */
 export async function joinBands(
   bands: readonly string[],
@@ -26,11 +27,20 @@ export async function joinBands(
   outStem: string,
   options: Pick<EncodeOptions, "format" | "color" | "quality">,
   encoding: AutoEncoding | undefined,
+  /** The file's resolution, and TIFF (see encode.ts). */
+  file: FileSettings,
 ): Promise<JoinedImage & { path: string }> {
+  let candidates = candidatesFor(options, encoding);
+  if (file.tiff && candidates.length > 1) {
+    const winner = await joinBands(bands, size, outStem, options, encoding, { ...file, tiff: false });
+    await rm(winner.path, { force: true });
+    candidates = candidates.filter((c) => c.format === winner.format);
+  }
   const written: Array<JoinedImage & { path: string }> = [];
   try {
-    for (const candidate of candidatesFor(options, encoding)) {
-      const path = `${outStem}.${candidate.format === "jpeg" ? "jpg" : "png"}`;
+    for (const candidate of candidates) {
+      const format: FileFormat = file.tiff ? "tiff" : candidate.format;
+      const path = `${outStem}-${written.length}.${{ jpeg: "jpg", png: "png", tiff: "tif" }[format]}`;
       // The bands are in the page's colour and depth already (encode.ts, `lossless`): only the format stage runs.
       // arrayjoin gives every cell the tallest band's height, the shorter last band at the top of its
       // cell: the page is the top `rows` rows.
@@ -41,8 +51,8 @@ export async function joinBands(
         image = image.extend({ top: size.top, bottom: size.bottom, left: 0, right: 0, background: { r, g, b } });
       }
       if (candidate.components === 1) image = image.toColourspace("b-w");
-      await saveAs(image, candidate, options.quality ?? 85).toFile(path);
-      written.push({ path, format: candidate.format, bytes: (await stat(path)).size });
+      await saveAs(image, candidate, options.quality ?? 85, file).toFile(path);
+      written.push({ path, format, bytes: (await stat(path)).size });
     }
   } catch (error) {
     await Promise.all(written.map((w) => rm(w.path, { force: true })));

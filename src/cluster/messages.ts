@@ -67,7 +67,7 @@ const WORKER_ID = /^[0-9a-f]{16}$/;
 const JOB_KEYS = new Set(["v", "run", "attempt", "timeoutMs", "input", "avoid", "task"]);
 const TASK_KEYS = new Set([
   "id", "pageNumber", "width", "height", "scaleX", "scaleY", "offsetX", "offsetY", "background",
-  "password", "engine", "format", "quality", "color", "threshold", "ppi", "pad", "extract", "band", "probe",
+  "password", "engine", "format", "quality", "color", "threshold", "ppi", "pad", "file", "extract", "band", "probe",
 ]);
 /** The largest `auto` probe a job may ask for: the planner's is at most 2^22 pixels (bands/plan.ts PROBE_PIXELS). */
 const MAX_PROBE_PIXELS = 2 ** 24;
@@ -131,6 +131,10 @@ export function checkClusterJob(data: unknown, limits: WorkerLimits): Checked {
   if (extract !== undefined && (!isObject(extract) || Object.keys(extract).length !== 2 || typeof extract.text !== "boolean" || typeof extract.links !== "boolean")) {
     return refuse("bad extract request");
   }
+  const file = task.file;
+  if (file !== undefined && (!isObject(file) || Object.keys(file).length !== 2 || typeof file.tiff !== "boolean" || !finite(file.dpi, 4800) || (file.dpi as number) <= 0)) {
+    return refuse("bad file settings");
+  }
   const band = task.band;
   if (
     band !== undefined &&
@@ -165,7 +169,7 @@ export function isResultMessage(value: unknown): value is ResultMessage {
   return (
     isEngineName(r.engine) &&
     typeof r.bytes === "number" &&
-    (r.format === "jpeg" || r.format === "png") &&
+    (r.format === "jpeg" || r.format === "png" || r.format === "tiff") &&
     typeof r.width === "number" &&
     typeof r.height === "number" &&
     (r.components === 1 || r.components === 3) &&

@@ -496,7 +496,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
     const prefetched = held >= concurrency;
     held++;
     const localId = nextId++;
-    const ext = { jpeg: "jpg", png: "png", auto: "img" }[data.task.format];
+    const ext = data.task.file?.tiff ? "tif" : { jpeg: "jpg", png: "png", auto: "img" }[data.task.format];
     const outPath = join(pageDir, `${localId}.${ext}`);
     const extractPath = join(pageDir, `${localId}.json`);
     let outcome: Outcome;

@@ -2,12 +2,11 @@ import { randomBytes } from "node:crypto";
 import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { PageOutcome } from "../assemble.js";
-import { joinBands } from "../bands/join.js";
-import { describeError, isDiskError, OutputError } from "../errors.js";
-import type { PageResult } from "../pool/messages.js";
+import { describeError, OutputError } from "../errors.js";
 import type { NormalizedOptions } from "../options.js";
-import { sheetPadding, type PageLayout } from "../paper.js";
-import { encodeBlank } from "../worker/encode.js";
+import type { PageLayout } from "../paper.js";
+import type { FileFormat } from "../worker/encode.js";
+import { pageFile } from "./page-file.js";
 import { writeDensity } from "./density.js";
 import type { Committed, PageSink } from "./sink.js";
 import { imageFileName, type NamePattern } from "./target.js";
@@ -126,80 +125,24 @@ export class ImageSink implements PageSink {
     if (this.failure) return;
     const started = performance.now();
     const page = this.pages[index]!;
-    if (outcome.kind === "image") {
-      const { results } = outcome;
-      const bad = await badImage(results);
-      if (bad) {
-        await Promise.all(results.map((result) => rm(result.path, { force: true })));
-        this.onBadImage(index, bad);
-        await this.blank(page, this.opts.onError);
-      } else if (results.length === 1) {
-        const [result] = results as [PageResult];
-        const name = this.fileName(page.pageNumber, result.format);
-        await moveFile(result.path, join(this.staging, name));
-        await this.markStaged(name);
-      } else {
-        await this.join(index, page, results);
-      }
-    } else {
-      await this.blank(page, this.opts.onError);
+    const blankFormat = this.name.pattern?.format ?? (this.opts.tiff ? "tiff" : this.opts.format === "jpeg" && this.opts.color !== "mono" ? "jpeg" : "png");
+    const file = await pageFile(index, outcome, page.layout, { opts: this.opts, dir: this.staging, blankFormat, onBadImage: this.onBadImage });
+    if (file) {
+      const name = this.fileName(page.pageNumber, file.format);
+      await moveFile(file.path, join(this.staging, name));
+      // The workers' PNG and JPEG files do not declare the sheet's resolution (density.ts); TIFF pages do.
+      this.staged.set(name, await writeDensity(join(this.staging, name), this.opts.dpi));
     }
     this.assembleMs += performance.now() - started;
   }
 
-  /** A banded page: its bands joined into one file in the staging folder (bands/join.ts). */
-  private async join(index: number, page: ImagePage, results: PageResult[]): Promise<void> {
-    let joined;
-    try {
-      const { top, bottom } = sheetPadding(page.layout, this.opts.dpi);
-      const size = { width: results[0]!.width, height: results.reduce((sum, r) => sum + r.height, 0), top, bottom, background: this.opts.background };
-      joined = await joinBands(results.map((r) => r.path), size, join(this.staging, `.bands-${index}`), this.opts, results[0]!.encoding);
-    } catch (error) {
-      if (isDiskError(error)) throw error;
-      this.onBadImage(index, `cannot join its bands: ${describeError(error)}`);
-      await this.blank(page, this.opts.onError);
-      return;
-    } finally {
-      await Promise.all(results.map((result) => rm(result.path, { force: true })));
-    }
-    const name = this.fileName(page.pageNumber, joined.format);
-    await rename(joined.path, join(this.staging, name));
-    await this.markStaged(name);
-  }
-
-  /** A blank sheet in the background colour in place of a failed page, with `--on-error blank`. */
-  private async blank(page: ImagePage, onError: NormalizedOptions["onError"]): Promise<void> {
-    if (onError !== "blank") return;
-    const format = this.name.pattern?.format ?? (this.opts.format === "jpeg" && this.opts.color !== "mono" ? "jpeg" : "png");
-    const name = this.fileName(page.pageNumber, format);
-    const k = this.opts.dpi / 72;
-    const width = Math.max(1, Math.round(page.layout.sheetWidth * k));
-    const height = Math.max(1, Math.round(page.layout.sheetHeight * k));
-    await encodeBlank(width, height, this.opts.background, format, join(this.staging, name));
-    await this.markStaged(name);
-  }
-
-  /** A page file now in the staging folder: it declares the sheet's resolution (the workers' files do not: density.ts). */
-  private async markStaged(name: string): Promise<void> {
-    this.staged.set(name, await writeDensity(join(this.staging, name), this.opts.dpi));
-  }
-
-  private fileName(pageNumber: number, format: "jpeg" | "png"): string {
+  private fileName(pageNumber: number, format: FileFormat): string {
     return imageFileName(this.name.pattern, this.name.stem, pageNumber, this.pageCount, format);
   }
 }
 
-/** Why a worker's page (or band) images are unusable, or undefined when each has the size the worker reported. */
-async function badImage(results: readonly PageResult[]): Promise<string | undefined> {
-  for (const result of results) {
-    const size = (await stat(result.path).catch(() => undefined))?.size ?? 0;
-    if (size === 0 || size !== result.bytes) return `page image ${result.path} is ${size} bytes, expected ${result.bytes}`;
-  }
-  return undefined;
-}
-
 /** Renames, or copies and deletes when the temp dir is on another file system. */
-async function moveFile(from: string, to: string): Promise<void> {
+export async function moveFile(from: string, to: string): Promise<void> {
   try {
     await rename(from, to);
   } catch (error) {

@@ -51,7 +51,7 @@ export class PdfSink implements PageSink {
         : join(tempDir, `output-${tag}.pdf`);
     let writer: PdfStreamWriter;
     try {
-      writer = await PdfStreamWriter.create(partial);
+      writer = await PdfStreamWriter.create(partial, { pdfa: opts.pdfa });
     } catch (error) {
       // The reason without the hidden partial file's name, which the user never gave.
       const code = (error as NodeJS.ErrnoException).code ?? "";

@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname, extname, resolve, sep } from "node:path";
 import { UsageError } from "../errors.js";
+import type { FileFormat } from "../worker/encode.js";
 
 /** A file name with one page-number slot: `page-%03d.png` is `{ prefix: "page-", width: 3, suffix: ".png" }`. */
 export interface NamePattern {
@@ -9,7 +10,7 @@ export interface NamePattern {
   width: number;
   suffix: string;
   /** Set by the extension of the pattern. */
-  format: "jpeg" | "png";
+  format: FileFormat;
   /** No page-number slot: the name of one image (`page.png`), for a selection of one page. */
   single?: true;
 }
@@ -18,6 +19,8 @@ export interface NamePattern {
 export type OutputTarget =
   | { kind: "pdf"; path: string }
   | { kind: "stream"; stream: NodeJS.WritableStream }
+  /** One multi-page TIFF file, a page per IFD. */
+  | { kind: "tiff"; path: string }
   /** One image file per page in `dir`, named by `pattern` or `<input-stem>-<page>.<ext>`. */
   | { kind: "images"; dir: string; pattern: NamePattern | undefined; display: string };
 
@@ -46,24 +49,23 @@ export function parseNamePattern(name: string): NamePattern | undefined {
     }
   }
   if (width < 0) return undefined;
-  const ext = /\.(png|jpe?g)$/i.exec(suffix)?.[1]?.toLowerCase(); // not extname(): `.png` alone is a dot file to it
-  const format = ext === "png" ? "png" : ext === "jpg" || ext === "jpeg" ? "jpeg" : undefined;
-  if (!format) throw new UsageError(`Expected the output pattern to end in .png, .jpg or .jpeg, got \`${name}\``);
+  const ext = /\.(png|jpe?g|tiff?)$/i.exec(suffix)?.[1]?.toLowerCase(); // not extname(): `.png` alone is a dot file to it
+  const format = ext === "png" ? "png" : ext === "jpg" || ext === "jpeg" ? "jpeg" : ext === "tif" || ext === "tiff" ? "tiff" : undefined;
+  if (!format) throw new UsageError(`Expected the output pattern to end in .png, .jpg, .jpeg, .tif or .tiff, got \`${name}\``);
   return { prefix, width, suffix, format };
 }
 
 /** Extensions of image formats pdfraster does not write: an output named so is refused, never a PDF under that name. */
-const UNSUPPORTED_IMAGE = /\.(tiff?|webp|gif|bmp|avif|heic|jxl|jp2)$/i;
+const UNSUPPORTED_IMAGE = /\.(webp|gif|bmp|avif|heic|jxl|jp2)$/i;
 
 /**
  * An output file named like an image (`page.png`, `scan.jpg`): one image, for a one-page
- * selection (checked once the page count is known). TIFF and other image formats are refused.
+ * selection (checked once the page count is known). Other image formats (TIFF is handled before) are refused.
  */
 function singleImage(name: string): NamePattern | undefined {
   const other = UNSUPPORTED_IMAGE.exec(name)?.[1]?.toLowerCase();
   if (other) {
-    const what = other.startsWith("tif") ? "TIFF output is not supported yet" : `pdfraster does not write .${other} files`;
-    throw new UsageError(`${what}: write a PDF (out.pdf), or PNG/JPEG images into a folder (out/) or by a pattern (page-%d.png), got \`${name}\``);
+    throw new UsageError(`pdfraster does not write .${other} files: write a PDF (out.pdf), a TIFF (out.tiff), or PNG/JPEG/TIFF images into a folder (out/) or by a pattern (page-%d.png), got \`${name}\``);
   }
   const ext = /\.(png|jpe?g)$/i.exec(name)?.[1]?.toLowerCase();
   if (!ext) return undefined;
@@ -83,8 +85,9 @@ function isStream(value: unknown): value is NodeJS.WritableStream {
 
 /**
  * Tells what `output` asks for: a writable stream; image files, when it is a pattern with `%d` or
- * a folder (it ends in `/` or exists as one); one image when it is named `.png`, `.jpg` or `.jpeg`;
- * otherwise a PDF file (a name of another image format is refused).
+ * a folder (it ends in `/` or exists as one); a multi-page TIFF when it ends in .tif or .tiff; one
+ * image when it is named `.png`, `.jpg` or `.jpeg`; otherwise a PDF file (a name of another image
+ * format is refused).
  */
 export async function resolveOutput(output: unknown): Promise<OutputTarget> {
   if (isStream(output)) return { kind: "stream", stream: output };
@@ -99,6 +102,7 @@ export async function resolveOutput(output: unknown): Promise<OutputTarget> {
   }
   const isFolder = output.endsWith("/") || output.endsWith(sep) || (await stat(path).catch(() => undefined))?.isDirectory();
   if (isFolder) return { kind: "images", dir: path, pattern: undefined, display: path + sep };
+  if (/\.tiff?$/i.test(path)) return { kind: "tiff", path };
   const image = singleImage(basename(output));
   if (image) return { kind: "images", dir: dirname(path), pattern: image, display: path };
   return { kind: "pdf", path };
@@ -118,9 +122,9 @@ export function imageFileName(
   stem: string,
   pageNumber: number,
   pageCount: number,
-  format: "jpeg" | "png",
+  format: FileFormat,
 ): string {
   if (pattern?.single) return pattern.prefix;
   if (pattern) return `${pattern.prefix}${String(pageNumber).padStart(pattern.width, "0")}${pattern.suffix}`;
-  return `${stem}-${String(pageNumber).padStart(String(pageCount).length, "0")}.${format === "jpeg" ? "jpg" : "png"}`;
+  return `${stem}-${String(pageNumber).padStart(String(pageCount).length, "0")}.${{ jpeg: "jpg", png: "png", tiff: "tif" }[format]}`;
 }

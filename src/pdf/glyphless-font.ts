@@ -265,3 +265,8 @@ function buildTrueType(): Buffer {
   font.writeUInt32BE((0xb1b0afba - checksum(font)) >>> 0, headAt + 8);
   return font;
 }
+
+/** The CIDSet stream's data: one bit per CID, all set (CIDToGIDMap gives every CID a glyph of the program). */
+export function cidSet(): Buffer {
+  return Buffer.alloc(65536 / 8, 0xff);
+}

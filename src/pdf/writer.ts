@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { deflateSync } from "node:zlib";
 import * as glyphless from "./glyphless-font.js";
+import { archivalInfo, outputIntentEntries, xmpPacket, type PdfaLevel } from "./pdfa.js";
+import { srgbProfile } from "./srgb-profile.js";
 
 /**
  * An encoded page image, embedded as-is (never decoded or re-encoded).
@@ -94,6 +96,12 @@ const DIRECT_AT = 64 * 1024;
 const FLUSH_AT = 256 * 1024;
 /** Object 1 is the page tree root, reserved up front so pages can point to it before it is written. */
 const PAGES = 1;
+/**
+ * Pages per page tree node: the first this many are the root's kids, each next group of this many
+ * is one kid node of the root, so no Kids array passes PDF/A-1's limit of 8191 elements (up to
+ * 16 million pages) while documents of up to 4096 pages keep a flat tree.
+ */
+const PAGES_PER_NODE = 4096;
 /** A comment line of bytes above 127 so that transfer tools treat the file as binary. */
 const BINARY_LINE = Buffer.from([0x25, 0xe2, 0xe3, 0xcf, 0xd3, 0x0a]);
 
@@ -106,6 +114,11 @@ export class PdfStreamWriter {
   /** Byte offset of each object, indexed by object number (0 is the free-list head). */
   readonly #offsets: number[] = [0, 0];
   readonly #kids: number[] = [];
+  /** The page tree node of each group of PAGES_PER_NODE pages after the first (see PAGES_PER_NODE). */
+  readonly #nodes: number[] = [];
+  readonly #pdfa: PdfaLevel | undefined;
+  /** The XMP packet written at close (PDF/A), which the document ID also depends on. */
+  #xmp: Buffer | undefined;
   #chunks: Buffer[] = [];
   #buffered = 0;
   #pos = 0;
@@ -118,13 +131,18 @@ export class PdfStreamWriter {
   readonly #assigned = new Map<number, number>();
   readonly #supplementary = new Map<number, number>();
 
-  private constructor(fh: FileHandle) {
+  private constructor(fh: FileHandle, pdfa: PdfaLevel | undefined) {
     this.#fh = fh;
+    this.#pdfa = pdfa;
   }
 
-  /** Opens (creating or truncating) `path` and writes the PDF header. */
-  static async create(path: string): Promise<PdfStreamWriter> {
-    const writer = new PdfStreamWriter(await open(path, "w"));
+  /**
+   * Opens (creating or truncating) `path` and writes the PDF header. With `pdfa`, the file is
+   * written to that PDF/A level: an sRGB output intent, XMP metadata that agrees with the Info
+   * dictionary, a CIDSet in the text layer's font and printable links (see pdfa.ts).
+   */
+  static async create(path: string, settings: { pdfa?: PdfaLevel } = {}): Promise<PdfStreamWriter> {
+    const writer = new PdfStreamWriter(await open(path, "w"), settings.pdfa);
     writer.#put("%PDF-1.4\n");
     writer.#put(BINARY_LINE);
     return writer;
@@ -209,11 +227,13 @@ export class PdfStreamWriter {
    * closes the file and returns its size.
    */
   async close(info?: DocumentInfo, structure?: DocumentStructure): Promise<number> {
-    const infoDict = info ? infoEntries(info) : "";
+    const archival = this.#pdfa ? archivalInfo(info) : info;
+    const infoDict = archival ? infoEntries(archival) : "";
     return this.#serial(async () => {
       if (this.#kids.length === 0) throw new Error("Cannot finish a PDF with no pages");
-      this.#object(PAGES, `<< /Type /Pages /Kids [${this.#kids.map((n) => `${n} 0 R`).join(" ")}] /Count ${this.#kids.length} >>`);
+      this.#pageTree();
       let navigation = "";
+      if (this.#pdfa) navigation += await this.#archival(this.#pdfa, archival!);
       if (this.#font) {
         const cmap = Buffer.from(glyphless.toUnicodeCMap(this.#supplementary), "latin1");
         await this.#stream(this.#font.toUnicode, "/Filter /FlateDecode", deflateSync(cmap));
@@ -235,7 +255,7 @@ export class PdfStreamWriter {
         return n === 0 ? "0000000000 65535 f \n" : `${String(offset).padStart(10, "0")} 00000 n \n`;
       });
       // The ID depends only on the content, so identical input gives identical output.
-      const id = createHash("md5").update(xref.join("")).update(infoDict).digest("hex").toUpperCase();
+      const id = createHash("md5").update(xref.join("")).update(infoDict).update(this.#xmp ?? "").digest("hex").toUpperCase();
       this.#put(`xref\n0 ${xref.length}\n${xref.join("")}trailer\n<< /Size ${xref.length} /Root ${catalog} 0 R`);
       this.#put(`${infoRef ? ` /Info ${infoRef} 0 R` : ""} /ID [<${id}> <${id}>] >>\nstartxref\n${xrefAt}\n%%EOF\n`);
       await this.#flush();
@@ -243,6 +263,27 @@ export class PdfStreamWriter {
       await this.#fh.close();
       return this.#pos;
     });
+  }
+
+  /** The page tree: the root, with the first PAGES_PER_NODE pages and a node for each further group as kids. */
+  #pageTree(): void {
+    const kid = (n: number): string => `${n} 0 R`;
+    const direct = this.#kids.slice(0, PAGES_PER_NODE);
+    this.#nodes.forEach((node, i) => {
+      const group = this.#kids.slice((i + 1) * PAGES_PER_NODE, (i + 2) * PAGES_PER_NODE);
+      this.#object(node, `<< /Type /Pages /Parent ${PAGES} 0 R /Kids [${group.map(kid).join(" ")}] /Count ${group.length} >>`);
+    });
+    this.#object(PAGES, `<< /Type /Pages /Kids [${[...direct, ...this.#nodes].map(kid).join(" ")}] /Count ${this.#kids.length} >>`);
+  }
+
+  /** Writes the sRGB output intent's profile and the XMP metadata; returns the catalog entries that point to them. */
+  async #archival(level: PdfaLevel, info: DocumentInfo): Promise<string> {
+    const [profile, metadata] = [this.#alloc(), this.#alloc()];
+    await this.#stream(profile, "/N 3 /Filter /FlateDecode", deflateSync(srgbProfile()));
+    // Not compressed: PDF/A-1 forbids a filter on the metadata stream, so that any tool can find it.
+    this.#xmp = xmpPacket(level, info);
+    await this.#stream(metadata, "/Type /Metadata /Subtype /XML", this.#xmp);
+    return ` /Metadata ${metadata} 0 R /OutputIntents [<< ${outputIntentEntries()} /DestOutputProfile ${profile} 0 R >>]`;
   }
 
   /** Stops writing and closes the file without finishing it; the caller deletes it. Never throws. */
@@ -278,6 +319,7 @@ export class PdfStreamWriter {
   async #textFont(): Promise<number> {
     if (this.#font !== undefined) return this.#font.ref;
     const [type0, cidFont, descriptor, file, toUnicode, cidToGid] = [this.#alloc(), this.#alloc(), this.#alloc(), this.#alloc(), this.#alloc(), this.#alloc()];
+    const cidSet = this.#pdfa ? this.#alloc() : undefined;
     const name = `/${glyphless.FONT_NAME}`;
     this.#object(
       type0,
@@ -291,8 +333,11 @@ export class PdfStreamWriter {
     this.#object(
       descriptor,
       `<< /Type /FontDescriptor /FontName ${name} /Flags 4 /FontBBox [0 ${glyphless.DESCENT} 1000 ${glyphless.ASCENT}] /ItalicAngle 0 ` +
-        `/Ascent ${glyphless.ASCENT} /Descent ${glyphless.DESCENT} /CapHeight 700 /StemV 80 /FontFile2 ${file} 0 R >>`,
+        `/Ascent ${glyphless.ASCENT} /Descent ${glyphless.DESCENT} /CapHeight 700 /StemV 80 /FontFile2 ${file} 0 R` +
+        `${cidSet ? ` /CIDSet ${cidSet} 0 R` : ""} >>`,
     );
+    // PDF/A-1b asks for the CIDs the font program has: every one, as CIDToGIDMap maps each to a glyph.
+    if (cidSet) await this.#stream(cidSet, "/Filter /FlateDecode", deflateSync(glyphless.cidSet()));
     const program = glyphless.fontProgram();
     await this.#stream(file, `/Length1 ${program.length} /Filter /FlateDecode`, deflateSync(program));
     await this.#stream(cidToGid, "/Filter /FlateDecode", deflateSync(glyphless.cidToGidMap()));
@@ -361,7 +406,10 @@ export class PdfStreamWriter {
     if (typeof content === "number") contents = ` /Contents ${content} 0 R`;
     else if (content) contents = ` /Contents [${content.map((c) => `${c} 0 R`).join(" ")}]`;
     if (annots.length > 0) contents += ` /Annots [${annots.map((a) => `${a} 0 R`).join(" ")}]`;
-    this.#object(n, `<< /Type /Page /Parent ${PAGES} 0 R /MediaBox [0 0 ${num(w)} ${num(h)}] /Resources << ${resources} >>${contents} >>`);
+    const group = Math.floor(this.#kids.length / PAGES_PER_NODE);
+    if (group > this.#nodes.length) this.#nodes.push(this.#alloc());
+    const parent = group === 0 ? PAGES : this.#nodes[group - 1]!;
+    this.#object(n, `<< /Type /Page /Parent ${parent} 0 R /MediaBox [0 0 ${num(w)} ${num(h)}] /Resources << ${resources} >>${contents} >>`);
     this.#kids.push(n);
     if (this.#buffered >= FLUSH_AT) await this.#flush();
   }
@@ -489,7 +537,8 @@ function textLayer(runs: TextRun[], toCids: (text: string) => number[]): string 
 function linkDict(link: LinkAnnotation): string {
   if (!Array.isArray(link.rect) || link.rect.length !== 4) throw new RangeError("Expected a link's `rect` to be [x1, y1, x2, y2]");
   link.rect.forEach((v, i) => checkNumber(`rect[${i}]`, v));
-  const rect = `/Rect [${link.rect.map(num).join(" ")}] /Border [0 0 0]`;
+  // /F 4: printable (PDF/A requires it; a borderless link prints as nothing anyway).
+  const rect = `/Rect [${link.rect.map(num).join(" ")}] /Border [0 0 0] /F 4`;
   if ("uri" in link) return `${rect} /A << /S /URI /URI ${asciiString(link.uri)} >>`;
   return `${rect} /Dest ${pdfName(link.dest)}`;
 }

@@ -2,6 +2,7 @@
 
 import type { ColorMode, ImageFormat } from "../options.js";
 import type { AutoEncoding } from "../worker/classify.js";
+import type { FileFormat, FileSettings } from "../worker/encode.js";
 import type { RenderRequest } from "../engines/engine.js";
 import { isEngineName, type EngineName } from "../engines/registry.js";
 
@@ -25,6 +26,8 @@ export interface PageTask extends RenderRequest {
   ppi: number;
   /** Image output: pixels of `background` around the raster, making it the whole sheet. */
   pad?: { top: number; right: number; bottom: number; left: number };
+  /** Image output: the resolution written into the file, and whether it is a TIFF. */
+  file?: FileSettings;
   /** Where to write the encoded image. */
   outPath: string;
   /** For the keep options: what to extract from the page and where to write it as JSON (see keep/types.ts PageExtract). */
@@ -49,7 +52,7 @@ export interface PageResult {
   engine: EngineName;
   path: string;
   bytes: number;
-  format: "jpeg" | "png";
+  format: FileFormat;
   /** Pixel size of the written image (the raster plus any `pad`). */
   width: number;
   height: number;

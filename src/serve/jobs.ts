@@ -8,7 +8,7 @@ import type { Backend } from "./backend.js";
 import type { ServiceConfig } from "./config.js";
 import { HttpError, toHttp, type HttpFailure } from "./http-errors.js";
 import type { Metrics } from "./metrics.js";
-import type { RequestOptions } from "./request-options.js";
+import type { OutputKind, RequestOptions } from "./request-options.js";
 import { writeZip } from "./zip.js";
 
 export type JobStatus = "queued" | "running" | "done" | "failed" | "cancelled";
@@ -26,7 +26,7 @@ export interface Upload {
 /** The finished output of a job, in its folder. */
 export interface JobResult {
   path: string;
-  type: "application/pdf" | "application/zip";
+  type: "application/pdf" | "application/zip" | "image/tiff";
   bytes: number;
   /** Suggested download name: `<upload stem>-raster.pdf` or `.zip`. */
   filename: string;
@@ -247,7 +247,7 @@ export class JobRegistry {
       const target =
         output === "zip"
           ? ({ kind: "images", dir: join(dir, "pages"), pattern: undefined, display: "pages" } as const)
-          : ({ kind: "pdf", path: join(dir, "output.pdf") } as const);
+          : ({ kind: output, path: join(dir, `output.${output}`) } as const);
       try {
         const report = await this.backend.rasterize({
           input: job.upload.path,
@@ -261,7 +261,7 @@ export class JobRegistry {
         if (report.output === null) {
           throw new HttpError(422, "ERR_PAGES_FAILED", `${report.failed.length} of ${report.selected} page(s) failed: no output written (on-error=${options.onError})`, {}, report.failed);
         }
-        job.result = output === "zip" ? await this.zip(job, join(dir, "pages")) : await this.pdf(job, report.output);
+        job.result = output === "zip" ? await this.zip(job, join(dir, "pages")) : await this.file(job, report.output, output);
         status = "done";
       } finally {
         this.active--;
@@ -321,9 +321,9 @@ export class JobRegistry {
     return event;
   }
 
-  private async pdf(job: ServiceJob, path: string): Promise<JobResult> {
+  private async file(job: ServiceJob, path: string, kind: "pdf" | "tiff"): Promise<JobResult> {
     const { size } = await stat(path);
-    return { path, type: "application/pdf", bytes: size, filename: `${stem(job.upload.name)}-raster.pdf` };
+    return { path, type: kind === "pdf" ? "application/pdf" : "image/tiff", bytes: size, filename: `${stem(job.upload.name)}-raster.${kind}` };
   }
 
   private async zip(job: ServiceJob, pages: string): Promise<JobResult> {
@@ -342,11 +342,11 @@ function stem(name: string): string {
 }
 
 /** Reports and events name the upload, never a path on the server. */
-function publicReport(report: RasterizeReport, name: string, output: "pdf" | "zip"): RasterizeReport {
+function publicReport(report: RasterizeReport, name: string, output: OutputKind): RasterizeReport {
   return { ...report, input: name, output: report.output === null ? null : `${stem(name)}-raster.${output}` };
 }
 
-function publicEvent(event: ProgressEvent, name: string, output: "pdf" | "zip"): ProgressEvent {
+function publicEvent(event: ProgressEvent, name: string, output: OutputKind): ProgressEvent {
   if (event.type === "document-done") return { ...event, input: name, report: publicReport(event.report, name, output) };
   if (event.type === "document-open") return { ...event, input: name, output: null };
   if (event.type === "document-failed") return { ...event, input: name };

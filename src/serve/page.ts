@@ -54,7 +54,7 @@ export const UPLOAD_PAGE = `<!doctype html>
       <select name="color"><option value="rgb">Colour</option><option value="gray">Gray</option><option value="mono">1-bit</option></select>
     </label>
     <label>Output
-      <select name="output"><option value="pdf">PDF</option><option value="zip">ZIP of images</option></select>
+      <select name="output"><option value="pdf">PDF</option><option value="zip">ZIP of images</option><option value="tiff">TIFF</option></select>
     </label>
   </div>
   <label class="hidden" id="token-row">Access token (if the service asks for one)

@@ -1,8 +1,8 @@
 import { PdfRasterError, UsageError } from "../errors.js";
-import { normalizeOptions, type NormalizedOptions, type RasterizeOptions } from "../options.js";
+import { normalizeOptions, PDFA_IS_FOR_PDF, type NormalizedOptions, type RasterizeOptions } from "../options.js";
 
-/** What a request gets back: one PDF, or a ZIP of one image per page. */
-export type OutputKind = "pdf" | "zip";
+/** What a request gets back: one PDF, a ZIP of one image per page, or one multi-page TIFF. */
+export type OutputKind = "pdf" | "zip" | "tiff";
 
 export interface RequestOptions {
   options: NormalizedOptions;
@@ -30,6 +30,7 @@ const FIELDS = {
   "keep-outline": "keepOutline",
   "keep-links": "keepLinks",
   "keep-metadata": "keepMetadata",
+  pdfa: "pdfa",
 } as const satisfies Record<string, keyof RasterizeOptions>;
 type Field = keyof typeof FIELDS;
 
@@ -46,15 +47,20 @@ export const REQUEST_FIELDS = [...Object.keys(FIELDS), "output"] as const;
  * come from `base`; a request may lower `max-pixels`, not raise it. An empty field counts as absent
  * (an HTML form sends its empty inputs).
  */
-export function requestOptions(fields: Record<string, string | string[] | undefined>, base: NormalizedOptions): RequestOptions {
+export function requestOptions(
+  fields: Record<string, string | string[] | undefined>,
+  base: NormalizedOptions,
+  /** The request's Accept header: `image/tiff` asks for a TIFF when `output` is not given. */
+  accept?: string,
+): RequestOptions {
   const options: RasterizeOptions = {};
-  let output: OutputKind = "pdf";
+  let output: OutputKind | undefined;
   for (const [name, raw] of Object.entries(fields)) {
     if (raw === undefined) continue;
     if (Array.isArray(raw)) throw new UsageError(`\`${name}\` is given ${raw.length} times: give it once`);
     if (name === "output") {
       const value = raw.toLowerCase();
-      if (value !== "pdf" && value !== "zip") throw new UsageError(`Expected \`output\` to be one of pdf, zip, got \`${raw}\` (string)`);
+      if (value !== "pdf" && value !== "zip" && value !== "tiff") throw new UsageError(`Expected \`output\` to be one of pdf, zip, tiff, got \`${raw}\` (string)`);
       output = value;
       continue;
     }
@@ -84,9 +90,13 @@ export function requestOptions(fields: Record<string, string | string[] | undefi
   } catch (error) {
     throw renamed(error);
   }
-  if (output === "zip" && (normalized.keepText || normalized.keepOutline || normalized.keepLinks || normalized.keepMetadata)) {
+  // `format=tiff` alone, or Accept: image/tiff, asks for a TIFF; format=tiff with output=zip is a ZIP of TIFF pages.
+  output ??= normalized.tiff || /\bimage\/tiff\b/i.test(accept ?? "") ? "tiff" : "pdf";
+  if (output === "pdf" && normalized.tiff) throw new UsageError("`format` tiff writes TIFF: ask for `output` tiff or zip");
+  if (output !== "pdf" && (normalized.keepText || normalized.keepOutline || normalized.keepLinks || normalized.keepMetadata)) {
     throw new UsageError("The keep options (text, outline, links, metadata) are for PDF output, not image files");
   }
+  if (output !== "pdf" && normalized.pdfa) throw new UsageError(PDFA_IS_FOR_PDF);
   return { options: normalized, output };
 }
 

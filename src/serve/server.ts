@@ -188,7 +188,7 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
       for (const name of Object.keys(received.fields)) {
         if (name in query) throw new HttpError(400, "ERR_USAGE", `\`${name}\` is given in the query and in the form: give it once`);
       }
-      return jobs.start(received.upload, requestOptions({ ...query, ...received.fields }, config.base), requestStarted);
+      return jobs.start(received.upload, requestOptions({ ...query, ...received.fields }, config.base, request.headers.accept), requestStarted);
     } catch (error) {
       jobs.release();
       await rm(received.upload.dir, { recursive: true, force: true });

@@ -7,6 +7,19 @@ import { performance } from "node:perf_hooks";
 import sharp, { type Sharp } from "sharp";
 import { chooseEncoding, measurePage, type AutoEncoding } from "./classify.js";
 
+/**
+ * How an image output file is written (absent for a PDF's page images, which need neither): its
+ * resolution in pixels per inch, and whether it is a single-page TIFF, with the page's encoding
+ * as its compression (see {@link tiffCompression}).
+ */
+export interface FileSettings {
+  tiff: boolean;
+  dpi: number;
+}
+
+/** What a written page file is: a JPEG, a PNG, or a TIFF holding either encoding. */
+export type FileFormat = "jpeg" | "png" | "tiff";
+
 export interface EncodeOptions {
   /** `auto` measures the page and picks per page (see classify.ts). */
   format: "jpeg" | "png" | "auto";
@@ -26,12 +39,14 @@ export interface EncodeOptions {
    * as a fast lossless PNG of the colour and depth the page's encoding will have (see bands/join.ts).
    */
   lossless?: boolean;
+  /** Image output: the file's resolution, and TIFF. Not for a `lossless` band, which the master joins and writes. */
+  file?: FileSettings;
 }
 
 export interface EncodedImage {
   path: string;
   bytes: number;
-  format: "jpeg" | "png";
+  format: FileFormat;
   /** Pixel size of the written image (the page plus any padding). */
   width: number;
   height: number;
@@ -116,18 +131,23 @@ export async function encodePage(
   }
   let candidates = candidatesFor(options, encoding);
   if (options.lossless) candidates = [{ ...candidates[0]!, format: "png", lossless: true }];
-  const encoded = await Promise.all(candidates.map((c) => pipeline(rgba, width, height, channels, c, options).toBuffer()));
+  const file = options.lossless ? undefined : options.file;
+  // A TIFF takes the encoding that wins as PNG or JPEG, so that `auto` chooses as for a PDF (TIFF's
+  // Deflate predictor is not PNG's filtering: compared as TIFFs, JPEG would win pages PNG wins).
+  const compared = file?.tiff && candidates.length > 1 ? undefined : file;
+  const encoded = await Promise.all(candidates.map((c) => pipeline(rgba, width, height, channels, c, options, compared).toBuffer()));
   let best = 0;
   for (let i = 1; i < encoded.length; i++) if (encoded[i]!.length < encoded[best]!.length) best = i;
-  const data = encoded[best]!;
   const chosen = candidates[best]!;
+  let data = encoded[best]!;
+  if (file?.tiff && compared === undefined) data = await pipeline(rgba, width, height, channels, chosen, options, file).toBuffer();
   const encodedAt = performance.now();
   await writeFile(outPath, data);
   const pad = options.pad;
   return {
     path: outPath,
     bytes: data.length,
-    format: chosen.format,
+    format: file?.tiff ? "tiff" : chosen.format,
     width: width + (pad ? pad.left + pad.right : 0),
     height: height + (pad ? pad.top + pad.bottom : 0),
     components: chosen.components,
@@ -138,7 +158,7 @@ export async function encodePage(
   };
 }
 
-function pipeline(rgba: Buffer, width: number, height: number, channels: 3 | 4, c: Candidate, options: EncodeOptions): Sharp {
+function pipeline(rgba: Buffer, width: number, height: number, channels: 3 | 4, c: Candidate, options: EncodeOptions, file?: FileSettings): Sharp {
   // No sharp pixel limit (2^28 - 2^15): the master's --max-pixels already bounds the page.
   let image = sharp(rgba, { raw: { width, height, channels }, limitInputPixels: false });
   if (channels === 4) image = image.removeAlpha();
@@ -151,7 +171,17 @@ function pipeline(rgba: Buffer, width: number, height: number, channels: 3 | 4, 
   if (c.bits === 1) image = image.threshold(options.threshold ?? 128);
   // PNG stores 4-bit gray by dropping the low bits: add half a step first so that it rounds.
   if (c.bits === 4) image = image.linear(1, 8);
-  return saveAs(image, c, options.quality);
+  return saveAs(image, c, options.quality, file);
+}
+
+/**
+ * A TIFF page's compression for an encoding: JPEG for JPEG, CCITT Group 4 (libtiff's, through
+ * libvips) for 1-bit, Deflate for the rest (lossless, read by every TIFF reader that matters;
+ * LZW is larger on rendered pages and adds nothing).
+ */
+export function tiffCompression(c: Candidate): "jpeg" | "ccittfax4" | "deflate" {
+  if (c.format === "jpeg") return "jpeg";
+  return c.bits === 1 ? "ccittfax4" : "deflate";
 }
 
 /**
@@ -160,7 +190,22 @@ function pipeline(rgba: Buffer, width: number, height: number, channels: 3 | 4, 
  * a 19866x1616 band of tracemonkey p1 on A0 at 600 DPI took 153 ms of CPU for 1.25 MB, against
  * 1,522 ms for 0.38 MB at level 6 with adaptive filtering).
  */
-export function saveAs(image: Sharp, c: Candidate, quality: number): Sharp {
+export function saveAs(image: Sharp, c: Candidate, quality: number, file?: FileSettings): Sharp {
+  if (file?.tiff && !c.lossless) {
+    const perMm = file.dpi / 25.4;
+    return image.tiff({
+      compression: tiffCompression(c),
+      quality,
+      // Horizontal differencing helps Deflate on 8-bit samples only.
+      predictor: c.format === "png" && c.bits === 8 ? "horizontal" : "none",
+      ...(c.bits === 8 ? {} : { bitdepth: c.bits }),
+      // 1-bit as fax machines and document systems expect it: 0 is white.
+      ...(c.bits === 1 ? { miniswhite: true } : {}),
+      xres: perMm,
+      yres: perMm,
+      resolutionUnit: "inch",
+    });
+  }
   if (c.format === "jpeg") return image.jpeg({ quality, mozjpeg: false, optimiseCoding: false, chromaSubsampling: "4:2:0" });
   return image.png({
     progressive: false,
@@ -171,18 +216,21 @@ export function saveAs(image: Sharp, c: Candidate, quality: number): Sharp {
   });
 }
 
-/** Writes a page-sized image of one colour (a blank stand-in for a failed page in image output). */
+/** Writes a page-sized image of one colour (a blank stand-in for a failed page in image output): JPEG, PNG, or a Deflate TIFF. */
 export async function encodeBlank(
   width: number,
   height: number,
   background: [number, number, number],
-  format: "jpeg" | "png",
+  format: FileFormat,
   outPath: string,
+  dpi: number,
 ): Promise<number> {
   const [r, g, b] = background;
-  let image = sharp({ create: { width, height, channels: 3, background: { r, g, b } } });
-  image = format === "jpeg" ? image.jpeg({ quality: 85 }) : image.png({ compressionLevel: PNG_COMPRESSION_LEVEL });
-  const data = await image.toBuffer();
+  const image = sharp({ create: { width, height, channels: 3, background: { r, g, b } } });
+  const candidate = format === "jpeg" ? RGB_JPEG : RGB_PNG;
+  const file = { tiff: format === "tiff", dpi };
+  const encoded = await saveAs(image, candidate, 85, file).toBuffer();
+  const data = encoded; // PNG and JPEG files get their DPI from the image sink (output/density.ts)
   await writeFile(outPath, data);
   return data.length;
 }

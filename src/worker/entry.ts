@@ -56,6 +56,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       threshold: task.threshold,
       ppi: task.ppi,
       ...(task.pad ? { pad: { ...task.pad, background: task.background } } : {}),
+      ...(task.file ? { file: task.file } : {}),
       ...(encoding ? { encoding } : {}),
       ...(task.band?.joined ? { lossless: true } : {}),
     }, page.channels);

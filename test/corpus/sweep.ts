@@ -1,6 +1,6 @@
 /** Shared by the corpus tests: run one PDF through the CLI and check that nothing is left behind. */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PDFDocument } from "pdf-lib";
@@ -56,7 +56,7 @@ async function countPages(path: string): Promise<number> {
 /** Runs the CLI on `input` at low DPI with `--on-error blank`, killing it after `boundMs` (a hang). */
 export async function sweepOne(
   input: string,
-  options: { password?: string; boundMs: number; extraArgs?: string[]; name?: string },
+  options: { password?: string; boundMs: number; extraArgs?: string[]; name?: string; /** Where to copy the output PDF before the run's folder goes. */ keepOutput?: string },
 ): Promise<RunRecord> {
   const dir = mkdtempSync(join(tmpdir(), "pdfraster-sweep-"));
   const tmp = join(dir, "tmp");
@@ -96,6 +96,7 @@ export async function sweepOne(
     report = undefined;
   }
   const outputPages = existsSync(out) ? await countPages(out).catch(() => -1) : null;
+  if (options.keepOutput && existsSync(out)) copyFileSync(out, options.keepOutput);
   const leftoverFiles = [
     ...readdirSync(tmp).map((name) => `TMPDIR/${name}`),
     ...readdirSync(outDir).filter((name) => name !== "out.pdf").map((name) => `outdir/${name}`),

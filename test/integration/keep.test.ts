@@ -3,23 +3,21 @@
  * and with poppler's pdftotext/pdfinfo where installed.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  degrees,
   PDFArray,
   PDFDict,
   PDFDocument,
   PDFHexString,
   PDFName,
-  PDFNull,
   PDFNumber,
   PDFRef,
   PDFString,
-  StandardFonts,
 } from "pdf-lib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { corpus, leftoverTempDirs, runCli, SAMPLE, scratch } from "../helpers/cli.js";
+import { makeNavigationPdf } from "../helpers/navigation.js";
 
 const HAS_POPPLER = spawnSync("sh", ["-c", "command -v pdftotext && command -v pdfinfo"], { stdio: "ignore" }).status === 0;
 if (!HAS_POPPLER) console.warn("pdftotext/pdfinfo not installed: text-layer and metadata checks with poppler are skipped (apt-get install poppler-utils)");
@@ -140,57 +138,6 @@ function links(doc: PDFDocument): Link[] {
       return link;
     });
   });
-}
-
-/**
- * A 3-page document with everything the keep options carry: text, an outline (nested, one item
- * with FitH), links (an explicit GoTo, a named GoTo, a URI and a JavaScript one), document
- * information. Page 3 is turned by /Rotate 90.
- */
-async function makeNavigationPdf(path: string): Promise<void> {
-  const doc = await PDFDocument.create();
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  const pages = [1, 2, 3].map((n) => {
-    const page = doc.addPage([612, 792]);
-    page.drawText(`Chapter ${n} starts here`, { x: 72, y: 700, size: 24, font });
-    return page;
-  });
-  pages[2]!.setRotation(degrees(90));
-  const ctx = doc.context;
-  const xyz = (page: number, left: number, top: number) => ctx.obj([pages[page]!.ref, PDFName.of("XYZ"), left, top, PDFNull]);
-  const annot = (rect: number[], entries: Record<string, unknown>) =>
-    ctx.register(ctx.obj({ Type: "Annot", Subtype: "Link", Rect: rect, Border: [0, 0, 0], ...entries } as never));
-  pages[0]!.node.set(
-    PDFName.of("Annots"),
-    ctx.obj([
-      annot([72, 600, 272, 620], { Dest: xyz(2, 100, 500) }),
-      annot([72, 560, 272, 580], { A: ctx.obj({ S: "GoTo", D: PDFString.of("chapter-two") }) }),
-      annot([72, 520, 272, 540], { A: ctx.obj({ S: "URI", URI: PDFString.of("https://example.com/pdfraster?q=1") }) }),
-      annot([72, 480, 272, 500], { A: ctx.obj({ S: "JavaScript", JS: PDFString.of("app.alert('hi')") }) }),
-    ]),
-  );
-  doc.catalog.set(
-    PDFName.of("Names"),
-    ctx.obj({ Dests: ctx.obj({ Names: ctx.obj([PDFString.of("chapter-two"), xyz(1, 0, 792)]) }) }),
-  );
-  // Outline: Chapter 1, Chapter 2 > Section 2.1 (on page 3, FitH).
-  const [root, one, two, section] = [0, 1, 2, 3].map(() => ctx.nextRef());
-  ctx.assign(root!, ctx.obj({ Type: "Outlines", First: one, Last: two, Count: 3 }));
-  ctx.assign(one!, ctx.obj({ Title: PDFHexString.fromText("Chapter 1"), Parent: root, Next: two, Dest: xyz(0, 0, 792) }));
-  ctx.assign(
-    two!,
-    ctx.obj({ Title: PDFHexString.fromText("Chapter 2 — zwei"), Parent: root, Prev: one, First: section, Last: section, Count: 1, Dest: xyz(1, 0, 792) }),
-  );
-  ctx.assign(section!, ctx.obj({ Title: PDFHexString.fromText("Section 2.1"), Parent: two, Dest: ctx.obj([pages[2]!.ref, PDFName.of("FitH"), 400]) }));
-  doc.catalog.set(PDFName.of("Outlines"), root!);
-  doc.setTitle("Navigation test");
-  doc.setAuthor("pdfraster tests");
-  doc.setSubject("keep options");
-  doc.setKeywords(["bookmarks", "links"]);
-  doc.setCreator("make-navigation");
-  doc.setProducer("pdf-lib");
-  doc.setCreationDate(new Date("2020-05-06T07:08:09Z"));
-  writeFileSync(path, await doc.save({ useObjectStreams: false }));
 }
 
 describe("--keep-* options on real files", () => {

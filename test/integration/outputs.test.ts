@@ -156,12 +156,12 @@ describe("image output: one file per page", () => {
       [["out.pdf", "--color", "mono", "--format", "jpeg"], /1-bit PNG/],
       [["out/p-%d.png", "--pages", "1,1"], /page 1 more than once/],
       [["out/p-%d-%d.png"], /one %d/],
-      [["out/p-%d.tif"], /\.png, \.jpg or \.jpeg/],
+      [["out/p-%d.gif"], /\.png, \.jpg, \.jpeg, \.tif or \.tiff/],
       [["no/such/dir/"], /does not exist/],
       [["out/p-%d.png", "--keep-text"], /for PDF output/],
       [["page.png"], /page\.png is one image, but 5 pages are selected: .*\(out\/\).*\(page-%d\.png\)/],
       [["page.jpg", "--pages", "2-3"], /2 pages are selected/],
-      [["out.tiff", "--pages", "1"], /TIFF output is not supported yet/],
+      [["out.webp", "--pages", "1"], /does not write \.webp/],
     ] as const) {
       const result = await runCli([SAMPLE, join(dir, args[0]), ...args.slice(1)]);
       expect(result.code, args.join(" ")).toBe(2);

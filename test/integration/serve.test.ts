@@ -117,6 +117,28 @@ describe("pdfraster serve: requests", () => {
     expect(await page.text()).toContain('<form id="form" action="/v1/rasterize" method="post" enctype="multipart/form-data">');
   });
 
+  it("returns a TIFF when asked (output=tiff, format=tiff or Accept: image/tiff): the CLI's bytes, image/tiff", async () => {
+    const dir = scratch();
+    const cli = join(dir, "cli.tiff");
+    const result = await runCli([SAMPLE, cli, "--dpi", "36", "--quiet"]);
+    expect(result.code, result.stderr).toBe(0);
+    const expected = readFileSync(cli);
+    const asked: Array<[string, Record<string, string>]> = [
+      ["dpi=36&output=tiff", {}],
+      ["dpi=36&format=tiff", {}],
+      ["dpi=36", { accept: "image/tiff" }],
+    ];
+    for (const [query, headers] of asked) {
+      const response = await post(service, query, { ...pdfBody(SAMPLE), headers: { ...pdfBody(SAMPLE).headers, ...headers } });
+      expect(response.status, query).toBe(200);
+      expect(response.headers.get("content-type")).toBe("image/tiff");
+      expect(response.headers.get("content-disposition")).toMatch(/-raster\.tiff"/);
+      expect(Buffer.from(await response.arrayBuffer()).equals(expected), query).toBe(true);
+    }
+    const refused = await post(service, "output=tiff&keep-text", pdfBody(SAMPLE));
+    expect(refused.status).toBe(400);
+  });
+
   it("returns image output as a ZIP of the CLI's page images", async () => {
     const response = await post(service, "", { body: form(SAMPLE, { dpi: "36", format: "png", output: "zip" }, "sample.pdf") });
     expect(response.status).toBe(200);

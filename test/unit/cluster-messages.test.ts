@@ -50,11 +50,18 @@ describe("cluster job data", () => {
     ["a negative timeout", { timeoutMs: -1 }, {}, /bad page timeout/],
     ["a band index past its count", {}, { band: { index: 3, count: 3, top: 0, joined: false } }, /bad band/],
     ["a band with an extra field", {}, { band: { index: 0, count: 2, top: 0, joined: false, path: "/x" } }, /bad band/],
+    ["file settings with an extra field", {}, { file: { tiff: true, dpi: 300, path: "/x" } }, /bad file settings/],
+    ["a resolution that is not a number", {}, { file: { tiff: false, dpi: "300" } }, /bad file settings/],
     ["a huge auto probe", {}, { probe: { width: 100_000, height: 100_000, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0 } }, /probe raster over/],
   ])("is refused with %s", (_, job, taskFields, reason) => {
     const checked = checkClusterJob(sent(job, taskFields), LIMITS);
     expect(checked.ok).toBe(false);
     expect(checked.ok ? "" : checked.reason).toMatch(reason);
+  });
+
+  it("takes an image output's file settings (resolution, TIFF)", () => {
+    const data = sent({}, { file: { tiff: true, dpi: 300 } });
+    expect(checkClusterJob(data, LIMITS)).toEqual({ ok: true, job: data });
   });
 
   it("takes one band of a banded page, with its auto probe", () => {

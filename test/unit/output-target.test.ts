@@ -12,6 +12,8 @@ describe("parseNamePattern", () => {
     expect(parseNamePattern("%d.JPG")).toEqual({ prefix: "", width: 0, suffix: ".JPG", format: "jpeg" });
     expect(parseNamePattern("scan %d of 100%%.jpeg")).toEqual({ prefix: "scan ", width: 0, suffix: " of 100%.jpeg", format: "jpeg" });
     expect(parseNamePattern("100%%-%2d.png")).toMatchObject({ prefix: "100%-", width: 2 });
+    expect(parseNamePattern("page-%03d.tif")).toMatchObject({ format: "tiff" });
+    expect(parseNamePattern("page-%d.TIFF")).toMatchObject({ format: "tiff" });
   });
 
   it("is not a pattern without a slot (a %% alone is not one)", () => {
@@ -21,8 +23,8 @@ describe("parseNamePattern", () => {
 
   it.each([
     ["p-%d-%d.png", /one %d/],
-    ["p-%d.tiff", /\.png, \.jpg or \.jpeg/],
-    ["p-%d", /\.png, \.jpg or \.jpeg/],
+    ["p-%d.gif", /\.png, \.jpg, \.jpeg, \.tif or \.tiff/],
+    ["p-%d", /\.png, \.jpg, \.jpeg, \.tif or \.tiff/],
   ])("rejects %s", (name, message) => {
     expect(() => parseNamePattern(name)).toThrow(UsageError);
     expect(() => parseNamePattern(name)).toThrow(message);
@@ -35,6 +37,7 @@ describe("imageFileName and inputStem", () => {
     expect(imageFileName(undefined, "report", 7, 9, "jpeg")).toBe("report-7.jpg");
     expect(imageFileName(undefined, "report", 7, 14, "png")).toBe("report-07.png");
     expect(imageFileName(undefined, "report", 12, 120, "jpeg")).toBe("report-012.jpg");
+    expect(imageFileName(undefined, "report", 3, 9, "tiff")).toBe("report-3.tif");
   });
 
   it("takes the stem from the input's file name", () => {
@@ -48,24 +51,27 @@ describe("imageFileName and inputStem", () => {
 describe("resolveOutput", () => {
   const dir = mkdtempSync(join(tmpdir(), "pdfraster-target-"));
 
-  it("tells a PDF, a folder, a pattern and a stream apart", async () => {
+  it("tells a PDF, a TIFF, a folder, a pattern and a stream apart", async () => {
     expect(await resolveOutput(join(dir, "out.pdf"))).toEqual({ kind: "pdf", path: join(dir, "out.pdf") });
     expect(await resolveOutput(dir)).toMatchObject({ kind: "images", dir, pattern: undefined, display: dir + sep });
     expect(await resolveOutput("new-folder/")).toMatchObject({ kind: "images", dir: resolve("new-folder"), pattern: undefined });
     expect(await resolveOutput(join(dir, "p-%d.png"))).toMatchObject({ kind: "images", dir, pattern: { prefix: "p-", format: "png" } });
+    expect(await resolveOutput(join(dir, "out.tiff"))).toEqual({ kind: "tiff", path: join(dir, "out.tiff") });
+    expect(await resolveOutput(join(dir, "Scan.TIF"))).toEqual({ kind: "tiff", path: join(dir, "Scan.TIF") });
     const stream = new PassThrough();
     expect(await resolveOutput(stream)).toEqual({ kind: "stream", stream });
   });
 
-  it("takes a file named .png/.jpg/.jpeg for one image, never for a PDF; refuses TIFF and other image formats", async () => {
+  it("takes a file named .png/.jpg/.jpeg for one image and .tif/.tiff for a multi-page TIFF, never a PDF; refuses other image formats", async () => {
     const single = { kind: "images", dir, display: join(dir, "page.png"), pattern: { prefix: "page.png", single: true, format: "png" } };
     expect(await resolveOutput(join(dir, "page.png"))).toMatchObject(single);
     expect(await resolveOutput(join(dir, "scan.JPG"))).toMatchObject({ kind: "images", pattern: { format: "jpeg", single: true } });
     expect(await resolveOutput(join(dir, "scan.jpeg"))).toMatchObject({ kind: "images", pattern: { format: "jpeg", single: true } });
     expect(imageFileName(parseNamePattern("p-%d.png"), "x", 7, 9, "png")).toBe("p-7.png");
     expect(imageFileName({ prefix: "page.png", width: 0, suffix: "", format: "png", single: true }, "x", 7, 9, "png")).toBe("page.png");
-    await expect(resolveOutput(join(dir, "out.tiff"))).rejects.toThrow(/^TIFF output is not supported yet: .*out\//);
-    await expect(resolveOutput(join(dir, "out.TIF"))).rejects.toThrow(UsageError);
+    expect(await resolveOutput(join(dir, "out.tiff"))).toEqual({ kind: "tiff", path: join(dir, "out.tiff") });
+    expect(await resolveOutput(join(dir, "out.TIF"))).toEqual({ kind: "tiff", path: join(dir, "out.TIF") });
+    await expect(resolveOutput(join(dir, "out.gif"))).rejects.toThrow(UsageError);
     await expect(resolveOutput(join(dir, "out.webp"))).rejects.toThrow(/does not write \.webp/);
     expect(await resolveOutput(join(dir, "out"))).toEqual({ kind: "pdf", path: join(dir, "out") }); // no extension: a PDF as before
   });

@@ -25,6 +25,17 @@ describe("request options", () => {
     expect(requestOptions({ "keep-text": "", "keep-links": "false" }, base).options).toMatchObject({ keepText: true, keepLinks: false });
     expect(requestOptions({ "max-pixels": "1000" }, base).options.maxPixels).toBe(1000);
     expect(requestOptions({ box: "trim" }, base).options.box).toBe("trim");
+    expect(requestOptions({ format: "tiff" }, base)).toMatchObject({ output: "tiff", options: { tiff: true, format: "png" } });
+    expect(requestOptions({ output: "tiff", format: "jpeg" }, base)).toMatchObject({ output: "tiff", options: { tiff: false, format: "jpeg" } });
+    expect(requestOptions({}, base, "image/tiff, */*;q=0.1").output).toBe("tiff");
+    expect(requestOptions({ output: "pdf" }, base, "image/tiff").output).toBe("pdf");
+    expect(requestOptions({ format: "tiff", output: "zip" }, base)).toMatchObject({ output: "zip", options: { tiff: true } });
+    expect(() => requestOptions({ format: "tiff", output: "pdf" }, base)).toThrow(/`format` tiff writes TIFF/);
+    expect(() => requestOptions({ output: "tiff", "keep-text": "1" }, base)).toThrow(/for PDF output/);
+    expect(requestOptions({ pdfa: "2B" }, base).options.pdfa).toBe("2b");
+    expect(requestOptions({}, base).options.pdfa).toBeUndefined();
+    expect(() => requestOptions({ pdfa: "2a" }, base)).toThrow("Expected `pdfa` to be one of 1b, 2b, 3b, got `2a` (string)");
+    expect(() => requestOptions({ output: "zip", pdfa: "1b" }, base)).toThrow(/`pdfa` is for PDF output/);
     expect(() => requestOptions({ box: "paper" }, base)).toThrow(UsageError);
     expect(() => requestOptions({ "band-pixels": "1000" }, base)).toThrow(/Unknown option `band-pixels`/);
   });
@@ -37,7 +48,7 @@ describe("request options", () => {
     expect(() => requestOptions({ workers: "4" }, base)).toThrow(/`workers` is a setting of the whole service/);
     expect(() => requestOptions({ dpi: ["72", "96"] }, base)).toThrow(/given 2 times/);
     expect(() => requestOptions({ "max-pixels": "100000001" }, base)).toThrow(/at most the service's 100000000/);
-    expect(() => requestOptions({ output: "tiff" }, base)).toThrow(/`output` to be one of pdf, zip/);
+    expect(() => requestOptions({ output: "tif" }, base)).toThrow(/`output` to be one of pdf, zip, tiff/);
     expect(() => requestOptions({ output: "zip", "keep-text": "1" }, base)).toThrow(/for PDF output/);
   });
 });
