@@ -10,7 +10,7 @@ import { PdfSink } from "./output/pdf.js";
 import { inputStem, resolveOutput, type OutputTarget } from "./output/target.js";
 import { planDocument, type TaskIds } from "./plan.js";
 import type { BatchReport, DocumentFailure, ProgressEvent, RasterizeReport } from "./report.js";
-import { abortError, Runner } from "./run.js";
+import { abortError, Runner, workerSandbox } from "./run.js";
 import { TEMP_PREFIX, createTempDir, sweepInBackground } from "./temp-dir.js";
 import type { EngineName } from "./engines/registry.js";
 
@@ -39,9 +39,11 @@ export async function rasterize(
   }
   const inputPath = typeof input === "string" ? await checkInput(input) : null;
   if (target.kind === "pdf") await checkOutput(target.path, output as string, inputPath);
+  const sandbox = opts.cluster ? undefined : workerSandbox(opts.sandbox);
 
   const tempDir = await makeTempDir();
-  const runner = new Runner(opts);
+  // Bytes given as input are written into the temp folder: the workers read it (their own folders inside are writable).
+  const runner = new Runner(opts, { readable: [inputPath ?? tempDir], workParent: tempDir });
   // Before the page count is known, start at most two workers: a one-page document on a 64-core
   // machine must not fork 64 processes. The rest start (or the extra one goes) once it is known.
   runner.prestart(Math.min(opts.workers, EARLY_WORKERS));
@@ -56,7 +58,7 @@ export async function rasterize(
     runner.prestart(size);
     const [outcome] = await runner.run(only(job), size, true);
     if (outcome!.error !== undefined) throw outcome!.error;
-    return outcome!.report!;
+    return { ...outcome!.report!, ...(sandbox ? { sandbox } : {}) };
   } catch (error) {
     throw asOutputError(error);
   } finally {
@@ -92,10 +94,11 @@ export async function rasterizeBatch(
     throw new OutputError(`Cannot create the output folder ${outDir}: ${describeError(error)}`, { cause: error });
   }
 
+  const sandbox = opts.cluster ? undefined : workerSandbox(opts.sandbox);
   const entries: Array<RasterizeReport | DocumentFailure | undefined> = inputs.map(() => undefined);
   const indexOf = new Map<DocumentJob, number>();
-  const runner = new Runner(opts);
   const tempDir = await makeTempDir();
+  const runner = new Runner(opts, { readable: inputs.map((input) => resolve(input)), workParent: tempDir });
   const failed = (index: number, error: unknown): void => {
     const input = inputs[index]!;
     const e = asOutputError(error) as PdfRasterError;
@@ -144,6 +147,7 @@ export async function rasterizeBatch(
     failedPages: reports.reduce((sum, report) => sum + report.failed.length, 0),
     durationMs: Math.round(performance.now() - started),
     workers: opts.workers,
+    ...(sandbox ? { sandbox } : {}),
   };
 }
 

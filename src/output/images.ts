@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { PageOutcome } from "../assemble.js";
 import { joinBands } from "../bands/join.js";
@@ -10,6 +10,7 @@ import { sheetPadding, type PageLayout } from "../paper.js";
 import { encodeBlank } from "../worker/encode.js";
 import type { Committed, PageSink } from "./sink.js";
 import { imageFileName, type NamePattern } from "./target.js";
+import { moveFile } from "../move-file.js";
 
 export interface ImagePage {
   pageNumber: number;
@@ -168,13 +169,3 @@ async function badImage(results: readonly PageResult[]): Promise<string | undefi
   return undefined;
 }
 
-/** Renames, or copies and deletes when the temp dir is on another file system. */
-async function moveFile(from: string, to: string): Promise<void> {
-  try {
-    await rename(from, to);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
-    await copyFile(from, to);
-    await rm(from, { force: true });
-  }
-}

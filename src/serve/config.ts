@@ -2,6 +2,7 @@ import { tmpdir } from "node:os";
 import { UsageError } from "../errors.js";
 import { DEFAULTS, normalizeOptions, type NormalizedOptions } from "../options.js";
 import type { EngineName } from "../engines/registry.js";
+import type { SandboxMode } from "../sandbox/index.js";
 
 /** Settings of `pdfraster serve`: where it listens, its workers, and its limits. Every one is optional. */
 export interface ServiceOptions {
@@ -19,6 +20,10 @@ export interface ServiceOptions {
   pageTimeout?: number;
   /** Workers are replaced after this many pages. @default 1000 */
   maxPagesPerWorker?: number;
+  /** Megabytes of resident memory a worker may use before it is killed and its page fails; 0: no cap. @default 2048 */
+  maxWorkerMemory?: number;
+  /** How the workers are confined: `auto`, `strict` (refuse to start without the OS sandbox) or `off` (docs/security.md). @default "auto" */
+  sandbox?: SandboxMode;
   /** Most pixels of one page raster; a request may ask for less, not more. @default 1073741824 (2^30) */
   maxPixels?: number;
   /** Largest request body in bytes (the upload); a larger one is refused with 413 without being read. @default 104857600 (100 MiB) */
@@ -117,6 +122,8 @@ export function normalizeServiceOptions(options: ServiceOptions = {}, env: NodeJ
     fallbackEngine: o.fallbackEngine,
     pageTimeout: o.pageTimeout,
     maxPagesPerWorker: o.maxPagesPerWorker,
+    maxWorkerMemory: o.maxWorkerMemory,
+    sandbox: o.sandbox,
     maxPixels: o.maxPixels ?? DEFAULTS.maxPixels,
   });
   return {
