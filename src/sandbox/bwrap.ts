@@ -50,7 +50,8 @@ export function bwrapArgs(spec: Pick<LaunchSpec, "entry" | "readable" | "writabl
   for (const file of SYSTEM_ETC) args.push("--ro-bind-try", file, file);
   args.push("--proc", "/proc", "--dev", "/dev");
   const readOnly = [...nodeBinary(), ...installPaths(spec.entry), ...withRealPaths(spec.readable)];
-  for (const path of readOnly) if (existsSync(path)) args.push("--ro-bind", path, path);
+  // A symlink is seen through the folder that holds it; its target is in the list as its real path.
+  for (const path of readOnly) if (existsSync(path) && !lstatSync(path).isSymbolicLink()) args.push("--ro-bind", path, path);
   // Last: a writable folder inside a read-only one (an in-memory input's run folder) must be bound over it.
   for (const path of spec.workDir ? [...spec.writable, spec.workDir] : []) args.push("--bind", path, path);
   // The root is bwrap's own tmpfs, holding the mount points: read-only, or a process could fill memory through it.

@@ -3,7 +3,7 @@
  * node_modules its dependencies (pdf.js with its fonts and cmaps, PDFium and MuPDF's WebAssembly,
  * canvas and sharp's addons, the Noto font) are installed in.
  */
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /** The package folder (with package.json) that holds `file`. */
@@ -23,6 +23,8 @@ function packageRoot(file: string): string {
  * and as its real path, so that a symlinked install (npm link, pnpm) is found either way.
  */
 export function installPaths(entry: string): string[] {
+  const known = installs.get(entry);
+  if (known) return known;
   const root = packageRoot(entry);
   const paths = [root];
   for (let dir = dirname(root); dir !== dirname(dir); dir = dirname(dir)) {
@@ -31,7 +33,35 @@ export function installPaths(entry: string): string[] {
       break;
     }
   }
-  return withRealPaths(paths);
+  const modules = [join(root, "node_modules"), ...paths.slice(1)];
+  const all = withRealPaths([...paths, ...modules.flatMap(linkedPackages)]);
+  installs.set(entry, all);
+  return all;
+}
+
+const installs = new Map<string, string[]>();
+
+/**
+ * The real folders of packages that a node_modules folder holds as symlinks (pnpm, npm link, a
+ * workspace): Node loads a module from its real path, which must be readable too.
+ */
+function linkedPackages(modules: string): string[] {
+  const linked: string[] = [];
+  const visit = (dir: string, depth: number): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isSymbolicLink()) linked.push(path);
+      else if (depth === 0 && entry.isDirectory() && entry.name.startsWith("@")) visit(path, 1);
+    }
+  };
+  visit(modules, 0);
+  return linked;
 }
 
 /** The Node binary as run, and its real path. */

@@ -12,6 +12,7 @@ import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, SAMPLE, scratch } from "../helpers/cli.js";
+import { writeHugeImagePdf } from "../helpers/hostile.js";
 import { ready, startServe, stopAll } from "../helpers/serve.js";
 
 const HAS_BWRAP = spawnSync("sh", ["-c", "command -v bwrap"], { stdio: "ignore" }).status === 0;
@@ -130,6 +131,19 @@ describe.skipIf(!HAS_BWRAP && !IN_CI)("a render process taken over by its docume
     const uncapped = await attempt("allocate,arg=1536", ["--max-worker-memory", "0"]);
     expectRunGoesOn(uncapped);
     expect(uncapped.reason).toBe("escaped: allocate 1536 MB (held 1536 MB)");
+  });
+
+  it("a 30,000 x 30,000 image (pdf.js: 5.5 GB) is killed at the cap, and the fallback engine renders the page", async () => {
+    const dir = scratch();
+    const input = join(dir, "huge-image.pdf");
+    writeHugeImagePdf(input, 30_000);
+    const out = join(dir, "out.pdf");
+    const args = [input, out, "--dpi", "72", "--workers", "1", "--max-worker-memory", "768", "--fallback-engine", "pdfium", "--json"];
+    const result = await runCli(args, { env: { TMPDIR: dir } });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as Report & { retried: number[]; fallbackPages: number[] };
+    expect(report).toMatchObject({ rendered: 1, failed: [], retried: [1], fallbackPages: [1] });
+    expect(result.stderr).toContain("page 1 failed (retrying): exceeded the worker memory cap of 768 MB");
   });
 
   it("`serve` says what its workers run in on /readyz", async () => {
