@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { prepareDocument } from "../api.js";
 import { PoolError } from "../errors.js";
 import type { NormalizedOptions } from "../options.js";
@@ -5,6 +7,9 @@ import type { RasterizeReport } from "../report.js";
 import { JobQueue, Runner, workerSandbox } from "../run.js";
 import { describeSandbox, type SandboxInfo } from "../sandbox/index.js";
 import type { Backend, DocumentRequest, Gauge, Readiness } from "./backend.js";
+
+/** The workers' own folders, in the service's temp folder beside the jobs' (page images are renamed from one to the other). */
+export const WORKERS_FOLDER = "workers";
 
 /**
  * The local warm pool: one long-lived Runner whose workers start with the service and stay up; every
@@ -30,6 +35,7 @@ export class WarmBackend implements Backend {
     private readonly root: string,
   ) {
     this.sandbox = workerSandbox(base.sandbox);
+    mkdirSync(join(root, WORKERS_FOLDER));
     this.start();
   }
 
@@ -104,7 +110,7 @@ export class WarmBackend implements Backend {
   }
 
   private start(): void {
-    const runner = new Runner(this.base, { readable: [this.root], workParent: this.root });
+    const runner = new Runner(this.base, { readable: [this.root], workParent: join(this.root, WORKERS_FOLDER) });
     const queue = new JobQueue();
     this.runner = runner;
     this.queue = queue;
