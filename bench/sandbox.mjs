@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // What the render processes' sandbox costs (docs/security.md "Sandbox"): the start-up of one render
-// process (fork to ready, the pdf.js engine and sharp loaded) with each launcher, and the wall time of a
-// document through the CLI with --sandbox off and auto, interleaved. Build first (`npm run build`).
+// process (fork to ready, the pdf.js engine and sharp loaded) with each launcher, bwrap's own cost
+// (`node -e 0` in it), and the wall time of a document through the CLI with --sandbox off and auto,
+// interleaved. Build first (`npm run build`).
 //
 //   node bench/sandbox.mjs [--starts 8] [--runs 3] [--pdf path] [--dpi 150]
 import { mkdtempSync, rmSync } from "node:fs";
@@ -46,6 +47,23 @@ for (let round = 0; round < Number(args.starts); round++) {
 }
 for (const [name, values] of Object.entries(startMs)) {
   console.log(`start-up ${name.padEnd(16)} median ${median(values).toFixed(0)} ms (${values.map((v) => v.toFixed(0)).join(", ")})`);
+}
+
+// The wrapper alone: `node -e 0` plain and inside bwrap with the render processes' binds, 15 rounds.
+if (bwrap) {
+  const { bwrapArgs } = await import(new URL("../dist/sandbox/bwrap.js", import.meta.url).href);
+  const wrap = bwrapArgs({ entry: base.entry, readable: [], writable: [], workDir: work });
+  const plain = [];
+  const wrapped = [];
+  for (let round = 0; round < 15; round++) {
+    let started = performance.now();
+    spawnSync(process.execPath, ["-e", "0"]);
+    plain.push(performance.now() - started);
+    started = performance.now();
+    spawnSync(bwrap, [...wrap, process.execPath, "-e", "0"]);
+    wrapped.push(performance.now() - started);
+  }
+  console.log(`node -e 0: median ${median(plain).toFixed(0)} ms plain, ${median(wrapped).toFixed(0)} ms in bwrap`);
 }
 
 // A document through the CLI, one worker, off and auto interleaved: wall time per page.
