@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Launcher } from "../sandbox/index.js";
-import { treeResidentBytes } from "../sandbox/memory.js";
+import { processTree, treeResidentBytes } from "../sandbox/memory.js";
 import { RefusedResult, acceptResult, localTask } from "../sandbox/results.js";
 import { isWorkerMessage, type MasterMessage, type PageResult, type PageTask, type PrepareHint } from "./messages.js";
 
@@ -108,6 +108,10 @@ export class WorkerHandle {
         if (this.isExited) return;
         this.isExited = true;
         clearInterval(memoryTimer);
+        // A process of its sandbox that outlives it (bwrap killed while setting up) must not keep the
+        // master alive through our ends of the IPC channel and the stderr pipe.
+        if (this.child.connected) this.child.disconnect();
+        (this.child.stderr as { unref?: () => void } | null)?.unref?.();
         this.exitDescription = description;
         failStart(new Error(`worker ${description} while starting${this.stderrSummary()}`));
         this.settle(new TaskError(this.crashReason(), "crash"));
@@ -187,7 +191,7 @@ export class WorkerHandle {
     const bytes = treeResidentBytes(this.child.pid);
     if (bytes === undefined || bytes <= cap) return;
     this.overMemory = cap;
-    this.child.kill("SIGKILL"); // it grows by hundreds of MB a second: no grace period
+    this.signal("SIGKILL"); // it grows by hundreds of MB a second: no grace period
   }
 
   /** Tells an idle worker which document is coming, so that it opens it ahead of its first task. */
@@ -207,10 +211,26 @@ export class WorkerHandle {
   /** SIGTERM, then SIGKILL after the grace period. Resolves once the process is gone. */
   async kill(): Promise<void> {
     if (this.isExited) return;
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), KILL_GRACE_MS);
+    this.signal("SIGTERM");
+    const timer = setTimeout(() => this.signal("SIGKILL"), KILL_GRACE_MS);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  /**
+   * Signals the process and its descendants: bwrap's own child, killed with it by its parent-death
+   * signal once set up, would otherwise wait forever when bwrap is killed while still setting up.
+   */
+  private signal(signal: NodeJS.Signals): void {
+    const pid = this.child.pid;
+    for (const descendant of pid === undefined ? [] : processTree(pid).slice(1)) {
+      try {
+        process.kill(descendant, signal);
+      } catch {
+        // gone already
+      }
+    }
+    this.child.kill(signal);
   }
 
   private send(message: MasterMessage): void {

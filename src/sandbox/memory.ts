@@ -36,18 +36,22 @@ function childrenOf(pid: number): number[] {
   return children;
 }
 
-/** Resident bytes of `pid` and its descendants; undefined where /proc does not tell (not Linux, or gone). */
-export function treeResidentBytes(pid: number): number | undefined {
-  if (read(`/proc/${pid}/status`) === undefined) return undefined;
-  let total = 0;
+/** `pid` and its descendants (at most 64), where /proc tells; [] when it is gone or there is no /proc. */
+export function processTree(pid: number): number[] {
+  if (read(`/proc/${pid}/status`) === undefined) return [];
   const seen = new Set<number>();
   const stack = [pid];
   while (stack.length > 0 && seen.size < 64) {
     const next = stack.pop()!;
     if (seen.has(next)) continue;
     seen.add(next);
-    total += rssBytes(next);
     stack.push(...childrenOf(next));
   }
-  return total;
+  return [...seen];
+}
+
+/** Resident bytes of `pid` and its descendants; undefined where /proc does not tell (not Linux, or gone). */
+export function treeResidentBytes(pid: number): number | undefined {
+  const tree = processTree(pid);
+  return tree.length === 0 ? undefined : tree.reduce((sum, next) => sum + rssBytes(next), 0);
 }
