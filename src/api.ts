@@ -11,7 +11,7 @@ import { inputStem, notOnePage, resolveOutput, type OutputTarget } from "./outpu
 import { TiffSink } from "./output/tiff.js";
 import { planDocument, type TaskIds } from "./plan.js";
 import type { BatchReport, DocumentFailure, ProgressEvent, RasterizeReport } from "./report.js";
-import { abortError, Runner } from "./run.js";
+import { abortError, Runner, workerSandbox } from "./run.js";
 import { TEMP_PREFIX, createTempDir, sweepInBackground } from "./temp-dir.js";
 import type { EngineName } from "./engines/registry.js";
 import type { FileFormat } from "./worker/encode.js";
@@ -42,9 +42,11 @@ export async function rasterize(
   }
   const inputPath = typeof input === "string" ? await checkInput(input) : null;
   if (target.kind === "pdf" || target.kind === "tiff") await checkOutput(target.path, output as string, inputPath);
+  const sandbox = opts.cluster ? undefined : workerSandbox(opts.sandbox);
 
   const tempDir = await makeTempDir();
-  const runner = new Runner(opts);
+  // Bytes given as input are written into the temp folder: the workers read it (their own folders inside are writable).
+  const runner = new Runner(opts, { readable: [inputPath ?? tempDir], workParent: tempDir });
   // Before the page count is known, start at most two workers: a one-page document on a 64-core
   // machine must not fork 64 processes. The rest start (or the extra one goes) once it is known.
   runner.prestart(Math.min(opts.workers, EARLY_WORKERS));
@@ -59,7 +61,7 @@ export async function rasterize(
     runner.prestart(size);
     const [outcome] = await runner.run(only(job), size, true);
     if (outcome!.error !== undefined) throw outcome!.error;
-    return outcome!.report!;
+    return { ...outcome!.report!, ...(sandbox ? { sandbox } : {}) };
   } catch (error) {
     throw asOutputError(error);
   } finally {
@@ -95,10 +97,11 @@ export async function rasterizeBatch(
     throw new OutputError(`Cannot create the output folder ${outDir}: ${describeError(error)}`, { cause: error });
   }
 
+  const sandbox = opts.cluster ? undefined : workerSandbox(opts.sandbox);
   const entries: Array<RasterizeReport | DocumentFailure | undefined> = inputs.map(() => undefined);
   const indexOf = new Map<DocumentJob, number>();
-  const runner = new Runner(opts);
   const tempDir = await makeTempDir();
+  const runner = new Runner(opts, { readable: inputs.map((input) => resolve(input)), workParent: tempDir });
   const failed = (index: number, error: unknown): void => {
     const input = resolve(inputs[index]!); // one form in the report: absolute, as the written documents' (checkInput)
     const e = asOutputError(error) as PdfRasterError;
@@ -147,6 +150,7 @@ export async function rasterizeBatch(
     failedPages: reports.reduce((sum, report) => sum + report.failed.length, 0),
     durationMs: Math.round(performance.now() - started),
     workers: opts.workers,
+    ...(sandbox ? { sandbox } : {}),
   };
 }
 

@@ -10,6 +10,8 @@ import { PAPER_NAMES } from "./paper.js";
 import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
 import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
 import { ENGINE_NAMES } from "./engines/registry.js";
+import { workerSandbox } from "./run.js";
+import { SANDBOX_MODES, describeSandbox, sandboxWarning, type SandboxInfo } from "./sandbox/index.js";
 
 interface CliFlags {
   dpi?: string;
@@ -31,6 +33,8 @@ interface CliFlags {
   box?: string;
   pageTimeout?: string;
   maxPagesPerWorker?: string;
+  maxWorkerMemory?: string;
+  sandbox?: string;
   engine?: string;
   fallbackEngine?: string;
   keepText?: boolean;
@@ -78,6 +82,8 @@ function program(): Command {
     .option("--band-pixels <n>", "tuning: a page raster over this many pixels renders in horizontal bands, spread over the workers", String(DEFAULTS.bandPixels))
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
     .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
+    .option("--max-worker-memory <MB>", "kill a worker over this resident memory; its page fails (0: no cap)", String(DEFAULTS.maxWorkerMemory))
+    .addOption(new Option("--sandbox <mode>", "confine the workers: auto (the strongest here), strict (refuse without the OS sandbox, exit 4) or off").choices(SANDBOX_MODES).default(DEFAULTS.sandbox))
     .addOption(new Option("--engine <name>", "renderer: pdfjs, pdfium (faster, BSD-3), or mupdf (fastest; needs `npm install mupdf`, AGPL-3.0)").choices(ENGINE_NAMES).default(DEFAULTS.engine))
     .addOption(new Option("--fallback-engine <name>", "retry a page that fails on --engine with this engine (default: none, retry on --engine)").choices(ENGINE_NAMES))
     .option("--keep-text", "add an invisible, searchable and selectable text layer from the original text")
@@ -108,7 +114,8 @@ function program(): Command {
         "  pdfraster worker --redis URL          render the pages submitted with --redis URL (pdfraster worker --help)\n" +
         "  pdfraster cluster status --redis URL  workers, queue depth and runs in flight\n" +
         "\nExit codes: 0 all pages rendered; 1 unexpected error; 2 usage or input error (in a batch: a document could not be read);\n" +
-        "3 one or more pages failed (in a batch: in any document; 3 wins over 2); 130/143 interrupted by SIGINT/SIGTERM.\n" +
+        "3 one or more pages failed (in a batch: in any document; 3 wins over 2); 4 --sandbox strict and no OS sandbox here;\n" +
+        "130/143 interrupted by SIGINT/SIGTERM.\n" +
         "Cluster: 2 also when Redis cannot be reached at the start; 1 when it is lost during the run (no output written).",
     )
     .showSuggestionAfterError()
@@ -137,6 +144,8 @@ function toOptions(flags: CliFlags): RasterizeOptions {
     box: flags.box as RasterizeOptions["box"],
     pageTimeout: flags.pageTimeout as unknown as number,
     maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
+    maxWorkerMemory: flags.maxWorkerMemory as unknown as number,
+    sandbox: flags.sandbox as RasterizeOptions["sandbox"],
     engine: flags.engine as RasterizeOptions["engine"],
     fallbackEngine: flags.fallbackEngine as RasterizeOptions["fallbackEngine"],
     keepText: flags.keepText,
@@ -263,6 +272,7 @@ async function main(argv: string[]): Promise<number> {
   exitWhenDone = options.redis !== undefined;
 
   try {
+    if (options.redis === undefined) announceSandbox(workerSandbox(options.sandbox ?? DEFAULTS.sandbox), json, verbose);
     if (batch) {
       if (files.includes("-")) throw new UsageError("A batch (--out-dir) reads files: `-` (standard input) is for one document");
       const report = await rasterizeBatch(await expandInputs(files), flags.outDir!, options);
@@ -283,6 +293,17 @@ async function main(argv: string[]): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+/** Once at start: a weaker sandbox than the OS one is always said (even with --quiet); the sandbox itself with --verbose. */
+function announceSandbox(info: SandboxInfo, json: boolean, verbose: boolean): void {
+  const warning = sandboxWarning(info);
+  if (json) {
+    if (warning) process.stderr.write(`${JSON.stringify({ type: "warning", message: warning, sandbox: info })}\n`);
+    return;
+  }
+  if (warning) process.stderr.write(`pdfraster: warning: ${warning}\n`);
+  else if (verbose) process.stderr.write(`pdfraster: sandbox: ${describeSandbox(info)}\n`);
 }
 
 function finishOne(report: RasterizeReport, flags: CliFlags, json: boolean, verbose: boolean): number {

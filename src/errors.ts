@@ -4,6 +4,8 @@ export const ExitCode = {
   unexpected: 1,
   usage: 2,
   pagesFailed: 3,
+  /** `--sandbox strict` and no OS sandbox on this machine (see docs/security.md). */
+  sandbox: 4,
   interrupted: 130,
   terminated: 143,
 } as const;
@@ -55,6 +57,13 @@ export class OutputError extends PdfRasterError {
 export class PoolError extends PdfRasterError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, "ERR_POOL", ExitCode.unexpected, options);
+  }
+}
+
+/** `--sandbox strict` was asked for and this machine has no OS sandbox for the render processes (exit 4). */
+export class SandboxError extends PdfRasterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, "ERR_SANDBOX", ExitCode.sandbox, options);
   }
 }
 

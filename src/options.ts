@@ -8,6 +8,7 @@ import { PAGE_BOXES, type PageBox } from "./engines/engine.js";
 import { DEFAULT_BAND_PIXELS } from "./bands/split.js";
 import { checkKeys } from "./option-keys.js";
 import { PDFA_LEVELS, type PdfaLevel } from "./pdf/pdfa.js";
+import { SANDBOX_MODES, type SandboxMode } from "./sandbox/index.js";
 
 /** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
 export type ImageFormat = "jpeg" | "png" | "auto";
@@ -86,6 +87,17 @@ export interface RasterizeOptions {
   /** Worker processes are replaced after rendering this many pages, a safety net for their memory. @default 1000 */
   maxPagesPerWorker?: number;
   /**
+   * Megabytes of resident memory a worker process may use: one over it is killed and its page fails
+   * ("exceeded the worker memory cap"), or is retried on the fallback engine. 0: no cap. @default 2048
+   */
+  maxWorkerMemory?: number;
+  /**
+   * How worker processes are confined (docs/security.md): `auto`, the strongest this machine has
+   * (bubblewrap and Node's permission model on Linux, the permission model alone elsewhere);
+   * `strict`, refuse to run without the OS sandbox (exit 4); `off`, none. @default "auto"
+   */
+  sandbox?: SandboxMode;
+  /**
    * The renderer: `pdfjs` (pdf.js, bundled), `pdfium` (PDFium in WebAssembly, bundled, BSD-3: the
    * fast permissive one) or `mupdf` (MuPDF.js, fastest; needs the optional `mupdf` package, which is
    * AGPL-3.0: `npm install mupdf`). @default "pdfjs"
@@ -161,6 +173,9 @@ export interface NormalizedOptions {
   bandPixels: number;
   pageTimeoutMs: number;
   maxPagesPerWorker: number;
+  /** Bytes; 0: no cap. */
+  maxWorkerMemoryBytes: number;
+  sandbox: SandboxMode;
   engine: EngineName;
   fallbackEngine: EngineName | undefined;
   keepText: boolean;
@@ -193,6 +208,12 @@ export const DEFAULTS = {
   bandPixels: DEFAULT_BAND_PIXELS,
   pageTimeout: 120,
   maxPagesPerWorker: 1000,
+  /**
+   * Twice what a worker needs at A3 300 DPI (~530 MB) or for a band of the default budget, and far
+   * under what a page that runs away takes (a 30,000 x 30,000 image: 5.5 GB in pdf.js).
+   */
+  maxWorkerMemory: 2048,
+  sandbox: "auto",
   engine: "pdfjs",
 } as const;
 
@@ -227,6 +248,18 @@ function choice<T extends string>(name: string, value: unknown, fallback: T, all
     return value.toLowerCase() as T;
   }
   throw new UsageError(`Expected \`${name}\` to be one of ${allowed.join(", ")}, got ${describe(value)}`);
+}
+
+/** `maxWorkerMemory` in MB (0: no cap, else at least 64) as bytes; for `pdfraster worker` too. */
+export function checkWorkerMemory(value: unknown): number {
+  const mb = number("maxWorkerMemory", value, DEFAULTS.maxWorkerMemory, 0, 2 ** 30, true);
+  if (mb > 0 && mb < 64) throw new UsageError(`Expected \`maxWorkerMemory\` to be 0 (no cap) or at least 64 (MB), got ${describe(value)}`);
+  return mb * 2 ** 20;
+}
+
+/** `sandbox`: auto, strict or off. */
+export function checkSandbox(value: unknown): SandboxMode {
+  return choice("sandbox", value, DEFAULTS.sandbox, SANDBOX_MODES);
 }
 
 function flag(name: string, value: unknown): boolean {
@@ -279,7 +312,7 @@ function clusterSettings(o: RasterizeOptions): ClusterSettings | undefined {
 const OPTION_KEYS = Object.keys({
   dpi: 0, size: 0, fit: 0, orientation: 0, margin: 0, background: 0, pages: 0, workers: 0, format: 0, quality: 0, color: 0,
   threshold: 0, password: 0, onError: 0, box: 0, maxPixels: 0, bandPixels: 0, pageTimeout: 0, maxPagesPerWorker: 0, engine: 0,
-  fallbackEngine: 0, keepText: 0, keepOutline: 0, keepLinks: 0, keepMetadata: 0, pdfa: 0, redis: 0, queue: 0, store: 0, waitTimeout: 0, onProgress: 0, signal: 0,
+  fallbackEngine: 0, keepText: 0, keepOutline: 0, keepLinks: 0, keepMetadata: 0, pdfa: 0, sandbox: 0, maxWorkerMemory: 0, redis: 0, queue: 0, store: 0, waitTimeout: 0, onProgress: 0, signal: 0,
 } satisfies Record<keyof RasterizeOptions, 0>);
 /** `format`: `tiff` is lossless TIFF, a PNG page's encoding in a TIFF file. */
 function formatOptions(value: unknown): Pick<NormalizedOptions, "format" | "formatGiven" | "tiff"> {
@@ -334,6 +367,8 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     bandPixels: number("bandPixels", o.bandPixels, DEFAULTS.bandPixels, 1, Number.MAX_SAFE_INTEGER, true),
     pageTimeoutMs: number("pageTimeout", o.pageTimeout, DEFAULTS.pageTimeout, 0.1, 86_400) * 1000,
     maxPagesPerWorker: number("maxPagesPerWorker", o.maxPagesPerWorker, DEFAULTS.maxPagesPerWorker, 1, 1e9, true),
+    maxWorkerMemoryBytes: checkWorkerMemory(o.maxWorkerMemory),
+    sandbox: checkSandbox(o.sandbox),
     engine,
     fallbackEngine,
     keepText: flag("keepText", o.keepText),

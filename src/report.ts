@@ -1,3 +1,4 @@
+import type { SandboxInfo } from "./sandbox/index.js";
 import type { EngineName } from "./engines/registry.js";
 
 /** A page that could not be rendered, after its retry. */
@@ -65,6 +66,8 @@ export interface RasterizeReport {
   /** Pages rendered by `fallbackEngine` (1-based, in page order); every other rendered page was rendered by `engine`. */
   fallbackPages: number[];
   timings: StageTimings;
+  /** What the worker processes ran in (docs/security.md); absent in cluster mode, where each worker host says (`cluster status`). */
+  sandbox?: SandboxInfo;
 }
 
 /** A document of a batch that could not be rasterized at all (unreadable, not a PDF, wrong password, output not writable). */
@@ -89,6 +92,8 @@ export interface BatchReport {
   failedPages: number;
   durationMs: number;
   workers: number;
+  /** What the worker processes ran in; absent in cluster mode. */
+  sandbox?: SandboxInfo;
 }
 
 /**

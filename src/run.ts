@@ -10,6 +10,8 @@ import { Pool } from "./pool/pool.js";
 import type { WorkerSpawnOptions } from "./pool/worker-handle.js";
 import type { RasterizeReport } from "./report.js";
 import type { EngineName } from "./engines/registry.js";
+import { chooseSandbox, type SandboxInfo, type SandboxMode } from "./sandbox/index.js";
+import { faultWritable } from "./worker/fault.js";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./worker/entry.js", import.meta.url));
 /**
@@ -57,7 +59,11 @@ export class Runner {
   private readonly waiting = new Map<DocumentJob, (outcome: JobOutcome) => void>();
   private queue: JobQueue | undefined;
 
-  constructor(private readonly opts: NormalizedOptions) {}
+  /** `scope`: what the local pool's workers may read (the inputs) and where their own folders go. */
+  constructor(
+    private readonly opts: NormalizedOptions,
+    private readonly scope: WorkerScope,
+  ) {}
 
   /** Drops queued tasks that match (tasks of a job are unique to it: ids are unique across a run). */
   drop = (matches: (task: PageTask) => boolean): void => this.pool?.drop(matches);
@@ -218,7 +224,7 @@ export class Runner {
             size: this.opts.workers,
             pageTimeoutMs: this.opts.pageTimeoutMs,
             maxPagesPerWorker: this.opts.maxPagesPerWorker,
-            spawn: workerSpawnOptions(this.opts.engine),
+            spawn: workerSpawnOptions(this.opts.engine, this.scope, this.opts),
             retryTask,
           },
           handlers,
@@ -328,9 +334,37 @@ function retryOnFallback(opts: NormalizedOptions): ((task: PageTask) => PageTask
   return (task) => (task.engine === opts.engine ? { ...task, engine: fallback } : task);
 }
 
-/** How worker processes are forked: by a local run's pool, and by a cluster worker's. */
-export function workerSpawnOptions(engine: EngineName): WorkerSpawnOptions {
-  return { entry: WORKER_ENTRY, execArgv: WORKER_V8_FLAGS, env: workerEnv(engine), inheritStderr: process.env.DEBUG !== undefined };
+/** What a pool's workers may read besides the install (the input documents, files or folders), and where their own folders are made. */
+export interface WorkerScope {
+  readable: readonly string[];
+  workParent: string;
+}
+
+/**
+ * The sandbox `mode` gets here (decided once per process). Throws a SandboxError for `strict`
+ * without the OS layer: call it before anything is started.
+ */
+export function workerSandbox(mode: SandboxMode): SandboxInfo {
+  return chooseSandbox(mode, WORKER_ENTRY).info;
+}
+
+/** How worker processes are started: by a local run's pool, and by a cluster worker's. */
+export function workerSpawnOptions(
+  engine: EngineName,
+  scope: WorkerScope,
+  limits: { sandbox: SandboxMode; maxWorkerMemoryBytes: number },
+): WorkerSpawnOptions {
+  return {
+    entry: WORKER_ENTRY,
+    execArgv: WORKER_V8_FLAGS,
+    env: workerEnv(engine),
+    inheritStderr: process.env.DEBUG !== undefined,
+    launcher: chooseSandbox(limits.sandbox, WORKER_ENTRY).launcher,
+    readable: scope.readable,
+    writable: faultWritable(),
+    workParent: scope.workParent,
+    maxMemoryBytes: limits.maxWorkerMemoryBytes,
+  };
 }
 
 /** Workers get only what they need: no secrets or loader hooks from the parent's environment. */

@@ -2,9 +2,10 @@
  * `pdfraster worker` and `pdfraster cluster status`: loaded by cli.ts only when the first argument
  * names them, so that a local run never loads the cluster code.
  */
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { ExitCode, PdfRasterError, UsageError, describeError } from "../errors.js";
 import { DEFAULTS } from "../options.js";
+import { SANDBOX_MODES, type SandboxMode } from "../sandbox/index.js";
 import { checkQueueName, checkRedisUrl, connect, maskUrl, passwordWarning } from "./connection.js";
 import { startWorker, type WorkerEvent } from "./service.js";
 import { formatStatus, readStatus } from "./status.js";
@@ -22,6 +23,8 @@ interface WorkerFlags extends CommonFlags {
   pageTimeout?: string;
   maxInputSize?: string;
   maxPagesPerWorker?: string;
+  maxWorkerMemory?: string;
+  sandbox?: string;
   grace?: string;
   verbose?: boolean;
 }
@@ -54,6 +57,8 @@ function workerProgram(): Command {
     .option("--page-timeout <seconds>", "most a page may take, whatever the submitter asks", String(DEFAULTS.pageTimeout))
     .option("--max-input-size <bytes>", "largest input PDF this worker fetches", String(512 * 1024 * 1024))
     .option("--max-pages-per-worker <n>", "replace a render process after this many pages", String(DEFAULTS.maxPagesPerWorker))
+    .option("--max-worker-memory <MB>", "kill a render process over this resident memory; its page fails (0: no cap)", String(DEFAULTS.maxWorkerMemory))
+    .addOption(new Option("--sandbox <mode>", "confine the render processes: auto (the strongest here), strict (refuse without the OS sandbox, exit 4) or off").choices(SANDBOX_MODES).default(DEFAULTS.sandbox))
     .option("--grace <seconds>", "on SIGTERM/SIGINT: time to finish the pages held before handing them back", "20")
     .option("--verbose", "also log every page");
 }
@@ -62,7 +67,7 @@ function workerProgram(): Command {
 function logLine(event: WorkerEvent): string | undefined {
   switch (event.type) {
     case "ready":
-      return `ready: ${event.host} pid ${event.pid}, concurrency ${event.concurrency}, ${event.redis}, queue ${event.queue}`;
+      return `ready: ${event.host} pid ${event.pid}, concurrency ${event.concurrency}, ${event.redis}, queue ${event.queue}, sandbox ${event.sandbox}`;
     case "waiting-for-redis":
       return `cannot reach Redis (${event.reason}); retrying`;
     case "redis-lost":
@@ -109,6 +114,8 @@ async function runWorker(argv: string[]): Promise<number> {
     pageTimeout: flags.pageTimeout as unknown as number,
     maxInputSize: flags.maxInputSize as unknown as number,
     maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
+    maxWorkerMemory: flags.maxWorkerMemory as unknown as number,
+    sandbox: flags.sandbox as SandboxMode,
     grace: flags.grace as unknown as number,
     signal: controller.signal,
     onEvent: log,

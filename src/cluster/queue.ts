@@ -137,6 +137,8 @@ export interface WorkerInfo {
   pagesFailed: number;
   busy: number;
   started: number;
+  /** What its render processes run in: `bwrap + node-permission`, `node-permission`, `none`, `off` (absent from older workers). */
+  sandbox?: string;
 }
 
 /** What a submitter says about its run. */

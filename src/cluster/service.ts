@@ -12,10 +12,11 @@ import { join } from "node:path";
 import type { Job, Worker } from "bullmq";
 import { withDeadline } from "../deadline.js";
 import { UsageError, describeError } from "../errors.js";
-import { DEFAULTS, checkNumber } from "../options.js";
+import { DEFAULTS, checkNumber, checkSandbox, checkWorkerMemory } from "../options.js";
 import type { PageResult, PageTask } from "../pool/messages.js";
 import { Pool } from "../pool/pool.js";
-import { workerSpawnOptions } from "../run.js";
+import { workerSandbox, workerSpawnOptions } from "../run.js";
+import { describeSandbox, sandboxWarning, type SandboxMode } from "../sandbox/index.js";
 import { createTempDir, sweepStaleTempDirs } from "../temp-dir.js";
 import { checkQueueName, checkRedisUrl, checkStoreUrl, connect, loadBullmq, maskUrl, redact } from "./connection.js";
 import { checkClusterJob, toLocalTask, type ClusterJob, type ResultMessage, type WorkerLimits } from "./messages.js";
@@ -54,6 +55,10 @@ export interface WorkerServiceOptions {
   maxInputSize?: number;
   /** Render processes are replaced after this many pages. @default 1000 */
   maxPagesPerWorker?: number;
+  /** Megabytes of resident memory a render process may use before it is killed and its page fails; 0: no cap. @default 2048 */
+  maxWorkerMemory?: number;
+  /** How the render processes are confined: `auto`, `strict` (refuse to start without the OS sandbox) or `off`. @default "auto" */
+  sandbox?: SandboxMode;
   /** On close() (SIGTERM): seconds to finish the pages held before they are handed back to the queue. @default 20 */
   grace?: number;
   /** Aborting it closes the worker, as close() does. */
@@ -64,7 +69,7 @@ export interface WorkerServiceOptions {
 
 /** What a cluster worker reports; no event ever contains the Redis password. */
 export type WorkerEvent =
-  | { type: "ready"; id: string; host: string; pid: number; concurrency: number; redis: string; queue: string }
+  | { type: "ready"; id: string; host: string; pid: number; concurrency: number; redis: string; queue: string; sandbox: string }
   | { type: "waiting-for-redis"; reason: string }
   | { type: "redis-lost" }
   | { type: "redis-back" }
@@ -282,8 +287,12 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
     maxInputBytes: checkNumber("maxInputSize", options.maxInputSize, MAX_INPUT_BYTES, 1, Number.MAX_SAFE_INTEGER, true),
   };
   const maxPagesPerWorker = checkNumber("maxPagesPerWorker", options.maxPagesPerWorker, DEFAULTS.maxPagesPerWorker, 1, 1e9, true);
+  const sandboxLimits = { sandbox: checkSandbox(options.sandbox), maxWorkerMemoryBytes: checkWorkerMemory(options.maxWorkerMemory) };
+  const sandbox = workerSandbox(sandboxLimits.sandbox); // `strict` without the OS sandbox: refused here, before anything starts
   const graceMs = checkNumber("grace", options.grace, 20, 0, 86_400) * 1000;
   const emit = (event: WorkerEvent): void => options.onEvent?.(event);
+  const weaker = sandboxWarning(sandbox);
+  if (weaker) emit({ type: "warning", message: weaker }); // once at start: never silently weaker
   const keys = new Keys(queueName);
   const id = randomBytes(8).toString("hex");
   const host = hostname();
@@ -341,7 +350,8 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
       size: concurrency,
       pageTimeoutMs: (task) => timeouts.get(task.id) ?? limits.pageTimeoutMs,
       maxPagesPerWorker,
-      spawn: workerSpawnOptions(DEFAULTS.engine),
+      // The render processes read the fetched inputs only; their own folders are beside them.
+      spawn: workerSpawnOptions(DEFAULTS.engine, { readable: [inputDir], workParent: tempDir }, sandboxLimits),
       maxAttempts: 1,
     },
     {
@@ -406,7 +416,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
     }
   });
 
-  const info = (): WorkerInfo => ({ ...self, concurrency, pagesDone: stats.pagesDone, pagesFailed: stats.pagesFailed, busy: pages.size, started });
+  const info = (): WorkerInfo => ({ ...self, concurrency, pagesDone: stats.pagesDone, pagesFailed: stats.pagesFailed, busy: pages.size, started, sandbox: describeSandbox(sandbox) });
   const started = Date.now();
   const register = async (): Promise<void> => {
     await redis
@@ -584,7 +594,7 @@ export async function startWorker(options: WorkerServiceOptions): Promise<Cluste
     if (!everReady) {
       everReady = true;
       void register().catch(() => {});
-      emit({ type: "ready", ...self, concurrency, redis: maskUrl(redisUrl), queue: queueName });
+      emit({ type: "ready", ...self, concurrency, redis: maskUrl(redisUrl), queue: queueName, sandbox: describeSandbox(sandbox) });
     } else if (lost) {
       lost = false;
       void register().catch(() => {});

@@ -67,7 +67,7 @@ export function formatStatus(status: ClusterStatus): string {
   const lines = [`redis ${status.redis}, queue ${status.queue}`];
   lines.push(`workers: ${status.workers.length} (concurrency ${status.concurrency})`);
   for (const w of status.workers) {
-    lines.push(`  ${w.host} pid ${w.pid}: concurrency ${w.concurrency}, busy ${w.busy}, ${w.pagesDone} pages done, ${w.pagesFailed} failed, up ${formatAge(w.started)}`);
+    lines.push(`  ${w.host} pid ${w.pid}: concurrency ${w.concurrency}, busy ${w.busy}, sandbox ${w.sandbox ?? "unknown"}, ${w.pagesDone} pages done, ${w.pagesFailed} failed, up ${formatAge(w.started)}`);
   }
   const j = status.jobs;
   lines.push(`queue: ${j.waiting} waiting, ${j.active} rendering, ${j.delayed} delayed, ${j.failed} failed`);

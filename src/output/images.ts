@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { PageOutcome } from "../assemble.js";
 import { describeError, OutputError } from "../errors.js";
@@ -10,6 +10,7 @@ import { pageFile } from "./page-file.js";
 import { writeDensity } from "./density.js";
 import type { Committed, PageSink } from "./sink.js";
 import { imageFileName, type NamePattern } from "./target.js";
+import { moveFile } from "../move-file.js";
 
 export interface ImagePage {
   pageNumber: number;
@@ -141,13 +142,3 @@ export class ImageSink implements PageSink {
   }
 }
 
-/** Renames, or copies and deletes when the temp dir is on another file system. */
-export async function moveFile(from: string, to: string): Promise<void> {
-  try {
-    await rename(from, to);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
-    await copyFile(from, to);
-    await rm(from, { force: true });
-  }
-}

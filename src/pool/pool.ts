@@ -114,7 +114,7 @@ export class Pool implements PageExecutor {
     this.size = Math.max(1, Math.min(count, this.options.size));
     const wanted = this.size;
     for (const worker of [...this.workers]) if (this.workers.size > wanted) this.retire(worker);
-    while (this.workers.size < wanted) this.spawn();
+    while (!this.stopped && this.workers.size < wanted) this.spawn();
     if (!hint) return;
     this.prepareHint = hint;
     for (const worker of this.workers) if (worker.isReady) worker.prepare(hint);
@@ -211,7 +211,7 @@ export class Pool implements PageExecutor {
       if (idle) this.retire(idle);
     }
     const wanted = this.options.shared ? this.size : Math.min(this.size, this.queue.length + this.busy);
-    while (this.workers.size < wanted || (needsFresh && this.workers.size < this.size)) {
+    while (!this.stopped && (this.workers.size < wanted || (needsFresh && this.workers.size < this.size))) {
       this.spawn();
       if (needsFresh && this.workers.size >= wanted) break;
     }
@@ -254,7 +254,14 @@ export class Pool implements PageExecutor {
 
   private spawn(): void {
     const started = performance.now();
-    const worker = new WorkerHandle(this.options.spawn);
+    let worker: WorkerHandle;
+    try {
+      worker = new WorkerHandle(this.options.spawn);
+    } catch (error) {
+      // Its folder cannot be made (disk full, temp folder gone): no worker can start.
+      this.halt(new PoolError(`Cannot start a worker: ${(error as Error).message}`, { cause: error }));
+      return;
+    }
     this.workers.add(worker);
     this.spawns++;
     worker.ready.then(

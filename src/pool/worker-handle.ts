@@ -1,9 +1,18 @@
-import { fork, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Launcher } from "../sandbox/index.js";
+import { processTree, treeResidentBytes } from "../sandbox/memory.js";
+import { RefusedResult, acceptResult, localTask } from "../sandbox/results.js";
 import { isWorkerMessage, type MasterMessage, type PageResult, type PageTask, type PrepareHint } from "./messages.js";
 
 /** How long a worker gets to exit after SIGTERM (or a shutdown message) before SIGKILL. */
 export const KILL_GRACE_MS = 2000;
 const STDERR_TAIL = 4096;
+
+/** How often the master reads a worker's resident memory (a page that runs away allocates a few hundred MB in this time). */
+const MEMORY_SAMPLE_MS = 100;
 
 /** Why a task did not produce a result. `render`: the worker reported an error and lives on. */
 export class TaskError extends Error {
@@ -26,12 +35,24 @@ export interface WorkerSpawnOptions {
   inheritStderr: boolean;
   /** A worker not ready this long after the fork is killed and counts as failing to start. @default 30000 */
   startTimeoutMs?: number;
+  /** How the process is started: the sandbox (src/sandbox/). */
+  launcher: Launcher;
+  /** What it reads besides the install: the input documents (files or folders). */
+  readable: readonly string[];
+  /** What it may also write (test hooks only). */
+  writable: readonly string[];
+  /** Where each worker's own folder is made (inside the run's or the service's temp folder: page images are renamed out of it). */
+  workParent: string;
+  /** Resident memory, in bytes, over which the master kills the worker (its page fails); 0: no cap. */
+  maxMemoryBytes: number;
 }
 
 const START_TIMEOUT_MS = 30_000;
 
 interface Pending {
   task: PageTask;
+  /** The task as sent: its files in the worker's folder. */
+  local: PageTask;
   resolve: (result: PageResult) => void;
   reject: (error: TaskError) => void;
   timer: NodeJS.Timeout;
@@ -51,14 +72,15 @@ export class WorkerHandle {
   private pending: Pending | undefined;
   private stderrTail = "";
   private exitDescription = "";
+  /** The worker's own folder: the one place it may write; removed when it exits. */
+  readonly workDir: string;
+  /** Set when the master killed the worker for its memory: the cap, in bytes. */
+  private overMemory = 0;
 
   constructor(options: WorkerSpawnOptions) {
-    this.child = fork(options.entry, [], {
-      execArgv: options.execArgv,
-      env: options.env,
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-      serialization: "json",
-    });
+    this.workDir = mkdtempSync(join(options.workParent, "render-"));
+    const { entry, execArgv, env, readable, writable } = options;
+    this.child = options.launcher.launch({ entry, execArgv, env, readable, writable, workDir: this.workDir });
     this.child.stderr?.setEncoding("utf8");
     this.child.stderr?.on("data", (chunk: string) => {
       if (options.inheritStderr) process.stderr.write(chunk);
@@ -78,17 +100,27 @@ export class WorkerHandle {
       void this.kill();
     }, startMs);
     void this.ready.then(() => clearTimeout(startTimer), () => clearTimeout(startTimer));
+    const memoryTimer = options.maxMemoryBytes > 0 ? setInterval(() => this.checkMemory(options.maxMemoryBytes), MEMORY_SAMPLE_MS) : undefined;
+    memoryTimer?.unref();
 
     this.exited = new Promise<void>((resolve) => {
       const onExit = (description: string): void => {
         if (this.isExited) return;
         this.isExited = true;
+        clearInterval(memoryTimer);
+        // A process of its sandbox that outlives it (bwrap killed while setting up) must not keep the
+        // master alive through our ends of the IPC channel and the stderr pipe.
+        if (this.child.connected) this.child.disconnect();
+        (this.child.stderr as { unref?: () => void } | null)?.unref?.();
         this.exitDescription = description;
         failStart(new Error(`worker ${description} while starting${this.stderrSummary()}`));
         this.settle(new TaskError(this.crashReason(), "crash"));
-        resolve();
+        void rm(this.workDir, { recursive: true, force: true }).catch(() => {}).then(() => resolve());
       };
-      this.child.once("exit", (code, signal) => onExit(signal ? `killed by ${signal}` : `exited with code ${code}`));
+      this.child.once("exit", (code, exitSignal) => {
+        const signal = exitSignal ?? options.launcher.exitSignal?.(code);
+        onExit(signal ? `killed by ${signal}` : `exited with code ${code}`);
+      });
       // A process that could not be spawned at all emits 'error' and never 'exit'.
       this.child.once("error", (error) => {
         if (this.child.pid === undefined) onExit(`could not start (${error.message})`);
@@ -104,7 +136,7 @@ export class WorkerHandle {
         this.isReady = true;
         markReady();
       } else if (message.type === "done" && this.pending?.task.id === message.result.id) {
-        this.settle(undefined, message.result);
+        this.accept(this.pending, message.result);
       } else if (message.type === "failed" && this.pending?.task.id === message.id) {
         this.settle(new TaskError(message.error.message.split("\n")[0] || "render failed", "render", message.error.code));
       }
@@ -123,14 +155,43 @@ export class WorkerHandle {
   run(task: PageTask, timeoutMs: number): Promise<PageResult> {
     if (this.pending) throw new Error("worker is busy");
     this.used = true;
+    const local = localTask(task, this.workDir);
     return new Promise<PageResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.settle(new TaskError(`timed out after ${formatSeconds(timeoutMs)} s`, "timeout"));
         this.kill();
       }, timeoutMs);
-      this.pending = { task, resolve, reject, timer };
-      this.send({ type: "task", task });
+      this.pending = { task, local, resolve, reject, timer };
+      this.send({ type: "task", task: local });
     });
+  }
+
+  /** A result is taken only after its files pass the checks (sandbox/results.ts); a worker that lies is killed. */
+  private accept(pending: Pending, reported: PageResult): void {
+    acceptResult(pending.task, pending.local, reported).then(
+      (result) => {
+        if (this.pending === pending) this.settle(undefined, result);
+      },
+      (error: unknown) => {
+        if (this.pending !== pending) return;
+        if (error instanceof RefusedResult) {
+          this.settle(new TaskError(`refused the worker's result: ${error.message}`, "crash"));
+          void this.kill();
+          return;
+        }
+        const code = (error as NodeJS.ErrnoException).code;
+        this.settle(new TaskError(`cannot take the page image: ${(error as Error).message}`, "render", typeof code === "string" ? code : undefined));
+      },
+    );
+  }
+
+  /** Kills a worker whose resident memory (with its sandbox's processes) is over the cap. */
+  private checkMemory(cap: number): void {
+    if (this.isExited || this.overMemory > 0 || this.child.pid === undefined) return;
+    const bytes = treeResidentBytes(this.child.pid);
+    if (bytes === undefined || bytes <= cap) return;
+    this.overMemory = cap;
+    this.signal("SIGKILL"); // it grows by hundreds of MB a second: no grace period
   }
 
   /** Tells an idle worker which document is coming, so that it opens it ahead of its first task. */
@@ -150,10 +211,26 @@ export class WorkerHandle {
   /** SIGTERM, then SIGKILL after the grace period. Resolves once the process is gone. */
   async kill(): Promise<void> {
     if (this.isExited) return;
-    this.child.kill("SIGTERM");
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), KILL_GRACE_MS);
+    this.signal("SIGTERM");
+    const timer = setTimeout(() => this.signal("SIGKILL"), KILL_GRACE_MS);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  /**
+   * Signals the process and its descendants: bwrap's own child, killed with it by its parent-death
+   * signal once set up, would otherwise wait forever when bwrap is killed while still setting up.
+   */
+  private signal(signal: NodeJS.Signals): void {
+    const pid = this.child.pid;
+    for (const descendant of pid === undefined ? [] : processTree(pid).slice(1)) {
+      try {
+        process.kill(descendant, signal);
+      } catch {
+        // gone already
+      }
+    }
+    this.child.kill(signal);
   }
 
   private send(message: MasterMessage): void {
@@ -170,6 +247,7 @@ export class WorkerHandle {
   }
 
   private crashReason(): string {
+    if (this.overMemory > 0) return `exceeded the worker memory cap of ${Math.round(this.overMemory / 2 ** 20)} MB`;
     if (/heap out of memory|Allocation failed/i.test(this.stderrTail)) return "worker ran out of memory";
     return `worker ${this.exitDescription}${this.stderrSummary()}`;
   }

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from "commander";
-import { ExitCode, PdfRasterError, UsageError, describeError } from "../errors.js";
+import { ExitCode, PdfRasterError, SandboxError, UsageError, describeError } from "../errors.js";
+import { SANDBOX_MODES, type SandboxMode } from "../sandbox/index.js";
 import { DEFAULTS } from "../options.js";
 import { ENGINE_NAMES, type EngineName } from "../engines/registry.js";
 import { passwordWarning } from "../cluster/connection.js";
@@ -14,6 +15,8 @@ interface ServeFlags {
   fallbackEngine?: EngineName;
   pageTimeout: string;
   maxPagesPerWorker: string;
+  maxWorkerMemory: string;
+  sandbox: SandboxMode;
   maxPixels: string;
   maxBody: string;
   maxPages: string;
@@ -41,6 +44,8 @@ function program(): Command {
     .addOption(new Option("--fallback-engine <name>", "retry a failed page with this engine (default: none)").choices(ENGINE_NAMES))
     .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
     .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
+    .option("--max-worker-memory <MB>", "kill a worker over this resident memory; its page fails (0: no cap)", String(DEFAULTS.maxWorkerMemory))
+    .addOption(new Option("--sandbox <mode>", "confine the workers: auto (the strongest here), strict (refuse without the OS sandbox, exit 4) or off").choices(SANDBOX_MODES).default(DEFAULTS.sandbox))
     .option("--max-pixels <n>", "most pixels of one page raster (a request may ask for less)", String(DEFAULTS.maxPixels))
     .option("--max-body <bytes>", "largest upload; a larger one gets 413 without being read (suffixes k, M, G)", "100M")
     .option("--max-pages <n>", "most pages one document may select", String(SERVICE_DEFAULTS.maxPages))
@@ -56,7 +61,7 @@ function program(): Command {
     .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
     .option("--store <url>", "cluster mode: where inputs and page images travel, redis or file:///shared/dir (default: redis)")
     .option("--quiet", "no start-up and shutdown lines on stderr")
-    .addHelpText("after", "\nExit codes: 0 stopped by SIGTERM/SIGINT; 1 unexpected error; 2 bad settings or the port cannot be bound.")
+    .addHelpText("after", "\nExit codes: 0 stopped by SIGTERM/SIGINT; 1 unexpected error; 2 bad settings or the port cannot be bound;\n4 --sandbox strict and no OS sandbox here.")
     .exitOverride()
     .configureOutput({ outputError: () => {} });
 }
@@ -99,6 +104,8 @@ export async function serveMain(argv: string[]): Promise<number> {
       fallbackEngine: flags.fallbackEngine,
       pageTimeout: flags.pageTimeout as unknown as number,
       maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
+      maxWorkerMemory: flags.maxWorkerMemory as unknown as number,
+      sandbox: flags.sandbox,
       maxPixels: flags.maxPixels as unknown as number,
       maxBodyBytes: parseBytes(flags.maxBody),
       maxPages: flags.maxPages as unknown as number,
@@ -124,9 +131,11 @@ export async function serveMain(argv: string[]): Promise<number> {
       });
     const message = error instanceof PdfRasterError ? asFlag(error.message) : `cannot start: ${describeError(error)}`;
     process.stderr.write(`pdfraster: ${message}\n`);
+    if (error instanceof SandboxError) return error.exitCode;
     return error instanceof PdfRasterError || (error as NodeJS.ErrnoException).code === "EADDRINUSE" || (error as NodeJS.ErrnoException).code === "EACCES" ? ExitCode.usage : ExitCode.unexpected;
   }
   const { config } = service;
+  if (service.sandboxWarning) process.stderr.write(`pdfraster serve: warning: ${service.sandboxWarning}\n`); // even with --quiet: never silently weaker
   say(`listening on ${service.url} (${service.backend}${config.token ? ", token required" : ""})`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));

@@ -97,7 +97,7 @@ export class ClusterBackend implements Backend {
     const started = performance.now();
     // The run stops (and removes everything of it from Redis) when the signal aborts.
     const opts: NormalizedOptions = { ...request.options, cluster: this.settings, signal };
-    const runner = new Runner(opts);
+    const runner = new Runner(opts, { readable: [], workParent: request.tempDir }); // the cluster renders: no local workers
     runner.prestart(1); // connects while the document is planned; the plan's hint uploads the input
     const run = (async () => {
       try {

@@ -3,6 +3,7 @@ import { UsageError } from "../errors.js";
 import { checkKeys } from "../option-keys.js";
 import { DEFAULTS, normalizeOptions, type NormalizedOptions } from "../options.js";
 import type { EngineName } from "../engines/registry.js";
+import type { SandboxMode } from "../sandbox/index.js";
 
 /** Settings of `pdfraster serve`: where it listens, its workers, and its limits. Every one is optional. */
 export interface ServiceOptions {
@@ -20,6 +21,10 @@ export interface ServiceOptions {
   pageTimeout?: number;
   /** Workers are replaced after this many pages. @default 1000 */
   maxPagesPerWorker?: number;
+  /** Megabytes of resident memory a worker may use before it is killed and its page fails; 0: no cap. @default 2048 */
+  maxWorkerMemory?: number;
+  /** How the workers are confined: `auto`, `strict` (refuse to start without the OS sandbox) or `off` (docs/security.md). @default "auto" */
+  sandbox?: SandboxMode;
   /** Most pixels of one page raster; a request may ask for less, not more. @default 1073741824 (2^30) */
   maxPixels?: number;
   /** Largest request body in bytes (the upload); a larger one is refused with 413 without being read. @default 104857600 (100 MiB) */
@@ -117,7 +122,7 @@ function origin(value: unknown): string {
 /** Every key of {@link ServiceOptions} (the compiler checks that none is missing). */
 const SERVICE_KEYS = Object.keys({
   host: 0, port: 0, workers: 0, engine: 0, fallbackEngine: 0, pageTimeout: 0, maxPagesPerWorker: 0, maxPixels: 0, maxBodyBytes: 0, maxPages: 0,
-  maxJobs: 0, maxQueue: 0, timeLimit: 0, resultTtl: 0, grace: 0, token: 0, origins: 0, tempDir: 0, redis: 0, queue: 0, store: 0,
+  maxJobs: 0, maxQueue: 0, timeLimit: 0, resultTtl: 0, grace: 0, token: 0, origins: 0, sandbox: 0, maxWorkerMemory: 0, tempDir: 0, redis: 0, queue: 0, store: 0,
 } satisfies Record<keyof ServiceOptions, 0>);
 
 /** Validates the service settings; `env` supplies the token when `token` is not given (PDFRASTER_TOKEN). */
@@ -142,6 +147,8 @@ export function normalizeServiceOptions(options: ServiceOptions = {}, env: NodeJ
     fallbackEngine: o.fallbackEngine,
     pageTimeout: o.pageTimeout,
     maxPagesPerWorker: o.maxPagesPerWorker,
+    maxWorkerMemory: o.maxWorkerMemory,
+    sandbox: o.sandbox,
     maxPixels: o.maxPixels ?? DEFAULTS.maxPixels,
   });
   return {

@@ -36,7 +36,7 @@ type Field = keyof typeof FIELDS;
 
 const FLAGS = new Set<string>(["keep-text", "keep-outline", "keep-links", "keep-metadata"]);
 /** CLI flags that are the service's, not a request's (they concern the shared workers). */
-const SERVICE_FLAGS = new Set(["workers", "engine", "fallback-engine", "page-timeout", "max-pages-per-worker"]);
+const SERVICE_FLAGS = new Set(["workers", "engine", "fallback-engine", "page-timeout", "max-pages-per-worker", "max-worker-memory", "sandbox"]);
 
 /** The names a request may use, for the upload page and docs/service.md. */
 export const REQUEST_FIELDS = [...Object.keys(FIELDS), "output"] as const;
@@ -85,6 +85,8 @@ export function requestOptions(
       fallbackEngine: base.fallbackEngine,
       pageTimeout: base.pageTimeoutMs / 1000,
       maxPagesPerWorker: base.maxPagesPerWorker,
+      maxWorkerMemory: base.maxWorkerMemoryBytes / 2 ** 20,
+      sandbox: base.sandbox,
       maxPixels: options.maxPixels ?? base.maxPixels,
     });
   } catch (error) {

@@ -6,6 +6,8 @@ import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { redact } from "../cluster/connection.js";
 import { withDeadline } from "../deadline.js";
 import { createTempDir, sweepStaleTempDirs } from "../temp-dir.js";
+import { workerSandbox } from "../run.js";
+import { sandboxWarning } from "../sandbox/index.js";
 import { loadEngine } from "../engines/registry.js";
 import { AbortError, describeError, OutputError } from "../errors.js";
 import { accessRefusal, digest, isLoopback, loopbackHosts, type AccessPolicy } from "./access.js";
@@ -27,6 +29,8 @@ export interface Service {
   readonly config: ServiceConfig;
   /** What renders: `2 workers, pdfjs`, or `cluster redis://host:6379 queue default, pdfjs` (credentials masked). */
   readonly backend: string;
+  /** One line when the workers run with less than the OS sandbox (`--sandbox auto` on a machine without it). */
+  readonly sandboxWarning: string | undefined;
   /** Graceful stop: no new requests, jobs in flight get `grace` (the service's by default) to finish, then workers and temp space go. */
   close(graceMs?: number): Promise<void>;
 }
@@ -47,8 +51,10 @@ const SEND_CHUNK_BYTES = 2 ** 20;
  * Starts `pdfraster serve`: the warm workers, then the HTTP server (fastify) on `host:port`.
  * Every response other than a result is JSON; every error is `{ code, message }`.
  */
-export async function startService(options: ServiceOptions = {}, backendOf: (config: ServiceConfig) => Backend = defaultBackend): Promise<Service> {
+export async function startService(options: ServiceOptions = {}, backendOf: (config: ServiceConfig, root: string) => Backend = defaultBackend): Promise<Service> {
   const config = normalizeServiceOptions(options);
+  // `--sandbox strict` without the OS sandbox: refused before anything is started (exit 4).
+  const sandbox = config.base.cluster ? undefined : workerSandbox(config.base.sandbox);
   let root: string;
   try {
     await sweepStaleTempDirs(config.tempDir); // those of services, runs or workers killed here before
@@ -63,7 +69,7 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     return redisUrl ? redact(pathless, redisUrl) : pathless;
   };
   const metrics = new Metrics();
-  const backend = backendOf(config);
+  const backend = backendOf(config, root);
   const jobs = new JobRegistry(config, backend, metrics, scrub);
   /** Set once the server listens (its port is known then): requests arrive only after that. */
   let access: AccessPolicy = { token: undefined, hosts: () => false, origins: new Set() };
@@ -280,6 +286,7 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     url: `http://${host}:${address.port}`,
     config,
     backend: backend.description,
+    sandboxWarning: sandbox && sandboxWarning(sandbox),
     close(graceMs = config.graceMs) {
       closing ??= (async () => {
         draining = true;
@@ -297,8 +304,8 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
 }
 
 /** The warm local pool, or with `redis` the cluster. */
-function defaultBackend(config: ServiceConfig): Backend {
-  return config.base.cluster ? new ClusterBackend(config.base, config.base.cluster) : new WarmBackend(config.base);
+function defaultBackend(config: ServiceConfig, root: string): Backend {
+  return config.base.cluster ? new ClusterBackend(config.base, config.base.cluster) : new WarmBackend(config.base, root);
 }
 
 /** The error a failed or cancelled job answers with. */

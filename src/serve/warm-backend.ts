@@ -1,9 +1,15 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { prepareDocument } from "../api.js";
 import { PoolError } from "../errors.js";
 import type { NormalizedOptions } from "../options.js";
 import type { RasterizeReport } from "../report.js";
-import { JobQueue, Runner } from "../run.js";
+import { JobQueue, Runner, workerSandbox } from "../run.js";
+import { describeSandbox, type SandboxInfo } from "../sandbox/index.js";
 import type { Backend, DocumentRequest, Gauge, Readiness } from "./backend.js";
+
+/** The workers' own folders, in the service's temp folder beside the jobs' (page images are renamed from one to the other). */
+export const WORKERS_FOLDER = "workers";
 
 /**
  * The local warm pool: one long-lived Runner whose workers start with the service and stay up; every
@@ -21,20 +27,27 @@ export class WarmBackend implements Backend {
   /** The pool failed and a new one starts shortly. */
   private failed = false;
   private started = 0;
+  private readonly sandbox: SandboxInfo;
 
-  constructor(private readonly base: NormalizedOptions) {
+  /** `root`: the service's temp folder, where the uploads are (the workers read them) and the workers' own folders go. */
+  constructor(
+    private readonly base: NormalizedOptions,
+    private readonly root: string,
+  ) {
+    this.sandbox = workerSandbox(base.sandbox);
+    mkdirSync(join(root, WORKERS_FOLDER));
     this.start();
   }
 
   get description(): string {
-    return `${this.base.workers} workers, ${this.base.engine}`;
+    return `${this.base.workers} workers, ${this.base.engine}, sandbox ${describeSandbox(this.sandbox)}`;
   }
 
   async readiness(): Promise<Readiness> {
     const { workers } = this.base;
     const { ready } = this.runner.stats;
     if (this.closed || ready < workers) return { ready: false, reason: `${ready} of ${workers} workers ready`, detail: {} };
-    return { ready: true, detail: { workers, ready } };
+    return { ready: true, detail: { workers, ready, sandbox: describeSandbox(this.sandbox) } };
   }
 
   async gauges(): Promise<Record<string, Gauge>> {
@@ -97,7 +110,7 @@ export class WarmBackend implements Backend {
   }
 
   private start(): void {
-    const runner = new Runner(this.base);
+    const runner = new Runner(this.base, { readable: [this.root], workParent: join(this.root, WORKERS_FOLDER) });
     const queue = new JobQueue();
     this.runner = runner;
     this.queue = queue;

@@ -9,7 +9,7 @@ import { chooseEncoding, measurePage, type AutoEncoding } from "./classify.js";
 import type { Engine } from "../engines/engine.js";
 import type { PdfJsEngine } from "../engines/pdfjs/engine.js";
 import { isEngineName, loadEngine, openEngine, type EngineName } from "../engines/registry.js";
-import { injectBootFault, injectPageFault } from "./fault.js";
+import { faultResultPath, injectBootFault, injectPageFault } from "./fault.js";
 import { startOrphanWatchdog } from "./watchdog.js";
 
 /** One open document per engine: a worker may also render retries on the fallback engine. */
@@ -36,7 +36,7 @@ async function prepare(hint: PrepareHint): Promise<void> {
 
 async function renderTask(task: PageTask): Promise<PageResult> {
   const started = performance.now();
-  injectPageFault(task.pageNumber, task.engine, task.band?.index);
+  await injectPageFault(task.pageNumber, task.engine, task.band?.index);
   const engine = await engineFor(task, task.engine);
   // `auto` on a band: the page's encoding, from the whole page rendered small (the same in every band).
   const encoding = task.probe ? await probeEncoding(engine, task) : undefined;
@@ -64,7 +64,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
     return {
       id: task.id,
       engine: engine.name,
-      path: image.path,
+      path: faultResultPath(task.pageNumber, engine.name, task.band?.index) ?? image.path,
       bytes: image.bytes,
       format: image.format,
       width: image.width,

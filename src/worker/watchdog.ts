@@ -8,6 +8,9 @@ import { Worker } from "node:worker_threads";
 const POLL_MS = 500;
 
 export function startOrphanWatchdog(): void {
+  // In bubblewrap (src/sandbox/bwrap.ts) worker threads are not allowed and not needed: --die-with-parent
+  // kills the process with its master, and its parent there is the sandbox's own init anyway.
+  if (process.permission && !process.permission.has("worker")) return;
   const code = `const ppid = ${process.ppid};
 setInterval(() => { if (process.ppid !== ppid) process.kill(process.pid, "SIGKILL"); }, ${POLL_MS});`;
   // unref: the watchdog never keeps the worker alive by itself.

@@ -52,7 +52,8 @@ export async function startServe(args: string[] = [], env: NodeJS.ProcessEnv = {
     workers: () => workerPidsOf(child.pid!),
     jobDirs: () => {
       const root = readdirSync(tmp).find((name) => name.startsWith("pdfraster-serve-"));
-      return root ? readdirSync(join(tmp, root)).filter((name) => name !== ".owner") : []; // .owner: see src/temp-dir.ts
+      // .owner: see src/temp-dir.ts; workers: the workers' own folders (src/serve/warm-backend.ts)
+      return root ? readdirSync(join(tmp, root)).filter((name) => name !== ".owner" && name !== "workers") : [];
     },
     stop: async () => {
       running.delete(service);

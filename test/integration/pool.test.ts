@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { PoolError } from "../../dist/errors.js";
 import { Pool } from "../../dist/pool/pool.js";
@@ -7,18 +6,18 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { SAMPLE, scratch } from "../helpers/cli.js";
 import { workerPidsOf } from "../helpers/processes.js";
-import { pageTask } from "../helpers/task.js";
+import { pageTask, spawnOptions } from "../helpers/task.js";
 
-const ENTRY = fileURLToPath(new URL("../../dist/worker/entry.js", import.meta.url));
 
 describe("Pool", () => {
   it("kills workers that hang while starting and stops after three of them, instead of waiting forever", async () => {
+    const dir = scratch();
     const pool = new Pool(
       {
         size: 3,
         pageTimeoutMs: 60_000,
         maxPagesPerWorker: 10,
-        spawn: { entry: ENTRY, execArgv: [], env: { PDFRASTER_WORKER: "1", PDFRASTER_FAULT: "boot-hang" }, inheritStderr: false, startTimeoutMs: 1500 },
+        spawn: spawnOptions({ PDFRASTER_WORKER: "1", PDFRASTER_FAULT: "boot-hang" }, { readable: [], workParent: dir }, { startTimeoutMs: 1500 }),
       },
       { onResult: () => expect.fail("no page can render"), onFailure: () => expect.fail("no page was sent") },
     );
@@ -34,7 +33,7 @@ describe("Pool", () => {
     const dir = scratch();
     const results: { page: number; pid: number }[] = [];
     const pool = new Pool(
-      { size: 2, pageTimeoutMs: 60_000, maxPagesPerWorker: 10, spawn: { entry: ENTRY, execArgv: [], env: { PDFRASTER_WORKER: "1", PDFRASTER_ENGINE: "pdfjs" }, inheritStderr: false } },
+      { size: 2, pageTimeoutMs: 60_000, maxPagesPerWorker: 10, spawn: spawnOptions({ PDFRASTER_WORKER: "1", PDFRASTER_ENGINE: "pdfjs" }, { readable: [SAMPLE, dir], workParent: dir }) },
       {
         onResult: (task, _result, meta) => results.push({ page: task.pageNumber, pid: meta.workerPid }),
         onFailure: (task, reason) => expect.fail(`page ${task.pageNumber} failed: ${reason}`),
@@ -56,8 +55,9 @@ describe("Pool", () => {
   });
 
   it("a prestarted pool whose run never comes (planning failed) leaves no worker behind", async () => {
+    const dir = scratch();
     const pool = new Pool(
-      { size: 2, pageTimeoutMs: 60_000, maxPagesPerWorker: 10, spawn: { entry: ENTRY, execArgv: [], env: { PDFRASTER_WORKER: "1" }, inheritStderr: false } },
+      { size: 2, pageTimeoutMs: 60_000, maxPagesPerWorker: 10, spawn: spawnOptions({ PDFRASTER_WORKER: "1" }, { readable: [], workParent: dir }) },
       { onResult: () => expect.fail("nothing to render"), onFailure: () => expect.fail("nothing to render") },
     );
     pool.prestart(2);
@@ -67,12 +67,13 @@ describe("Pool", () => {
   });
 
   it("prestarted workers that cannot start fail the run that follows", async () => {
+    const dir = scratch();
     const pool = new Pool(
       {
         size: 3,
         pageTimeoutMs: 60_000,
         maxPagesPerWorker: 10,
-        spawn: { entry: ENTRY, execArgv: [], env: { PDFRASTER_WORKER: "1", PDFRASTER_FAULT: "boot" }, inheritStderr: false },
+        spawn: spawnOptions({ PDFRASTER_WORKER: "1", PDFRASTER_FAULT: "boot" }, { readable: [], workParent: dir }),
       },
       { onResult: () => expect.fail("no page can render"), onFailure: () => expect.fail("no page was sent") },
     );

@@ -250,7 +250,7 @@ describe("pdfraster serve: requests", () => {
 
   it("reports health, readiness and Prometheus metrics", async () => {
     expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: "ok" });
-    expect(await (await fetch(`${service.url}/readyz`)).json()).toEqual({ status: "ready", workers: 2, ready: 2 });
+    expect(await (await fetch(`${service.url}/readyz`)).json()).toEqual({ status: "ready", workers: 2, ready: 2, sandbox: expect.stringMatching(/node-permission$/) });
     const response = await fetch(`${service.url}/metrics`);
     expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await response.text();

@@ -1,0 +1,97 @@
+/**
+ * Layer 2, Linux: bubblewrap (`bwrap`, what Flatpak uses) around the render process. New user, pid,
+ * network, IPC, UTS and cgroup namespaces (an empty network: no loopback service is reachable, and
+ * no other process is visible), no capabilities, `no_new_privs` (bwrap always sets it), a new session
+ * (no terminal to inject into), killed with its parent. Its file system is a fresh tmpfs with
+ * read-only binds of the system libraries, the Node binary, the install and the inputs, and one
+ * writable bind: its own folder. /etc is not there (no passwd, no resolver), nor /home, /root or
+ * the parent's /proc. Node's permission model still runs inside (node-permission.ts).
+ *
+ * The IPC channel survives the wrapper: bwrap passes inherited descriptors and the environment
+ * (NODE_CHANNEL_FD) on to the command.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { accessSync, constants, existsSync, lstatSync, readlinkSync } from "node:fs";
+import { constants as os } from "node:os";
+import { delimiter, join } from "node:path";
+import { installPaths, nodeBinary, withRealPaths } from "./install.js";
+import type { LaunchSpec, Launcher } from "./launcher.js";
+import { permissionArgv } from "./node-permission.js";
+
+/** System folders the Node binary and the addons' shared libraries load from (read-only; symlinks kept as symlinks). */
+const SYSTEM = ["/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin"];
+/** The few files of /etc that loading and fonts read; nothing else of /etc is there. */
+const SYSTEM_ETC = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/fonts", "/etc/localtime"];
+
+/** The bwrap executable on PATH, or undefined. */
+export function findBwrap(path = process.env.PATH ?? ""): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, "bwrap");
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this folder
+    }
+  }
+  return undefined;
+}
+
+/** The bwrap arguments that build the render process's world, up to (not including) the command; without `workDir`, nothing is writable (the probe). */
+export function bwrapArgs(spec: Pick<LaunchSpec, "entry" | "readable" | "writable"> & { workDir?: string }): string[] {
+  const args = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"];
+  for (const dir of SYSTEM) {
+    const info = lstatSync(dir, { throwIfNoEntry: false });
+    if (!info) continue;
+    if (info.isSymbolicLink()) args.push("--symlink", readlinkSync(dir), dir);
+    else args.push("--ro-bind", dir, dir);
+  }
+  for (const file of SYSTEM_ETC) args.push("--ro-bind-try", file, file);
+  args.push("--proc", "/proc", "--dev", "/dev");
+  const readOnly = [...nodeBinary(), ...installPaths(spec.entry), ...withRealPaths(spec.readable)];
+  // A symlink is seen through the folder that holds it; its target is in the list as its real path.
+  for (const path of readOnly) if (existsSync(path) && !lstatSync(path).isSymbolicLink()) args.push("--ro-bind", path, path);
+  // Last: a writable folder inside a read-only one (an in-memory input's run folder) must be bound over it.
+  for (const path of spec.workDir ? [...spec.writable, spec.workDir] : []) args.push("--bind", path, path);
+  // The root is bwrap's own tmpfs, holding the mount points: read-only, or a process could fill memory through it.
+  args.push("--remount-ro", "/", "--chdir", spec.workDir ?? "/");
+  return args;
+}
+
+export class BwrapLauncher implements Launcher {
+  readonly layer = "bwrap";
+
+  constructor(private readonly bwrap: string) {}
+
+  /** bwrap exits with 128 + N when the process inside was killed by signal N. */
+  exitSignal(code: number | null): NodeJS.Signals | undefined {
+    if (code === null || code <= 128) return undefined;
+    return (Object.entries(os.signals) as [NodeJS.Signals, number][]).find(([, number]) => number === code - 128)?.[0];
+  }
+
+  launch(spec: LaunchSpec): ChildProcess {
+    // The watchdog thread is not needed: --die-with-parent kills the process when its master goes.
+    const node = [process.execPath, ...spec.execArgv, ...permissionArgv(spec, false), spec.entry];
+    return spawn(this.bwrap, [...bwrapArgs(spec), ...node], {
+      // HOME: there is no /etc/passwd to find one in (os.homedir(), which canvas asks for, would throw).
+      env: { ...spec.env, TMPDIR: spec.workDir, HOME: spec.workDir },
+      cwd: spec.workDir,
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      serialization: "json",
+    });
+  }
+}
+
+/**
+ * Whether bwrap can build its sandbox here (it needs user namespaces, or to be setuid): runs Node's
+ * `--version` inside the same namespaces. The reason when it cannot, e.g. a container without user
+ * namespaces: `bwrap: No permissions to creating new namespace`.
+ */
+export function probeBwrap(bwrap: string, entry: string): { ok: true } | { ok: false; reason: string } {
+  const args = bwrapArgs({ entry, readable: [], writable: [] });
+  const result = spawnSync(bwrap, [...args, process.execPath, "--version"], { encoding: "utf8", timeout: 10_000, env: {} });
+  if (result.status === 0) return { ok: true };
+  const why = (result.stderr || result.error?.message || `exit ${result.status ?? result.signal}`).trim().split("\n")[0]!;
+  return { ok: false, reason: why };
+}
