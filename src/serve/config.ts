@@ -25,6 +25,18 @@ export interface ServiceOptions {
   maxBodyBytes?: number;
   /** Most pages one document may select. @default 2000 */
   maxPages?: number;
+  /**
+   * Seconds an upload may take, from its first byte to its last; a slower one is cut with 408.
+   * @default 120
+   */
+  uploadTimeout?: number;
+  /**
+   * Bytes per second an upload must average after its first UPLOAD_GRACE_S seconds (5); a slower one
+   * (a client sending a byte now and then) is cut with 408. 0: no minimum. @default 32768
+   */
+  minUploadRate?: number;
+  /** Uploads received at once (they hold no place among the jobs); beyond them 429. @default 4 x (maxJobs + maxQueue) */
+  maxUploads?: number;
   /** Documents rendered at once; further ones wait in the queue. @default 4 */
   maxJobs?: number;
   /** Documents waiting for a turn; beyond them a request gets 429 with Retry-After. @default 32 */
@@ -66,6 +78,9 @@ export interface ServiceConfig {
   maxPages: number;
   maxJobs: number;
   maxQueue: number;
+  maxUploads: number;
+  uploadTimeoutMs: number;
+  minUploadRate: number;
   timeLimitMs: number;
   resultTtlMs: number;
   graceMs: number;
@@ -81,6 +96,8 @@ export const SERVICE_DEFAULTS = {
   maxPages: 2000,
   maxJobs: 4,
   maxQueue: 32,
+  uploadTimeout: 120,
+  minUploadRate: 32 * 1024,
   timeLimit: 300,
   resultTtl: 600,
   grace: 30,
@@ -136,6 +153,8 @@ export function normalizeServiceOptions(options: ServiceOptions = {}, env: NodeJ
     maxPagesPerWorker: o.maxPagesPerWorker,
     maxPixels: o.maxPixels ?? DEFAULTS.maxPixels,
   });
+  const maxJobs = integer("maxJobs", o.maxJobs, SERVICE_DEFAULTS.maxJobs, 1, 10_000);
+  const maxQueue = integer("maxQueue", o.maxQueue, SERVICE_DEFAULTS.maxQueue, 0, 1e6);
   return {
     host,
     port: integer("port", o.port, SERVICE_DEFAULTS.port, 0, 65535),
@@ -143,8 +162,11 @@ export function normalizeServiceOptions(options: ServiceOptions = {}, env: NodeJ
     origins: (o.origins ?? []).map(origin),
     maxBodyBytes: integer("maxBodyBytes", o.maxBodyBytes, SERVICE_DEFAULTS.maxBodyBytes, 1024, Number.MAX_SAFE_INTEGER),
     maxPages: integer("maxPages", o.maxPages, SERVICE_DEFAULTS.maxPages, 1, 1e7),
-    maxJobs: integer("maxJobs", o.maxJobs, SERVICE_DEFAULTS.maxJobs, 1, 10_000),
-    maxQueue: integer("maxQueue", o.maxQueue, SERVICE_DEFAULTS.maxQueue, 0, 1e6),
+    maxJobs,
+    maxQueue,
+    maxUploads: integer("maxUploads", o.maxUploads, 4 * (maxJobs + maxQueue), 1, 1e6),
+    uploadTimeoutMs: seconds("uploadTimeout", o.uploadTimeout, SERVICE_DEFAULTS.uploadTimeout),
+    minUploadRate: integer("minUploadRate", o.minUploadRate, SERVICE_DEFAULTS.minUploadRate, 0, Number.MAX_SAFE_INTEGER),
     timeLimitMs: seconds("timeLimit", o.timeLimit, SERVICE_DEFAULTS.timeLimit),
     resultTtlMs: seconds("resultTtl", o.resultTtl, SERVICE_DEFAULTS.resultTtl),
     graceMs: seconds("grace", o.grace, SERVICE_DEFAULTS.grace),
