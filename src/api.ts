@@ -45,8 +45,9 @@ export async function rasterize(
   // Before the page count is known, start at most two workers: a one-page document on a 64-core
   // machine must not fork 64 processes. The rest start (or the extra one goes) once it is known.
   runner.prestart(Math.min(opts.workers, EARLY_WORKERS));
+  let job: DocumentJob | undefined;
   try {
-    const job = await prepareDocument(inputPath ?? (input as Uint8Array), inputPath, target, opts, tempDir, runner, started, 0, { prestart: true });
+    job = await prepareDocument(inputPath ?? (input as Uint8Array), inputPath, target, opts, tempDir, runner, started, 0, { prestart: true });
     if (opts.signal?.aborted) {
       await job.abort();
       throw abortError(opts.signal);
@@ -58,6 +59,8 @@ export async function rasterize(
     if (outcome!.error !== undefined) throw outcome!.error;
     return outcome!.report!;
   } catch (error) {
+    // A pool that failed before it took the job (workers that cannot start, Redis gone) never aborted it: its partial output goes now.
+    await job?.abort();
     throw asOutputError(error);
   } finally {
     await runner.close(); // workers prestarted for a document that could not be planned

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { only, prepareDocument } from "../api.js";
+import type { DocumentJob } from "../job.js";
 import { connect, maskUrl, type ClusterSettings } from "../cluster/connection.js";
 import { readStatus, type ClusterStatus } from "../cluster/status.js";
 import { PoolError } from "../errors.js";
@@ -99,8 +100,9 @@ export class ClusterBackend implements Backend {
     const runner = new Runner(opts);
     runner.prestart(1); // connects while the document is planned; the plan's hint uploads the input
     const run = (async () => {
+      let job: DocumentJob | undefined;
       try {
-        const job = await prepareDocument(request.input, null, request.target, opts, request.tempDir, runner, started, 0, { prestart: true, maxPages: request.maxPages });
+        job = await prepareDocument(request.input, null, request.target, opts, request.tempDir, runner, started, 0, { prestart: true, maxPages: request.maxPages });
         if (signal.aborted) {
           await job.abort();
           throw signal.reason;
@@ -109,6 +111,8 @@ export class ClusterBackend implements Backend {
         if (outcome!.error !== undefined) throw outcome!.error;
         return outcome!.report!;
       } catch (error) {
+        // A run that failed before it took the job (Redis gone at once) never aborts it: its output's file stays open.
+        await job?.abort();
         throw signal.aborted ? signal.reason : error;
       } finally {
         await runner.close(); // a run that never started (planning failed): its connection and uploaded input go
