@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describeError, InputError, PasswordError, UsageError } from "./errors.js";
 import type { SourceInfo, SourceOutlineItem } from "./keep/types.js";
 import type { NormalizedOptions } from "./options.js";
-import { parsePageRanges } from "./pages.js";
+import { countPages, expandPages, parsePageSpec } from "./pages.js";
 import { layoutPage, sheetPadding, type PageLayout } from "./paper.js";
 import type { PageTask } from "./pool/messages.js";
 import { EngineError, EngineUnavailableError, type Engine } from "./engines/engine.js";
@@ -74,10 +74,10 @@ export async function planDocument(
   try {
     const pageCount = engine.pageCount;
     if (pageCount < 1) throw new InputError(`${displayName} has no pages`);
-    const selection = options.pages
-      ? parsePageRanges(options.pages, pageCount)
-      : Array.from({ length: pageCount }, (_, i) => i + 1);
-    onOpen?.(engine.name, selection.length);
+    // Counted before listed: a service's page limit refuses `100000-1` written 1,500 times before 150 million entries exist.
+    const ranges = options.pages ? parsePageSpec(options.pages, pageCount) : [[1, pageCount] as const];
+    onOpen?.(engine.name, countPages(ranges));
+    const selection = expandPages(ranges, pageCount);
     // First every page's layout and its task as a whole; then the band counts, which depend on all of them.
     const drafts: Array<{ pageNumber: number; layout: PageLayout; error?: string; task?: (id: number) => PageTask }> = [];
     let lastSize = FALLBACK_SHEET;

@@ -5,8 +5,10 @@
  */
 import { connect, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SAMPLE } from "../helpers/cli.js";
-import { metric, pdfBody, ready, startServe, stopAll, type RunningService } from "../helpers/serve.js";
+import { join } from "node:path";
+import { SAMPLE, scratch } from "../helpers/cli.js";
+import { makeFlatPagesPdf } from "../helpers/hostile-pdfs.js";
+import { metric, pdfBody, peakRssMb, ready, startServe, stopAll, type RunningService } from "../helpers/serve.js";
 
 afterAll(stopAll);
 
@@ -117,6 +119,30 @@ describe("serve: slow uploads", () => {
     const third = await fetch(`${service.url}/v1/rasterize?dpi=36`, { method: "POST", ...pdfBody(SAMPLE) });
     expect([third.status, ((await third.json()) as { code: string }).code]).toEqual([429, "ERR_BUSY"]);
     expect((await Promise.all(slow)).map((a) => a.status)).toEqual([408, 408]);
+    expect(service.jobDirs()).toEqual([]);
+    expect(await service.stop()).toBe(0);
+  });
+});
+
+describe("serve: a page selection of 150 million pages", () => {
+  it("is counted before it is listed: 422 ERR_TOO_MANY_PAGES at once, memory flat, /healthz answering", async () => {
+    const dir = scratch();
+    const flat = join(dir, "flat-100000.pdf");
+    makeFlatPagesPdf(flat, 100_000);
+    const service = await startServe(["--workers", "1"]);
+    await ready(service);
+    const refuse = async (pages: string, selected: number): Promise<void> => {
+      const answer = await fetch(`${service.url}/v1/rasterize?dpi=36&pages=${pages}`, { method: "POST", ...pdfBody(flat) });
+      const body = (await answer.json()) as { code: string; message: string };
+      expect([answer.status, body]).toEqual([422, { code: "ERR_TOO_MANY_PAGES", message: `The document selects ${selected} pages; this service renders at most 2000 per document` }]);
+    };
+    // First a small selection over the limit: what opening this document costs the service (pdf.js reads its 100,000 pages' tree).
+    await refuse("1-2001", 2001);
+    const opened = peakRssMb(service.child.pid!);
+    await refuse(Array.from({ length: 1500 }, () => "100000-1").join(","), 150_000_000); // 13.5 KB of query
+    expect((await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(1000) })).status).toBe(200);
+    // The size of the expression costs nothing. Before the fix the list was expanded first: 150 million entries, 341 MB -> 2.6 GB and a 500 (issue 19).
+    expect(peakRssMb(service.child.pid!) - opened).toBeLessThan(400); // a second 7 MB upload and parse: about 120 MB here
     expect(service.jobDirs()).toEqual([]);
     expect(await service.stop()).toBe(0);
   });
