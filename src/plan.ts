@@ -11,6 +11,7 @@ import { bandedTasks } from "./bands/plan.js";
 import { balanceBands, splitBands } from "./bands/split.js";
 import type { PdfJsEngine } from "./engines/pdfjs/engine.js";
 import { openEngine, type EngineName } from "./engines/registry.js";
+import { readOutlineContained } from "./engines/pdfjs/outline.js";
 
 /**
  * One page of the output, in output order: its tasks to render (one, or one per band, top to
@@ -122,12 +123,13 @@ export async function planDocument(
       pages.push({ pageNumber, layout, tasks: banded.tasks });
     }
     const plan: Plan = { pageCount, pages, engine: engine.name, nextTaskId };
-    if (options.keepOutline || options.keepMetadata) {
-      // Bookmarks and metadata come from pdf.js whichever engine draws (pdfjs-keep.ts).
+    // Bookmarks come from pdf.js whichever engine draws, read in a thread of their own (a crafted outline can overflow pdf.js's stack).
+    if (options.keepOutline) plan.outline = await readOutlineContained({ source, password: options.password }, displayName);
+    if (options.keepMetadata) {
+      // Metadata too, here (a flat dictionary of strings).
       const pdfjs = engine.name === "pdfjs" ? engine : await openEngine("pdfjs", source, { password: options.password });
       try {
-        if (options.keepOutline) plan.outline = await (pdfjs as PdfJsEngine).outline();
-        if (options.keepMetadata) plan.info = await (pdfjs as PdfJsEngine).info();
+        plan.info = await (pdfjs as PdfJsEngine).info();
       } finally {
         if (pdfjs !== engine) await pdfjs.close();
       }

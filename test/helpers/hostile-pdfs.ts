@@ -52,26 +52,46 @@ export async function makeActionsPdf(path: string): Promise<void> {
   writeFileSync(path, await doc.save({ useObjectStreams: false }));
 }
 
-/**
- * A document of `count` empty 1-inch pages in one flat /Kids array (no intermediate page-tree nodes),
- * written byte by byte: 100,000 pages make about 7 MB in well under a second.
- */
-export function makeFlatPagesPdf(path: string, count: number): void {
+/** Writes a PDF by hand: `objects[i]` is the body of object i + 1 (object 1 the catalog), with its xref table. */
+function writeRawPdf(path: string, objects: string[]): void {
   const chunks: string[] = ["%PDF-1.7\n"];
   const offsets: number[] = [];
   let at = chunks[0]!.length;
-  const object = (n: number, body: string): void => {
-    offsets[n] = at;
-    const text = `${n} 0 obj\n${body}\nendobj\n`;
+  for (const [i, body] of objects.entries()) {
+    offsets.push(at);
+    const text = `${i + 1} 0 obj\n${body}\nendobj\n`;
     chunks.push(text);
     at += text.length;
-  };
-  object(1, "<< /Type /Catalog /Pages 2 0 R >>");
-  const kids = Array.from({ length: count }, (_, i) => `${i + 3} 0 R`).join(" ");
-  object(2, `<< /Type /Pages /Count ${count} /Kids [${kids}] >>`);
-  for (let i = 0; i < count; i++) object(i + 3, "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>");
-  const size = count + 3;
-  const xref = [`xref\n0 ${size}\n0000000000 65535 f \n`, ...offsets.slice(1).map((o) => `${String(o).padStart(10, "0")} 00000 n \n`)].join("");
+  }
+  const size = objects.length + 1;
+  const xref = [`xref\n0 ${size}\n0000000000 65535 f \n`, ...offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`)].join("");
   chunks.push(xref, `trailer\n<< /Size ${size} /Root 1 0 R >>\nstartxref\n${at}\n%%EOF\n`);
   writeFileSync(path, chunks.join(""), "latin1");
+}
+
+/**
+ * A document of `count` empty 1-inch pages in one flat /Kids array (no intermediate page-tree nodes):
+ * 100,000 pages make about 7 MB in well under a second.
+ */
+export function makeFlatPagesPdf(path: string, count: number): void {
+  const kids = Array.from({ length: count }, (_, i) => `${i + 3} 0 R`).join(" ");
+  const pages = Array.from({ length: count }, () => "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>");
+  writeRawPdf(path, ["<< /Type /Catalog /Pages 2 0 R >>", `<< /Type /Pages /Count ${count} /Kids [${kids}] >>`, ...pages]);
+}
+
+/** One page whose bookmarks nest `depth` deep (each the only child of the one before). */
+export function makeDeepOutlinePdf(path: string, depth: number): void {
+  const first = 5; // outline items are objects 5 .. 5 + depth - 1
+  const items = Array.from({ length: depth }, (_, i) => {
+    const n = first + i;
+    const child = i < depth - 1 ? ` /First ${n + 1} 0 R /Last ${n + 1} 0 R /Count 1` : "";
+    return `<< /Title (Level ${i + 1}) /Parent ${i === 0 ? 4 : n - 1} 0 R /Dest [3 0 R /XYZ 0 200 0]${child} >>`;
+  });
+  writeRawPdf(path, [
+    "<< /Type /Catalog /Pages 2 0 R /Outlines 4 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    `<< /Type /Outlines /First ${first} 0 R /Last ${first} 0 R /Count ${depth} >>`,
+    ...items,
+  ]);
 }

@@ -7,8 +7,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PDFDict, PDFDocument, PDFHexString, PDFName, PDFString } from "pdf-lib";
 import { describe, expect, it } from "vitest";
+import { readdirSync } from "node:fs";
+import { afterAll } from "vitest";
 import { runCli, scratch } from "../helpers/cli.js";
-import { ACTIONS, makeActionsPdf } from "../helpers/hostile-pdfs.js";
+import { ACTIONS, makeActionsPdf, makeDeepOutlinePdf } from "../helpers/hostile-pdfs.js";
+import { pdfBody, ready, startServe, stopAll } from "../helpers/serve.js";
+
+afterAll(stopAll);
 
 /** Every action dictionary of the output, as `S` and `URI`. */
 async function actionsOf(path: string): Promise<Array<{ s: string; uri?: string }>> {
@@ -43,5 +48,43 @@ describe("links and bookmarks that are not web links", () => {
     expect(actions.every((a) => a.s === "URI")).toBe(true);
     const raw = readFileSync(out, "latin1");
     expect(raw).not.toMatch(/\/Launch|\/GoToR|\/JavaScript|\/JS\b|calc\.exe|script\.example|remote\.example/);
+  });
+});
+
+/** The depth of the output's outline (levels of /First below /Outlines). */
+async function outlineDepth(path: string): Promise<number> {
+  const doc = await PDFDocument.load(readFileSync(path));
+  let depth = 0;
+  for (let node = doc.catalog.lookupMaybe(PDFName.of("Outlines"), PDFDict)?.lookupMaybe(PDFName.of("First"), PDFDict); node; node = node.lookupMaybe(PDFName.of("First"), PDFDict)) depth++;
+  return depth;
+}
+
+describe("bookmarks nested thousands deep (issue 19, item 2)", () => {
+  it("the CLI keeps 64 levels of a 1,500-level outline, and refuses a 20,000-level one with exit 2, leaving nothing", async () => {
+    const dir = scratch();
+    const [deep, deeper] = [join(dir, "deep.pdf"), join(dir, "deeper.pdf")];
+    makeDeepOutlinePdf(deep, 1500); // before the fix: RangeError in pdf.js's structuredClone, exit 1, the temp folder left
+    makeDeepOutlinePdf(deeper, 20_000);
+    const tmp = scratch();
+    const kept = await runCli([deep, join(dir, "deep-out.pdf"), "--keep-outline", "--dpi", "20", "--quiet"], { env: { TMPDIR: tmp } });
+    expect([kept.code, kept.stderr]).toEqual([0, ""]);
+    expect(await outlineDepth(join(dir, "deep-out.pdf"))).toBe(64);
+    const refused = await runCli([deeper, join(dir, "deeper-out.pdf"), "--keep-outline", "--dpi", "20", "--quiet"], { env: { TMPDIR: tmp } });
+    expect([refused.code, refused.stderr]).toEqual([2, `pdfraster: Cannot keep the bookmarks of ${deeper} (--keep-outline): they nest too deep\n`]);
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(readdirSync(dir).sort()).toEqual(["deep-out.pdf", "deep.pdf", "deeper.pdf"]);
+  });
+
+  it("the service answers 422 for the 20,000-level outline and stays up (before: the service process died)", async () => {
+    const dir = scratch();
+    const deeper = join(dir, "deeper.pdf");
+    makeDeepOutlinePdf(deeper, 20_000);
+    const service = await startServe(["--workers", "1"]);
+    await ready(service);
+    const answer = await fetch(`${service.url}/v1/rasterize?dpi=20&keep-outline=1`, { method: "POST", ...pdfBody(deeper) });
+    expect([answer.status, await answer.json()]).toEqual([422, { code: "ERR_INPUT", message: "Cannot keep the bookmarks of the input (`keep-outline`): they nest too deep" }]);
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+    expect(service.jobDirs()).toEqual([]);
+    expect(await service.stop()).toBe(0);
   });
 });
