@@ -177,6 +177,8 @@ export async function prepareDocument(
     prestart?: boolean;
     /** More pages selected than this: a LimitError before any is planned (a service's limit). @default no limit */
     maxPages?: number;
+    /** Stops the planning (the service's job signal; the CLI's is `opts.signal`). */
+    signal?: AbortSignal;
   } = {},
 ): Promise<DocumentJob> {
   let path: string;
@@ -198,7 +200,7 @@ export async function prepareDocument(
     // More workers for more pages; none let go yet: a page may still turn out to be bands (the plan trims to its tasks).
     if (prestart) runner.prestart(Math.min(opts.workers, Math.max(selected, EARLY_WORKERS)), { source: path, password: opts.password, engine });
   };
-  const plan = await planDocument(path, inputPath ?? "the input", planOpts, { tempDir, firstTaskId, images, onOpen, concurrency: runner.concurrency });
+  const plan = await planDocument(path, inputPath ?? "the input", planOpts, { tempDir, firstTaskId, images, onOpen, concurrency: runner.concurrency, signal: settings.signal ?? opts.signal });
   const planMs = performance.now() - planStarted;
   if (images) {
     const seen = new Set<number>();

@@ -60,6 +60,27 @@ export interface PlanSettings {
    * @default 1 (bands as the budget gives them)
    */
   concurrency?: number;
+  /** Stops the planning (Ctrl-C, the service's time limit), checked between pages. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Planning reads each selected page's box through the engine, which pdf.js does in this thread
+ * (its worker is in-process in Node) and, on a flat page tree of 100,000 pages, in time that grows
+ * with the page number: the loop gives the event loop a turn at least this often, so that signals,
+ * other requests and the time limit are served while a big document is planned.
+ */
+const PLAN_YIELD_MS = 50;
+
+/** `work`, or the signal's reason as soon as it aborts: one slow page lookup must not hold up Ctrl-C (the engine is closed after, which ends it). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** Opens the document (checking its password), reads every selected page's box and rotation, and lays it out. */
@@ -67,7 +88,7 @@ export async function planDocument(
   source: string,
   displayName: string,
   options: NormalizedOptions,
-  { tempDir, firstTaskId = 0, images = false, onOpen, concurrency = 1 }: PlanSettings,
+  { tempDir, firstTaskId = 0, images = false, onOpen, concurrency = 1, signal }: PlanSettings,
 ): Promise<Plan> {
   const engine = await openDocument(source, displayName, options);
   // The engines that may draw a page: the plan's, and the fallback engine that takes its retries.
@@ -85,11 +106,18 @@ export async function planDocument(
     // A band must fit every engine that may draw it (a retry may go to the fallback engine).
     const limit = Math.min(...engines.map((name) => RASTER_LIMITS[name].pixels));
     const budget = Math.min(options.bandPixels, limit);
+    let turn = performance.now();
     for (const pageNumber of selection) {
+      if (performance.now() - turn > PLAN_YIELD_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        signal?.throwIfAborted();
+        turn = performance.now();
+      }
       let geometry;
       try {
-        geometry = await engine.geometry(pageNumber, options.box);
+        geometry = await untilAborted(engine.geometry(pageNumber, options.box), signal);
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         const layout = layoutPage(lastSize.width, lastSize.height, options);
         drafts.push({ pageNumber, layout, error: `cannot read the page: ${describeError(error)}` });
         continue;
