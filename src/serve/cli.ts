@@ -56,7 +56,7 @@ function program(): Command {
     .option("--result-ttl <seconds>", "how long an async job's result is kept", String(SERVICE_DEFAULTS.resultTtl))
     .option("--grace <seconds>", "on SIGTERM, how long documents in flight may take before they are cancelled", String(SERVICE_DEFAULTS.grace))
     .option("--token <token>", "require Authorization: Bearer <token> on /v1 and /metrics, or set PDFRASTER_TOKEN (default: none)")
-    .option("--origin <url...>", "origin browsers reach the service at through a proxy, e.g. https://pdf.example.com (see docs/security.md)")
+    .option("--origin <url...>", "origin browsers reach the service at through a proxy, e.g. https://pdf.example.com (default: none; see docs/security.md)")
     .option("--temp-dir <dir>", "where uploads, page images and results live (default: the OS temp dir)")
     .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else local workers)")
     .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
