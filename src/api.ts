@@ -50,8 +50,9 @@ export async function rasterize(
   // Before the page count is known, start at most two workers: a one-page document on a 64-core
   // machine must not fork 64 processes. The rest start (or the extra one goes) once it is known.
   runner.prestart(Math.min(opts.workers, EARLY_WORKERS));
+  let job: DocumentJob | undefined;
   try {
-    const job = await prepareDocument(inputPath ?? (input as Uint8Array), inputPath, target, opts, tempDir, runner, started, 0, { prestart: true });
+    job = await prepareDocument(inputPath ?? (input as Uint8Array), inputPath, target, opts, tempDir, runner, started, 0, { prestart: true });
     if (opts.signal?.aborted) {
       await job.abort();
       throw abortError(opts.signal);
@@ -63,6 +64,8 @@ export async function rasterize(
     if (outcome!.error !== undefined) throw outcome!.error;
     return { ...outcome!.report!, ...(sandbox ? { sandbox } : {}) };
   } catch (error) {
+    // A pool that failed before it took the job (workers that cannot start, Redis gone) never aborted it: its partial output goes now.
+    await job?.abort();
     throw asOutputError(error);
   } finally {
     await runner.close(); // workers prestarted for a document that could not be planned
@@ -181,6 +184,8 @@ export async function prepareDocument(
     prestart?: boolean;
     /** More pages selected than this: a LimitError before any is planned (a service's limit). @default no limit */
     maxPages?: number;
+    /** Stops the planning (the service's job signal; the CLI's is `opts.signal`). */
+    signal?: AbortSignal;
   } = {},
 ): Promise<DocumentJob> {
   let path: string;
@@ -205,7 +210,7 @@ export async function prepareDocument(
     // More workers for more pages; none let go yet: a page may still turn out to be bands (the plan trims to its tasks).
     if (prestart) runner.prestart(Math.min(opts.workers, Math.max(selected, EARLY_WORKERS)), { source: path, password: opts.password, engine });
   };
-  const plan = await planDocument(path, inputPath ?? "the input", planOpts, { tempDir, firstTaskId, images, onOpen, concurrency: runner.concurrency });
+  const plan = await planDocument(path, inputPath ?? "the input", planOpts, { tempDir, firstTaskId, images, onOpen, concurrency: runner.concurrency, signal: settings.signal ?? opts.signal });
   const planMs = performance.now() - planStarted;
   if (target.kind === "images") {
     const seen = new Set<number>();

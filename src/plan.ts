@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describeError, InputError, PasswordError, UsageError } from "./errors.js";
 import type { SourceInfo, SourceOutlineItem } from "./keep/types.js";
 import type { NormalizedOptions } from "./options.js";
-import { parsePageRanges } from "./pages.js";
+import { countPages, expandPages, parsePageSpec } from "./pages.js";
 import { layoutPage, sheetPadding, type PageLayout } from "./paper.js";
 import type { PageTask } from "./pool/messages.js";
 import { EngineError, EngineUnavailableError, type Engine } from "./engines/engine.js";
@@ -11,6 +11,7 @@ import { bandedTasks } from "./bands/plan.js";
 import { balanceBands, splitBands } from "./bands/split.js";
 import type { PdfJsEngine } from "./engines/pdfjs/engine.js";
 import { openEngine, type EngineName } from "./engines/registry.js";
+import { readOutlineContained } from "./engines/pdfjs/outline.js";
 
 /**
  * One page of the output, in output order: its tasks to render (one, or one per band, top to
@@ -59,6 +60,27 @@ export interface PlanSettings {
    * @default 1 (bands as the budget gives them)
    */
   concurrency?: number;
+  /** Stops the planning (Ctrl-C, the service's time limit), checked between pages. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Planning reads each selected page's box through the engine, which pdf.js does in this thread
+ * (its worker is in-process in Node) and, on a flat page tree of 100,000 pages, in time that grows
+ * with the page number: the loop gives the event loop a turn at least this often, so that signals,
+ * other requests and the time limit are served while a big document is planned.
+ */
+const PLAN_YIELD_MS = 50;
+
+/** `work`, or the signal's reason as soon as it aborts: one slow page lookup must not hold up Ctrl-C (the engine is closed after, which ends it). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** Opens the document (checking its password), reads every selected page's box and rotation, and lays it out. */
@@ -66,7 +88,7 @@ export async function planDocument(
   source: string,
   displayName: string,
   options: NormalizedOptions,
-  { tempDir, firstTaskId = 0, images = false, onOpen, concurrency = 1 }: PlanSettings,
+  { tempDir, firstTaskId = 0, images = false, onOpen, concurrency = 1, signal }: PlanSettings,
 ): Promise<Plan> {
   const engine = await openDocument(source, displayName, options);
   // The engines that may draw a page: the plan's, and the fallback engine that takes its retries.
@@ -74,21 +96,28 @@ export async function planDocument(
   try {
     const pageCount = engine.pageCount;
     if (pageCount < 1) throw new InputError(`${displayName} has no pages`);
-    const selection = options.pages
-      ? parsePageRanges(options.pages, pageCount)
-      : Array.from({ length: pageCount }, (_, i) => i + 1);
-    onOpen?.(engine.name, selection.length);
+    // Counted before listed: a service's page limit refuses `100000-1` written 1,500 times before 150 million entries exist.
+    const ranges = options.pages ? parsePageSpec(options.pages, pageCount) : [[1, pageCount] as const];
+    onOpen?.(engine.name, countPages(ranges));
+    const selection = expandPages(ranges, pageCount);
     // First every page's layout and its task as a whole; then the band counts, which depend on all of them.
     const drafts: Array<{ pageNumber: number; layout: PageLayout; error?: string; task?: (id: number) => PageTask }> = [];
     let lastSize = FALLBACK_SHEET;
     // A band must fit every engine that may draw it (a retry may go to the fallback engine).
     const limit = Math.min(...engines.map((name) => RASTER_LIMITS[name].pixels));
     const budget = Math.min(options.bandPixels, limit);
+    let turn = performance.now();
     for (const pageNumber of selection) {
+      if (performance.now() - turn > PLAN_YIELD_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        signal?.throwIfAborted();
+        turn = performance.now();
+      }
       let geometry;
       try {
-        geometry = await engine.geometry(pageNumber, options.box);
+        geometry = await untilAborted(engine.geometry(pageNumber, options.box), signal);
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         const layout = layoutPage(lastSize.width, lastSize.height, options);
         drafts.push({ pageNumber, layout, error: `cannot read the page: ${describeError(error)}` });
         continue;
@@ -122,12 +151,13 @@ export async function planDocument(
       pages.push({ pageNumber, layout, tasks: banded.tasks });
     }
     const plan: Plan = { pageCount, pages, engine: engine.name, nextTaskId };
-    if (options.keepOutline || options.keepMetadata) {
-      // Bookmarks and metadata come from pdf.js whichever engine draws (pdfjs-keep.ts).
+    // Bookmarks come from pdf.js whichever engine draws, read in a thread of their own (a crafted outline can overflow pdf.js's stack).
+    if (options.keepOutline) plan.outline = await readOutlineContained({ source, password: options.password }, displayName);
+    if (options.keepMetadata) {
+      // Metadata too, here (a flat dictionary of strings).
       const pdfjs = engine.name === "pdfjs" ? engine : await openEngine("pdfjs", source, { password: options.password });
       try {
-        if (options.keepOutline) plan.outline = await (pdfjs as PdfJsEngine).outline();
-        if (options.keepMetadata) plan.info = await (pdfjs as PdfJsEngine).info();
+        plan.info = await (pdfjs as PdfJsEngine).info();
       } finally {
         if (pdfjs !== engine) await pdfjs.close();
       }

@@ -14,6 +14,7 @@ import type { DocumentInfo, DocumentStructure, Destination, LinkAnnotation, Outl
 import type { PageResult } from "../pool/messages.js";
 import { applyToPoint, displayToSheet, rectOnSheet, runOnSheet } from "./geometry.js";
 import type { PageExtract, SourceDest, SourceInfo, SourceOutlineItem } from "./types.js";
+import { isWebUri } from "./web-link.js";
 
 export interface KeeperInput {
   /** Output order: the source page and layout of each planned page. */
@@ -105,7 +106,7 @@ export class Keeper {
     return items.flatMap((item): OutlineEntry[] => {
       const children = this.#entries(item.children);
       const dest = item.dest ? this.#destination(item.dest) : undefined;
-      const target = dest ? { dest } : !item.dest && item.url ? { uri: item.url } : undefined;
+      const target = dest ? { dest } : !item.dest && item.url && isWebUri(item.url) ? { uri: item.url } : undefined;
       if (!target && children.length === 0) return [];
       const color = item.color.map((c) => c / 255) as [number, number, number];
       return [{ title: item.title, target, open: item.open, bold: item.bold, italic: item.italic, color, children }];
@@ -150,7 +151,7 @@ function checkExtract(value: unknown): PageExtract {
         extract.links.every(
           (l) =>
             isNumbers(l?.rect, 4) &&
-            ("url" in l ? typeof l.url === "string" : Number.isInteger(l.dest?.page) && isCoord(l.dest.x) && isCoord(l.dest.y)),
+            ("url" in l ? typeof l.url === "string" && isWebUri(l.url) : Number.isInteger(l.dest?.page) && isCoord(l.dest.x) && isCoord(l.dest.y)),
         )));
   if (!ok) throw new Error("malformed sidecar");
   return extract;

@@ -22,6 +22,9 @@ interface ServeFlags {
   maxPages: string;
   maxJobs: string;
   maxQueue: string;
+  maxUploads?: string;
+  uploadTimeout: string;
+  minUploadRate: string;
   timeLimit: string;
   resultTtl: string;
   grace: string;
@@ -51,11 +54,14 @@ function program(): Command {
     .option("--max-pages <n>", "most pages one document may select", String(SERVICE_DEFAULTS.maxPages))
     .option("--max-jobs <n>", "documents rendered at once", String(SERVICE_DEFAULTS.maxJobs))
     .option("--max-queue <n>", "documents waiting for a turn; beyond them 429 with Retry-After", String(SERVICE_DEFAULTS.maxQueue))
+    .option("--max-uploads <n>", "uploads received at once, apart from the jobs; beyond them 429 (default: 4 x (max-jobs + max-queue))")
+    .option("--upload-timeout <seconds>", "most an upload may take; a slower one gets 408", String(SERVICE_DEFAULTS.uploadTimeout))
+    .option("--min-upload-rate <bytes>", "bytes per second an upload must average after its first 5 s, else 408 (suffixes k, M; 0: none)", "32k")
     .option("--time-limit <seconds>", "per-document limit from upload to output (504 beyond)", String(SERVICE_DEFAULTS.timeLimit))
     .option("--result-ttl <seconds>", "how long an async job's result is kept", String(SERVICE_DEFAULTS.resultTtl))
     .option("--grace <seconds>", "on SIGTERM, how long documents in flight may take before they are cancelled", String(SERVICE_DEFAULTS.grace))
     .option("--token <token>", "require Authorization: Bearer <token> on /v1 and /metrics, or set PDFRASTER_TOKEN (default: none)")
-    .option("--origin <url...>", "origin browsers reach the service at through a proxy, e.g. https://pdf.example.com (see docs/security.md)")
+    .option("--origin <url...>", "origin browsers reach the service at through a proxy, e.g. https://pdf.example.com (default: none; see docs/security.md)")
     .option("--temp-dir <dir>", "where uploads, page images and results live (default: the OS temp dir)")
     .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else local workers)")
     .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
@@ -67,9 +73,9 @@ function program(): Command {
 }
 
 /** `100M` -> 104857600; plain numbers are bytes. */
-export function parseBytes(text: string): number {
+export function parseBytes(text: string, flag = "--max-body"): number {
   const match = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(text.trim());
-  if (!match) throw new UsageError(`Expected \`--max-body\` to be a size such as 100M or 52428800, got \`${text}\``);
+  if (!match) throw new UsageError(`Expected \`${flag}\` to be a size such as 100M or 52428800, got \`${text}\``);
   const unit = (match[2] ?? "b").toLowerCase()[0]!;
   const factor = { b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[unit] ?? 1;
   return Math.round(Number(match[1]) * factor);
@@ -111,6 +117,9 @@ export async function serveMain(argv: string[]): Promise<number> {
       maxPages: flags.maxPages as unknown as number,
       maxJobs: flags.maxJobs as unknown as number,
       maxQueue: flags.maxQueue as unknown as number,
+      maxUploads: flags.maxUploads as unknown as number,
+      uploadTimeout: flags.uploadTimeout as unknown as number,
+      minUploadRate: parseBytes(flags.minUploadRate, "--min-upload-rate"),
       timeLimit: flags.timeLimit as unknown as number,
       resultTtl: flags.resultTtl as unknown as number,
       grace: flags.grace as unknown as number,

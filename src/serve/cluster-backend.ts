@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { only, prepareDocument } from "../api.js";
+import type { DocumentJob } from "../job.js";
 import { connect, maskUrl, type ClusterSettings } from "../cluster/connection.js";
 import { readStatus, type ClusterStatus } from "../cluster/status.js";
 import { withDeadline } from "../deadline.js";
@@ -100,8 +101,9 @@ export class ClusterBackend implements Backend {
     const runner = new Runner(opts, { readable: [], workParent: request.tempDir }); // the cluster renders: no local workers
     runner.prestart(1); // connects while the document is planned; the plan's hint uploads the input
     const run = (async () => {
+      let job: DocumentJob | undefined;
       try {
-        const job = await prepareDocument(request.input, null, request.target, opts, request.tempDir, runner, started, 0, { prestart: true, maxPages: request.maxPages });
+        job = await prepareDocument(request.input, null, request.target, opts, request.tempDir, runner, started, 0, { prestart: true, maxPages: request.maxPages });
         if (signal.aborted) {
           await job.abort();
           throw signal.reason;
@@ -110,6 +112,8 @@ export class ClusterBackend implements Backend {
         if (outcome!.error !== undefined) throw outcome!.error;
         return outcome!.report!;
       } catch (error) {
+        // A run that failed before it took the job (Redis gone at once) never aborts it: its output's file stays open.
+        await job?.abort();
         throw signal.aborted ? signal.reason : error;
       } finally {
         await runner.close(); // a run that never started (planning failed): its connection and uploaded input go

@@ -31,6 +31,18 @@ export interface ServiceOptions {
   maxBodyBytes?: number;
   /** Most pages one document may select. @default 2000 */
   maxPages?: number;
+  /**
+   * Seconds an upload may take, from its first byte to its last; a slower one is cut with 408.
+   * @default 120
+   */
+  uploadTimeout?: number;
+  /**
+   * Bytes per second an upload must average after its first UPLOAD_GRACE_S seconds (5); a slower one
+   * (a client sending a byte now and then) is cut with 408. 0: no minimum. @default 32768
+   */
+  minUploadRate?: number;
+  /** Uploads received at once (they hold no place among the jobs); beyond them 429. @default 4 x (maxJobs + maxQueue) */
+  maxUploads?: number;
   /** Documents rendered at once; further ones wait in the queue. @default 4 */
   maxJobs?: number;
   /** Documents waiting for a turn; beyond them a request gets 429 with Retry-After. @default 32 */
@@ -72,6 +84,9 @@ export interface ServiceConfig {
   maxPages: number;
   maxJobs: number;
   maxQueue: number;
+  maxUploads: number;
+  uploadTimeoutMs: number;
+  minUploadRate: number;
   timeLimitMs: number;
   resultTtlMs: number;
   graceMs: number;
@@ -87,6 +102,8 @@ export const SERVICE_DEFAULTS = {
   maxPages: 2000,
   maxJobs: 4,
   maxQueue: 32,
+  uploadTimeout: 120,
+  minUploadRate: 32 * 1024,
   timeLimit: 300,
   resultTtl: 600,
   grace: 30,
@@ -122,7 +139,7 @@ function origin(value: unknown): string {
 /** Every key of {@link ServiceOptions} (the compiler checks that none is missing). */
 const SERVICE_KEYS = Object.keys({
   host: 0, port: 0, workers: 0, engine: 0, fallbackEngine: 0, pageTimeout: 0, maxPagesPerWorker: 0, maxPixels: 0, maxBodyBytes: 0, maxPages: 0,
-  maxJobs: 0, maxQueue: 0, timeLimit: 0, resultTtl: 0, grace: 0, token: 0, origins: 0, sandbox: 0, maxWorkerMemory: 0, tempDir: 0, redis: 0, queue: 0, store: 0,
+  maxJobs: 0, maxQueue: 0, timeLimit: 0, resultTtl: 0, grace: 0, token: 0, origins: 0, sandbox: 0, maxWorkerMemory: 0, maxUploads: 0, minUploadRate: 0, uploadTimeout: 0, tempDir: 0, redis: 0, queue: 0, store: 0,
 } satisfies Record<keyof ServiceOptions, 0>);
 
 /** Validates the service settings; `env` supplies the token when `token` is not given (PDFRASTER_TOKEN). */
@@ -151,6 +168,8 @@ export function normalizeServiceOptions(options: ServiceOptions = {}, env: NodeJ
     sandbox: o.sandbox,
     maxPixels: o.maxPixels ?? DEFAULTS.maxPixels,
   });
+  const maxJobs = integer("maxJobs", o.maxJobs, SERVICE_DEFAULTS.maxJobs, 1, 10_000);
+  const maxQueue = integer("maxQueue", o.maxQueue, SERVICE_DEFAULTS.maxQueue, 0, 1e6);
   return {
     host,
     port: integer("port", o.port, SERVICE_DEFAULTS.port, 0, 65535),
@@ -158,8 +177,11 @@ export function normalizeServiceOptions(options: ServiceOptions = {}, env: NodeJ
     origins: (o.origins ?? []).map(origin),
     maxBodyBytes: integer("maxBodyBytes", o.maxBodyBytes, SERVICE_DEFAULTS.maxBodyBytes, 1024, Number.MAX_SAFE_INTEGER),
     maxPages: integer("maxPages", o.maxPages, SERVICE_DEFAULTS.maxPages, 1, 1e7),
-    maxJobs: integer("maxJobs", o.maxJobs, SERVICE_DEFAULTS.maxJobs, 1, 10_000),
-    maxQueue: integer("maxQueue", o.maxQueue, SERVICE_DEFAULTS.maxQueue, 0, 1e6),
+    maxJobs,
+    maxQueue,
+    maxUploads: integer("maxUploads", o.maxUploads, 4 * (maxJobs + maxQueue), 1, 1e6),
+    uploadTimeoutMs: seconds("uploadTimeout", o.uploadTimeout, SERVICE_DEFAULTS.uploadTimeout),
+    minUploadRate: integer("minUploadRate", o.minUploadRate, SERVICE_DEFAULTS.minUploadRate, 0, Number.MAX_SAFE_INTEGER),
     timeLimitMs: seconds("timeLimit", o.timeLimit, SERVICE_DEFAULTS.timeLimit),
     resultTtlMs: seconds("resultTtl", o.resultTtl, SERVICE_DEFAULTS.resultTtl),
     graceMs: seconds("grace", o.grace, SERVICE_DEFAULTS.grace),

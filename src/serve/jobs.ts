@@ -163,7 +163,7 @@ export class JobRegistry {
   private readonly timers = new Map<ServiceJob, NodeJS.Timeout>();
   /** Jobs rendering now. */
   private active = 0;
-  /** Admitted requests not rendering yet: uploading, or waiting for a turn. */
+  /** Admitted jobs not rendering yet: waiting for a turn. */
   private reserved = 0;
   private readonly turns: Array<() => void> = [];
   private closing = false;
@@ -175,25 +175,48 @@ export class JobRegistry {
     private readonly scrub: (text: string) => string,
   ) {}
 
-  /** Jobs rendering, and admitted ones waiting (uploads included). */
-  get load(): { active: number; waiting: number } {
-    return { active: this.active, waiting: this.reserved };
+  /** Jobs rendering, admitted ones waiting, and uploads under way. */
+  get load(): { active: number; waiting: number; uploading: number } {
+    return { active: this.active, waiting: this.reserved, uploading: this.uploads };
   }
 
+  /** Uploads being received: they hold no place among the jobs (a slow one must not keep documents out). */
+  private uploads = 0;
+
   /**
-   * Admits one more request before its upload is read, or throws 429 (or 503 while shutting down).
-   * Pair with start() or release().
+   * Before an upload is read: throws 429 when the jobs are full (so that a busy service reads nothing)
+   * or `maxUploads` uploads are under way, 503 while shutting down; else counts the upload. Takes no
+   * place among the jobs: admit() does, once the upload is complete. Pair with uploadEnded().
    */
+  uploadStarts(): void {
+    if (this.closing) throw new AbortError();
+    this.checkRoom();
+    if (this.uploads >= this.config.maxUploads) {
+      this.metrics.count("pdfraster_rejected_total", 'reason="uploads"');
+      throw new LimitError(`The service is receiving ${this.uploads} uploads already: try again later`, "ERR_BUSY");
+    }
+    this.uploads++;
+  }
+
+  uploadEnded(): void {
+    this.uploads--;
+  }
+
+  /** Admits a complete upload as a job, or throws 429 (or 503 while shutting down). Pair with start() or release(). */
   admit(): void {
     if (this.closing) throw new AbortError();
+    this.checkRoom();
+    this.reserved++;
+  }
+
+  private checkRoom(): void {
     if (this.active + this.reserved >= this.config.maxJobs + this.config.maxQueue) {
       this.metrics.count("pdfraster_rejected_total", 'reason="busy"');
       throw new LimitError(`The service is busy (${this.active} documents rendering, ${this.reserved} waiting): try again later`, "ERR_BUSY");
     }
-    this.reserved++;
   }
 
-  /** Gives back an admission whose upload failed. */
+  /** Gives back an admission whose job could not start. */
   release(): void {
     this.reserved--;
   }

@@ -162,15 +162,16 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     const load = jobs.load;
     const text = metrics.render({
       pdfraster_jobs_running: { help: "Documents rendering now.", value: load.active },
-      pdfraster_jobs_queued: { help: "Documents admitted and waiting for a turn (uploads included).", value: load.waiting },
+      pdfraster_jobs_queued: { help: "Documents admitted and waiting for a turn.", value: load.waiting },
+      pdfraster_uploads_in_progress: { help: "Uploads being received (they hold no place among the jobs).", value: load.uploading },
       ...(await backend.gauges()),
     });
     return reply.type("text/plain; version=0.0.4; charset=utf-8").send(text);
   });
 
   /**
-   * Reads the upload and its options and starts the job (admission first, so a busy service reads
-   * nothing). Tracked in `submitting` until then: a shutdown lets an upload under way become a job
+   * Reads the upload and its options and starts the job: a busy service reads nothing, and the job
+   * takes its place only once the upload is complete (a slow upload keeps no document out). Tracked in `submitting` until then: a shutdown lets an upload under way become a job
    * (and then finish within the grace) instead of resetting its connection.
    */
   const submit = (request: FastifyRequest): Promise<ServiceJob> => {
@@ -181,12 +182,17 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
 
   const receiveAndStart = async (request: FastifyRequest): Promise<ServiceJob> => {
     const requestStarted = performance.now();
-    jobs.admit();
+    jobs.uploadStarts();
     let received;
     try {
-      received = await receive(request, root, config.maxBodyBytes);
+      received = await receive(request, root, { limit: config.maxBodyBytes, timeoutMs: config.uploadTimeoutMs, minRate: config.minUploadRate });
+    } finally {
+      jobs.uploadEnded();
+    }
+    try {
+      jobs.admit();
     } catch (error) {
-      jobs.release();
+      await rm(received.upload.dir, { recursive: true, force: true });
       throw error;
     }
     try {

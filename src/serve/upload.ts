@@ -25,6 +25,20 @@ export const unsupportedType = (header: string | undefined): HttpError =>
 export const tooLarge = (limit: number): HttpError =>
   new HttpError(413, "ERR_TOO_LARGE", `The request body is over the service's limit of ${limit} bytes`);
 
+/** How much an upload may be, and how slowly it may come. */
+export interface UploadLimits {
+  /** Most bytes (413 beyond). */
+  limit: number;
+  /** Most milliseconds from the start of the upload to its last byte (408 beyond). */
+  timeoutMs: number;
+  /** Bytes per second it must average once UPLOAD_GRACE_MS have passed (408 below); 0: none. */
+  minRate: number;
+}
+
+/** An upload's first seconds, in which it may be slow (a connection getting up to speed, a form being filled by a slow client). */
+export const UPLOAD_GRACE_MS = 5000;
+const PACE_CHECK_MS = 500;
+
 export interface Received {
   upload: Upload;
   /** Form fields (multipart); a raw upload's options come from the query. */
@@ -37,7 +51,9 @@ export interface Received {
  * application/octet-stream), or the `file` part of a multipart form, whose other parts are the
  * options. On any failure the folder is removed.
  */
-export async function receive(request: FastifyRequest, root: string, limit: number): Promise<Received> {
+export async function receive(request: FastifyRequest, root: string, limits: UploadLimits): Promise<Received> {
+  const { limit } = limits;
+  const stopWatching = watchPace(request, limits);
   const dir = await mkdtemp(join(root, "job-"));
   try {
     const path = join(dir, "input.pdf");
@@ -50,7 +66,43 @@ export async function receive(request: FastifyRequest, root: string, limit: numb
   } catch (error) {
     await rm(dir, { recursive: true, force: true }).catch(() => {});
     throw error;
+  } finally {
+    stopWatching();
   }
+}
+
+/**
+ * Cuts an upload that is too slow (under `minRate` on average after the grace) or too long (over
+ * `timeoutMs`) with 408: the error is raised on the request stream, where the raw-body and the form
+ * readers both listen, so either stops storing and the request is answered (then closed, see
+ * closeUnread in server.ts). Bytes are counted on the socket: what arrives, whether or not it is read.
+ * Returns the function that stops watching.
+ */
+function watchPace(request: FastifyRequest, limits: UploadLimits): () => void {
+  const raw = request.raw;
+  const started = performance.now();
+  const before = raw.socket.bytesRead;
+  // The error may come before a reader listens (the folder is still being made): never unhandled, and
+  // should no reader take it, the connection goes after a moment.
+  raw.on("error", () => {});
+  let last: NodeJS.Timeout | undefined;
+  const timer = setInterval(() => {
+    const elapsed = performance.now() - started;
+    const bytes = raw.socket.bytesRead - before;
+    let reason: string | undefined;
+    if (elapsed > limits.timeoutMs) reason = `The upload took longer than the service's limit of ${limits.timeoutMs / 1000} s`;
+    else if (limits.minRate > 0 && elapsed > UPLOAD_GRACE_MS && bytes < (limits.minRate * (elapsed - UPLOAD_GRACE_MS)) / 1000) {
+      reason = `The upload came slower than the service's minimum of ${limits.minRate} bytes/s`;
+    }
+    if (reason === undefined) return;
+    clearInterval(timer);
+    raw.emit("error", new HttpError(408, "ERR_UPLOAD_TIMEOUT", reason));
+    last = setTimeout(() => raw.socket.destroy(), 2 * PACE_CHECK_MS);
+  }, PACE_CHECK_MS);
+  return () => {
+    clearInterval(timer);
+    clearTimeout(last);
+  };
 }
 
 async function receiveForm(request: FastifyRequest, path: string, limit: number): Promise<{ name: string; bytes: number; fields: Record<string, string | string[]> }> {

@@ -79,6 +79,7 @@ export class WarmBackend implements Backend {
     };
     const job = await prepareDocument(request.input, null, request.target, request.options, request.tempDir, runner, started, reserve, {
       maxPages: request.maxPages,
+      signal,
     });
     if (signal.aborted || this.closed || this.failed || runner !== this.runner) {
       await job.abort();

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { CLI, type CliResult } from "./cli.js";
 
 /** Pids of pdfraster worker processes whose parent is `ppid`. */
@@ -75,4 +75,17 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
     });
   });
   return { child, done, stderr: () => stderr };
+}
+
+/** The files under `dir` (deleted ones too) that process `pid` holds open: what a leaked file handle keeps. */
+export function openFilesUnder(pid: number, dir: string): string[] {
+  const fds = readdirSync(`/proc/${pid}/fd`);
+  return fds.flatMap((fd) => {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      return target.startsWith(dir) ? [target] : [];
+    } catch {
+      return []; // closed in between
+    }
+  });
 }

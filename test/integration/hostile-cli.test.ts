@@ -84,3 +84,12 @@ describe("a Redis password on the command line", () => {
     expect(noPassword.stderr).not.toMatch(/warning/);
   });
 });
+
+describe("a pool that fails before it takes the document", () => {
+  it("leaves no partial output behind (the output's file was opened while planning)", async () => {
+    const dir = scratch();
+    const run = await runCli([SAMPLE, join(dir, "out.pdf"), "--redis", "redis://127.0.0.1:1", "--dpi", "20"], { env: { TMPDIR: dir } });
+    expect([run.code, run.stderr]).toEqual([2, "pdfraster: Cannot connect to Redis at redis://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1\n"]);
+    expect(readdirSync(dir)).toEqual([]); // before the fix: .out.pdf.<hex>.pdfraster-tmp
+  });
+});

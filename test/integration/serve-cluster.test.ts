@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { corpus, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { startWorkers, stopAllWorkers } from "../helpers/cluster.js";
 import { inspectPdf } from "../helpers/pdf.js";
-import { waitFor } from "../helpers/processes.js";
+import { openFilesUnder, waitFor } from "../helpers/processes.js";
 import { HAS_REDIS, useRedis } from "../helpers/redis.js";
 import { metric, pdfBody, ready, startServe, stopAll, type RunningService } from "../helpers/serve.js";
 
@@ -164,6 +164,9 @@ describe.skipIf(!HAS_REDIS)("pdfraster serve --redis, Redis lost", () => {
     const down = await expectJsonError(await fetch(`${service.url}/readyz`), 503, "ERR_NOT_READY");
     expect(down.message).toMatch(/is not reachable$/);
     await expectJsonError(await post(service, "dpi=36"), 503, "ERR_CLUSTER"); // still down: refused at once, as JSON
+    // No file of a failed document stays open (before the fix the output PDF's handle of the second one
+    // did, until "Closing file descriptor N on garbage collection").
+    expect(openFilesUnder(service.child.pid!, service.tmp)).toEqual([]);
 
     await own.launch();
     await waitFor(() => worker!.log.includes("reconnected to Redis"), 30_000, `the worker to reconnect (log: ${worker!.log})`);

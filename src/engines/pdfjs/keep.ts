@@ -7,6 +7,7 @@
 import { PDFDateString } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
 import type { PageExtract, SourceDest, SourceInfo, SourceLink, SourceOutlineItem, SourceTextRun } from "../../keep/types.js";
+import { webLink } from "../../keep/web-link.js";
 import { viewportRect } from "./viewport.js";
 
 type Viewport = ReturnType<PDFPageProxy["getViewport"]>;
@@ -61,9 +62,10 @@ async function links(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: Viewpo
     if (annotation.subtype !== "Link" || !Array.isArray(annotation.rect)) continue;
     const rect = viewportRect(viewport, annotation.rect as number[]);
     if (!rect.every(Number.isFinite)) continue;
-    // pdf.js sets `url` only for a valid absolute http(s), ftp, mailto or tel URL; scripts are never kept.
-    if (typeof annotation.url === "string" && annotation.url !== "") {
-      result.push({ rect, url: annotation.url });
+    // Only a URI action's own http(s) or mailto URL; never one recovered from a script or a launch (web-link.ts).
+    const url = webLink(annotation);
+    if (url) {
+      result.push({ rect, url });
     } else if (annotation.dest) {
       const dest = await resolveDest(doc, annotation.dest);
       if (dest) result.push({ rect, dest });
@@ -128,6 +130,8 @@ interface PdfJsOutlineNode {
   color: Uint8ClampedArray;
   dest: string | unknown[] | null;
   url: string | null;
+  unsafeUrl?: unknown;
+  newWindow?: unknown;
   count: number | undefined;
   items: PdfJsOutlineNode[];
 }
@@ -141,7 +145,7 @@ export async function readOutline(doc: PDFDocumentProxy): Promise<SourceOutlineI
       result.push({
         title: typeof item.title === "string" ? item.title : "",
         dest: item.dest ? await resolveDest(doc, item.dest) : null,
-        url: typeof item.url === "string" && item.url !== "" ? item.url : null,
+        url: webLink(item),
         open: (item.count ?? 0) > 0,
         bold: item.bold === true,
         italic: item.italic === true,
