@@ -285,14 +285,12 @@ describe("PdfStreamWriter", () => {
     const file = tmp("pdf");
     const w = await PdfStreamWriter.create(file);
     const before = await settledArrayBuffers();
-    const started = Date.now();
     for (let i = 0; i < 300; i++) {
       // A fresh copy per page, so that a writer holding on to page data would show up.
       await w.addImagePage(200, 200, { ...image, data: Uint8Array.from(image.data) }, { x: 0, y: 0, width: 200, height: 200 });
     }
     const growth = (await settledArrayBuffers()) - before;
     const size = await w.close();
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(growth).toBeLessThan(4 * 1024 * 1024); // retaining the pages would be ~30 MB
     expect(size).toBeGreaterThan(300 * image.data.length);
     expect(size).toBe(statSync(file).size);
