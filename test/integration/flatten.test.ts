@@ -103,7 +103,12 @@ describe("worker processes", () => {
     expect(names).toContain("PDFRASTER_WORKER");
     expect(names).not.toContain("SECRET_TOKEN");
     expect(names).not.toContain("NODE_OPTIONS"); // no loader hooks or preloads from the parent
-    const allowed = new Set(["PDFRASTER_WORKER", "PDFRASTER_ENGINE", "PDFRASTER_FAULT", "TZ", "LANG", "MALLOC_ARENA_MAX"]);
+    const allowed = new Set(["PDFRASTER_WORKER", "PDFRASTER_ENGINE", "PDFRASTER_FAULT", "TZ", "LANG", "MALLOC_ARENA_MAX", "HOME", "TMPDIR"]);
     expect(names.filter((name) => !allowed.has(name) && !name.startsWith("NODE_CHANNEL_"))).toEqual([]);
+    // HOME and TMPDIR are the worker's own folder (the sandbox's one writable place), never the parent's.
+    const value = (name: string) => environ.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
+    expect(value("HOME")).toBe(value("TMPDIR"));
+    expect(value("TMPDIR")).not.toBe(dir);
+    expect(value("TMPDIR")!.startsWith(dir)).toBe(true);
   });
 });
