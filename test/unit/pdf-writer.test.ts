@@ -2,14 +2,12 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFObject, type PDFPage } from "pdf-lib";
 import sharp, { type Sharp } from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jpegInfo, parsePngForPdf, readPngForPdf } from "../../src/pdf/png.js";
 import { PdfStreamWriter, type PageImage } from "../../src/pdf/writer.js";
+import { settledArrayBuffers } from "../helpers/memory.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pdfraster-writer-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -270,15 +268,6 @@ describe("PdfStreamWriter", () => {
   });
 
   it("does not keep page data: memory stays flat over 300 pages of a 100 KB JPEG", async () => {
-    setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc") as () => void;
-    // Freed buffers are only accounted for once pending I/O callbacks have run, so wait a moment around gc().
-    const settledArrayBuffers = async () => {
-      await sleep(20);
-      gc();
-      await sleep(20);
-      return process.memoryUsage().arrayBuffers;
-    };
     const noise = Buffer.from(Array.from({ length: 350 * 350 * 3 }, () => Math.floor(Math.random() * 256)));
     const image = await jpeg(sharp(noise, { raw: { width: 350, height: 350, channels: 3 } }));
     expect(image.data.length).toBeGreaterThan(90_000);

@@ -1,14 +1,12 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { setTimeout as sleep } from "node:timers/promises";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { readTiffPage } from "../../src/tiff/page.js";
 import { TiffStreamWriter } from "../../src/tiff/writer.js";
+import { settledArrayBuffers } from "../helpers/memory.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pdfraster-tiff-unit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -84,15 +82,6 @@ describe("TiffStreamWriter", () => {
   });
 
   it("does not keep page data: memory stays flat over 300 pages of 720 KB", async () => {
-    setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc") as () => void;
-    // Freed buffers are only accounted for once pending I/O callbacks have run, so wait a moment around gc().
-    const settledArrayBuffers = async () => {
-      await sleep(20);
-      gc();
-      await sleep(20);
-      return process.memoryUsage().arrayBuffers;
-    };
     const data = await raw(600, 400, 9).tiff({ compression: "none" }).toBuffer();
     const writer = await TiffStreamWriter.create(join(dir, "long.tif"));
     const before = await settledArrayBuffers();
