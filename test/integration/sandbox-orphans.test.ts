@@ -13,7 +13,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { corpus, leftoverTempDirs, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { startCli, waitFor } from "../helpers/processes.js";
 
@@ -46,6 +46,23 @@ function processesMentioning(marker: string): Proc[] {
 }
 
 const isBwrap = (proc: Proc): boolean => proc.argv[0]!.endsWith("/bwrap");
+
+/** The test folders made here: whatever of theirs a failing test leaves is killed after it. */
+const dirs: string[] = [];
+const testDir = (): string => {
+  const dir = scratch();
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const proc of dirs.flatMap(processesMentioning)) {
+    try {
+      process.kill(proc.pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+});
 
 /**
  * A folder with a `bwrap` that runs the real one, held in its set-up (after its clone, before it lets
@@ -85,7 +102,7 @@ describe.skipIf(!BWRAP && !IN_CI)("no sandbox process outlives its master", () =
   });
 
   it("master SIGKILLed while its workers start: the next run's sweep ends what it left", async () => {
-    const dir = scratch();
+    const dir = testDir();
     const run = await startRun(dir, SAMPLE, { PATH: stallingBwrap(dir) }, twoHeld);
     const outer = processesMentioning(dir).filter((proc) => isBwrap(proc) && proc.ppid === run.child.pid).map((proc) => proc.pid);
     process.kill(run.child.pid!, "SIGKILL");
@@ -104,7 +121,7 @@ describe.skipIf(!BWRAP && !IN_CI)("no sandbox process outlives its master", () =
   });
 
   it("master SIGTERMed while its workers start: it ends its sandboxes itself before it exits", async () => {
-    const dir = scratch();
+    const dir = testDir();
     const run = await startRun(dir, SAMPLE, { PATH: stallingBwrap(dir) }, twoHeld);
     process.kill(run.child.pid!, "SIGTERM");
     const result = await run.done;
@@ -115,7 +132,7 @@ describe.skipIf(!BWRAP && !IN_CI)("no sandbox process outlives its master", () =
   });
 
   it("master SIGKILLed while rendering: the render processes go with it by themselves", async () => {
-    const dir = scratch();
+    const dir = testDir();
     const run = await startRun(dir, SLOW_DOC, {}, (procs) => procs.filter((proc) => proc.argv.some((arg) => arg.endsWith("worker/entry.js")) && !isBwrap(proc)).length >= 2);
     await new Promise((resolve) => setTimeout(resolve, 1500)); // into the pages
     expect(processesMentioning(dir).filter(isBwrap).length).toBe(4); // outer bwrap and its init, for each worker
