@@ -4,11 +4,16 @@
  * cleaning up (SIGKILL, an OOM kill, a lost machine) is found and removed by the next pdfraster
  * process that starts on the same host. Only folders whose owner is known and gone are removed:
  * a folder without an owner file (being created, or made by an older build) is left alone.
+ *
+ * The sweep also ends the sandbox processes that a dead owner left behind (src/sandbox/orphans.ts:
+ * bwrap killed while setting up leaves its first process waiting forever): those that bind a folder
+ * inside one of the dead owners' folders, or inside a pdfraster temp folder that no longer exists.
  */
-import { readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
+import { killSandboxes } from "./sandbox/orphans.js";
 
 /** Every pdfraster temp folder's name starts with this (`pdfraster-`, `pdfraster-worker-`, `pdfraster-serve-`). */
 export const TEMP_PREFIX = "pdfraster-";
@@ -51,13 +56,20 @@ export async function sweepStaleTempDirs(parent: string): Promise<string[]> {
   } catch {
     return [];
   }
-  const removed: string[] = [];
   const host = hostname();
   const { ns } = namespace();
+  const stale: string[] = [];
   for (const name of names) {
     const dir = join(parent, name);
     const owner = await readOwner(dir);
-    if (!owner || owner.host !== host || owner.ns !== ns || isAlive(owner)) continue;
+    if (owner && owner.host === host && owner.ns === ns && !isAlive(owner)) stale.push(dir);
+  }
+  killSandboxes((folder) => {
+    const top = tempDirOf(parent, folder);
+    return top !== undefined && (stale.includes(top) || !existsSync(top));
+  });
+  const removed: string[] = [];
+  for (const dir of stale) {
     try {
       await rm(dir, { recursive: true, force: true });
       removed.push(dir);
@@ -66,6 +78,12 @@ export async function sweepStaleTempDirs(parent: string): Promise<string[]> {
     }
   }
   return removed;
+}
+
+/** The pdfraster temp folder in `parent` that `path` is inside of, or undefined. */
+function tempDirOf(parent: string, path: string): string | undefined {
+  const [top] = relative(parent, path).split(sep);
+  return top?.startsWith(TEMP_PREFIX) ? join(parent, top) : undefined;
 }
 
 const swept = new Set<string>();

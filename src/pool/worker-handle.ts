@@ -104,7 +104,8 @@ export class WorkerHandle {
     memoryTimer?.unref();
 
     this.exited = new Promise<void>((resolve) => {
-      const onExit = (description: string): void => {
+      /** `wrapperKilled`: the launched process itself (not the one inside its sandbox) died by a signal. */
+      const onExit = (description: string, wrapperKilled = false): void => {
         if (this.isExited) return;
         this.isExited = true;
         clearInterval(memoryTimer);
@@ -115,11 +116,12 @@ export class WorkerHandle {
         this.exitDescription = description;
         failStart(new Error(`worker ${description} while starting${this.stderrSummary()}`));
         this.settle(new TaskError(this.crashReason(), "crash"));
+        if (wrapperKilled) options.launcher.afterExit?.(this.workDir);
         void rm(this.workDir, { recursive: true, force: true }).catch(() => {}).then(() => resolve());
       };
       this.child.once("exit", (code, exitSignal) => {
         const signal = exitSignal ?? options.launcher.exitSignal?.(code);
-        onExit(signal ? `killed by ${signal}` : `exited with code ${code}`);
+        onExit(signal ? `killed by ${signal}` : `exited with code ${code}`, exitSignal !== null);
       });
       // A process that could not be spawned at all emits 'error' and never 'exit'.
       this.child.once("error", (error) => {

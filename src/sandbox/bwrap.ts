@@ -17,6 +17,7 @@ import { delimiter, join } from "node:path";
 import { installPaths, nodeBinary, withRealPaths } from "./install.js";
 import type { LaunchSpec, Launcher } from "./launcher.js";
 import { permissionArgv } from "./node-permission.js";
+import { isWithin, killSandboxes } from "./orphans.js";
 
 /** System folders the Node binary and the addons' shared libraries load from (read-only; symlinks kept as symlinks). */
 const SYSTEM = ["/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin"];
@@ -40,6 +41,13 @@ export function findBwrap(path = process.env.PATH ?? ""): string | undefined {
 
 /** The bwrap arguments that build the render process's world, up to (not including) the command; without `workDir`, nothing is writable (the probe). */
 export function bwrapArgs(spec: Pick<LaunchSpec, "entry" | "readable" | "writable"> & { workDir?: string }): string[] {
+  // Not --as-pid-1: the first process of a pid namespace ignores every signal it sends itself, SIGKILL
+  // and the SIGABRT of abort() included, so a render process could not even crash as one should.
+  // bwrap's own init sits in between instead. It reaps the render process, tells the outer bwrap its
+  // exit status and exits a moment later; the outer bwrap exits on that status without waiting for
+  // it (bubblewrap.c, monitor_child), so the init is reaped by the system's init and the render
+  // processes' CPU time never reaches the master's rusage: a
+  // whole-process CPU figure (farm-bench) misses it. Nothing is left running.
   const args = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"];
   for (const dir of SYSTEM) {
     const info = lstatSync(dir, { throwIfNoEntry: false });
@@ -80,6 +88,11 @@ export class BwrapLauncher implements Launcher {
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       serialization: "json",
     });
+  }
+
+  /** bwrap killed between its clone and its child's parent-death signal leaves that child waiting forever (orphans.ts). */
+  afterExit(workDir: string): void {
+    killSandboxes((folder) => isWithin(folder, workDir));
   }
 }
 

@@ -36,4 +36,9 @@ export interface Launcher {
   launch(spec: LaunchSpec): ChildProcess;
   /** The signal that killed the process inside, when a wrapper reports it as its exit code. */
   exitSignal?(code: number | null): NodeJS.Signals | undefined;
+  /**
+   * Called once the process started for `workDir` has exited, before its folder is removed: ends
+   * whatever of its sandbox can outlive it (bwrap's first process, when bwrap was killed while setting up).
+   */
+  afterExit?(workDir: string): void;
 }

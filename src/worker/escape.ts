@@ -60,9 +60,11 @@ async function attempt(action: Escape, arg: string | undefined, name: (what: str
       return "ran";
     }
     case "connect": {
-      name(`connect to 127.0.0.1:${arg}`);
+      // ARG: a loopback port, or host:port.
+      const [host, port] = arg?.includes(":") ? [arg.slice(0, arg.lastIndexOf(":")), arg.slice(arg.lastIndexOf(":") + 1)] : ["127.0.0.1", arg];
+      name(`connect to ${host}:${port}`);
       await new Promise<void>((resolve, reject) => {
-        const socket = connect({ host: "127.0.0.1", port: Number(arg), timeout: 3000 });
+        const socket = connect({ host, port: Number(port), timeout: 3000 });
         socket.once("connect", () => (socket.end(), resolve()));
         socket.once("timeout", () => (socket.destroy(), reject(new Error("timed out"))));
         socket.once("error", reject);

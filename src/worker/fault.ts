@@ -10,7 +10,7 @@
  * error), or `boot` / `boot-hang` (die / hang before the worker reports ready; PAGE is ignored).
  * Escape attempts (the sandbox's tests, see escape.ts): `read-passwd`, `read-environ` (the parent's
  * /proc/<ppid>/environ; does it hold the variable ARG?), `write-fs` and `write-sharp` (a file at ARG), `spawn` (a shell that writes
- * ARG), `connect` (to 127.0.0.1:ARG), `eval`, `allocate` (ARG MB) make the page fail with
+ * ARG), `connect` (to 127.0.0.1:ARG, or to ARG when it is host:port), `eval`, `allocate` (ARG MB) make the page fail with
  * "escaped: ..." when they succeed and "refused: ..." when they do not; `result-path` reports ARG
  * as the page image's path.
  * PAGE: the 1-based page it strikes on (default: every page). band=BAND: only the 0-based band

@@ -1,15 +1,18 @@
 /** `pdfraster worker` processes for the cluster tests: started, watched and always stopped. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { CLI } from "./cli.js";
 import { isAlive, waitFor } from "./processes.js";
+
+type Launch = (command: string, args: string[], options: SpawnOptions) => ChildProcess;
 
 export class WorkerProcess {
   readonly child: ChildProcess;
   log = "";
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [CLI, "worker", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  /** `launch`: how to start the process (e.g. inside a network namespace); a plain spawn by default. */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, launch: Launch = spawn) {
+    this.child = launch(process.execPath, [CLI, "worker", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
     this.child.stderr!.on("data", (chunk) => (this.log += chunk));
     this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
     all.add(this);
