@@ -10,11 +10,11 @@ import * as glyphless from "./glyphless-font.js";
  * - `png`: the concatenated IDAT zlib data of a non-interlaced PNG, written with `/FlateDecode` and
  *   the PNG predictor (what img2pdf does). `components` is samples per pixel (1 for a palette image);
  *   with `palette` (RGB triplets from PLTE) the colour space is `/Indexed /DeviceRGB`.
- * - `ccitt`: a 1-bit image coded with CCITT Group 4 (codecs/ccitt/g4.ts), written with `/CCITTFaxDecode`.
+ * - `g4`: a 1-bit image coded with CCITT Group 4 (codecs/ccitt/g4.ts), written with `/CCITTFaxDecode`.
  */
 export type PageImage =
   | { kind: "jpeg"; data: Uint8Array; width: number; height: number; components: 1 | 3 }
-  | { kind: "ccitt"; data: Uint8Array; width: number; height: number }
+  | { kind: "g4"; data: Uint8Array; width: number; height: number }
   | {
       kind: "png";
       idat: Uint8Array;
@@ -440,8 +440,8 @@ function imageDict(image: PageImage): string {
     throw new RangeError(`Image size must be positive integers, got ${width}x${height}`);
   }
   const head = `/Type /XObject /Subtype /Image /Width ${width} /Height ${height}`;
-  if (image.kind === "ccitt") {
-    if (image.data.length === 0) throw new RangeError("CCITT data is empty");
+  if (image.kind === "g4") {
+    if (image.data.length === 0) throw new RangeError("G4 data is empty");
     return `${head} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms ${g4DecodeParms(image)}`;
   }
   const { components } = image;

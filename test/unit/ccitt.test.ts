@@ -124,7 +124,7 @@ describe("encodeG4 decodes bit for bit with libtiff", () => {
 
   it("on random noise", () => {
     let seed = 12345;
-    const random = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 0xff;
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
     const noise = { width: 1237, height: 300, black: new Uint8Array(((1237 + 7) >> 3) * 300).map(() => random()) };
     expectRoundTrip(noise);
   });
@@ -144,7 +144,7 @@ describe("encodeG4 decodes bit for bit with libtiff", () => {
 
   it("on sparse random dots and random runs", () => {
     let seed = 99;
-    const random = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     expectRoundTrip(bitmap(3001, 200, () => random() < 0.01));
     const cuts = Array.from({ length: 400 }, () => Math.floor(random() * 5000)).sort((a, b) => a - b);
     expectRoundTrip(bitmap(5000, 40, (x, y) => cuts.filter((c) => c <= x + y * 13).length % 2 === 1));
@@ -179,7 +179,7 @@ describe("encodeG4 in a PDF decodes bit for bit with poppler", () => {
     expect(g4DecodeParms(image)).toBe(`<< /K -1 /Columns ${page.width} /Rows ${page.height} /BlackIs1 false >>`);
     const pdf = join(dir, "g4.pdf");
     const writer = await PdfStreamWriter.create(pdf);
-    await writer.addImagePage(612, 792, { kind: "ccitt", ...image }, { x: 0, y: 0, width: 612, height: 792 });
+    await writer.addImagePage(612, 792, { kind: "g4", ...image }, { x: 0, y: 0, width: 612, height: 792 });
     await writer.close();
     execFileSync("pdfimages", ["-f", "1", "-l", "1", pdf, join(dir, "img")]); // -pbm is the default for 1-bit images
     const decoded = parsePbm(readFileSync(join(dir, "img-000.pbm")));
