@@ -157,6 +157,9 @@ describe("packBlack", () => {
     expect([...packBlack(gray, 10, 1).black]).toEqual([0b10100000, 0b11000000]);
     expect([...packBlack(gray, 5, 2).black]).toEqual([0b10100000, 0b00011000]);
     expect([...packBlack(gray.subarray(1), 9, 1).black]).toEqual([0b01000001, 0b10000000]);
+    // Another threshold: below it is black, as sharp's threshold() makes it 0.
+    expect([...packBlack(gray, 10, 1, 11).black]).toEqual([0b10000000, 0b11000000]);
+    expect([...packBlack(gray, 10, 1, 256).black]).toEqual([0xff, 0b11000000]);
   });
 });
 

@@ -34,23 +34,25 @@ export function g4DecodeParms(image: Pick<G4Image, "width" | "height">): string 
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /**
- * Packs 8-bit gray pixels (`width` x `height`, one byte each, rows without padding) into a
- * {@link BlackBitmap}: a pixel below 128 is black, so a thresholded image (0 and 255) packs as it looks.
+ * Thresholds and packs 8-bit gray pixels (`width` x `height`, one byte each, rows without padding)
+ * into a {@link BlackBitmap}: a pixel below `threshold` (0-256) is black, as sharp's `threshold()`
+ * makes it 0. An image thresholded already (0 and 255) packs as it looks with the default.
  */
-export function packBlack(gray: Uint8Array, width: number, height: number): BlackBitmap {
+export function packBlack(gray: Uint8Array, width: number, height: number, threshold = 128): BlackBitmap {
   checkSize(width, height);
+  if (!Number.isInteger(threshold) || threshold < 0 || threshold > 256) throw new RangeError(`Expected a threshold of 0 to 256, got ${threshold}`);
   if (gray.length < width * height) throw new RangeError(`Expected ${width * height} gray pixels, got ${gray.length}`);
   const rowBytes = (width + 7) >> 3;
   const black = new Uint8Array(rowBytes * height);
-  // Each row is copied to an aligned scratch row (padded with white) and read 4 pixels at a time:
+  // At 128, each row is copied to an aligned scratch row (padded with white) and read 4 pixels at a time:
   // the inverted top bits of 4 bytes, gathered into a nibble by one multiplication (bits 0, 8, 16
   // and 24 move to 31, 30, 29 and 28; the other products fall below bit 28 without carries).
   const scratch = new Uint8Array(rowBytes * 8).fill(255);
   const words = new Uint32Array(scratch.buffer);
   for (let y = 0, o = 0; y < height; y++) {
     const row = gray.subarray(y * width, y * width + width);
-    if (!LITTLE_ENDIAN) {
-      for (let x = 0; x < width; x++) if (row[x]! < 128) black[o + (x >> 3)]! |= 0x80 >> (x & 7);
+    if (threshold !== 128 || !LITTLE_ENDIAN) {
+      for (let x = 0; x < width; x++) if (row[x]! < threshold) black[o + (x >> 3)]! |= 0x80 >> (x & 7);
       o += rowBytes;
       continue;
     }
