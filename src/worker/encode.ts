@@ -9,6 +9,7 @@ import sharp, { type Sharp } from "sharp";
 import { encodeG4, packBlack } from "../codecs/ccitt/g4.js";
 import { g4ToTiff } from "../codecs/ccitt/tiff.js";
 import { chooseEncoding, measurePage, type AutoEncoding } from "./classify.js";
+import { blackBitmap } from "./mono.js";
 
 export interface EncodeOptions {
   /** `auto` measures the page and picks per page (see classify.ts). */
@@ -164,15 +165,21 @@ export async function encodePage(
 }
 
 /**
- * The page in gray by sharp (as for a 1-bit PNG), thresholded as sharp's `threshold()` does but
- * while packing (sharp's costs 200 ms of CPU on a 300 DPI page: it compares in double precision),
- * coded with G4, as a TIFF file.
+ * The page's 1-bit pixels (the same as for a 1-bit PNG) coded with G4, as a TIFF file. The bits come
+ * from mono.ts (a few distinct colours, converted once each) or, for a page of many colours, from
+ * the page in gray by sharp, thresholded while packing: sharp's `threshold()` costs 200 ms of CPU on
+ * a 300 DPI page (it compares in double precision).
  */
 async function g4File(rgba: Buffer, width: number, height: number, channels: 3 | 4, options: EncodeOptions): Promise<Buffer> {
-  const gray = await pipeline(rgba, width, height, channels, MONO_G4, options).toBuffer({ resolveWithObject: true });
-  if (gray.info.channels !== 1) throw new Error(`Expected 1 channel in gray, got ${gray.info.channels}`);
-  const image = encodeG4(packBlack(gray.data, gray.info.width, gray.info.height, options.threshold ?? 128));
-  return Buffer.from(g4ToTiff(image));
+  const threshold = options.threshold ?? 128;
+  const padded = options.pad && options.pad.top + options.pad.right + options.pad.bottom + options.pad.left > 0;
+  let bits = padded ? undefined : await blackBitmap(rgba, width, height, channels, threshold);
+  if (!bits) {
+    const gray = await pipeline(rgba, width, height, channels, MONO_G4, options).toBuffer({ resolveWithObject: true });
+    if (gray.info.channels !== 1) throw new Error(`Expected 1 channel in gray, got ${gray.info.channels}`);
+    bits = packBlack(gray.data, gray.info.width, gray.info.height, threshold);
+  }
+  return Buffer.from(g4ToTiff(encodeG4(bits)));
 }
 
 /** Bytes of the page (plus padding) as packed 1-bit rows. */
