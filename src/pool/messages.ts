@@ -30,6 +30,8 @@ export interface PageTask extends RenderRequest {
   file?: FileSettings;
   /** Where to write the encoded image. */
   outPath: string;
+  /** The image goes into a PDF (absent: an image file): 1-bit images may then be coded with CCITT G4. */
+  pdf?: boolean;
   /** For the keep options: what to extract from the page and where to write it as JSON (see keep/types.ts PageExtract). */
   extract?: { text: boolean; links: boolean; path: string };
   /**
@@ -52,7 +54,7 @@ export interface PageResult {
   engine: EngineName;
   path: string;
   bytes: number;
-  format: FileFormat;
+  format: FileFormat | "g4";
   /** Pixel size of the written image (the raster plus any `pad`). */
   width: number;
   height: number;
