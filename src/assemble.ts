@@ -3,6 +3,7 @@ import { describeError } from "./errors.js";
 import type { Keeper } from "./keep/keeper.js";
 import type { OnError } from "./options.js";
 import type { PageLayout } from "./paper.js";
+import { tiffToG4 } from "./codecs/ccitt/tiff.js";
 import { jpegInfo, parsePngForPdf } from "./pdf/png.js";
 import { PdfStreamWriter, type PageImage, type PageOverlay } from "./pdf/writer.js";
 import type { PageResult } from "./pool/messages.js";
@@ -95,6 +96,7 @@ async function loadImage(result: PageResult): Promise<PageImage> {
     throw new Error(`page image ${result.path} is ${data.length} bytes, expected ${result.bytes}`);
   }
   if (result.format === "png") return parsePngForPdf(data);
+  if (result.format === "g4") return { kind: "g4", ...tiffToG4(data) };
   const info = jpegInfo(data);
   if (info.components === 4) throw new Error(`page image ${result.path} is CMYK`);
   return { kind: "jpeg", data, width: info.width, height: info.height, components: info.components };

@@ -133,6 +133,7 @@ export class DocumentJob {
     this.settled++;
     if (results.some((r) => r.engine !== this.plan.engine)) this.fallbackPages.add(task.pageNumber);
     const encoding = results[0]!.encoding;
+    const formats = new Set(results.map((r) => r.format));
     this.emit({
       type: "page-done",
       input: this.input,
@@ -145,6 +146,7 @@ export class DocumentJob {
       ...(meta.host !== undefined ? { host: meta.host } : {}),
       engine: result.engine,
       ...(encoding ? { encoding } : {}),
+      format: formats.size === 1 ? result.format : results.map((r) => r.format).join("+"),
       ...(bands ? { bands } : {}),
     });
     this.sink!.accept(index, { kind: "image", results });

@@ -162,6 +162,7 @@ function pageTask(id: number, source: string, pageNumber: number, layout: PageLa
     outPath: `${stem}.${{ jpeg: "jpg", png: "png", auto: "img" }[options.format]}`,
   };
   if (images) task.pad = sheetPadding(layout, options.dpi);
+  else task.pdf = true;
   if (options.keepText || options.keepLinks) {
     task.extract = { text: options.keepText, links: options.keepLinks, path: `${stem}.json` };
   }

@@ -113,6 +113,11 @@ export type ProgressEvent =
       engine: EngineName;
       /** With `format: "auto"`: what was chosen (`mono`, `gray4`, `gray-smallest`, `rgb-jpeg`, `rgb-smallest`). */
       encoding?: string;
+      /**
+       * How the page image is stored: `jpeg`, `png`, or `g4` (CCITT Group 4, 1-bit pages of a PDF). A page
+       * rendered in bands whose bands were stored differently lists each band's, joined by `+`.
+       */
+      format: string;
       /** A page rendered in bands: each band, top to bottom: the worker's pid and its time on the band (render, encode, write), ms. */
       bands?: Array<{ worker: number; ms: number }>;
     }

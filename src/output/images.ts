@@ -133,7 +133,7 @@ export class ImageSink implements PageSink {
         this.onBadImage(index, bad);
         await this.blank(page, this.opts.onError);
       } else if (results.length === 1) {
-        const [result] = results as [PageResult];
+        const [result] = results as [PageResult & { format: "jpeg" | "png" }]; // badImage rejects the rest
         const name = this.fileName(page.pageNumber, result.format);
         await moveFile(result.path, join(this.staging, name));
         this.staged.set(name, result.bytes);
@@ -185,6 +185,7 @@ export class ImageSink implements PageSink {
 /** Why a worker's page (or band) images are unusable, or undefined when each has the size the worker reported. */
 async function badImage(results: readonly PageResult[]): Promise<string | undefined> {
   for (const result of results) {
+    if (result.format !== "jpeg" && result.format !== "png") return `page image ${result.path} is ${result.format}, not an image file format`;
     const size = (await stat(result.path).catch(() => undefined))?.size ?? 0;
     if (size === 0 || size !== result.bytes) return `page image ${result.path} is ${size} bytes, expected ${result.bytes}`;
   }

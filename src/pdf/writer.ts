@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { deflateSync } from "node:zlib";
+import { g4DecodeParms } from "../codecs/ccitt/g4.js";
 import * as glyphless from "./glyphless-font.js";
 
 /**
@@ -9,9 +10,11 @@ import * as glyphless from "./glyphless-font.js";
  * - `png`: the concatenated IDAT zlib data of a non-interlaced PNG, written with `/FlateDecode` and
  *   the PNG predictor (what img2pdf does). `components` is samples per pixel (1 for a palette image);
  *   with `palette` (RGB triplets from PLTE) the colour space is `/Indexed /DeviceRGB`.
+ * - `g4`: a 1-bit image coded with CCITT Group 4 (codecs/ccitt/g4.ts), written with `/CCITTFaxDecode`.
  */
 export type PageImage =
   | { kind: "jpeg"; data: Uint8Array; width: number; height: number; components: 1 | 3 }
+  | { kind: "g4"; data: Uint8Array; width: number; height: number }
   | {
       kind: "png";
       idat: Uint8Array;
@@ -172,7 +175,7 @@ export class PdfStreamWriter {
       const textOps = textLayer(runs, (text) => glyphless.toCids(text, this.#assigned, this.#supplementary));
       const imgs = bands.map(() => this.#alloc());
       const content = this.#alloc();
-      for (const [i, band] of bands.entries()) await this.#stream(imgs[i]!, dicts[i]!, band.kind === "jpeg" ? band.data : band.idat);
+      for (const [i, band] of bands.entries()) await this.#stream(imgs[i]!, dicts[i]!, band.kind === "png" ? band.idat : band.data);
       await this.#stream(content, "", Buffer.from(ops, "latin1"));
       let resources = `/XObject << ${imgs.map((n, i) => `/Im${i} ${n} 0 R`).join(" ")} >>`;
       const contents = [content];
@@ -432,12 +435,17 @@ function fill(width: number, height: number, background: [number, number, number
 
 /** The image XObject dictionary entries (without /Length) for `image`, after checking it. */
 function imageDict(image: PageImage): string {
-  const { width, height, components } = image;
+  const { width, height } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`Image size must be positive integers, got ${width}x${height}`);
   }
-  if (components !== 1 && components !== 3) throw new RangeError(`Image components must be 1 or 3, got ${String(components)}`);
   const head = `/Type /XObject /Subtype /Image /Width ${width} /Height ${height}`;
+  if (image.kind === "g4") {
+    if (image.data.length === 0) throw new RangeError("G4 data is empty");
+    return `${head} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms ${g4DecodeParms(image)}`;
+  }
+  const { components } = image;
+  if (components !== 1 && components !== 3) throw new RangeError(`Image components must be 1 or 3, got ${String(components)}`);
   if (image.kind === "jpeg") {
     if (image.data.length === 0) throw new RangeError("JPEG data is empty");
     return `${head} /ColorSpace /Device${components === 1 ? "Gray" : "RGB"} /BitsPerComponent 8 /Filter /DCTDecode`;

@@ -2,6 +2,7 @@
 
 import type { ColorMode, ImageFormat } from "../options.js";
 import type { AutoEncoding } from "../worker/classify.js";
+import type { ImageCoding } from "../worker/encode.js";
 import type { RenderRequest } from "../engines/engine.js";
 import { isEngineName, type EngineName } from "../engines/registry.js";
 
@@ -27,6 +28,8 @@ export interface PageTask extends RenderRequest {
   pad?: { top: number; right: number; bottom: number; left: number };
   /** Where to write the encoded image. */
   outPath: string;
+  /** The image goes into a PDF (absent: an image file): 1-bit images may then be coded with CCITT G4. */
+  pdf?: boolean;
   /** For the keep options: what to extract from the page and where to write it as JSON (see keep/types.ts PageExtract). */
   extract?: { text: boolean; links: boolean; path: string };
   /**
@@ -49,7 +52,7 @@ export interface PageResult {
   engine: EngineName;
   path: string;
   bytes: number;
-  format: "jpeg" | "png";
+  format: ImageCoding;
   /** Pixel size of the written image (the raster plus any `pad`). */
   width: number;
   height: number;

@@ -55,6 +55,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       color: task.color,
       threshold: task.threshold,
       ppi: task.ppi,
+      pdf: task.pdf === true,
       ...(task.pad ? { pad: { ...task.pad, background: task.background } } : {}),
       ...(encoding ? { encoding } : {}),
       ...(task.band?.joined ? { lossless: true } : {}),

@@ -50,6 +50,7 @@ describe("cluster job data", () => {
     ["a negative timeout", { timeoutMs: -1 }, {}, /bad page timeout/],
     ["a band index past its count", {}, { band: { index: 3, count: 3, top: 0, joined: false } }, /bad band/],
     ["a band with an extra field", {}, { band: { index: 0, count: 2, top: 0, joined: false, path: "/x" } }, /bad band/],
+    ["a pdf flag that is not a boolean", {}, { pdf: "yes" }, /bad pdf flag/],
     ["a huge auto probe", {}, { probe: { width: 100_000, height: 100_000, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0 } }, /probe raster over/],
   ])("is refused with %s", (_, job, taskFields, reason) => {
     const checked = checkClusterJob(sent(job, taskFields), LIMITS);
@@ -74,6 +75,7 @@ describe("cluster job data", () => {
     const result = { engine: "pdfjs", bytes: 10, format: "jpeg", width: 1, height: 1, components: 3, bitsPerComponent: 8, extract: false, timings: {} };
     expect(isResultMessage({ kind: "done", job: "j", worker, result })).toBe(true);
     expect(isResultMessage({ kind: "failed", job: "j", worker, reason: "r" })).toBe(true);
+    expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "g4", components: 1, bitsPerComponent: 1 } })).toBe(true);
     expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "gif" } })).toBe(false);
     expect(isResultMessage({ kind: "done", job: "j", worker: { ...worker, pid: "1" }, result })).toBe(false);
     expect(isResultMessage({ kind: "other", job: "j", worker })).toBe(false);

@@ -273,4 +273,32 @@ describe("encodePage", () => {
     expect(new Set(data)).toEqual(new Set([0, 255]));
     expect(data[0]).toBe(255); // white stays white
   });
+
+  it("writes mono for a PDF at 300 DPI as CCITT G4 in a TIFF file, the same pixels as the PNG and smaller", async () => {
+    const options: EncodeOptions = { format: "png", quality: 85, color: "mono", threshold: 128 };
+    const page300 = await renderAt(engine, 1, 300);
+    const encode300 = (name: string, more: Partial<EncodeOptions>) =>
+      encodePage(page300.rgba, page300.width, page300.height, join(dir, name), { ...options, ...more }, page300.channels);
+    const [png, g4] = await Promise.all([encode300("mono-ref.png", {}), encode300("mono.tif", { pdf: true })]).finally(() => page300.release());
+    expect(g4).toMatchObject({ format: "g4", components: 1, bitsPerComponent: 1, width: 2550, height: 3300 });
+    expect(g4.bytes).toBe(readFileSync(g4.path).length);
+    expect(g4.bytes * 1.2).toBeLessThan(png.bytes);
+    // libtiff (in libvips) decodes the G4 file: the same pixels as the PNG.
+    expect(await sharp(g4.path).metadata()).toMatchObject({ format: "tiff", width: 2550, height: 3300 });
+    const [a, b] = await Promise.all([g4.path, png.path].map((file) => sharp(file).extractChannel(0).raw().toBuffer()));
+    expect(a!.equals(b!)).toBe(true);
+  });
+
+  it("keeps the 1-bit PNG for a PDF where G4 is larger (random dots)", async () => {
+    const [width, height] = [400, 300];
+    const rgba = Buffer.alloc(width * height * 4, 255);
+    let seed = 1;
+    for (let i = 0; i < width * height; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      if (seed >>> 24 < 8) rgba.fill(0, i * 4, i * 4 + 3); // 3% black dots
+    }
+    const image = await encodePage(rgba, width, height, join(dir, "dots"), { format: "png", quality: 85, color: "mono", pdf: true });
+    expect(image).toMatchObject({ format: "png", bitsPerComponent: 1 });
+    expect(ihdr(image.path)).toEqual([1, 0, 0]);
+  });
 });
