@@ -11,10 +11,13 @@ import * as glyphless from "./glyphless-font.js";
  *   the PNG predictor (what img2pdf does). `components` is samples per pixel (1 for a palette image);
  *   with `palette` (RGB triplets from PLTE) the colour space is `/Indexed /DeviceRGB`.
  * - `g4`: a 1-bit image coded with CCITT Group 4 (codecs/ccitt/g4.ts), written with `/CCITTFaxDecode`.
+ * - `jbig2`: a 1-bit image as a JBIG2 embedded stream (codecs/jbig2), written with `/JBIG2Decode`;
+ *   with `globals`, it refers to the document's `/JBIG2Globals` stream, whose bytes `close()` takes.
  */
 export type PageImage =
   | { kind: "jpeg"; data: Uint8Array; width: number; height: number; components: 1 | 3 }
   | { kind: "g4"; data: Uint8Array; width: number; height: number }
+  | { kind: "jbig2"; data: Uint8Array; width: number; height: number; globals: boolean }
   | {
       kind: "png";
       idat: Uint8Array;
@@ -120,6 +123,8 @@ export class PdfStreamWriter {
   /** CIDs given to characters beyond the BMP, both ways (bounded by the size of the CID range). */
   readonly #assigned = new Map<number, number>();
   readonly #supplementary = new Map<number, number>();
+  /** The `/JBIG2Globals` stream's object, reserved when the first page refers to it and written at close. */
+  #jbig2Globals: number | undefined;
 
   private constructor(fh: FileHandle) {
     this.#fh = fh;
@@ -163,7 +168,7 @@ export class PdfStreamWriter {
     if (bands.length === 0 || bands.some((band) => band.width !== bands[0]!.width)) {
       throw new RangeError(`Expected one image or bands of one width, got widths ${bands.map((b) => b.width).join(", ")}`);
     }
-    const dicts = bands.map(imageDict);
+    bands.forEach((band) => imageDict(band, 0)); // checked here: a bad image must not fail the writer
     for (const [key, value] of Object.entries(placement)) checkNumber(`placement.${key}`, value);
     const draws = stackBands(bands.map((band) => band.height), placement)
       .map((box, i) => `q ${num(box.width)} 0 0 ${num(box.height)} ${num(box.x)} ${num(box.y)} cm /Im${i} Do Q\n`)
@@ -175,7 +180,10 @@ export class PdfStreamWriter {
       const textOps = textLayer(runs, (text) => glyphless.toCids(text, this.#assigned, this.#supplementary));
       const imgs = bands.map(() => this.#alloc());
       const content = this.#alloc();
-      for (const [i, band] of bands.entries()) await this.#stream(imgs[i]!, dicts[i]!, band.kind === "png" ? band.idat : band.data);
+      for (const [i, band] of bands.entries()) {
+        if (band.kind === "jbig2" && band.globals) this.#jbig2Globals ??= this.#alloc();
+        await this.#stream(imgs[i]!, imageDict(band, this.#jbig2Globals ?? 0), band.kind === "png" ? band.idat : band.data);
+      }
       await this.#stream(content, "", Buffer.from(ops, "latin1"));
       let resources = `/XObject << ${imgs.map((n, i) => `/Im${i} ${n} 0 R`).join(" ")} >>`;
       const contents = [content];
@@ -209,12 +217,18 @@ export class PdfStreamWriter {
 
   /**
    * Writes the page tree, catalog, info, bookmarks and named destinations, xref table and trailer,
-   * closes the file and returns its size.
+   * closes the file and returns its size. `jbig2Globals`: the `/JBIG2Globals` stream's bytes, needed
+   * when a `jbig2` image with `globals` was added (a call that may come before or after the pages).
    */
-  async close(info?: DocumentInfo, structure?: DocumentStructure): Promise<number> {
+  async close(info?: DocumentInfo, structure?: DocumentStructure, jbig2Globals?: () => Uint8Array): Promise<number> {
     const infoDict = info ? infoEntries(info) : "";
     return this.#serial(async () => {
       if (this.#kids.length === 0) throw new Error("Cannot finish a PDF with no pages");
+      if (this.#jbig2Globals !== undefined) {
+        const globals = jbig2Globals?.();
+        if (!globals || globals.length === 0) throw new Error("JBIG2 images refer to a globals stream that was not given");
+        await this.#stream(this.#jbig2Globals, "", globals);
+      }
       this.#object(PAGES, `<< /Type /Pages /Kids [${this.#kids.map((n) => `${n} 0 R`).join(" ")}] /Count ${this.#kids.length} >>`);
       let navigation = "";
       if (this.#font) {
@@ -433,8 +447,8 @@ function fill(width: number, height: number, background: [number, number, number
   return background ? `q ${background.map(num).join(" ")} rg 0 0 ${num(width)} ${num(height)} re f Q\n` : "";
 }
 
-/** The image XObject dictionary entries (without /Length) for `image`, after checking it. */
-function imageDict(image: PageImage): string {
+/** The image XObject dictionary entries (without /Length) for `image`, after checking it; `globals`: the JBIG2Globals object. */
+function imageDict(image: PageImage, globals: number): string {
   const { width, height } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`Image size must be positive integers, got ${width}x${height}`);
@@ -443,6 +457,10 @@ function imageDict(image: PageImage): string {
   if (image.kind === "g4") {
     if (image.data.length === 0) throw new RangeError("G4 data is empty");
     return `${head} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms ${g4DecodeParms(image)}`;
+  }
+  if (image.kind === "jbig2") {
+    if (image.data.length === 0) throw new RangeError("JBIG2 data is empty");
+    return `${head} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /JBIG2Decode${jbig2Parms(image.globals, globals)}`;
   }
   const { components } = image;
   if (components !== 1 && components !== 3) throw new RangeError(`Image components must be 1 or 3, got ${String(components)}`);
@@ -465,6 +483,11 @@ function imageDict(image: PageImage): string {
   }
   const parms = `/Predictor 15 /Colors ${components} /BitsPerComponent ${bpc} /Columns ${width}`;
   return `${head} /ColorSpace ${colorSpace} /BitsPerComponent ${bpc} /Filter /FlateDecode /DecodeParms << ${parms} >>`;
+}
+
+/** A JBIG2 image's `/DecodeParms`, when it refers to the globals stream. */
+function jbig2Parms(usesGlobals: boolean, globals: number): string {
+  return usesGlobals ? ` /DecodeParms << /JBIG2Globals ${globals} 0 R >>` : "";
 }
 
 function checkRuns(runs: TextRun[]): TextRun[] {

@@ -51,7 +51,10 @@ export interface PageResult {
   /** The engine that rendered the page. */
   engine: EngineName;
   path: string;
+  /** Size of the file at `path`. */
   bytes: number;
+  /** Bytes the image is expected to take in the output (JBIG2: coded on its own, an upper bound; otherwise `bytes`). */
+  outputBytes: number;
   format: ImageCoding;
   /** Pixel size of the written image (the raster plus any `pad`). */
   width: number;

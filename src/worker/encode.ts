@@ -1,13 +1,14 @@
 /**
- * Encodes a rendered page's RGBA pixels to a file that the assembler can embed as-is: JPEG (as
- * DCTDecode) and PNG (its IDAT as FlateDecode with a PNG predictor) with sharp, and for 1-bit pages
- * of a PDF, CCITT Group 4 (codecs/ccitt, in a TIFF file; as CCITTFaxDecode).
+ * Encodes a rendered page's RGBA pixels to a file that the assembler can embed: JPEG (as DCTDecode)
+ * and PNG (its IDAT as FlateDecode with a PNG predictor) with sharp, and for 1-bit pages of a PDF,
+ * JBIG2 symbols (coded by the assembler against the document's dictionary) or CCITT Group 4
+ * (codecs/ccitt, in a TIFF file; as CCITTFaxDecode), whichever is smaller (bilevel.ts).
  */
 import { writeFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import sharp, { type Sharp } from "sharp";
-import { encodeG4, packBlack } from "../codecs/ccitt/g4.js";
-import { g4ToTiff } from "../codecs/ccitt/tiff.js";
+import { packBlack } from "../codecs/ccitt/g4.js";
+import { bilevelFile, type BilevelFile } from "./bilevel.js";
 import { chooseEncoding, measurePage, type AutoEncoding } from "./classify.js";
 
 export interface EncodeOptions {
@@ -25,8 +26,8 @@ export interface EncodeOptions {
   /** For `auto`: the encoding chosen already (a band of a page, from the page's probe), instead of measuring these pixels. */
   encoding?: AutoEncoding;
   /**
-   * The image goes into a PDF (not an image file): 1-bit pages are coded with CCITT Group 4, which
-   * only a PDF (or TIFF) reader decodes. @default false
+   * The image goes into a PDF (not an image file): 1-bit pages are coded with JBIG2 or CCITT Group 4,
+   * which only a PDF (or TIFF) reader decodes. @default false
    */
   pdf?: boolean;
   /**
@@ -36,12 +37,18 @@ export interface EncodeOptions {
   lossless?: boolean;
 }
 
-/** How a page image file is coded: JPEG, PNG, or CCITT Group 4 in a TIFF file (1-bit, PDF output only). */
-export type ImageCoding = "jpeg" | "png" | "g4";
+/**
+ * How a page image file is coded: JPEG, PNG, or (1-bit, PDF output only) CCITT Group 4 in a TIFF
+ * file or JBIG2 symbols (codecs/jbig2 serializePageSymbols).
+ */
+export type ImageCoding = "jpeg" | "png" | "g4" | "jbig2";
 
 export interface EncodedImage {
   path: string;
+  /** Size of the file written. */
   bytes: number;
+  /** Bytes the image is expected to take in the output: the file's, except JBIG2 symbols (their page-local coded size, an upper bound). */
+  outputBytes: number;
   format: ImageCoding;
   /** Pixel size of the written image (the page plus any padding). */
   width: number;
@@ -70,8 +77,8 @@ sharp.cache(false);
 const PNG_COMPRESSION_LEVEL = 6;
 
 /**
- * 1-bit pages are coded with G4, and with PNG too (the smaller is kept) only when G4 takes more
- * than this share of the bitmap's packed size. Measured (2550x3300 text at 300 DPI; 1275x1650
+ * 1-bit pages of a PDF are coded with JBIG2 or G4, and with PNG too (the smaller is kept) only when
+ * the better of the two takes more than this share of the bitmap's packed size. Measured (2550x3300 text at 300 DPI; 1275x1650
  * synthetic): text G4 5-12% of the packed bits, PNG 1.5x larger; random dots at 1% G4 17% against
  * PNG 12%, noise and halftones G4 160-210% against PNG 1-100%.
  */
@@ -92,7 +99,8 @@ const GRAY_JPEG: Candidate = { format: "jpeg", components: 1, bits: 8 };
 const GRAY_PNG: Candidate = { format: "png", components: 1, bits: 8 };
 const GRAY4_PNG: Candidate = { format: "png", components: 1, bits: 4 };
 const MONO_PNG: Candidate = { format: "png", components: 1, bits: 1 };
-const MONO_G4: Candidate = { format: "g4", components: 1, bits: 1 };
+/** JBIG2 or G4, whichever codes smaller (bilevel.ts). */
+const MONO_PDF: Candidate = { format: "jbig2", components: 1, bits: 1 };
 
 const AUTO: Record<Exclude<AutoEncoding, "mono">, Candidate[]> = {
   gray4: [GRAY4_PNG],
@@ -103,7 +111,7 @@ const AUTO: Record<Exclude<AutoEncoding, "mono">, Candidate[]> = {
 
 /** The encodings to try (the smallest is kept) for `format` and `color`, or for what `auto` chose. */
 export function candidatesFor(options: Pick<EncodeOptions, "format" | "color" | "pdf">, encoding: AutoEncoding | undefined): Candidate[] {
-  if (options.color === "mono" || encoding === "mono") return [options.pdf ? MONO_G4 : MONO_PNG];
+  if (options.color === "mono" || encoding === "mono") return [options.pdf ? MONO_PDF : MONO_PNG];
   if (encoding) return AUTO[encoding];
   if (options.color === "gray") return [options.format === "jpeg" ? GRAY_JPEG : GRAY_PNG];
   return [options.format === "jpeg" ? RGB_JPEG : RGB_PNG];
@@ -117,7 +125,7 @@ export async function warmEncoder(): Promise<void> {
 
 /**
  * Encodes opaque RGBA (or, with `channels` 3, RGB) pixels with sharp (two candidates at most, for
- * `auto`) and writes the smallest to `outPath`. Mono is G4 in a PDF (PNG where that is smaller), PNG
+ * `auto`) and writes the smallest to `outPath`. Mono is JBIG2 or G4 in a PDF (PNG where that is smaller), PNG
  * otherwise: 1-bit JPEG does not exist. PNG output is non-interlaced, colour type 0 or 2, never alpha.
  */
 export async function encodePage(
@@ -135,23 +143,29 @@ export async function encodePage(
   }
   let candidates = candidatesFor(options, encoding);
   if (options.lossless) candidates = [{ ...candidates[0]!, format: "png", lossless: true }];
-  const encode = (c: Candidate): Promise<Buffer> => (c.format === "g4" ? g4File(rgba, width, height, channels, options) : pipeline(rgba, width, height, channels, c, options).toBuffer());
+  const encode = async (c: Candidate): Promise<Encoded> => {
+    if (c !== MONO_PDF) {
+      const data = await pipeline(rgba, width, height, channels, c, options).toBuffer();
+      return { data, estimate: data.length, candidate: c };
+    }
+    const file = await bilevel(rgba, width, height, channels, options);
+    return { data: file.data, estimate: file.estimate, candidate: { ...c, format: file.format } };
+  };
   const encoded = await Promise.all(candidates.map(encode));
-  const [first] = encoded as [Buffer];
-  if (candidates[0] === MONO_G4 && first.length > packedBytes(width, height, options.pad) * G4_ALONE_BELOW) {
-    candidates = [MONO_G4, MONO_PNG];
+  const [first] = encoded as [Encoded];
+  if (candidates[0] === MONO_PDF && first.estimate > packedBytes(width, height, options.pad) * G4_ALONE_BELOW) {
     encoded.push(await encode(MONO_PNG));
   }
-  let best = 0;
-  for (let i = 1; i < encoded.length; i++) if (encoded[i]!.length < encoded[best]!.length) best = i;
-  const data = encoded[best]!;
-  const chosen = candidates[best]!;
+  let best = encoded[0]!;
+  for (const other of encoded) if (other.estimate < best.estimate) best = other;
+  const { data, candidate: chosen } = best;
   const encodedAt = performance.now();
   await writeFile(outPath, data);
   const pad = options.pad;
   return {
     path: outPath,
     bytes: data.length,
+    outputBytes: best.estimate,
     format: chosen.format,
     width: width + (pad ? pad.left + pad.right : 0),
     height: height + (pad ? pad.top + pad.bottom : 0),
@@ -163,16 +177,22 @@ export async function encodePage(
   };
 }
 
+/** One candidate's file and the bytes it is expected to take in the output. */
+interface Encoded {
+  data: Uint8Array;
+  estimate: number;
+  candidate: Candidate;
+}
+
 /**
  * The page in gray by sharp (as for a 1-bit PNG), thresholded as sharp's `threshold()` does but
  * while packing (sharp's costs 200 ms of CPU on a 300 DPI page: it compares in double precision),
- * coded with G4, as a TIFF file.
+ * coded with JBIG2 or G4 (bilevel.ts).
  */
-async function g4File(rgba: Buffer, width: number, height: number, channels: 3 | 4, options: EncodeOptions): Promise<Buffer> {
-  const gray = await pipeline(rgba, width, height, channels, MONO_G4, options).toBuffer({ resolveWithObject: true });
+async function bilevel(rgba: Buffer, width: number, height: number, channels: 3 | 4, options: EncodeOptions): Promise<BilevelFile> {
+  const gray = await pipeline(rgba, width, height, channels, MONO_PDF, options).toBuffer({ resolveWithObject: true });
   if (gray.info.channels !== 1) throw new Error(`Expected 1 channel in gray, got ${gray.info.channels}`);
-  const image = encodeG4(packBlack(gray.data, gray.info.width, gray.info.height, options.threshold ?? 128));
-  return Buffer.from(g4ToTiff(image));
+  return bilevelFile(packBlack(gray.data, gray.info.width, gray.info.height, options.threshold ?? 128));
 }
 
 /** Bytes of the page (plus padding) as packed 1-bit rows. */
@@ -191,7 +211,7 @@ function pipeline(rgba: Buffer, width: number, height: number, channels: 3 | 4, 
     image = image.extend({ top: pad.top, right: pad.right, bottom: pad.bottom, left: pad.left, background: { r, g, b } });
   }
   if (c.components === 1) image = image.toColourspace("b-w");
-  if (c.bits === 1 && c.format !== "g4") image = image.threshold(options.threshold ?? 128); // G4: see g4File
+  if (c.bits === 1 && c !== MONO_PDF) image = image.threshold(options.threshold ?? 128); // see bilevel()
   // PNG stores 4-bit gray by dropping the low bits: add half a step first so that it rounds.
   if (c.bits === 4) image = image.linear(1, 8);
   return saveAs(image, c, options.quality);
@@ -201,10 +221,10 @@ function pipeline(rgba: Buffer, width: number, height: number, channels: 3 | 4, 
  * The format stage of an encoding, on pixels already in its colour and depth. A `lossless`
  * candidate is an intermediate the master re-encodes: the fastest PNG (zlib level 1, no filtering:
  * a 19866x1616 band of tracemonkey p1 on A0 at 600 DPI took 153 ms of CPU for 1.25 MB, against
- * 1,522 ms for 0.38 MB at level 6 with adaptive filtering). G4 takes the thresholded pixels raw (see g4File).
+ * 1,522 ms for 0.38 MB at level 6 with adaptive filtering). JBIG2 and G4 take the gray pixels raw (see bilevel()).
  */
 export function saveAs(image: Sharp, c: Candidate, quality: number): Sharp {
-  if (c.format === "g4") return image.raw();
+  if (c.format === "g4" || c.format === "jbig2") return image.raw();
   if (c.format === "jpeg") return image.jpeg({ quality, mozjpeg: false, optimiseCoding: false, chromaSubsampling: "4:2:0" });
   return image.png({
     progressive: false,

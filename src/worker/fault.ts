@@ -6,13 +6,15 @@
  *
  * ACTION: `exit` (process.exit(1)), `kill` (SIGKILL itself), `abort` (process.abort(), like a
  * native crash), `hang` (busy loop that also ignores SIGTERM), `throw` (the page fails with an
- * error), or `boot` / `boot-hang` (die / hang before the worker reports ready; PAGE is ignored).
+ * error), `damage` (the page file is written, then 16 of its bytes after the first 16 are inverted:
+ * the same length, a damaged content, as a disk or a hostile worker could leave it), or `boot` /
+ * `boot-hang` (die / hang before the worker reports ready; PAGE is ignored).
  * PAGE: the 1-based page it strikes on (default: every page). band=BAND: only the 0-based band
  * BAND of a banded page (see bands/; an unbanded page is band 0). engine=ENGINE: only pages rendered
  * by that engine (`pdfjs`, `mupdf` or `pdfium`, to test --fallback-engine). once=MARKER: strike only if the
  * file MARKER does not exist yet, and create it, so that the retry succeeds.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 
 interface Fault {
   action: string;
@@ -56,13 +58,25 @@ export function injectBootFault(): void {
   if (fault?.action === "boot-hang" && strikes()) hang();
 }
 
+/** Whether the fault applies to this page (or band), before claiming it. */
+function applies(pageNumber: number, engine: string | undefined, band: number): boolean {
+  if (!fault || fault.action.startsWith("boot") || (fault.page !== undefined && fault.page !== pageNumber)) return false;
+  if (fault.band !== undefined && fault.band !== band) return false;
+  return fault.engine === undefined || fault.engine === engine;
+}
+
+/** Called after the page file is written: `damage` inverts 16 bytes after the first 16 (the file keeps its length). */
+export function injectFileFault(pageNumber: number, path: string, engine?: string, band = 0): void {
+  if (fault?.action !== "damage" || !applies(pageNumber, engine, band) || !strikes()) return;
+  const data = readFileSync(path);
+  for (let i = 16; i < Math.min(32, data.length); i++) data[i]! ^= 0xff;
+  writeFileSync(path, data);
+}
+
 /** Called before each page (or band of a page) is rendered, with the engine that is to render it. */
 export function injectPageFault(pageNumber: number, engine?: string, band = 0): void {
-  if (!fault || fault.action.startsWith("boot") || (fault.page !== undefined && fault.page !== pageNumber)) return;
-  if (fault.band !== undefined && fault.band !== band) return;
-  if (fault.engine !== undefined && fault.engine !== engine) return;
-  if (!strikes()) return;
-  switch (fault.action) {
+  if (fault?.action === "damage" || !applies(pageNumber, engine, band) || !strikes()) return;
+  switch (fault!.action) {
     case "exit":
       process.exit(1);
     case "kill":
