@@ -5,6 +5,7 @@ import type { OnError } from "./options.js";
 import type { PageLayout } from "./paper.js";
 import { tiffToG4 } from "./codecs/ccitt/tiff.js";
 import { deserializePageSymbols, embeddedStream, encodePage, SymbolTable, type PageSymbols } from "./codecs/jbig2/index.js";
+import { deserializeLayeredSymbols, type LayeredSymbols } from "./codecs/layers/file.js";
 import { jpegInfo, parsePngForPdf } from "./pdf/png.js";
 import { PdfStreamWriter, type PageImage, type PageOverlay } from "./pdf/writer.js";
 import type { PageResult } from "./pool/messages.js";
@@ -12,8 +13,8 @@ import type { PageResult } from "./pool/messages.js";
 /** What became of one planned page. */
 export type PageOutcome = { kind: "image"; results: PageResult[] } | { kind: "failed" };
 
-/** A page image file as read and checked; JBIG2 symbols are coded when the page is written (in page order). */
-type LoadedImage = PageImage | { kind: "symbols"; symbols: PageSymbols };
+/** A page image file as read and checked; JBIG2 symbols (of a page or its layers) are coded when the page is written (in page order). */
+type LoadedImage = PageImage | { kind: "symbols"; symbols: PageSymbols } | { kind: "layered"; page: LayeredSymbols };
 
 /**
  * Appends pages to the streaming writer strictly in output order as their outcomes arrive in any
@@ -104,11 +105,16 @@ export class OrderedAssembler {
 
   /** A page image ready to write: JBIG2 symbols admitted to the document's dictionary and coded against it. */
   private code(image: LoadedImage): PageImage {
-    if (image.kind !== "symbols") return image;
-    const { symbols } = image;
+    if (image.kind === "symbols") return { kind: "jbig2", ...this.codeSymbols(image.symbols) };
+    if (image.kind !== "layered") return image;
+    const { width, height, background, layers } = image.page;
+    return { kind: "layers", width, height, background, layers: layers.map(({ colour, x, y, symbols }) => ({ colour, x, y, ...this.codeSymbols(symbols) })) };
+  }
+
+  private codeSymbols(symbols: PageSymbols): { data: Uint8Array; width: number; height: number; globals: boolean } {
     this.symbols ??= new SymbolTable();
     const page = encodePage(symbols, this.symbols.admit(symbols));
-    return { kind: "jbig2", data: embeddedStream(page), width: symbols.width, height: symbols.height, globals: page.usesGlobals };
+    return { data: embeddedStream(page), width: symbols.width, height: symbols.height, globals: page.usesGlobals };
   }
 }
 
@@ -127,6 +133,13 @@ async function loadImage(result: PageResult): Promise<LoadedImage> {
       throw new Error(`page symbols ${result.path} are ${symbols.width}x${symbols.height}, expected ${result.width}x${result.height}`);
     }
     return { kind: "symbols", symbols };
+  }
+  if (result.format === "layers") {
+    const page = deserializeLayeredSymbols(data);
+    if (page.width !== result.width || page.height !== result.height) {
+      throw new Error(`page layers ${result.path} are ${page.width}x${page.height}, expected ${result.width}x${result.height}`);
+    }
+    return { kind: "layered", page };
   }
   if (result.format === "png") return parsePngForPdf(data);
   if (result.format === "g4") return { kind: "g4", ...tiffToG4(data) };

@@ -30,7 +30,7 @@ export async function joinBands(
   const written: Array<JoinedImage & { path: string }> = [];
   try {
     for (const candidate of candidatesFor(options, encoding)) {
-      if (candidate.format === "g4" || candidate.format === "jbig2") throw new Error("G4 and JBIG2 are for pages of a PDF, not image files");
+      if (candidate.format !== "jpeg" && candidate.format !== "png") throw new Error(`${candidate.format} is for pages of a PDF, not image files`);
       const path = `${outStem}.${candidate.format === "jpeg" ? "jpg" : "png"}`;
       // The bands are in the page's colour and depth already (encode.ts, `lossless`): only the format stage runs.
       // arrayjoin gives every cell the tallest band's height, the shorter last band at the top of its

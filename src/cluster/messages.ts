@@ -167,7 +167,7 @@ export function isResultMessage(value: unknown): value is ResultMessage {
     isEngineName(r.engine) &&
     typeof r.bytes === "number" &&
     typeof r.outputBytes === "number" &&
-    (r.format === "jpeg" || r.format === "png" || r.format === "g4" || r.format === "jbig2") &&
+    (r.format === "jpeg" || r.format === "png" || r.format === "g4" || r.format === "jbig2" || r.format === "layers") &&
     typeof r.width === "number" &&
     typeof r.height === "number" &&
     (r.components === 1 || r.components === 3) &&

@@ -15,18 +15,16 @@ import { g4ToTiff } from "../codecs/ccitt/tiff.js";
 import { bitmapFromPacked, embeddedStream, encodePage, extractSymbols, serializePageSymbols, type PageSymbols } from "../codecs/jbig2/index.js";
 
 /** A page's symbols and what they code to on their own (an upper bound of their bytes in the output). */
-export interface SymbolsFile {
+export interface FoundSymbols {
   symbols: PageSymbols;
-  /** The serialized symbols: the file the assembler reads. */
-  data: Uint8Array;
   /** Bytes of the page coded with its own dictionary. */
   localBytes: number;
 }
 
 /** Finds a 1-bit image's symbols (the bits are copied: `black` is left as it is). */
-export function symbolsFile(width: number, height: number, black: Uint8Array, stride = (width + 7) >> 3): SymbolsFile {
+export function findSymbols(width: number, height: number, black: Uint8Array, stride = (width + 7) >> 3): FoundSymbols {
   const symbols = extractSymbols(bitmapFromPacked(width, height, black.slice(0, stride * height), stride));
-  return { symbols, data: serializePageSymbols(symbols), localBytes: embeddedStream(encodePage(symbols)).length };
+  return { symbols, localBytes: embeddedStream(encodePage(symbols)).length };
 }
 
 /** What a 1-bit page of a PDF is stored as: the file, and the bytes it is expected to take in the output. */
@@ -39,8 +37,8 @@ export interface BilevelFile {
 
 /** The smaller of JBIG2 (page-local size) and G4 (ties go to JBIG2, whose document dictionary only helps). */
 export function bilevelFile(image: BlackBitmap): BilevelFile {
-  const jbig2 = symbolsFile(image.width, image.height, image.black);
+  const jbig2 = findSymbols(image.width, image.height, image.black);
   const g4 = encodeG4(image);
-  if (jbig2.localBytes <= g4.data.length) return { format: "jbig2", data: jbig2.data, estimate: jbig2.localBytes };
+  if (jbig2.localBytes <= g4.data.length) return { format: "jbig2", data: serializePageSymbols(jbig2.symbols), estimate: jbig2.localBytes };
   return { format: "g4", data: g4ToTiff(g4), estimate: g4.data.length };
 }

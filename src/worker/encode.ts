@@ -9,7 +9,8 @@ import { performance } from "node:perf_hooks";
 import sharp, { type Sharp } from "sharp";
 import { packBlack } from "../codecs/ccitt/g4.js";
 import { bilevelFile, type BilevelFile } from "./bilevel.js";
-import { chooseEncoding, measurePage, type AutoEncoding } from "./classify.js";
+import { chooseEncoding, measurePage, PHOTO_FROM, type AutoEncoding, type PageStats } from "./classify.js";
+import { layeredFile } from "./layered.js";
 
 export interface EncodeOptions {
   /** `auto` measures the page and picks per page (see classify.ts). */
@@ -39,9 +40,10 @@ export interface EncodeOptions {
 
 /**
  * How a page image file is coded: JPEG, PNG, or (1-bit, PDF output only) CCITT Group 4 in a TIFF
- * file or JBIG2 symbols (codecs/jbig2 serializePageSymbols).
+ * file or JBIG2 symbols (codecs/jbig2 serializePageSymbols); or (`auto`, PDF output only) flat-colour
+ * layers, each mask as JBIG2 symbols (codecs/layers/file.ts).
  */
-export type ImageCoding = "jpeg" | "png" | "g4" | "jbig2";
+export type ImageCoding = "jpeg" | "png" | "g4" | "jbig2" | "layers";
 
 export interface EncodedImage {
   path: string;
@@ -101,6 +103,14 @@ const GRAY4_PNG: Candidate = { format: "png", components: 1, bits: 4 };
 const MONO_PNG: Candidate = { format: "png", components: 1, bits: 1 };
 /** JBIG2 or G4, whichever codes smaller (bilevel.ts). */
 const MONO_PDF: Candidate = { format: "jbig2", components: 1, bits: 1 };
+/** Flat-colour layers (layered.ts). */
+const LAYERS: Candidate = { format: "layers", components: 3, bits: 1 };
+
+/**
+ * `auto`'s encodings of text and line art in gray or colour, where flat-colour layers are tried too
+ * (the smallest is kept). Not "rgb-jpeg" (photographs), nor "gray-smallest" on a page measured photographic.
+ */
+const LAYERABLE = new Set<AutoEncoding>(["rgb-smallest", "gray4", "gray-smallest"]);
 
 const AUTO: Record<Exclude<AutoEncoding, "mono">, Candidate[]> = {
   gray4: [GRAY4_PNG],
@@ -138,8 +148,10 @@ export async function encodePage(
 ): Promise<EncodedImage> {
   const started = performance.now();
   let encoding: AutoEncoding | undefined;
+  let stats: PageStats | undefined;
   if (options.format === "auto" && options.color !== "mono") {
-    encoding = options.encoding ?? chooseEncoding(measurePage(rgba, width, height, channels), { ppi: options.ppi ?? 300, gray: options.color === "gray" });
+    if (!options.encoding) stats = measurePage(rgba, width, height, channels);
+    encoding = options.encoding ?? chooseEncoding(stats!, { ppi: options.ppi ?? 300, gray: options.color === "gray" });
   }
   let candidates = candidatesFor(options, encoding);
   if (options.lossless) candidates = [{ ...candidates[0]!, format: "png", lossless: true }];
@@ -151,7 +163,13 @@ export async function encodePage(
     const file = await bilevel(rgba, width, height, channels, options);
     return { data: file.data, estimate: file.estimate, candidate: { ...c, format: file.format } };
   };
-  const encoded = await Promise.all(candidates.map(encode));
+  const pending = Promise.all(candidates.map(encode));
+  // Layers are coded here (CPU in this thread) while sharp encodes the other candidates in its own.
+  // Colour only: with --color gray, layers would keep the colours (a gray palette would need a gray render).
+  const tryLayers = options.pdf && !options.lossless && !options.pad && options.color === "rgb" && encoding !== undefined && LAYERABLE.has(encoding) && !(stats && stats.photo >= PHOTO_FROM);
+  const layers = tryLayers ? layeredFile(rgba, width, height, channels) : undefined;
+  const encoded = await pending;
+  if (layers) encoded.push({ data: layers.data, estimate: layers.estimate, candidate: LAYERS });
   const [first] = encoded as [Encoded];
   if (candidates[0] === MONO_PDF && first.estimate > packedBytes(width, height, options.pad) * G4_ALONE_BELOW) {
     encoded.push(await encode(MONO_PNG));
