@@ -120,12 +120,35 @@ describe("1-bit pages of a PDF", () => {
     expect(result.code, result.stderr).toBe(3);
     expect(result.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
     expect(doneEvents(result.stderr).map((e) => e.format)).toEqual(["jbig2", "jbig2", "jbig2", "jbig2", "jbig2"]); // page 3's file was a symbols file
-    const report = JSON.parse(result.stdout) as { failed: Array<{ page: number; reason: string }>; outputPages: number };
+    const report = JSON.parse(result.stdout) as { failed: Array<{ page: number; reason: string }>; outputPages: number; pageEncodings: Array<{ page: number }> };
     expect(report.failed).toEqual([{ page: 3, reason: expect.stringMatching(/page symbols file/) }]);
+    expect(report.pageEncodings.map((e) => e.page)).toEqual([1, 2, 4, 5]); // the failed page is not counted
     expect(report.outputPages).toBe(5);
     const list = execFileSync("pdfimages", ["-list", out], { encoding: "utf8" }).split("\n").slice(2).filter(Boolean);
     expect(list.map((line) => Number(line.trim().split(/\s+/)[0]))).toEqual([1, 2, 4, 5]); // page 3 blank
     expect(readdirSync(dir).filter((name) => name !== "out.pdf")).toEqual([]);
+  });
+});
+
+describe("the report", () => {
+  it("lists every page's encoding and bytes (as page-done says) and the summary line shows the output against the input", async () => {
+    const dir = scratch();
+    const out = join(dir, "out.pdf");
+    const result = await runCli([INPUT, out, "--dpi", "300", "--pages", PAGES.join(","), "--format", "auto", "--workers", "2", "--json", "--progress", "json"], { env: { TMPDIR: dir } });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { inputBytes: number; outputBytes: number; pageEncodings: Array<{ page: number; encoding: string; format: string; bytes: number }> };
+    expect(report.inputBytes).toBe(readFileSync(INPUT).length);
+    const done = result.stderr.split("\n").filter((line) => line.includes('"page-done"')).map((line) => JSON.parse(line) as { page: number; encoding: string; format: string; bytes: number });
+    expect(report.pageEncodings).toEqual(done.sort((a, b) => a.page - b.page).map(({ page, encoding, format, bytes }) => ({ page, encoding, format, bytes })));
+    expect(report.pageEncodings.map((e) => [e.page, e.encoding, e.format])).toEqual([[1, "mono", "jbig2"], [3, "mono", "jbig2"]]);
+    // Page-local JBIG2 sizes: an upper bound of the pages' share of the output (the dictionary is shared).
+    const pages = report.pageEncodings.reduce((sum, e) => sum + e.bytes, 0);
+    expect(report.outputBytes).toBeLessThan(pages + 3000);
+    expect(pages).toBeGreaterThan(report.outputBytes / 2);
+
+    const human = await runCli([INPUT, join(dir, "human.pdf"), "--dpi", "100", "--pages", "1", "--format", "auto"], { env: { TMPDIR: dir } });
+    const ratio = (readFileSync(join(dir, "human.pdf")).length / readFileSync(INPUT).length).toPrecision(2); // one page of fourteen: under 1x
+    expect(human.stderr).toMatch(new RegExp(`human\\.pdf \\([\\d.]+ KB, ${ratio.replace(".", "\\.")}x the input\\)`));
   });
 });
 
