@@ -11,6 +11,7 @@ import { packBlack } from "../codecs/ccitt/g4.js";
 import { bilevelFile, type BilevelFile } from "./bilevel.js";
 import { chooseEncoding, measurePage, PHOTO_FROM, type AutoEncoding, type PageStats } from "./classify.js";
 import { layeredFile } from "./layered.js";
+import { blackBitmap } from "./mono.js";
 
 export interface EncodeOptions {
   /** `auto` measures the page and picks per page (see classify.ts). */
@@ -203,14 +204,21 @@ interface Encoded {
 }
 
 /**
- * The page in gray by sharp (as for a 1-bit PNG), thresholded as sharp's `threshold()` does but
- * while packing (sharp's costs 200 ms of CPU on a 300 DPI page: it compares in double precision),
- * coded with JBIG2 or G4 (bilevel.ts).
+ * The page's 1-bit pixels (the same as for a 1-bit PNG) coded with JBIG2 or G4 (bilevel.ts). The
+ * bits come from mono.ts (a few distinct colours, converted once each) or, for a page of many colours,
+ * from the page in gray by sharp, thresholded while packing: sharp's `threshold()` costs 200 ms of CPU
+ * on a 300 DPI page (it compares in double precision).
  */
 async function bilevel(rgba: Buffer, width: number, height: number, channels: 3 | 4, options: EncodeOptions): Promise<BilevelFile> {
-  const gray = await pipeline(rgba, width, height, channels, MONO_PDF, options).toBuffer({ resolveWithObject: true });
-  if (gray.info.channels !== 1) throw new Error(`Expected 1 channel in gray, got ${gray.info.channels}`);
-  return bilevelFile(packBlack(gray.data, gray.info.width, gray.info.height, options.threshold ?? 128));
+  const threshold = options.threshold ?? 128;
+  const padded = options.pad && options.pad.top + options.pad.right + options.pad.bottom + options.pad.left > 0;
+  let bits = padded ? undefined : await blackBitmap(rgba, width, height, channels, threshold);
+  if (!bits) {
+    const gray = await pipeline(rgba, width, height, channels, MONO_PDF, options).toBuffer({ resolveWithObject: true });
+    if (gray.info.channels !== 1) throw new Error(`Expected 1 channel in gray, got ${gray.info.channels}`);
+    bits = packBlack(gray.data, gray.info.width, gray.info.height, threshold);
+  }
+  return bilevelFile(bits);
 }
 
 /** Bytes of the page (plus padding) as packed 1-bit rows. */
