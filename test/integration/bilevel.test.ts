@@ -90,6 +90,26 @@ describe("1-bit pages of a PDF", () => {
     expect(readFileSync(join(dir, "mono.pdf")).length).toBeLessThan(monoDone[0]!.bytes + monoDone[1]!.bytes + 4000);
   });
 
+  it("a page in bands: each band a JBIG2 image against the one dictionary; stacked, they decode to the page's 1-bit PNG", async () => {
+    const dir = scratch();
+    const common = ["--dpi", "300", "--pages", "1", "--color", "mono", "--workers", "2"];
+    // 2550 x 3300 pixels in bands of at most 2,000,000 pixels: 5 bands of 784 rows (the last shorter).
+    const [banded, png] = await Promise.all([
+      runCli([INPUT, join(dir, "banded.pdf"), ...common, "--band-pixels", "2000000", "--progress", "json"], { env: { TMPDIR: dir } }),
+      runCli([INPUT, join(dir, "p-%d.png"), ...common, "--quiet"], { env: { TMPDIR: dir } }),
+    ]);
+    expect([banded.code, png.code], banded.stderr).toEqual([0, 0]);
+    expect(doneEvents(banded.stderr).map((e) => e.format)).toEqual(["jbig2"]);
+    const pdf = join(dir, "banded.pdf");
+    const list = execFileSync("pdfimages", ["-list", pdf], { encoding: "utf8" }).split("\n").slice(2).filter(Boolean).map((line) => line.trim().split(/\s+/));
+    expect(list.length).toBeGreaterThan(1);
+    expect(list.map((row) => row[8])).toEqual(list.map(() => "jbig2"));
+    expect(list.reduce((sum, row) => sum + Number(row[4]), 0)).toBe(3300);
+    execFileSync("pdfimages", ["-png", pdf, join(dir, "b")]);
+    const bands = await Promise.all(list.map((_, i) => pixels(join(dir, `b-${String(i).padStart(3, "0")}.png`))));
+    expect(Buffer.concat(bands).equals(await pixels(join(dir, "p-1.png")))).toBe(true);
+  });
+
   it("a page of noise stays CCITT G4 (or PNG), smaller there than JBIG2, and decodes bit for bit", async () => {
     const dir = scratch();
     // A 1-bit noise image as a PDF page at 100 DPI, rendered at 100 DPI: the same noise, pixel for pixel.
