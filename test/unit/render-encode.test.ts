@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodePage, type EncodeOptions } from "../../src/worker/encode.js";
+import { encodePage, smallestPossible, type Candidate, type EncodeOptions } from "../../src/worker/encode.js";
 import { EngineError, type RenderedPage } from "../../src/engines/engine.js";
 import { PdfJsEngine } from "../../src/engines/pdfjs/engine.js";
 import { wholePage } from "../helpers/render.js";
@@ -322,5 +322,24 @@ describe("encodePage", () => {
     const png = await encodePage(rgba, 400, 300, join(dir, "dots.png"), options);
     expect(image).toMatchObject({ format: "jbig2", bitsPerComponent: 1 });
     expect(image.outputBytes).toBeLessThan(png.bytes);
+  });
+
+  it("no PNG or JPEG of a page is smaller than smallestPossible, not even of a blank page (the most compressible)", async () => {
+    const [width, height] = [2480, 3508];
+    const white = Buffer.alloc(width * height * 3, 255);
+    const options: EncodeOptions = { format: "png", quality: 85, color: "rgb" };
+    const cases: Array<[Candidate, Partial<EncodeOptions>]> = [
+      [{ format: "png", components: 3, bits: 8 }, { format: "png" }],
+      [{ format: "png", components: 1, bits: 8 }, { format: "png", color: "gray" }],
+      [{ format: "jpeg", components: 3, bits: 8 }, { format: "jpeg" }],
+      [{ format: "jpeg", components: 1, bits: 8 }, { format: "jpeg", color: "gray" }],
+    ];
+    for (const [candidate, more] of cases) {
+      const image = await encodePage(white, width, height, join(dir, `blank-${candidate.format}-${candidate.components}`), { ...options, ...more }, 3);
+      expect(image.format).toBe(candidate.format);
+      const bound = smallestPossible(candidate, width, height);
+      expect(bound).toBeGreaterThan(1000);
+      expect(image.bytes, `${candidate.format} ${candidate.components}`).toBeGreaterThanOrEqual(bound);
+    }
   });
 });
