@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import sharp, { type Sharp } from "sharp";
 import { packBlack } from "../codecs/ccitt/g4.js";
 import { bilevelFile, type BilevelFile } from "./bilevel.js";
-import { chooseEncoding, measurePage, PHOTO_FROM, type AutoEncoding, type PageStats } from "./classify.js";
+import { chooseEncoding, measurePage, MONO_FROM_PPI, PHOTO_FROM, type AutoEncoding, type PageStats } from "./classify.js";
 import { layeredFile } from "./layered.js";
 import { blackBitmap } from "./mono.js";
 
@@ -165,7 +165,10 @@ export async function encodePage(
     return { data: file.data, estimate: file.estimate, candidate: { ...c, format: file.format } };
   };
   // Colour only: with --color gray, layers would keep the colours (a gray palette would need a gray render).
-  const tryLayers = options.pdf && !options.lossless && !options.pad && options.color === "rgb" && encoding !== undefined && LAYERABLE.has(encoding) && !(stats && stats.photo >= PHOTO_FROM);
+  // At print resolution only: layers drop anti-aliasing as 1-bit does, which costs legibility below it.
+  const tryLayers =
+    options.pdf && !options.lossless && !options.pad && options.color === "rgb" && (options.ppi ?? 300) >= MONO_FROM_PPI &&
+    encoding !== undefined && LAYERABLE.has(encoding) && !(stats && stats.photo >= PHOTO_FROM);
   const layers = tryLayers ? layeredFile(rgba, width, height, channels) : undefined;
   // Layers smaller than any file the other candidates can be need not be compared (on the colour
   // manual, 1 page in 12 could not skip them: ~0.5 s of CPU per page saved on a 2-core machine).
