@@ -170,7 +170,8 @@ export function isResultMessage(value: unknown): value is ResultMessage {
   return (
     isEngineName(r.engine) &&
     typeof r.bytes === "number" &&
-    (r.format === "jpeg" || r.format === "png" || r.format === "tiff" || r.format === "g4") &&
+    typeof r.outputBytes === "number" &&
+    (r.format === "jpeg" || r.format === "png" || r.format === "tiff" || r.format === "g4" || r.format === "jbig2" || r.format === "layers") &&
     typeof r.width === "number" &&
     typeof r.height === "number" &&
     (r.components === 1 || r.components === 3) &&

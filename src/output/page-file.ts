@@ -39,7 +39,7 @@ export async function pageFile(index: number, outcome: PageOutcome, layout: Page
     return blank(layout, ctx);
   }
   if (results.length === 1) {
-    const [result] = results as [PageResult & { format: FileFormat }]; // badImage refused g4 (a PDF's coding)
+    const [result] = results as [PageResult & { format: FileFormat }]; // badImage refused G4, JBIG2 and layers (a PDF's codings)
     return { path: result.path, bytes: result.bytes, format: result.format };
   }
   try {
@@ -70,7 +70,7 @@ async function blank(layout: PageLayout, ctx: PageFileContext): Promise<PageFile
 /** Why a worker's page (or band) images are unusable, or undefined when each has the size the worker reported. */
 async function badImage(results: readonly PageResult[]): Promise<string | undefined> {
   for (const result of results) {
-    if (result.format === "g4") return `page image ${result.path} is ${result.format}, not an image file format`;
+    if (result.format !== "jpeg" && result.format !== "png" && result.format !== "tiff") return `page image ${result.path} is ${result.format}, not an image file format`;
     const size = (await stat(result.path).catch(() => undefined))?.size ?? 0;
     if (size === 0 || size !== result.bytes) return `page image ${result.path} is ${size} bytes, expected ${result.bytes}`;
   }

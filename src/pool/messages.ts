@@ -2,7 +2,7 @@
 
 import type { ColorMode, ImageFormat } from "../options.js";
 import type { AutoEncoding } from "../worker/classify.js";
-import type { FileFormat, FileSettings } from "../worker/encode.js";
+import type { FileSettings, PageFileFormat } from "../worker/encode.js";
 import type { RenderRequest } from "../engines/engine.js";
 import { isEngineName, type EngineName } from "../engines/registry.js";
 
@@ -53,8 +53,11 @@ export interface PageResult {
   /** The engine that rendered the page. */
   engine: EngineName;
   path: string;
+  /** Size of the file at `path`. */
   bytes: number;
-  format: FileFormat | "g4";
+  /** Bytes the image is expected to take in the output (JBIG2: coded on its own, an upper bound; otherwise `bytes`). */
+  outputBytes: number;
+  format: PageFileFormat;
   /** Pixel size of the written image (the raster plus any `pad`). */
   width: number;
   height: number;

@@ -3,6 +3,7 @@ import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, PDFRe
 import { crc32, inflateSync } from "node:zlib";
 import sharp from "sharp";
 import { g4ToTiff } from "../../dist/codecs/ccitt/tiff.js";
+import { jbig2dec } from "./jbig2.js";
 
 export interface ImageInfo {
   width: number;
@@ -13,6 +14,8 @@ export interface ImageInfo {
   /** The /DecodeParms dictionary as PDF syntax, or "" without one. */
   decodeParms: string;
   data: Uint8Array;
+  /** /JBIG2Decode: the /JBIG2Globals stream's contents, when the image refers to one. */
+  globals?: Uint8Array;
 }
 
 export interface PageInfo {
@@ -48,7 +51,11 @@ function pageInfo(doc: PDFDocument, page: PDFPage): PageInfo {
     const dict = stream.dict;
     if (dict.get(PDFName.of("Subtype"))?.toString() !== "/Image") continue;
     const num = (key: string): number => (dict.lookup(PDFName.of(key), PDFNumber) as PDFNumber).asNumber();
+    const parms = dict.lookup(PDFName.of("DecodeParms"));
+    const globalsRef = parms instanceof PDFDict ? parms.get(PDFName.of("JBIG2Globals")) : undefined;
+    const globals = globalsRef ? doc.context.lookup(globalsRef as PDFRef) : undefined;
     images.push({
+      ...(globals instanceof PDFRawStream ? { globals: globals.contents } : {}),
       width: num("Width"),
       height: num("Height"),
       filter: name(dict.lookup(PDFName.of("Filter"))),
@@ -109,6 +116,14 @@ export async function decodeImage(image: ImageInfo): Promise<{ data: Buffer; wid
     const parms = `<<\n/K -1\n/Columns ${image.width}\n/Rows ${image.height}\n/BlackIs1 false\n>>`;
     if (image.decodeParms !== parms) throw new Error(`cannot decode CCITT data with ${image.decodeParms}`);
     input = Buffer.from(g4ToTiff({ width: image.width, height: image.height, data: image.data }));
+  } else if (image.filter === "/JBIG2Decode") {
+    // Debian's jbig2dec (1 = black) on the embedded stream and the globals: 0/255 gray, as for the other 1-bit images.
+    const bitmap = jbig2dec(image.data, image.globals ?? new Uint8Array(0));
+    const gray = Buffer.alloc(bitmap.width * bitmap.height);
+    for (let y = 0; y < bitmap.height; y++) {
+      for (let x = 0; x < bitmap.width; x++) gray[y * bitmap.width + x] = (bitmap.data[y * bitmap.stride + (x >> 3)]! >> (7 - (x & 7))) & 1 ? 0 : 255;
+    }
+    return { data: gray, width: bitmap.width, height: bitmap.height, channels: 1 };
   } else {
     throw new Error(`cannot decode a ${image.filter} ${image.colorSpace} image`);
   }

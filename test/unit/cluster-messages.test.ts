@@ -79,11 +79,13 @@ describe("cluster job data", () => {
 
   it("result messages are checked on receipt", () => {
     const worker = { id: "0123456789abcdef", host: "h", pid: 1 };
-    const result = { engine: "pdfjs", bytes: 10, format: "jpeg", width: 1, height: 1, components: 3, bitsPerComponent: 8, extract: false, timings: {} };
+    const result = { engine: "pdfjs", bytes: 10, outputBytes: 10, format: "jpeg", width: 1, height: 1, components: 3, bitsPerComponent: 8, extract: false, timings: {} };
     expect(isResultMessage({ kind: "done", job: "j", worker, result })).toBe(true);
     expect(isResultMessage({ kind: "failed", job: "j", worker, reason: "r" })).toBe(true);
     expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "g4", components: 1, bitsPerComponent: 1 } })).toBe(true);
+    expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "jbig2", components: 1, bitsPerComponent: 1 } })).toBe(true);
     expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "gif" } })).toBe(false);
+    expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, outputBytes: "10" } })).toBe(false);
     expect(isResultMessage({ kind: "done", job: "j", worker: { ...worker, pid: "1" }, result })).toBe(false);
     expect(isResultMessage({ kind: "other", job: "j", worker })).toBe(false);
   });
