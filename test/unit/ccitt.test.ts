@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { encodeG4, g4DecodeParms, packBlack, type BlackBitmap } from "../../src/codecs/ccitt/g4.js";
+import { encodeG4, g4DecodeParms, g4MinBytes, packBlack, type BlackBitmap } from "../../src/codecs/ccitt/g4.js";
 import { g4ToTiff, tiffToG4 } from "../../src/codecs/ccitt/tiff.js";
 import { PdfStreamWriter } from "../../src/pdf/writer.js";
 
@@ -148,6 +148,40 @@ describe("encodeG4 decodes bit for bit with libtiff", () => {
     expectRoundTrip(bitmap(3001, 200, () => random() < 0.01));
     const cuts = Array.from({ length: 400 }, () => Math.floor(random() * 5000)).sort((a, b) => a - b);
     expectRoundTrip(bitmap(5000, 40, (x, y) => cuts.filter((c) => c <= x + y * 13).length % 2 === 1));
+  });
+});
+
+describe("g4MinBytes", () => {
+  /** Noise whose padding bits (width 1237) are noise too. */
+  function noise(width: number, height: number, seed: number): BlackBitmap {
+    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
+    return { width, height, black: new Uint8Array(((width + 7) >> 3) * height).map(() => random()) };
+  }
+
+  it("is at most encodeG4's size, on real pages, edge cases and noise; and counts every change of a row once", () => {
+    const images: Array<[string, BlackBitmap]> = [
+      ["sample p1", popplerMono(sample, 1, 300)],
+      ["tracemonkey p1", popplerMono(join(corpus, "tracemonkey.pdf"), 1, 300)],
+      ["noise", noise(1237, 300, 7)],
+      ["empty", bitmap(64, 64, () => false)],
+      ["one pixel", bitmap(1, 1, () => true)],
+      ["full black", bitmap(2550, 40, () => true)],
+      ["1 x 100000", bitmap(1, 100_000, (_, y) => y % 7 < 3)],
+      ["checkerboard", bitmap(333, 333, (x, y) => (x ^ y) % 2 === 0)],
+      ["black at both edges", bitmap(130, 9, (x, y) => x === 0 || x === 129 || (y === 4 && x > 60))],
+    ];
+    for (const [name, image] of images) expect(g4MinBytes(image), name).toBeLessThanOrEqual(encodeG4(image).data.length);
+    // Text: a useful bound (most of G4's bits are one per change), so a smaller JBIG2 skips G4.
+    const text = images[1]![1];
+    expect(g4MinBytes(text)).toBeGreaterThan(encodeG4(text).data.length / 4);
+    // Exact counts: a checkerboard row of 333 starting black changes 333 times, one starting white 332.
+    expect(g4MinBytes(bitmap(333, 2, (x, y) => (x ^ y) % 2 === 0))).toBe(Math.floor((333 + 332) / 8));
+    expect(g4MinBytes(bitmap(16, 8, (x) => x === 0 || x === 15))).toBe(3); // 3 changes a row: at 0, 1 and 15
+    // Bits after the last column are not pixels: noise there counts for nothing.
+    const padded = noise(1237, 300, 99);
+    const cleared = { ...padded, black: new Uint8Array(canonical(padded)) };
+    expect(g4MinBytes(padded)).toBe(g4MinBytes(cleared));
+    expect(() => g4MinBytes({ width: 9, height: 2, black: new Uint8Array(3) })).toThrow(RangeError);
   });
 });
 

@@ -89,6 +89,43 @@ export function encodeG4(image: BlackBitmap): G4Image {
   return { width, height, data: out.finish() };
 }
 
+/** Set bits of each byte value. */
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, v) => {
+  let n = 0;
+  for (let b = v; b !== 0; b &= b - 1) n++;
+  return n;
+});
+
+/**
+ * A lower bound of the bytes {@link encodeG4} gives for `image`, at a small part of its cost (a pass
+ * of popcounts): every changing element of a coding line (a colour change within the row, the
+ * left of the first pixel counting as white) is coded by a vertical mode (1 to 7 bits) or, two at
+ * a time, by a horizontal one (at least 3 + 2 + 2 bits), so the data has at least one bit per change.
+ * A caller comparing another coding that is already smaller can skip G4 (worker/bilevel.ts).
+ */
+export function g4MinBytes(image: BlackBitmap): number {
+  const { width, height, black } = image;
+  checkSize(width, height);
+  const rowBytes = (width + 7) >> 3;
+  if (black.length < rowBytes * height) throw new RangeError(`Expected ${rowBytes * height} bytes for ${width}x${height} pixels, got ${black.length}`);
+  // The changes within the last byte's real columns only: padding bits are ignored, as encodeG4 ignores them.
+  const tail = width & 7;
+  const lastMask = tail === 0 ? 0xff : (0xff00 >> tail) & 0xff;
+  let changed = 0;
+  for (let y = 0, o = 0; y < height; y++) {
+    let previous = 0; // the pixel left of each byte's first one, in bit 7
+    const last = o + rowBytes - 1;
+    for (; o < last; o++) {
+      const v = black[o]!;
+      changed += POPCOUNT[v ^ ((v >> 1) | previous)]!;
+      previous = (v & 1) << 7;
+    }
+    const v = black[o++]!;
+    changed += POPCOUNT[(v ^ ((v >> 1) | previous)) & lastMask]!;
+  }
+  return Math.floor(changed / 8);
+}
+
 /**
  * Writes into `into` the columns of one row where the colour changes (the column left of the
  * first one counts as white), then three `width` sentinels; returns how many changes there are.

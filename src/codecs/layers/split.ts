@@ -71,6 +71,8 @@ export class NotLayerable {
 const BITS = 6;
 const BINS = 1 << (3 * BITS);
 const UNKNOWN = 0xff;
+/** The bits of an RGBA pixel read as one 32-bit word (in this machine's byte order) that hold R, G and B. */
+const RGB_BITS = new Uint32Array(Uint8Array.of(255, 255, 255, 0).buffer)[0]!;
 
 /**
  * Splits opaque RGBA (`channels` 4) or RGB (3) pixels into a background and flat-colour masks, or
@@ -94,16 +96,24 @@ function findPalette(pixels: Uint8Array, width: number, height: number, channels
   const sum = new Float64Array(BINS * 3);
   const stride = width * channels;
   const shift = 8 - BITS;
+  // RGBA (what the engines give) is compared a pixel at a time as 32-bit words, alpha masked off; RGB a byte at a time.
+  const words = channels === 4 && pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, width * height) : undefined;
   for (let y = 1; y < height; y++) {
     const row = y * stride;
     for (let x = 1, i = row + channels; x < width; x++, i += channels) {
+      // Flat in two directions: the inside of a fill or a stroke. An anti-aliased edge repeats along
+      // the edge (a horizontal stroke's top row), never across it.
+      if (words) {
+        const w = words[i >> 2]!;
+        if (((w ^ words[(i >> 2) - 1]!) & RGB_BITS) !== 0 || ((w ^ words[(i >> 2) - width]!) & RGB_BITS) !== 0) continue;
+      }
       const r = pixels[i]!;
       const g = pixels[i + 1]!;
       const b = pixels[i + 2]!;
-      // Flat in two directions: the inside of a fill or a stroke. An anti-aliased edge repeats along
-      // the edge (a horizontal stroke's top row), never across it.
-      if (r !== pixels[i - channels] || g !== pixels[i - channels + 1] || b !== pixels[i - channels + 2]) continue;
-      if (r !== pixels[i - stride] || g !== pixels[i - stride + 1] || b !== pixels[i - stride + 2]) continue;
+      if (!words) {
+        if (r !== pixels[i - channels] || g !== pixels[i - channels + 1] || b !== pixels[i - channels + 2]) continue;
+        if (r !== pixels[i - stride] || g !== pixels[i - stride + 1] || b !== pixels[i - stride + 2]) continue;
+      }
       const bin = ((r >> shift) << (2 * BITS)) | ((g >> shift) << BITS) | (b >> shift);
       count[bin]!++;
       sum[bin * 3]! += r;
@@ -192,14 +202,22 @@ function assign(pixels: Uint8Array, width: number, height: number, channels: 3 |
   const far2 = limits.far * limits.far;
   const paper = (palette[0]![0] << 16) | (palette[0]![1] << 8) | palette[0]![2];
   const stride = width * channels;
+  // Most pixels repeat their left neighbour (paper, the inside of strokes): that colour's entry is kept at hand.
+  let lastRgb = -1;
+  let lastK = 0;
   for (let y = 0; y < height; y++) {
     const row = y * stride;
     for (let x = 0, i = row; x < width; x++, i += channels) {
       const rgb = (pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!;
-      let k = cache.get(rgb);
-      if (k === UNKNOWN) {
-        k = classify(palette, [pixels[i]!, pixels[i + 1]!, pixels[i + 2]!], far2);
-        cache.set(rgb, k);
+      let k = lastK;
+      if (rgb !== lastRgb) {
+        k = cache.get(rgb);
+        if (k === UNKNOWN) {
+          k = classify(palette, [pixels[i]!, pixels[i + 1]!, pixels[i + 2]!], far2);
+          cache.set(rgb, k);
+        }
+        lastRgb = rgb;
+        lastK = k;
       }
       if (rgb !== paper) ink++;
       if (k & 0x80) far++;
@@ -218,20 +236,32 @@ function assign(pixels: Uint8Array, width: number, height: number, channels: 3 |
     return new NotLayerable(`${((100 * far) / ink).toFixed(1)}% of the ink is far from every flat colour (shading or a photograph)`);
   }
   const layers: Layer[] = [];
+  const ofLayer: Array<Layer | undefined> = [undefined];
   for (let k = 1; k < n; k++) {
-    if (maxX[k]! < 0) continue;
+    if (maxX[k]! < 0) {
+      ofLayer.push(undefined);
+      continue;
+    }
     const lx = minX[k]!;
     const ly = minY[k]!;
     const lw = maxX[k]! - lx + 1;
     const lh = maxY[k]! - ly + 1;
     const lstride = (lw + 7) >> 3;
-    const data = new Uint8Array(lstride * lh);
-    for (let y = 0; y < lh; y++) {
-      const src = (ly + y) * width + lx;
-      const dst = y * lstride;
-      for (let x = 0; x < lw; x++) if (index[src + x] === k) data[dst + (x >> 3)]! |= 0x80 >> (x & 7);
+    const layer: Layer = { colour: palette[k]!, x: lx, y: ly, width: lw, height: lh, stride: lstride, data: new Uint8Array(lstride * lh), pixels: counts[k]! };
+    ofLayer.push(layer);
+    layers.push(layer);
+  }
+  // One pass over the page sets every layer's bits (not one pass over each layer's box: the boxes of
+  // a page's colours often span most of it).
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      const k = index[row + x]!;
+      if (k === 0) continue;
+      const layer = ofLayer[k]!;
+      const lx = x - layer.x;
+      layer.data[(y - layer.y) * layer.stride + (lx >> 3)]! |= 0x80 >> (lx & 7);
     }
-    layers.push({ colour: palette[k]!, x: lx, y: ly, width: lw, height: lh, stride: lstride, data, pixels: counts[k]! });
   }
   layers.sort((a, b) => b.pixels - a.pixels);
   return { width, height, background: palette[0]!, layers };
