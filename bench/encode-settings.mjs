@@ -5,14 +5,11 @@
 //
 //   node bench/encode-settings.mjs [--dpi 300] [--repeat 3] [--json out.json] [file.pdf:page ...]
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
+import { renderPage } from "./render-page.mjs";
 
 const DIST = new URL("../dist/", import.meta.url);
-const CORPUS = fileURLToPath(new URL("../../shared/corpus/pdfjs/", import.meta.url));
-const { PdfJsEngine } = await import(new URL("engines/pdfjs/engine.js", DIST).href);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -68,19 +65,8 @@ async function time(fn) {
 
 const rows = [];
 for (const spec of pages) {
-  const [file, pageText = "1"] = spec.split(":");
-  const path = file.includes("/") ? file : join(CORPUS, file);
-  const engine = await PdfJsEngine.open(path);
-  const pageNumber = Number(pageText);
-  const g = await engine.geometry(pageNumber);
-  const k = dpi / 72;
-  const width = Math.round(g.widthPt * k);
-  const height = Math.round(g.heightPt * k);
-  const page = await engine.render({ pageNumber, width, height, scaleX: k, scaleY: k, offsetX: 0, offsetY: 0, background: [255, 255, 255] });
-  const rgba = Buffer.from(page.rgba); // a copy that outlives the canvas
-  page.release();
-  await engine.close();
-  const raw = { raw: { width, height, channels: 4 } };
+  const { rgba, width, height, channels } = await renderPage(spec, dpi);
+  const raw = { raw: { width, height, channels } }; // pdf.js gives RGB (3), other engines RGBA
   for (const [name, o] of Object.entries(JPEG)) {
     rows.push({ page: spec, pixels: width * height, kind: "jpeg", setting: name, ...(await time(() => sharp(rgba, raw).removeAlpha().jpeg(o).toBuffer())) });
   }

@@ -77,12 +77,12 @@ async function pdfraster(cli, pdf, format) {
   return { bytes, wallMs: r.wallMs, cpuMs: r.cpuMs, encodings: encodingsOf(report) };
 }
 
-/** How many pages got each encoding, from the JSON report (when it says). */
+/** How many pages were stored in each format (jpeg, png, g4, jbig2, layers), from the JSON report (when it says). */
 function encodingsOf(report) {
   const counts = {};
   const list = Array.isArray(report.pageEncodings) ? report.pageEncodings : [];
   for (const page of list) {
-    const key = page.encoding ?? page.format;
+    const key = page.format ?? page.encoding;
     if (key) counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
@@ -141,6 +141,13 @@ for (const row of rows) {
     return `${mb(r.bytes)} (${(r.bytes / row.inputBytes).toFixed(1)}x, ${Math.round(r.bytes / row.pages / 1000)} KB/p, ${(r.wallMs / 1000).toFixed(1)} s)`;
   });
   console.log(`| ${row.document} | ${row.pages} | ${mb(row.inputBytes)} | ${cells.join(" | ")} |`);
+}
+console.log(`\nPages by stored format:\n`);
+for (const row of rows) {
+  for (const c of columns) {
+    const counts = row.results[c].encodings;
+    if (counts && Object.keys(counts).length > 0) console.log(`- ${row.document}, ${c}: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  }
 }
 const file = args.out ?? join(ROOT, "bench/results", `sizes-${new Date().toISOString().slice(0, 10)}.json`);
 mkdirSync(join(ROOT, "bench/results"), { recursive: true });

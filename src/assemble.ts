@@ -3,6 +3,9 @@ import { describeError } from "./errors.js";
 import type { Keeper } from "./keep/keeper.js";
 import type { OnError } from "./options.js";
 import type { PageLayout } from "./paper.js";
+import { tiffToG4 } from "./codecs/ccitt/tiff.js";
+import { deserializePageSymbols, embeddedStream, encodePage, SymbolTable, type PageSymbols } from "./codecs/jbig2/index.js";
+import { deserializeLayeredSymbols, type LayeredSymbols } from "./codecs/layers/file.js";
 import { jpegInfo, parsePngForPdf } from "./pdf/png.js";
 import { PdfStreamWriter, type PageImage, type PageOverlay } from "./pdf/writer.js";
 import type { PageResult } from "./pool/messages.js";
@@ -10,16 +13,22 @@ import type { PageResult } from "./pool/messages.js";
 /** What became of one planned page. */
 export type PageOutcome = { kind: "image"; results: PageResult[] } | { kind: "failed" };
 
+/** A page image file as read and checked; JBIG2 symbols (of a page or its layers) are coded when the page is written (in page order). */
+type LoadedImage = PageImage | { kind: "symbols"; symbols: PageSymbols } | { kind: "layered"; page: LayeredSymbols };
+
 /**
  * Appends pages to the streaming writer strictly in output order as their outcomes arrive in any
  * order, deleting each page image once it is written, so the temp directory only holds pages
- * waiting for an earlier one.
+ * waiting for an earlier one. JBIG2 pages are coded here against the document's one symbol
+ * dictionary (codecs/jbig2 SymbolTable, bounded by its cap), admitted in page order so that the
+ * bytes are the same on every run, locally and in cluster mode.
  */
 export class OrderedAssembler {
   private readonly outcomes = new Map<number, PageOutcome>();
   private next = 0;
   private chain = Promise.resolve();
   private failure: unknown;
+  private symbols: SymbolTable | undefined;
   /** Milliseconds spent reading page images and appending them. */
   assembleMs = 0;
 
@@ -55,6 +64,11 @@ export class OrderedAssembler {
     return this.writer.pageCount;
   }
 
+  /** The `/JBIG2Globals` stream: every symbol the JBIG2 pages written so far share. */
+  jbig2Globals(): Uint8Array {
+    return this.symbols?.globalsStream() ?? new Uint8Array(0);
+  }
+
   private async drain(): Promise<void> {
     if (this.failure) return;
     for (let outcome = this.outcomes.get(this.next); outcome; outcome = this.outcomes.get(this.next)) {
@@ -67,9 +81,11 @@ export class OrderedAssembler {
       if (outcome.kind === "image") {
         // A banded page: every band's image (each is its own XObject, see PdfStreamWriter.addImagePage).
         try {
-          image = [];
-          for (const result of outcome.results) image.push(await loadImage(result));
+          const loaded: LoadedImage[] = [];
+          for (const result of outcome.results) loaded.push(await loadImage(result));
           overlay = await this.keeper?.overlay(this.next - 1, outcome.results[0]!);
+          // Only once every band is read and checked: a page that fails adds nothing to the dictionary.
+          image = loaded.map((band) => this.code(band));
         } catch (error) {
           image = undefined;
           this.onBadImage(this.next - 1, describeError(error));
@@ -86,15 +102,47 @@ export class OrderedAssembler {
       this.assembleMs += performance.now() - started;
     }
   }
+
+  /** A page image ready to write: JBIG2 symbols admitted to the document's dictionary and coded against it. */
+  private code(image: LoadedImage): PageImage {
+    if (image.kind === "symbols") return { kind: "jbig2", ...this.codeSymbols(image.symbols) };
+    if (image.kind !== "layered") return image;
+    const { width, height, background, layers } = image.page;
+    return { kind: "layers", width, height, background, layers: layers.map(({ colour, x, y, symbols }) => ({ colour, x, y, ...this.codeSymbols(symbols) })) };
+  }
+
+  private codeSymbols(symbols: PageSymbols): { data: Uint8Array; width: number; height: number; globals: boolean } {
+    this.symbols ??= new SymbolTable();
+    const page = encodePage(symbols, this.symbols.admit(symbols));
+    return { data: embeddedStream(page), width: symbols.width, height: symbols.height, globals: page.usesGlobals };
+  }
 }
 
-/** Reads a worker's page image and checks it is what the worker said it wrote. */
-async function loadImage(result: PageResult): Promise<PageImage> {
+/**
+ * Reads a worker's page image and checks it is what the worker said it wrote. A worker's file is
+ * untrusted: a damaged one throws (the page fails), never crashes the master.
+ */
+async function loadImage(result: PageResult): Promise<LoadedImage> {
   const data = await readFile(result.path);
   if (data.length === 0 || data.length !== result.bytes) {
     throw new Error(`page image ${result.path} is ${data.length} bytes, expected ${result.bytes}`);
   }
+  if (result.format === "jbig2") {
+    const symbols = deserializePageSymbols(data);
+    if (symbols.width !== result.width || symbols.height !== result.height) {
+      throw new Error(`page symbols ${result.path} are ${symbols.width}x${symbols.height}, expected ${result.width}x${result.height}`);
+    }
+    return { kind: "symbols", symbols };
+  }
+  if (result.format === "layers") {
+    const page = deserializeLayeredSymbols(data);
+    if (page.width !== result.width || page.height !== result.height) {
+      throw new Error(`page layers ${result.path} are ${page.width}x${page.height}, expected ${result.width}x${result.height}`);
+    }
+    return { kind: "layered", page };
+  }
   if (result.format === "png") return parsePngForPdf(data);
+  if (result.format === "g4") return { kind: "g4", ...tiffToG4(data) };
   const info = jpegInfo(data);
   if (info.components === 4) throw new Error(`page image ${result.path} is CMYK`);
   return { kind: "jpeg", data, width: info.width, height: info.height, components: info.components };

@@ -1,10 +1,11 @@
+import { stat } from "node:fs/promises";
 import type { NormalizedOptions } from "./options.js";
 import type { Plan } from "./plan.js";
 import type { ResultMeta } from "./pool/executor.js";
 import type { PageResult, PageTask } from "./pool/messages.js";
 import type { PageSink } from "./output/sink.js";
 import { BandCollector } from "./bands/collect.js";
-import type { PageFailure, ProgressEvent, RasterizeReport, StageTimings } from "./report.js";
+import type { PageEncoding, PageFailure, ProgressEvent, RasterizeReport, StageTimings } from "./report.js";
 
 /**
  * One document of a run: its planned pages, where they go, and what became of each. The pool's
@@ -23,6 +24,8 @@ export class DocumentJob {
   private readonly retried = new Set<number>();
   /** Pages rendered by another engine than the plan's (the fallback engine). */
   private readonly fallbackPages = new Set<number>();
+  /** How each page rendered so far is stored, by output index (a page found unusable later is dropped). */
+  private readonly encodings = new Map<number, PageEncoding>();
   private readonly total: number;
   private done = 0;
   private rendered = 0;
@@ -133,6 +136,14 @@ export class DocumentJob {
     this.settled++;
     if (results.some((r) => r.engine !== this.plan.engine)) this.fallbackPages.add(task.pageNumber);
     const encoding = results[0]!.encoding;
+    const formats = new Set(results.map((r) => r.format));
+    const stored: PageEncoding = {
+      page: task.pageNumber,
+      ...(encoding ? { encoding } : {}),
+      format: formats.size === 1 ? result.format : results.map((r) => r.format).join("+"),
+      bytes: results.reduce((sum, r) => sum + r.outputBytes, 0),
+    };
+    this.encodings.set(index, stored);
     this.emit({
       type: "page-done",
       input: this.input,
@@ -140,11 +151,12 @@ export class DocumentJob {
       done: this.done,
       total: this.total,
       ms: Math.round(results.reduce((sum, r) => sum + r.timings.total, 0)),
-      bytes: results.reduce((sum, r) => sum + r.bytes, 0),
+      bytes: stored.bytes,
       worker: meta.workerPid,
       ...(meta.host !== undefined ? { host: meta.host } : {}),
       engine: result.engine,
       ...(encoding ? { encoding } : {}),
+      format: stored.format,
       ...(bands ? { bands } : {}),
     });
     this.sink!.accept(index, { kind: "image", results });
@@ -172,6 +184,7 @@ export class DocumentJob {
   /** Records a final failure; `toSink`: tell the sink (false when the sink itself found the page unusable and stands in for it). */
   private fail(index: number, reason: string, toSink = true): void {
     const page = this.plan.pages[index]!.pageNumber;
+    this.encodings.delete(index);
     this.failures.push({ page, reason });
     this.done++;
     this.settled++;
@@ -217,6 +230,8 @@ export class DocumentJob {
       failed: this.failures,
       outputPages: output === null ? 0 : sink.pagesWritten,
       outputBytes,
+      inputBytes: await this.inputBytes(),
+      pageEncodings: output === null ? [] : [...this.encodings].sort(([a], [b]) => a - b).map(([, stored]) => stored),
       durationMs: Math.round(performance.now() - this.started),
       workers,
       dpi: this.opts.dpi,
@@ -231,6 +246,12 @@ export class DocumentJob {
     };
     this.emit({ type: "document-done", input: this.input, report });
     return report;
+  }
+
+  /** Size of the input file (the one every task names; input given as bytes is a file in the temp dir too). */
+  private async inputBytes(): Promise<number> {
+    const source = this.tasks[0]?.source;
+    return source ? await stat(source).then((s) => s.size, () => 0) : 0;
   }
 
   /** Removes the output of a job that will not finish (the run was aborted or the pool failed). */

@@ -194,6 +194,8 @@ function pageTask(id: number, source: string, pageNumber: number, layout: PageLa
   if (images) {
     task.pad = sheetPadding(layout, options.dpi);
     task.file = { tiff: options.tiff, dpi: options.dpi };
+  } else {
+    task.pdf = true;
   }
   if (options.keepText || options.keepLinks) {
     task.extract = { text: options.keepText, links: options.keepLinks, path: `${stem}.json` };

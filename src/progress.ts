@@ -37,7 +37,8 @@ export class ProgressBar {
 /** The summary line printed at the end of a run. */
 export function summaryLine(report: RasterizeReport): string {
   const seconds = (report.durationMs / 1000).toFixed(1);
-  const out = report.output ? `${report.output} (${formatBytes(report.outputBytes)})` : "no output written";
+  const ratio = report.inputBytes > 0 ? `, ${formatRatio(report.outputBytes / report.inputBytes)} the input` : "";
+  const out = report.output ? `${report.output} (${formatBytes(report.outputBytes)}${ratio})` : "no output written";
   const fallback = report.fallbackPages.length > 0 ? ` (${report.fallbackPages.length} by ${report.fallbackEngine})` : "";
   return `${report.rendered}/${report.selected} pages rendered${fallback}, ${report.failed.length} failed, ${seconds} s, ${out}`;
 }
@@ -47,6 +48,11 @@ export function batchSummaryLine(report: BatchReport): string {
   const seconds = (report.durationMs / 1000).toFixed(1);
   const n = report.documents.length;
   return `${n} document${n === 1 ? "" : "s"}: ${report.succeeded} written, ${report.failed} failed, ${report.failedPages} page(s) failed, ${seconds} s`;
+}
+
+/** `2.1x`, `12x`, `0.45x`: two significant digits (at least one decimal below 10). */
+export function formatRatio(ratio: number): string {
+  return `${ratio >= 10 ? Math.round(ratio) : ratio >= 1 ? ratio.toFixed(1) : ratio.toPrecision(2)}x`;
 }
 
 export function formatBytes(bytes: number): string {

@@ -30,6 +30,24 @@ export interface StageTimings {
   assemble: number;
 }
 
+/** How one page was stored in the output. */
+export interface PageEncoding {
+  /** 1-based page number in the input. */
+  page: number;
+  /** With `format: "auto"`: what the classifier chose (`mono`, `gray4`, `gray-smallest`, `rgb-jpeg`, `rgb-smallest`). */
+  encoding?: string;
+  /**
+   * How the page image is stored: `jpeg`, `png`, `g4` (CCITT Group 4), `jbig2` (1-bit, against the
+   * document's symbol dictionary) or `layers` (flat-colour JBIG2 masks); bands stored differently are joined by `+`.
+   */
+  format: string;
+  /**
+   * Bytes of the page image in the output. JBIG2 and layers: the page coded with its own symbols, an
+   * upper bound (the document's dictionary stores a glyph once for all pages, so the output is smaller).
+   */
+  bytes: number;
+}
+
 /** The result of a run; `--json` prints exactly this object. */
 export interface RasterizeReport {
   /** The input path, or null when the input was given as bytes. */
@@ -51,6 +69,10 @@ export interface RasterizeReport {
   outputPages: number;
   /** Size of the output in bytes, all image files together in image output (0 when nothing was written). */
   outputBytes: number;
+  /** Size of the input file in bytes. */
+  inputBytes: number;
+  /** Every page written from a render (not blank stand-ins), in output order: how it was stored and its bytes. */
+  pageEncodings: PageEncoding[];
   durationMs: number;
   workers: number;
   dpi: number;
@@ -109,6 +131,7 @@ export type ProgressEvent =
       done: number;
       total: number;
       ms: number;
+      /** The page image's bytes in the output (see {@link PageEncoding.bytes}). */
       bytes: number;
       /** Process id of the worker that rendered the page: a local worker process, or in cluster mode the `pdfraster worker` process on `host`. */
       worker: number;
@@ -118,6 +141,8 @@ export type ProgressEvent =
       engine: EngineName;
       /** With `format: "auto"`: what was chosen (`mono`, `gray4`, `gray-smallest`, `rgb-jpeg`, `rgb-smallest`). */
       encoding?: string;
+      /** How the page image is stored (see {@link PageEncoding.format}). */
+      format: string;
       /** A page rendered in bands: each band, top to bottom: the worker's pid and its time on the band (render, encode, write), ms. */
       bands?: Array<{ worker: number; ms: number }>;
     }

@@ -39,6 +39,7 @@ export async function joinBands(
   const written: Array<JoinedImage & { path: string }> = [];
   try {
     for (const candidate of candidates) {
+      if (candidate.format !== "jpeg" && candidate.format !== "png") throw new Error(`${candidate.format} is for pages of a PDF, not image files`);
       const format: FileFormat = file.tiff ? "tiff" : candidate.format;
       const path = `${outStem}-${written.length}.${{ jpeg: "jpg", png: "png", tiff: "tif" }[format]}`;
       // The bands are in the page's colour and depth already (encode.ts, `lossless`): only the format stage runs.

@@ -67,7 +67,7 @@ const WORKER_ID = /^[0-9a-f]{16}$/;
 const JOB_KEYS = new Set(["v", "run", "attempt", "timeoutMs", "input", "avoid", "task"]);
 const TASK_KEYS = new Set([
   "id", "pageNumber", "width", "height", "scaleX", "scaleY", "offsetX", "offsetY", "background",
-  "password", "engine", "format", "quality", "color", "threshold", "ppi", "pad", "file", "extract", "band", "probe",
+  "password", "engine", "format", "quality", "color", "threshold", "ppi", "pad", "file", "extract", "band", "probe", "pdf",
 ]);
 /** The largest `auto` probe a job may ask for: the planner's is at most 2^22 pixels (bands/plan.ts PROBE_PIXELS). */
 const MAX_PROBE_PIXELS = 2 ** 24;
@@ -127,6 +127,7 @@ export function checkClusterJob(data: unknown, limits: WorkerLimits): Checked {
   if (!int(task.quality, 1, 100) || !int(task.threshold, 0, 255)) return refuse("bad quality or threshold");
   if (task.color !== "rgb" && task.color !== "gray" && task.color !== "mono") return refuse("bad colour mode");
   if (!finite(task.ppi, 1e6) || (task.ppi as number) <= 0) return refuse("bad ppi");
+  if (task.pdf !== undefined && typeof task.pdf !== "boolean") return refuse("bad pdf flag");
   const extract = task.extract;
   if (extract !== undefined && (!isObject(extract) || Object.keys(extract).length !== 2 || typeof extract.text !== "boolean" || typeof extract.links !== "boolean")) {
     return refuse("bad extract request");
@@ -169,7 +170,8 @@ export function isResultMessage(value: unknown): value is ResultMessage {
   return (
     isEngineName(r.engine) &&
     typeof r.bytes === "number" &&
-    (r.format === "jpeg" || r.format === "png" || r.format === "tiff") &&
+    typeof r.outputBytes === "number" &&
+    (r.format === "jpeg" || r.format === "png" || r.format === "tiff" || r.format === "g4" || r.format === "jbig2" || r.format === "layers") &&
     typeof r.width === "number" &&
     typeof r.height === "number" &&
     (r.components === 1 || r.components === 3) &&

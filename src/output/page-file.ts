@@ -38,7 +38,10 @@ export async function pageFile(index: number, outcome: PageOutcome, layout: Page
     ctx.onBadImage(index, bad);
     return blank(layout, ctx);
   }
-  if (results.length === 1) return { path: results[0]!.path, bytes: results[0]!.bytes, format: results[0]!.format };
+  if (results.length === 1) {
+    const [result] = results as [PageResult & { format: FileFormat }]; // badImage refused G4, JBIG2 and layers (a PDF's codings)
+    return { path: result.path, bytes: result.bytes, format: result.format };
+  }
   try {
     const { top, bottom } = sheetPadding(layout, ctx.opts.dpi);
     const size = { width: results[0]!.width, height: results.reduce((sum, r) => sum + r.height, 0), top, bottom, background: ctx.opts.background };
@@ -67,6 +70,7 @@ async function blank(layout: PageLayout, ctx: PageFileContext): Promise<PageFile
 /** Why a worker's page (or band) images are unusable, or undefined when each has the size the worker reported. */
 async function badImage(results: readonly PageResult[]): Promise<string | undefined> {
   for (const result of results) {
+    if (result.format !== "jpeg" && result.format !== "png" && result.format !== "tiff") return `page image ${result.path} is ${result.format}, not an image file format`;
     const size = (await stat(result.path).catch(() => undefined))?.size ?? 0;
     if (size === 0 || size !== result.bytes) return `page image ${result.path} is ${size} bytes, expected ${result.bytes}`;
   }

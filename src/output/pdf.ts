@@ -79,7 +79,7 @@ export class PdfSink implements PageSink {
   }
 
   async commit(): Promise<Committed> {
-    const bytes = await this.writer.close(this.keeper?.info(), this.keeper?.structure());
+    const bytes = await this.writer.close(this.keeper?.info(), this.keeper?.structure(), () => this.assembler.jbig2Globals());
     if ("path" in this.target) {
       try {
         await rename(this.partial, this.target.path);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { deflateSync } from "node:zlib";
+import { g4DecodeParms } from "../codecs/ccitt/g4.js";
 import * as glyphless from "./glyphless-font.js";
 import { archivalInfo, outputIntentEntries, xmpPacket, type PdfaLevel } from "./pdfa.js";
 import { srgbProfile } from "./srgb-profile.js";
@@ -11,9 +12,18 @@ import { srgbProfile } from "./srgb-profile.js";
  * - `png`: the concatenated IDAT zlib data of a non-interlaced PNG, written with `/FlateDecode` and
  *   the PNG predictor (what img2pdf does). `components` is samples per pixel (1 for a palette image);
  *   with `palette` (RGB triplets from PLTE) the colour space is `/Indexed /DeviceRGB`.
+ * - `g4`: a 1-bit image coded with CCITT Group 4 (codecs/ccitt/g4.ts), written with `/CCITTFaxDecode`.
+ * - `jbig2`: a 1-bit image as a JBIG2 embedded stream (codecs/jbig2), written with `/JBIG2Decode`;
+ *   with `globals`, it refers to the document's `/JBIG2Globals` stream, whose bytes `close()` takes.
+ * - `layers`: flat-colour layers (codecs/layers): the raster's box filled with `background`, then each
+ *   layer's JBIG2 mask (a `/ImageMask true` image: 1 in the mask paints) in its colour, at its pixel
+ *   position in the `width` x `height` raster. Colours are 0-255 RGB.
  */
 export type PageImage =
   | { kind: "jpeg"; data: Uint8Array; width: number; height: number; components: 1 | 3 }
+  | { kind: "g4"; data: Uint8Array; width: number; height: number }
+  | { kind: "jbig2"; data: Uint8Array; width: number; height: number; globals: boolean }
+  | { kind: "layers"; width: number; height: number; background: Rgb255; layers: readonly MaskLayer[] }
   | {
       kind: "png";
       idat: Uint8Array;
@@ -23,6 +33,26 @@ export type PageImage =
       bitsPerComponent: 1 | 2 | 4 | 8;
       palette?: Uint8Array;
     };
+
+export type Rgb255 = readonly [number, number, number];
+
+/** One colour of a `layers` image: a JBIG2 mask of `width` x `height` pixels at (x, y) from the raster's top-left corner. */
+export interface MaskLayer {
+  colour: Rgb255;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  data: Uint8Array;
+  globals: boolean;
+}
+
+/** An image XObject to write: its dictionary (given the JBIG2Globals object) and its stream. */
+interface ImageObject {
+  dict: (globals: number) => string;
+  data: Uint8Array;
+  globals: boolean;
+}
 
 /** Where the image is drawn, in PDF points from the bottom-left page corner; it may overhang the page. */
 export interface Placement {
@@ -130,6 +160,8 @@ export class PdfStreamWriter {
   /** CIDs given to characters beyond the BMP, both ways (bounded by the size of the CID range). */
   readonly #assigned = new Map<number, number>();
   readonly #supplementary = new Map<number, number>();
+  /** The `/JBIG2Globals` stream's object, reserved when the first page refers to it and written at close. */
+  #jbig2Globals: number | undefined;
 
   private constructor(fh: FileHandle, pdfa: PdfaLevel | undefined) {
     this.#fh = fh;
@@ -178,19 +210,20 @@ export class PdfStreamWriter {
     if (bands.length === 0 || bands.some((band) => band.width !== bands[0]!.width)) {
       throw new RangeError(`Expected one image or bands of one width, got widths ${bands.map((b) => b.width).join(", ")}`);
     }
-    const dicts = bands.map(imageDict);
     for (const [key, value] of Object.entries(placement)) checkNumber(`placement.${key}`, value);
-    const draws = stackBands(bands.map((band) => band.height), placement)
-      .map((box, i) => `q ${num(box.width)} 0 0 ${num(box.height)} ${num(box.x)} ${num(box.y)} cm /Im${i} Do Q\n`)
-      .join("");
+    // Checked here (imageObjects builds every dictionary once): a bad image must not fail the writer.
+    const { objects, draws } = imageObjects(bands, stackBands(bands.map((band) => band.height), placement), background !== undefined);
     const ops = `${fill(pageWidthPt, pageHeightPt, background)}${draws}`;
     const runs = overlay?.text ? checkRuns(overlay.text) : [];
     const links = overlay?.links?.map(linkDict) ?? [];
     return this.#serial(async () => {
       const textOps = textLayer(runs, (text) => glyphless.toCids(text, this.#assigned, this.#supplementary));
-      const imgs = bands.map(() => this.#alloc());
+      const imgs = objects.map(() => this.#alloc());
       const content = this.#alloc();
-      for (const [i, band] of bands.entries()) await this.#stream(imgs[i]!, dicts[i]!, band.kind === "jpeg" ? band.data : band.idat);
+      for (const [i, object] of objects.entries()) {
+        if (object.globals) this.#jbig2Globals ??= this.#alloc();
+        await this.#stream(imgs[i]!, object.dict(this.#jbig2Globals ?? 0), object.data);
+      }
       await this.#stream(content, "", Buffer.from(ops, "latin1"));
       let resources = `/XObject << ${imgs.map((n, i) => `/Im${i} ${n} 0 R`).join(" ")} >>`;
       const contents = [content];
@@ -224,13 +257,19 @@ export class PdfStreamWriter {
 
   /**
    * Writes the page tree, catalog, info, bookmarks and named destinations, xref table and trailer,
-   * closes the file and returns its size.
+   * closes the file and returns its size. `jbig2Globals`: the `/JBIG2Globals` stream's bytes, needed
+   * when a `jbig2` image with `globals` was added (a call that may come before or after the pages).
    */
-  async close(info?: DocumentInfo, structure?: DocumentStructure): Promise<number> {
+  async close(info?: DocumentInfo, structure?: DocumentStructure, jbig2Globals?: () => Uint8Array): Promise<number> {
     const archival = this.#pdfa ? archivalInfo(info) : info;
     const infoDict = archival ? infoEntries(archival) : "";
     return this.#serial(async () => {
       if (this.#kids.length === 0) throw new Error("Cannot finish a PDF with no pages");
+      if (this.#jbig2Globals !== undefined) {
+        const globals = jbig2Globals?.();
+        if (!globals || globals.length === 0) throw new Error("JBIG2 images refer to a globals stream that was not given");
+        await this.#stream(this.#jbig2Globals, "", globals);
+      }
       this.#pageTree();
       let navigation = "";
       if (this.#pdfa) navigation += await this.#archival(this.#pdfa, archival!);
@@ -478,14 +517,80 @@ function fill(width: number, height: number, background: [number, number, number
   return background ? `q ${background.map(num).join(" ")} rg 0 0 ${num(width)} ${num(height)} re f Q\n` : "";
 }
 
-/** The image XObject dictionary entries (without /Length) for `image`, after checking it. */
-function imageDict(image: PageImage): string {
-  const { width, height, components } = image;
+/**
+ * The image XObjects of a page's bands (a `layers` band is several masks) and the operators that
+ * draw them (`/Im0` ... in order) in their boxes; checks every image. `filled`: the page has a
+ * background fill, so a layered band's box is filled even when its background is white.
+ */
+function imageObjects(bands: readonly PageImage[], boxes: readonly Placement[], filled: boolean): { objects: ImageObject[]; draws: string } {
+  const objects: ImageObject[] = [];
+  let draws = "";
+  const draw = (box: Placement, object: ImageObject, colour?: Rgb255): void => {
+    const paint = colour ? `${rgbOperands(colour)} rg ` : "";
+    draws += `q ${paint}${num(box.width)} 0 0 ${num(box.height)} ${num(box.x)} ${num(box.y)} cm /Im${objects.length} Do Q\n`;
+    objects.push(object);
+  };
+  bands.forEach((band, i) => {
+    const box = boxes[i]!;
+    if (band.kind !== "layers") {
+      imageDict(band, 0);
+      draw(box, { dict: (globals) => imageDict(band, globals), data: band.kind === "png" ? band.idat : band.data, globals: band.kind === "jbig2" && band.globals });
+      return;
+    }
+    checkSize(band.width, band.height);
+    checkColour(band.background);
+    if (filled || band.background.some((c) => c !== 255)) {
+      draws += `q ${rgbOperands(band.background)} rg ${num(box.x)} ${num(box.y)} ${num(box.width)} ${num(box.height)} re f Q\n`;
+    }
+    // A layer's box: its pixels' share of the raster's box (the raster's rows run top to bottom, PDF's y up).
+    const [sx, sy] = [box.width / band.width, box.height / band.height];
+    for (const layer of band.layers) {
+      checkSize(layer.width, layer.height);
+      checkColour(layer.colour);
+      if (!Number.isInteger(layer.x) || !Number.isInteger(layer.y) || layer.x < 0 || layer.y < 0 || layer.x + layer.width > band.width || layer.y + layer.height > band.height) {
+        throw new RangeError(`Layer of ${layer.width}x${layer.height} at ${layer.x},${layer.y} lies outside the ${band.width}x${band.height} image`);
+      }
+      if (layer.data.length === 0) throw new RangeError("JBIG2 data is empty");
+      const head = `/Type /XObject /Subtype /Image /Width ${layer.width} /Height ${layer.height} /ImageMask true /BitsPerComponent 1 /Filter /JBIG2Decode`;
+      const at = { x: box.x + layer.x * sx, y: box.y + (band.height - layer.y - layer.height) * sy, width: layer.width * sx, height: layer.height * sy };
+      draw(at, { dict: (globals) => `${head}${jbig2Parms(layer.globals, globals)}`, data: layer.data, globals: layer.globals }, layer.colour);
+    }
+  });
+  return { objects, draws };
+}
+
+function checkSize(width: number, height: number): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new RangeError(`Image size must be positive integers, got ${width}x${height}`);
   }
-  if (components !== 1 && components !== 3) throw new RangeError(`Image components must be 1 or 3, got ${String(components)}`);
+}
+
+function checkColour(colour: Rgb255): void {
+  if (!Array.isArray(colour) || colour.length !== 3 || colour.some((c) => !Number.isInteger(c) || c < 0 || c > 255)) {
+    throw new RangeError(`Expected a colour of three integers 0-255, got \`${String(colour)}\``);
+  }
+}
+
+/** `r g b` operands (0..1) for a 0-255 colour: 4 decimals, which read back to the same 8-bit value. */
+function rgbOperands(colour: Rgb255): string {
+  return colour.map((c) => num(c / 255)).join(" ");
+}
+
+/** The image XObject dictionary entries (without /Length) for `image`, after checking it; `globals`: the JBIG2Globals object. */
+function imageDict(image: Exclude<PageImage, { kind: "layers" }>, globals: number): string {
+  const { width, height } = image;
+  checkSize(width, height);
   const head = `/Type /XObject /Subtype /Image /Width ${width} /Height ${height}`;
+  if (image.kind === "g4") {
+    if (image.data.length === 0) throw new RangeError("G4 data is empty");
+    return `${head} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode /DecodeParms ${g4DecodeParms(image)}`;
+  }
+  if (image.kind === "jbig2") {
+    if (image.data.length === 0) throw new RangeError("JBIG2 data is empty");
+    return `${head} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /JBIG2Decode${jbig2Parms(image.globals, globals)}`;
+  }
+  const { components } = image;
+  if (components !== 1 && components !== 3) throw new RangeError(`Image components must be 1 or 3, got ${String(components)}`);
   if (image.kind === "jpeg") {
     if (image.data.length === 0) throw new RangeError("JPEG data is empty");
     return `${head} /ColorSpace /Device${components === 1 ? "Gray" : "RGB"} /BitsPerComponent 8 /Filter /DCTDecode`;
@@ -505,6 +610,11 @@ function imageDict(image: PageImage): string {
   }
   const parms = `/Predictor 15 /Colors ${components} /BitsPerComponent ${bpc} /Columns ${width}`;
   return `${head} /ColorSpace ${colorSpace} /BitsPerComponent ${bpc} /Filter /FlateDecode /DecodeParms << ${parms} >>`;
+}
+
+/** A JBIG2 image's `/DecodeParms`, when it refers to the globals stream. */
+function jbig2Parms(usesGlobals: boolean, globals: number): string {
+  return usesGlobals ? ` /DecodeParms << /JBIG2Globals ${globals} 0 R >>` : "";
 }
 
 function checkRuns(runs: TextRun[]): TextRun[] {

@@ -2,7 +2,7 @@
 
 import type { ColorMode, ImageFormat } from "../options.js";
 import type { AutoEncoding } from "../worker/classify.js";
-import type { FileFormat, FileSettings } from "../worker/encode.js";
+import type { FileSettings, PageFileFormat } from "../worker/encode.js";
 import type { RenderRequest } from "../engines/engine.js";
 import { isEngineName, type EngineName } from "../engines/registry.js";
 
@@ -30,6 +30,8 @@ export interface PageTask extends RenderRequest {
   file?: FileSettings;
   /** Where to write the encoded image. */
   outPath: string;
+  /** The image goes into a PDF (absent: an image file): 1-bit images may then be coded with CCITT G4. */
+  pdf?: boolean;
   /** For the keep options: what to extract from the page and where to write it as JSON (see keep/types.ts PageExtract). */
   extract?: { text: boolean; links: boolean; path: string };
   /**
@@ -51,8 +53,11 @@ export interface PageResult {
   /** The engine that rendered the page. */
   engine: EngineName;
   path: string;
+  /** Size of the file at `path`. */
   bytes: number;
-  format: FileFormat;
+  /** Bytes the image is expected to take in the output (JBIG2: coded on its own, an upper bound; otherwise `bytes`). */
+  outputBytes: number;
+  format: PageFileFormat;
   /** Pixel size of the written image (the raster plus any `pad`). */
   width: number;
   height: number;

@@ -9,7 +9,7 @@ import { chooseEncoding, measurePage, type AutoEncoding } from "./classify.js";
 import type { Engine } from "../engines/engine.js";
 import type { PdfJsEngine } from "../engines/pdfjs/engine.js";
 import { isEngineName, loadEngine, openEngine, type EngineName } from "../engines/registry.js";
-import { faultResultPath, injectBootFault, injectPageFault } from "./fault.js";
+import { faultResultPath, injectBootFault, injectFileFault, injectPageFault } from "./fault.js";
 import { startOrphanWatchdog } from "./watchdog.js";
 
 /** One open document per engine: a worker may also render retries on the fallback engine. */
@@ -55,17 +55,20 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       color: task.color,
       threshold: task.threshold,
       ppi: task.ppi,
+      pdf: task.pdf === true,
       ...(task.pad ? { pad: { ...task.pad, background: task.background } } : {}),
       ...(task.file ? { file: task.file } : {}),
       ...(encoding ? { encoding } : {}),
       ...(task.band?.joined ? { lossless: true } : {}),
     }, page.channels);
+    injectFileFault(task.pageNumber, image.path, task.engine, task.band?.index);
     if (task.extract) await writeFile(task.extract.path, JSON.stringify(await extracted));
     return {
       id: task.id,
       engine: engine.name,
       path: faultResultPath(task.pageNumber, engine.name, task.band?.index) ?? image.path,
       bytes: image.bytes,
+      outputBytes: image.outputBytes,
       format: image.format,
       width: image.width,
       height: image.height,

@@ -7,7 +7,9 @@
  *
  * ACTION: `exit` (process.exit(1)), `kill` (SIGKILL itself), `abort` (process.abort(), like a
  * native crash), `hang` (busy loop that also ignores SIGTERM), `throw` (the page fails with an
- * error), or `boot` / `boot-hang` (die / hang before the worker reports ready; PAGE is ignored).
+ * error), `damage` (the page file is written, then 16 of its bytes after the first 16 are inverted:
+ * the same length, a damaged content, as a disk or a hostile worker could leave it), or `boot` /
+ * `boot-hang` (die / hang before the worker reports ready; PAGE is ignored).
  * Escape attempts (the sandbox's tests, see escape.ts): `read-passwd`, `read-environ` (the parent's
  * /proc/<ppid>/environ; does it hold the variable ARG?), `write-fs` and `write-sharp` (a file at ARG), `spawn` (a shell that writes
  * ARG), `connect` (to 127.0.0.1:ARG, or to ARG when it is host:port), `eval`, `allocate` (ARG MB) make the page fail with
@@ -18,7 +20,7 @@
  * by that engine (`pdfjs`, `mupdf` or `pdfium`, to test --fallback-engine). once=MARKER: strike only if the
  * file MARKER does not exist yet, and create it, so that the retry succeeds.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { attemptEscape, isEscape } from "./escape.js";
 
@@ -82,9 +84,17 @@ export function injectBootFault(): void {
   if (fault?.action === "boot-hang" && strikes()) hang();
 }
 
+/** Called after the page file is written: `damage` inverts 16 bytes after the first 16 (the file keeps its length). */
+export function injectFileFault(pageNumber: number, path: string, engine?: string, band = 0): void {
+  if (fault?.action !== "damage" || !hits(pageNumber, engine, band) || !strikes()) return;
+  const data = readFileSync(path);
+  for (let i = 16; i < Math.min(32, data.length); i++) data[i]! ^= 0xff;
+  writeFileSync(path, data);
+}
+
 /** Called before each page (or band of a page) is rendered, with the engine that is to render it. */
 export async function injectPageFault(pageNumber: number, engine?: string, band = 0): Promise<void> {
-  if (!fault || fault.action.startsWith("boot") || !hits(pageNumber, engine, band) || !strikes()) return;
+  if (!fault || fault.action.startsWith("boot") || fault.action === "damage" || !hits(pageNumber, engine, band) || !strikes()) return;
   switch (fault.action) {
     case "exit":
       process.exit(1);

@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, PDFRef, type PDFPage } from "pdf-lib";
 import { crc32, inflateSync } from "node:zlib";
 import sharp from "sharp";
+import { g4ToTiff } from "../../dist/codecs/ccitt/tiff.js";
+import { jbig2dec } from "./jbig2.js";
 
 export interface ImageInfo {
   width: number;
@@ -9,7 +11,11 @@ export interface ImageInfo {
   filter: string;
   colorSpace: string;
   bitsPerComponent: number;
+  /** The /DecodeParms dictionary as PDF syntax, or "" without one. */
+  decodeParms: string;
   data: Uint8Array;
+  /** /JBIG2Decode: the /JBIG2Globals stream's contents, when the image refers to one. */
+  globals?: Uint8Array;
 }
 
 export interface PageInfo {
@@ -45,12 +51,17 @@ function pageInfo(doc: PDFDocument, page: PDFPage): PageInfo {
     const dict = stream.dict;
     if (dict.get(PDFName.of("Subtype"))?.toString() !== "/Image") continue;
     const num = (key: string): number => (dict.lookup(PDFName.of(key), PDFNumber) as PDFNumber).asNumber();
+    const parms = dict.lookup(PDFName.of("DecodeParms"));
+    const globalsRef = parms instanceof PDFDict ? parms.get(PDFName.of("JBIG2Globals")) : undefined;
+    const globals = globalsRef ? doc.context.lookup(globalsRef as PDFRef) : undefined;
     images.push({
+      ...(globals instanceof PDFRawStream ? { globals: globals.contents } : {}),
       width: num("Width"),
       height: num("Height"),
       filter: name(dict.lookup(PDFName.of("Filter"))),
       colorSpace: name(dict.lookup(PDFName.of("ColorSpace"))),
       bitsPerComponent: num("BitsPerComponent"),
+      decodeParms: dict.lookup(PDFName.of("DecodeParms"))?.toString() ?? "",
       data: stream.contents,
     });
   }
@@ -85,8 +96,9 @@ function chunk(type: string, data: Uint8Array): Buffer {
 
 /**
  * Decodes an embedded page image to raw pixels with sharp: JPEG as it is, Flate data (PNG IDAT with
- * the PNG predictor, as pdfraster writes it) by wrapping it back into a PNG file. Gray images give
- * one channel, with 1- and 4-bit samples scaled to 0-255.
+ * the PNG predictor, as pdfraster writes it) by wrapping it back into a PNG file, CCITT Group 4 data
+ * (/K -1 /BlackIs1 false, as pdfraster writes it) by wrapping it into a TIFF file that libtiff decodes.
+ * Gray images give one channel, with 1- and 4-bit samples scaled to 0-255.
  */
 export async function decodeImage(image: ImageInfo): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
   let input: Buffer;
@@ -100,6 +112,18 @@ export async function decodeImage(image: ImageInfo): Promise<{ data: Buffer; wid
     ihdr[9] = image.colorSpace === "/DeviceGray" ? 0 : 2;
     const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     input = Buffer.concat([signature, chunk("IHDR", ihdr), chunk("IDAT", image.data), chunk("IEND", new Uint8Array())]);
+  } else if (image.filter === "/CCITTFaxDecode") {
+    const parms = `<<\n/K -1\n/Columns ${image.width}\n/Rows ${image.height}\n/BlackIs1 false\n>>`;
+    if (image.decodeParms !== parms) throw new Error(`cannot decode CCITT data with ${image.decodeParms}`);
+    input = Buffer.from(g4ToTiff({ width: image.width, height: image.height, data: image.data }));
+  } else if (image.filter === "/JBIG2Decode") {
+    // Debian's jbig2dec (1 = black) on the embedded stream and the globals: 0/255 gray, as for the other 1-bit images.
+    const bitmap = jbig2dec(image.data, image.globals ?? new Uint8Array(0));
+    const gray = Buffer.alloc(bitmap.width * bitmap.height);
+    for (let y = 0; y < bitmap.height; y++) {
+      for (let x = 0; x < bitmap.width; x++) gray[y * bitmap.width + x] = (bitmap.data[y * bitmap.stride + (x >> 3)]! >> (7 - (x & 7))) & 1 ? 0 : 255;
+    }
+    return { data: gray, width: bitmap.width, height: bitmap.height, channels: 1 };
   } else {
     throw new Error(`cannot decode a ${image.filter} ${image.colorSpace} image`);
   }

@@ -327,6 +327,20 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     expect(readFileSync(out)).toEqual(readFileSync(await localRun(job)));
   });
 
+  it("--color mono through the cluster: the same JBIG2 pages (symbols files through the store, one document dictionary) as locally", async () => {
+    const queue = nextQueue();
+    await startWorkers(1, redis.url, queue);
+    const dir = scratch();
+    const out = join(dir, "out.pdf");
+    const job = [SAMPLE, "--dpi", "100", "--pages", "1,2", "--color", "mono"];
+    const result = await runCli([job[0]!, out, ...job.slice(1), "--redis", redis.url, "--queue", queue, "--progress", "json"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(events(result.stderr).filter((e) => e.type === "page-done").map((e) => e.format)).toEqual(["jbig2", "jbig2"]);
+    expect((await inspectPdf(out)).pages.map((page) => page.images[0]!.filter)).toEqual(["/JBIG2Decode", "/JBIG2Decode"]);
+    expect(readFileSync(out, "latin1")).toMatch(/\/JBIG2Globals \d+ 0 R/);
+    expect(readFileSync(out)).toEqual(readFileSync(await localRun(job)));
+  });
+
   it("the shared-folder store (file://) through the API gives the same output", async () => {
     const queue = nextQueue();
     const store = `file://${scratch("pdfraster-store-")}`;

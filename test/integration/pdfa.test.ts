@@ -3,12 +3,15 @@
  * Apache PDFBox Preflight; the rules of parts 2 and 3 that its 1b check does not cover are checked
  * here with pdf-lib and zlib (docs/outputs.md lists which check covers what).
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inflateSync } from "node:zlib";
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, PDFRef, type PDFObject } from "pdf-lib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { corpus, leftoverTempDirs, runCli, SAMPLE, scratch } from "../helpers/cli.js";
+import { encodeG4 } from "../../src/codecs/ccitt/g4.js";
+import { PdfStreamWriter } from "../../src/pdf/writer.js";
+import { corpus, leftoverTempDirs, ROOT, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { makeNavigationPdf } from "../helpers/navigation.js";
 import { HAS_PREFLIGHT, preflight } from "../helpers/preflight.js";
 
@@ -214,6 +217,47 @@ describe.skipIf(!HAS_PREFLIGHT)("--pdfa", () => {
       checkGlyphlessFont(doc);
     }
   });
+
+  it(
+    "the small encodings are valid PDF/A: JBIG2 against one /JBIG2Globals, flat-colour layers as JBIG2 image masks, CCITT G4; 2b and 3b the same file",
+    async () => {
+      // 1-bit pages at 300 DPI are JBIG2 against the document's one dictionary; a colour manual's pages are layers.
+      const manual = join(dir, "manual-colour.pdf");
+      execFileSync(process.execPath, [join(ROOT, "bench/documents.mjs"), "manual-colour", "2", manual]);
+      const jbig2 = join(dir, "small-jbig2.pdf");
+      const layers = join(dir, "small-layers.pdf");
+      await run([corpus("tracemonkey.pdf"), jbig2, "--dpi", "300", "--format", "auto", "--pages", "1,3", "--pdfa", "1b"]);
+      await run([manual, layers, "--dpi", "300", "--format", "auto", "--pdfa", "1b"]);
+      const jbig2Raw = readFileSync(jbig2, "latin1");
+      expect(jbig2Raw.match(/\/Filter \/JBIG2Decode \/DecodeParms << \/JBIG2Globals \d+ 0 R >>/g)).toHaveLength(2);
+      const layersRaw = readFileSync(layers, "latin1");
+      expect(layersRaw).toMatch(/\/ImageMask true/);
+      expect(layersRaw).not.toMatch(/\/DCTDecode|\/Interpolate true/);
+      // CCITT G4 is what `auto` keeps where JBIG2 codes larger (rare on rendered pages): the writer's G4 page with --pdfa's settings.
+      const g4 = join(dir, "small-g4.pdf");
+      const width = 203;
+      const height = 100;
+      const black = new Uint8Array(((width + 7) >> 3) * height);
+      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if ((x * 7 + y * 3) % 23 < 5 || (y > 40 && y < 60)) black[y * ((width + 7) >> 3) + (x >> 3)]! |= 0x80 >> (x & 7);
+      const writer = await PdfStreamWriter.create(g4, { pdfa: "1b" });
+      await writer.addImagePage(203, 100, { kind: "g4", ...encodeG4({ width, height, black }) }, { x: 0, y: 0, width: 203, height: 100 });
+      await writer.close();
+      expect(readFileSync(g4, "latin1")).toMatch(/\/Filter \/CCITTFaxDecode/);
+
+      const results = preflight([jbig2, layers, g4]);
+      for (const out of [jbig2, layers, g4]) expect(results.get(out), out).toEqual({ valid: true, errors: [] });
+
+      // Parts 2 and 3 allow every filter of ISO 32000-1 but LZW (6.1.7.2): the same file but for the part and the ID.
+      const neutral = (b: Buffer): string =>
+        b.toString("latin1").replace(/<pdfaid:part>\d<\/pdfaid:part>/, "").replace(/\/ID \[<[0-9A-F]+> <[0-9A-F]+>\]/, "");
+      for (const level of ["2b", "3b"]) {
+        const out = join(dir, `small-layers-${level}.pdf`);
+        await run([manual, out, "--dpi", "300", "--format", "auto", "--pdfa", level]);
+        expect(neutral(readFileSync(out)), level).toBe(neutral(readFileSync(layers)));
+      }
+    },
+    300_000,
+  );
 
   it("refuses --pdfa with image output, naming the option", async () => {
     const result = await runCli([SAMPLE, join(dir, "pages/"), "--pdfa", "2b", "--quiet"]);

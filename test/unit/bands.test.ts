@@ -181,6 +181,7 @@ describe("BandCollector", () => {
     engine: "pdfjs",
     path,
     bytes: 1,
+    outputBytes: 1,
     format: "jpeg",
     width: 1,
     height: 1,

@@ -52,6 +52,7 @@ describe("cluster job data", () => {
     ["a band with an extra field", {}, { band: { index: 0, count: 2, top: 0, joined: false, path: "/x" } }, /bad band/],
     ["file settings with an extra field", {}, { file: { tiff: true, dpi: 300, path: "/x" } }, /bad file settings/],
     ["a resolution that is not a number", {}, { file: { tiff: false, dpi: "300" } }, /bad file settings/],
+    ["a pdf flag that is not a boolean", {}, { pdf: "yes" }, /bad pdf flag/],
     ["a huge auto probe", {}, { probe: { width: 100_000, height: 100_000, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0 } }, /probe raster over/],
   ])("is refused with %s", (_, job, taskFields, reason) => {
     const checked = checkClusterJob(sent(job, taskFields), LIMITS);
@@ -78,10 +79,13 @@ describe("cluster job data", () => {
 
   it("result messages are checked on receipt", () => {
     const worker = { id: "0123456789abcdef", host: "h", pid: 1 };
-    const result = { engine: "pdfjs", bytes: 10, format: "jpeg", width: 1, height: 1, components: 3, bitsPerComponent: 8, extract: false, timings: {} };
+    const result = { engine: "pdfjs", bytes: 10, outputBytes: 10, format: "jpeg", width: 1, height: 1, components: 3, bitsPerComponent: 8, extract: false, timings: {} };
     expect(isResultMessage({ kind: "done", job: "j", worker, result })).toBe(true);
     expect(isResultMessage({ kind: "failed", job: "j", worker, reason: "r" })).toBe(true);
+    expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "g4", components: 1, bitsPerComponent: 1 } })).toBe(true);
+    expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "jbig2", components: 1, bitsPerComponent: 1 } })).toBe(true);
     expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "gif" } })).toBe(false);
+    expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, outputBytes: "10" } })).toBe(false);
     expect(isResultMessage({ kind: "done", job: "j", worker: { ...worker, pid: "1" }, result })).toBe(false);
     expect(isResultMessage({ kind: "other", job: "j", worker })).toBe(false);
   });

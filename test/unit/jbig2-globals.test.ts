@@ -88,6 +88,28 @@ describe("JBIG2 document-wide symbol dictionary", () => {
     expect(() => deserializePageSymbols(huge)).toThrow(PageSymbolsFormatError);
   });
 
+  it("rejects a well-formed file that draws outside its page (a symbol, the residual region), and reads a pooled Buffer", () => {
+    // The page with a rule 400 pixels long: a component too large for a symbol, so the page has a residual region.
+    const page = bitmaps.get(1)!;
+    const ruled = { ...page, data: Uint8Array.from(page.data) };
+    for (let x = 10; x < 410; x++) ruled.data[20 * ruled.stride + (x >> 3)]! |= 0x80 >> (x & 7);
+    const symbols = extractSymbols(ruled);
+    expect(symbols.residual).not.toBeNull();
+    const [first] = symbols.classes;
+    const moved = (x: number, y: number) => ({ ...symbols, classes: [{ bitmap: first!.bitmap, positions: Int32Array.of(x, y) }, ...symbols.classes.slice(1)] });
+    for (const [x, y] of [[-1, 0], [0, -1], [symbols.width - first!.bitmap.width + 1, 0], [0, symbols.height - first!.bitmap.height + 1]]) {
+      expect(() => deserializePageSymbols(serializePageSymbols(moved(x!, y!))), `${x},${y}`).toThrow(/outside the page/);
+    }
+    expect(deserializePageSymbols(serializePageSymbols(moved(0, 0))).classes[0]!.positions).toEqual(Int32Array.of(0, 0));
+    const residual = Uint8Array.from(symbols.residual!);
+    new DataView(residual.buffer).setUint32(8, symbols.width, false); // its x: past the right edge
+    expect(() => deserializePageSymbols(serializePageSymbols({ ...symbols, residual }))).toThrow(/Residual region outside/);
+    // readFile's Buffers come from a pool, at an offset: the residual's fields are read where they are.
+    const bytes = serializePageSymbols(symbols);
+    const pooled = Buffer.concat([Buffer.alloc(13), bytes]).subarray(13);
+    expect(serializePageSymbols(deserializePageSymbols(pooled))).toEqual(bytes);
+  });
+
   it("holds to its cap, and pages past it carry their own dictionary", () => {
     const table = new SymbolTable({ maxSymbols: 400 });
     const { pages, globals, ownSymbols } = encodeDocument(table);

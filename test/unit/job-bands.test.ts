@@ -52,6 +52,7 @@ const result = (t: PageTask): PageResult => ({
   engine: "pdfjs",
   path: t.outPath,
   bytes: 10,
+  outputBytes: 10,
   format: "jpeg",
   width: t.width,
   height: t.height,

@@ -72,7 +72,7 @@ describe("Keeper", () => {
   const result = (extract: unknown, name: string): PageResult => {
     const extractPath = join(dir, name);
     writeFileSync(extractPath, typeof extract === "string" ? extract : JSON.stringify(extract));
-    return { id: 0, engine: "pdfjs", path: "", bytes: 1, format: "jpeg", width: 612, height: 792, components: 3, bitsPerComponent: 8, extractPath, timings: { load: 0, draw: 0, readback: 0, encode: 0, write: 0, total: 0 } };
+    return { id: 0, engine: "pdfjs", path: "", bytes: 1, outputBytes: 1, format: "jpeg", width: 612, height: 792, components: 3, bitsPerComponent: 8, extractPath, timings: { load: 0, draw: 0, readback: 0, encode: 0, write: 0, total: 0 } };
   };
   const item = (title: string, page: number | null, children: SourceOutlineItem[] = [], url: string | null = null): SourceOutlineItem => ({
     title,

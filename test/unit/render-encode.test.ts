@@ -5,10 +5,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodePage, type EncodeOptions } from "../../src/worker/encode.js";
+import { encodePage, smallestPossible, type Candidate, type EncodeOptions } from "../../src/worker/encode.js";
 import { EngineError, type RenderedPage } from "../../src/engines/engine.js";
 import { PdfJsEngine } from "../../src/engines/pdfjs/engine.js";
 import { wholePage } from "../helpers/render.js";
+import { jbig2dec } from "../helpers/jbig2.js";
+import { deserializePageSymbols, embeddedStream, encodePage as encodeJbig2, fileForm } from "../../src/codecs/jbig2/index.js";
 
 const corpus = (name: string): string => fileURLToPath(new URL(`../../../shared/corpus/pdfjs/${name}`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "pdfraster-render-"));
@@ -272,5 +274,72 @@ describe("encodePage", () => {
     const { data } = await sharp(image.path).raw().toBuffer({ resolveWithObject: true });
     expect(new Set(data)).toEqual(new Set([0, 255]));
     expect(data[0]).toBe(255); // white stays white
+  });
+
+  it("writes mono for a PDF at 300 DPI as JBIG2 symbols: jbig2dec decodes them to the PNG's pixels, many times smaller", async () => {
+    const options: EncodeOptions = { format: "png", quality: 85, color: "mono", threshold: 128 };
+    const page300 = await renderAt(engine, 1, 300);
+    const encode300 = (name: string, more: Partial<EncodeOptions>) =>
+      encodePage(page300.rgba, page300.width, page300.height, join(dir, name), { ...options, ...more }, page300.channels);
+    const [png, jbig2] = await Promise.all([encode300("mono-ref.png", {}), encode300("mono.jb2s", { pdf: true })]).finally(() => page300.release());
+    expect(jbig2).toMatchObject({ format: "jbig2", components: 1, bitsPerComponent: 1, width: 2550, height: 3300 });
+    expect(jbig2.bytes).toBe(readFileSync(jbig2.path).length);
+    expect(jbig2.outputBytes * 3).toBeLessThan(png.bytes);
+    // The symbols file, coded on its own (the page-local size the worker measured), decoded by jbig2dec.
+    const page = encodeJbig2(deserializePageSymbols(readFileSync(jbig2.path)));
+    expect(embeddedStream(page).length).toBe(jbig2.outputBytes);
+    const bitmap = jbig2dec(fileForm(page));
+    const reference = await sharp(png.path).extractChannel(0).raw().toBuffer();
+    let differences = 0;
+    for (let y = 0; y < 3300; y++) {
+      for (let x = 0; x < 2550; x++) if ((((bitmap.data[y * bitmap.stride + (x >> 3)]! >> (7 - (x & 7))) & 1) === 1) !== (reference[y * 2550 + x] === 0)) differences++;
+    }
+    expect(differences).toBe(0);
+  });
+
+  /** A white page with black pixels where a seeded generator falls below `share` (of 256). */
+  const dots = (width: number, height: number, share: number): Buffer => {
+    const rgba = Buffer.alloc(width * height * 4, 255);
+    let seed = 1;
+    for (let i = 0; i < width * height; i++) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      if (seed >>> 24 < share) rgba.fill(0, i * 4, i * 4 + 3);
+    }
+    return rgba;
+  };
+
+  it("keeps the 1-bit PNG for a PDF where JBIG2 and G4 are larger (50% noise)", async () => {
+    const image = await encodePage(dots(400, 300, 128), 400, 300, join(dir, "noise"), { format: "png", quality: 85, color: "mono", pdf: true });
+    expect(image).toMatchObject({ format: "png", bitsPerComponent: 1 });
+    expect(ihdr(image.path)).toEqual([1, 0, 0]);
+    expect(image.outputBytes).toBe(image.bytes);
+  });
+
+  it("takes JBIG2 for random 1-pixel dots (one symbol placed many times), smaller than the PNG", async () => {
+    const rgba = dots(400, 300, 8); // 3% black dots
+    const options: EncodeOptions = { format: "png", quality: 85, color: "mono" };
+    const image = await encodePage(rgba, 400, 300, join(dir, "dots"), { ...options, pdf: true });
+    const png = await encodePage(rgba, 400, 300, join(dir, "dots.png"), options);
+    expect(image).toMatchObject({ format: "jbig2", bitsPerComponent: 1 });
+    expect(image.outputBytes).toBeLessThan(png.bytes);
+  });
+
+  it("no PNG or JPEG of a page is smaller than smallestPossible, not even of a blank page (the most compressible)", async () => {
+    const [width, height] = [2480, 3508];
+    const white = Buffer.alloc(width * height * 3, 255);
+    const options: EncodeOptions = { format: "png", quality: 85, color: "rgb" };
+    const cases: Array<[Candidate, Partial<EncodeOptions>]> = [
+      [{ format: "png", components: 3, bits: 8 }, { format: "png" }],
+      [{ format: "png", components: 1, bits: 8 }, { format: "png", color: "gray" }],
+      [{ format: "jpeg", components: 3, bits: 8 }, { format: "jpeg" }],
+      [{ format: "jpeg", components: 1, bits: 8 }, { format: "jpeg", color: "gray" }],
+    ];
+    for (const [candidate, more] of cases) {
+      const image = await encodePage(white, width, height, join(dir, `blank-${candidate.format}-${candidate.components}`), { ...options, ...more }, 3);
+      expect(image.format).toBe(candidate.format);
+      const bound = smallestPossible(candidate, width, height);
+      expect(bound).toBeGreaterThan(1000);
+      expect(image.bytes, `${candidate.format} ${candidate.components}`).toBeGreaterThanOrEqual(bound);
+    }
   });
 });

@@ -49,7 +49,9 @@ export function serializePageSymbols(page: PageSymbols): Uint8Array {
 }
 
 /** Reads what serializePageSymbols wrote, checking every size against the bytes there are. */
-export function deserializePageSymbols(bytes: Uint8Array): PageSymbols {
+export function deserializePageSymbols(input: Uint8Array): PageSymbols {
+  // A plain view, so that slice() copies (Buffer's slice() shares the memory, Node's pool included).
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 0;
   const need = (n: number): void => {
@@ -64,6 +66,7 @@ export function deserializePageSymbols(bytes: Uint8Array): PageSymbols {
   if (u32() !== MAGIC || u32() !== VERSION) throw new PageSymbolsFormatError("Not a page symbols file of this version");
   const width = u32();
   const height = u32();
+  if (width < 1 || height < 1) throw new PageSymbolsFormatError("Empty page in page symbols file");
   const count = u32();
   const classes: SymbolClass[] = [];
   for (let k = 0; k < count; k++) {
@@ -77,6 +80,9 @@ export function deserializePageSymbols(bytes: Uint8Array): PageSymbols {
     pos += rowBytes * h;
     const positions = new Int32Array(n * 2);
     for (let i = 0; i < n * 2; i++, pos += 4) positions[i] = view.getInt32(pos, true);
+    for (let i = 0; i < n * 2; i += 2) {
+      if (!inside(positions[i]!, positions[i + 1]!, w, h, width, height)) throw new PageSymbolsFormatError("Symbol drawn outside the page in page symbols file");
+    }
     classes.push({ bitmap, positions });
   }
   const residualLength = u32();
@@ -84,8 +90,18 @@ export function deserializePageSymbols(bytes: Uint8Array): PageSymbols {
   if (residualLength !== NO_RESIDUAL) {
     need(residualLength);
     residual = bytes.slice(pos, pos + residualLength);
+    // The generic region's information field (T.88 7.4.1): width, height, x, y (big-endian), flags.
+    const region = new DataView(residual.buffer);
+    if (residualLength < 18 || !inside(region.getUint32(8), region.getUint32(12), region.getUint32(0), region.getUint32(4), width, height)) {
+      throw new PageSymbolsFormatError("Residual region outside the page in page symbols file");
+    }
     pos += residualLength;
   }
   if (pos !== bytes.length) throw new PageSymbolsFormatError("Trailing bytes in page symbols file");
   return { width, height, classes, residual };
+}
+
+/** True when a `w` x `h` box at (x, y) lies within a page of `width` x `height` (a damaged file may say anything). */
+function inside(x: number, y: number, w: number, h: number, width: number, height: number): boolean {
+  return x >= 0 && y >= 0 && w >= 1 && h >= 1 && x + w <= width && y + h <= height;
 }

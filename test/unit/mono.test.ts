@@ -1,0 +1,40 @@
+import sharp from "sharp";
+import { describe, expect, it } from "vitest";
+import { packBlack } from "../../src/codecs/ccitt/g4.js";
+import { blackBitmap } from "../../src/worker/mono.js";
+
+/** The bits sharp's own pipeline gives (the 1-bit PNG's): gray through libvips, then threshold(). */
+async function sharpBits(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, threshold: number): Promise<Uint8Array> {
+  let image = sharp(pixels, { raw: { width, height, channels } });
+  if (channels === 4) image = image.removeAlpha();
+  const gray = await image.toColourspace("b-w").threshold(threshold).raw().toBuffer();
+  return packBlack(gray, width, height).black;
+}
+
+describe("blackBitmap", () => {
+  it("gives the same bits as sharp's gray and threshold, for every gray level and many colours, RGB and RGBA", async () => {
+    const [width, height] = [509, 97]; // not a multiple of 8
+    let seed = 3;
+    const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+    for (const channels of [3, 4] as const) {
+      const pixels = new Uint8Array(width * height * channels).fill(255);
+      for (let p = 0; p < width * height; p++) {
+        const i = p * channels;
+        if (p % 5 === 0) pixels.fill(p % 256, i, i + 3); // every neutral level
+        else if (p % 5 === 1) pixels.set([random(), random(), random()], i); // colours: 20% of the page, ~10,000 distinct
+      }
+      for (const threshold of [1, 60, 128, 200, 255]) {
+        const bits = await blackBitmap(pixels, width, height, channels, threshold);
+        expect(bits, `${channels} channels, threshold ${threshold}`).toBeDefined();
+        expect(Buffer.from(bits!.black).equals(Buffer.from(await sharpBits(pixels, width, height, channels, threshold))), `${channels} channels, threshold ${threshold}`).toBe(true);
+      }
+    }
+  });
+
+  it("leaves a page of too many colours to libvips", async () => {
+    const [width, height] = [512, 512];
+    const pixels = new Uint8Array(width * height * 3);
+    for (let p = 0; p < width * height; p++) pixels.set([p & 0xff, (p >> 8) & 0xff, 7], p * 3); // 262,144 distinct colours
+    expect(await blackBitmap(pixels, width, height, 3, 128)).toBeUndefined();
+  });
+});
