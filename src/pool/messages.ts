@@ -4,6 +4,7 @@ import type { ColorMode, ImageFormat } from "../options.js";
 import type { AutoEncoding } from "../worker/classify.js";
 import type { FileFormat, FileSettings } from "../worker/encode.js";
 import type { RenderRequest } from "../engines/engine.js";
+import type { KeepTextMode } from "../keep/types.js";
 import { isEngineName, type EngineName } from "../engines/registry.js";
 
 /**
@@ -30,8 +31,13 @@ export interface PageTask extends RenderRequest {
   file?: FileSettings;
   /** Where to write the encoded image. */
   outPath: string;
-  /** For the keep options: what to extract from the page and where to write it as JSON (see keep/types.ts PageExtract). */
-  extract?: { text: boolean; links: boolean; path: string };
+  /**
+   * For the keep options: what to extract from the page and where to write it as JSON (see
+   * keep/types.ts PageExtract). `text`: which runs (`visible`: those that left ink in the render,
+   * keep/visibility.ts). `whole`: a banded page's first band judges the text on the whole page
+   * rendered this small (bands/plan.ts TEXT_CHECK_PIXELS), not on its band.
+   */
+  extract?: { text: false | KeepTextMode; links: boolean; path: string; whole?: RasterPlacement };
   /**
    * One band of a banded page (absent: the whole page): `top` is its first row in the page's raster
    * (the request's height and offsetY are the band's already). `joined`: image output, where the
@@ -42,8 +48,11 @@ export interface PageTask extends RenderRequest {
    * `auto` on a banded page: the whole page rendered this small and measured decides the encoding,
    * so that every band of the page (each rendering the same probe) chooses the same one.
    */
-  probe?: Pick<RenderRequest, "width" | "height" | "scaleX" | "scaleY" | "offsetX" | "offsetY">;
+  probe?: RasterPlacement;
 }
+
+/** A raster's size and where the page is drawn on it. */
+export type RasterPlacement = Pick<RenderRequest, "width" | "height" | "scaleX" | "scaleY" | "offsetX" | "offsetY">;
 
 /** What a worker sends back for a rendered page. */
 export interface PageResult {

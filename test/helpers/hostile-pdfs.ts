@@ -53,7 +53,7 @@ export async function makeActionsPdf(path: string): Promise<void> {
 }
 
 /** Writes a PDF by hand: `objects[i]` is the body of object i + 1 (object 1 the catalog), with its xref table. */
-function writeRawPdf(path: string, objects: string[]): void {
+export function writeRawPdf(path: string, objects: string[]): void {
   const chunks: string[] = ["%PDF-1.7\n"];
   const offsets: number[] = [];
   let at = chunks[0]!.length;
