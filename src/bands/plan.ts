@@ -5,6 +5,7 @@
 import { dirname, join } from "node:path";
 import type { PageTask, RasterPlacement } from "../pool/messages.js";
 import { bandRequest, splitBands } from "./split.js";
+import { textCheckScale } from "../keep/visibility.js";
 
 /**
  * `--format auto` on a banded page: the encoding is chosen from the whole page rendered at most
@@ -13,13 +14,6 @@ import { bandRequest, splitBands } from "./split.js";
  * bands choose alike; a worker renders it once per page (worker/entry.ts keeps the choice).
  */
 export const PROBE_PIXELS = 2 ** 22;
-
-/**
- * `--keep-text` (visible text) on a banded page: the first band, which extracts the page's text,
- * judges each run on the whole page rendered at most this large (8 M pixels, an A4 page at ~290
- * DPI), since its own band shows only its rows.
- */
-export const TEXT_CHECK_PIXELS = 2 ** 23;
 
 export interface BandSettings {
   /** Pixels per band at most (the tuning knob, already capped by `limit`). */
@@ -60,16 +54,21 @@ export function bandedTasks(task: PageTask, settings: BandSettings): { tasks: Pa
       if (pad) bandTask.pad = { ...pad, top: 0, bottom: 0 };
       // The keep options' text and links belong to the page: the first band extracts them.
       if (band.index > 0) delete bandTask.extract;
-      else if (task.extract?.text === "visible") bandTask.extract = { ...task.extract, whole: probeOf(task, TEXT_CHECK_PIXELS) };
+      // Its text is judged on the whole page, since its own pixels show only its rows.
+      else if (task.extract?.text === "visible") bandTask.extract = { ...task.extract, check: scaledPlacement(task, textCheckScale(task, true)!) };
       if (probe) bandTask.probe = probe;
       return bandTask;
     }),
   };
 }
 
-/** The whole page scaled down to at most `pixels`, through the same placement. */
-export function probeOf(task: PageTask, pixels = PROBE_PIXELS): RasterPlacement {
-  const s = Math.min(1, Math.sqrt(pixels / (task.width * task.height)));
+/** The whole page scaled down to at most {@link PROBE_PIXELS}, through the same placement. */
+export function probeOf(task: PageTask): RasterPlacement {
+  return scaledPlacement(task, Math.min(1, Math.sqrt(PROBE_PIXELS / (task.width * task.height))));
+}
+
+/** The task's raster scaled by `s`, through the same placement. */
+export function scaledPlacement(task: RasterPlacement, s: number): RasterPlacement {
   const width = Math.max(1, Math.round(task.width * s));
   const height = Math.max(1, Math.round(task.height * s));
   const kx = width / task.width;

@@ -48,7 +48,7 @@ export function toClusterJob(task: PageTask, run: string, attempt: number, timeo
     timeoutMs,
     input,
     ...(avoid ? { avoid } : {}),
-    task: { ...rest, ...(extract ? { extract: { text: extract.text, links: extract.links, ...(extract.whole ? { whole: extract.whole } : {}) } } : {}) },
+    task: { ...rest, ...(extract ? { extract: { text: extract.text, links: extract.links, ...(extract.check ? { check: extract.check } : {}) } } : {}) },
   };
 }
 
@@ -130,11 +130,11 @@ export function checkClusterJob(data: unknown, limits: WorkerLimits): Checked {
   const extract = task.extract;
   if (extract !== undefined) {
     const keys = Object.keys(extract as object).length;
-    if (!isObject(extract) || keys !== ("whole" in extract ? 3 : 2) || ![false, "visible", "all"].includes(extract.text as string) || typeof extract.links !== "boolean") {
+    if (!isObject(extract) || keys !== ("check" in extract ? 3 : 2) || ![false, "visible", "all"].includes(extract.text as string) || typeof extract.links !== "boolean") {
       return refuse("bad extract request");
     }
-    const whole = "whole" in extract ? placementError("text check", extract.whole) : undefined;
-    if (whole) return refuse(whole);
+    const check = "check" in extract ? placementError("text check", extract.check) : undefined;
+    if (check) return refuse(check);
   }
   const file = task.file;
   if (file !== undefined && (!isObject(file) || Object.keys(file).length !== 2 || typeof file.tiff !== "boolean" || !finite(file.dpi, 4800) || (file.dpi as number) <= 0)) {

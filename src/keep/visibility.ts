@@ -50,6 +50,25 @@ const BOX_TOP = 0.75;
 export type Verdict = "visible" | "hidden" | "off-raster";
 
 /**
+ * Under this resolution, glyphs are a blur that can fill a run's box with one grey (at 30 ppi a
+ * 9 pt run is 3 pixels high): the text is judged on the page rendered at this resolution instead.
+ */
+export const CHECK_MIN_PPI = 96;
+/** A check render (above, or a banded page's whole page) has at most this many pixels (an A4 page at ~290 ppi). */
+export const TEXT_CHECK_PIXELS = 2 ** 23;
+
+/**
+ * By how much a page's raster is scaled for the render its text is judged on, or undefined when
+ * it is judged on the raster itself: up to {@link CHECK_MIN_PPI}, within {@link TEXT_CHECK_PIXELS};
+ * a banded page's first band always has one (its own pixels show only its rows).
+ */
+export function textCheckScale(raster: { width: number; height: number; scaleX: number; scaleY: number }, banded: boolean): number | undefined {
+  const ppi = Math.min(Math.abs(raster.scaleX), Math.abs(raster.scaleY)) * 72;
+  const scale = Math.min(Math.max(1, CHECK_MIN_PPI / ppi), Math.sqrt(TEXT_CHECK_PIXELS / (raster.width * raster.height)));
+  return banded || scale > 1 ? scale : undefined;
+}
+
+/**
  * Whether `run` left ink in `raster`. "off-raster": its box is not in the raster at all (the page
  * is cropped there: the master drops such runs by their place on the sheet).
  */

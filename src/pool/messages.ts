@@ -34,10 +34,10 @@ export interface PageTask extends RenderRequest {
   /**
    * For the keep options: what to extract from the page and where to write it as JSON (see
    * keep/types.ts PageExtract). `text`: which runs (`visible`: those that left ink in the render,
-   * keep/visibility.ts). `whole`: a banded page's first band judges the text on the whole page
-   * rendered this small (bands/plan.ts TEXT_CHECK_PIXELS), not on its band.
+   * keep/visibility.ts). `check`: the text is judged on the whole page rendered this way, not on
+   * the task's own raster (a band shows only its rows; a page under 96 ppi is a blur: keep/visibility.ts textCheckScale).
    */
-  extract?: { text: false | KeepTextMode; links: boolean; path: string; whole?: RasterPlacement };
+  extract?: { text: false | KeepTextMode; links: boolean; path: string; check?: RasterPlacement };
   /**
    * One band of a banded page (absent: the whole page): `top` is its first row in the page's raster
    * (the request's height and offsetY are the band's already). `joined`: image output, where the

@@ -90,17 +90,18 @@ async function renderTask(task: PageTask): Promise<PageResult> {
 }
 
 /**
- * `keepText: "visible"`: only the runs that left ink in the page's own render (keep/visibility.ts),
- * and how many did not. A band judges on the whole page rendered small (`extract.whole`), since its
- * own pixels show only its rows; any engine's render will do, as the test is on pixels.
+ * `keepText: "visible"`: only the runs that left ink in the page's render (keep/visibility.ts), and
+ * how many did not: on the task's own pixels, or on the page rendered as `extract.check` says (a
+ * band shows only its rows; a low-resolution page is a blur). Any engine's render will do, as the
+ * test is on pixels.
  */
 async function keptText(engine: Engine, task: PageTask, page: RenderedPage, extract: PageExtract): Promise<PageExtract> {
-  const whole = task.extract?.whole;
+  const placement = task.extract?.check;
   if (task.extract?.text !== "visible" || !extract.text) return extract;
-  const check = whole ? await engine.render({ ...task, ...whole }, { keepPage: true }) : undefined; // a next band may follow
+  const check = placement ? await engine.render({ ...task, ...placement }, { keepPage: true }) : undefined; // a next band may follow
   try {
     const raster = check ?? page;
-    const { runs, hidden } = visibleRuns(extract.text, { data: raster.rgba, width: raster.width, height: raster.height, channels: raster.channels }, whole ?? task);
+    const { runs, hidden } = visibleRuns(extract.text, { data: raster.rgba, width: raster.width, height: raster.height, channels: raster.channels }, placement ?? task);
     return { ...extract, text: runs, hidden };
   } finally {
     check?.release();

@@ -53,7 +53,7 @@ describe("cluster job data", () => {
     ["file settings with an extra field", {}, { file: { tiff: true, dpi: 300, path: "/x" } }, /bad file settings/],
     ["a resolution that is not a number", {}, { file: { tiff: false, dpi: "300" } }, /bad file settings/],
     ["a huge auto probe", {}, { probe: { width: 100_000, height: 100_000, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0 } }, /probe raster over/],
-    ["a huge text check", {}, { extract: { text: "visible", links: false, whole: { width: 100_000, height: 100_000, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0 } } }, /text check raster over/],
+    ["a huge text check", {}, { extract: { text: "visible", links: false, check: { width: 100_000, height: 100_000, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0 } } }, /text check raster over/],
     ["a text mode it does not know", {}, { extract: { text: "some", links: false } }, /bad extract request/],
   ])("is refused with %s", (_, job, taskFields, reason) => {
     const checked = checkClusterJob(sent(job, taskFields), LIMITS);
@@ -61,11 +61,11 @@ describe("cluster job data", () => {
     expect(checked.ok ? "" : checked.reason).toMatch(reason);
   });
 
-  it("takes the first band's whole-page text check", () => {
-    const whole = { width: 200, height: 280, scaleX: 0.3, scaleY: 0.3, offsetX: 0, offsetY: 0 };
-    const data = sent({}, { extract: { text: "visible", links: true, whole } }) as ClusterJob;
+  it("takes a whole-page text check raster", () => {
+    const check = { width: 200, height: 280, scaleX: 0.3, scaleY: 0.3, offsetX: 0, offsetY: 0 };
+    const data = sent({}, { extract: { text: "visible", links: true, check } }) as ClusterJob;
     expect(checkClusterJob(data, LIMITS)).toEqual({ ok: true, job: data });
-    expect(toLocalTask(data, 2, "/w/in.pdf", "/w/2.img", "/w/2.json").extract).toEqual({ text: "visible", links: true, whole, path: "/w/2.json" });
+    expect(toLocalTask(data, 2, "/w/in.pdf", "/w/2.img", "/w/2.json").extract).toEqual({ text: "visible", links: true, check, path: "/w/2.json" });
   });
 
   it("takes an image output's file settings (resolution, TIFF)", () => {
