@@ -36,7 +36,7 @@ export interface TextStats {
   kept: number;
   /** Runs left out as hidden (no ink under them in the page's render, or under 1 pt): 0 with `keepText: "all"`. */
   hidden: number;
-  /** Pages with more text than is read (100,000 runs or 2,000,000 characters): their text layer holds the beginning. */
+  /** Pages with more text than is read (50,000 runs or 1,000,000 characters): their text layer holds the beginning. */
   truncatedPages: number[];
 }
 

@@ -82,3 +82,19 @@ export function makeHiddenTextPdf(path: string): void {
     stream(`/Type /XObject /Subtype /Image /Width ${w} /Height ${h} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter [/ASCIIHexDecode /FlateDecode]`, `${scan}>`),
   ]);
 }
+
+/** One page of `runs` separate text runs (each two letters at its own place, 1 pt high), Flate-compressed. */
+export function makeManyRunsPdf(path: string, runs: number): void {
+  const ops: string[] = ["BT /F1 1 Tf 0 g"];
+  // Each on the next line: pdf.js joins glyphs on one line into one run.
+  for (let i = 0; i < runs; i++) ops.push(`1 0 0 1 ${10 + (Math.floor(i / 770) % 590)} ${10 + (i % 770)} Tm (ab) Tj`);
+  ops.push("ET");
+  const content = deflateSync(Buffer.from(ops.join("\n"), "latin1")).toString("hex");
+  writeRawPdf(path, [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    stream("/Filter [/ASCIIHexDecode /FlateDecode]", `${content}>`),
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+  ]);
+}

@@ -16,10 +16,10 @@ type Vec = [number, number];
 /**
  * Bounds on one page's text, so that a page of a million runs costs neither process its memory: the
  * text is read as a stream and reading stops at either bound; the runs read so far are kept and the
- * page is marked truncated (a real page has a few thousand runs; a dense one tens of thousands).
+ * page is marked truncated (a real page has a few thousand runs, a dense one ten or twenty thousand).
  */
-export const MAX_TEXT_RUNS = 100_000;
-export const MAX_TEXT_CHARS = 2_000_000;
+export const MAX_TEXT_RUNS = 50_000;
+export const MAX_TEXT_CHARS = 1_000_000;
 
 /** Text runs and/or links of `page`. */
 export async function extractPage(
@@ -47,39 +47,41 @@ async function textRuns(page: PDFPageProxy, viewport: Viewport): Promise<{ runs:
   const runs: SourceTextRun[] = [];
   const styles: TextContent["styles"] = Object.create(null) as TextContent["styles"];
   let chars = 0;
+  let truncated = false;
   const reader = page.streamTextContent().getReader() as ReadableStreamDefaultReader<TextContent>;
-  try {
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      Object.assign(styles, chunk.value.styles);
-      for (const item of chunk.value.items) {
-        if (!("str" in item) || item.str.trim() === "") continue;
-        if (runs.length >= MAX_TEXT_RUNS || chars + item.str.length > MAX_TEXT_CHARS) return { runs, truncated: true };
-        // item.transform maps text space (1 unit = the font size) to user space; width/height are user-space lengths.
-        const [a, b, c, d, e, f] = item.transform as [number, number, number, number, number, number];
-        const vertical = styles[item.fontName]?.vertical === true;
-        const across = vertical ? Math.hypot(c, d) : Math.hypot(a, b);
-        const length = vertical ? item.height : item.width;
-        if (!(across > 0) || !(length > 0)) continue;
-        // Vertical text runs down from one font size above the origin; the run box is turned a quarter
-        // clockwise, its descent on the column's left edge.
-        const along: Vec = vertical ? [(-c / across) * length, (-d / across) * length] : [(a / across) * length, (b / across) * length];
-        const up: Vec = vertical ? [a, b] : [c, d];
-        const origin: Vec = vertical ? [e + 0.2 * a + c, f + 0.2 * b + d] : [e, f];
-        const [ax, ay] = vector(along);
-        const [ux, uy] = vector(up);
-        const [ox, oy] = point(origin);
-        if (![ax, ay, ux, uy, ox, oy].every(Number.isFinite)) continue;
-        // pdf.js gives right-to-left text in logical order; laid out left to right it must be in visual order.
-        const text = item.dir === "rtl" ? [...item.str].reverse().join("") : item.str;
-        chars += text.length;
-        runs.push({ text, matrix: [ax, ay, ux, uy, ox, oy] });
+  // Past a bound the rest is read and dropped, not cancelled: pdf.js 6 then enqueues a chunk already
+  // on its way into the closed stream and throws out of its message handler, killing the process.
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    if (truncated) continue;
+    Object.assign(styles, chunk.value.styles);
+    for (const item of chunk.value.items) {
+      if (!("str" in item) || item.str.trim() === "") continue;
+      if (runs.length >= MAX_TEXT_RUNS || chars + item.str.length > MAX_TEXT_CHARS) {
+        truncated = true;
+        break;
       }
+      // item.transform maps text space (1 unit = the font size) to user space; width/height are user-space lengths.
+      const [a, b, c, d, e, f] = item.transform as [number, number, number, number, number, number];
+      const vertical = styles[item.fontName]?.vertical === true;
+      const across = vertical ? Math.hypot(c, d) : Math.hypot(a, b);
+      const length = vertical ? item.height : item.width;
+      if (!(across > 0) || !(length > 0)) continue;
+      // Vertical text runs down from one font size above the origin; the run box is turned a quarter
+      // clockwise, its descent on the column's left edge.
+      const along: Vec = vertical ? [(-c / across) * length, (-d / across) * length] : [(a / across) * length, (b / across) * length];
+      const up: Vec = vertical ? [a, b] : [c, d];
+      const origin: Vec = vertical ? [e + 0.2 * a + c, f + 0.2 * b + d] : [e, f];
+      const [ax, ay] = vector(along);
+      const [ux, uy] = vector(up);
+      const [ox, oy] = point(origin);
+      if (![ax, ay, ux, uy, ox, oy].every(Number.isFinite)) continue;
+      // pdf.js gives right-to-left text in logical order; laid out left to right it must be in visual order.
+      const text = item.dir === "rtl" ? [...item.str].reverse().join("") : item.str;
+      chars += text.length;
+      runs.push({ text, matrix: [ax, ay, ux, uy, ox, oy] });
     }
-    return { runs, truncated: false };
-  } finally {
-    // Stops pdf.js reading the rest of the page's text (a no-op when it has all been read).
-    await reader.cancel().catch(() => {});
   }
+  return { runs, truncated };
 }
 
 async function links(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: Viewport): Promise<SourceLink[]> {
