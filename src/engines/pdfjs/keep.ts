@@ -9,6 +9,7 @@ import type { PDFDocumentProxy, PDFPageProxy } from "pdfjs-dist/legacy/build/pdf
 import type { PageExtract, SourceDest, SourceInfo, SourceLink, SourceOutlineItem, SourceTextRun } from "../../keep/types.js";
 import { webLink } from "../../keep/web-link.js";
 import { viewportRect } from "./viewport.js";
+import { readRawOutline, type RawOutlineItem, type UriActionTest } from "./link-actions.js";
 
 type Viewport = ReturnType<PDFPageProxy["getViewport"]>;
 type Vec = [number, number];
@@ -26,6 +27,8 @@ export async function extractPage(
   doc: PDFDocumentProxy,
   page: PDFPageProxy,
   what: { text: boolean; links: boolean },
+  /** Whether an annotation has a URI action (link-actions.ts), asked only of links with a web URL. */
+  uriActions: () => Promise<UriActionTest> = async () => () => false,
 ): Promise<PageExtract> {
   const viewport = page.getViewport({ scale: 1 });
   const extract: PageExtract = {};
@@ -34,7 +37,7 @@ export async function extractPage(
     extract.text = runs;
     if (truncated) extract.truncated = true;
   }
-  if (what.links) extract.links = await links(doc, page, viewport);
+  if (what.links) extract.links = await links(doc, page, viewport, uriActions);
   return extract;
 }
 
@@ -84,15 +87,16 @@ async function textRuns(page: PDFPageProxy, viewport: Viewport): Promise<{ runs:
   return { runs, truncated };
 }
 
-async function links(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: Viewport): Promise<SourceLink[]> {
+async function links(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: Viewport, uriActions: () => Promise<UriActionTest>): Promise<SourceLink[]> {
   const result: SourceLink[] = [];
   for (const annotation of (await page.getAnnotations()) as Array<Record<string, unknown>>) {
     if (annotation.subtype !== "Link" || !Array.isArray(annotation.rect)) continue;
     const rect = viewportRect(viewport, annotation.rect as number[]);
     if (!rect.every(Number.isFinite)) continue;
-    // Only a URI action's own http(s) or mailto URL; never one recovered from a script or a launch (web-link.ts).
+    // Only a URI action's own http(s) or mailto URL; never one recovered from a script or a launch
+    // (web-link.ts), nor a Launch or GoToR file that is itself a web URL (link-actions.ts).
     const url = webLink(annotation);
-    if (url) {
+    if (url && (await uriActions())(annotation.id)) {
       result.push({ rect, url });
     } else if (annotation.dest) {
       const dest = await resolveDest(doc, annotation.dest);
@@ -167,23 +171,30 @@ interface PdfJsOutlineNode {
 /** The document outline with destinations resolved; empty when there is none or it cannot be read. */
 export async function readOutline(doc: PDFDocumentProxy): Promise<SourceOutlineItem[]> {
   const outline = (await doc.getOutline().catch(() => null)) as PdfJsOutlineNode[] | null;
-  const convert = async (items: PdfJsOutlineNode[]): Promise<SourceOutlineItem[]> => {
+  // A bookmark's web URL only where its action is a URI action as written (link-actions.ts), read only when one has a URL.
+  let raw: RawOutlineItem[] | null = null;
+  const anyUrl = (items: PdfJsOutlineNode[]): boolean => items.some((item) => webLink(item) !== null || anyUrl(item.items ?? []));
+  if (outline && anyUrl(outline)) raw = await readRawOutline(await doc.getData());
+  const convert = async (items: PdfJsOutlineNode[], written: RawOutlineItem[] | undefined): Promise<SourceOutlineItem[]> => {
     const result: SourceOutlineItem[] = [];
-    for (const item of items) {
+    // The tree as written must have the same shape, or no URL of this level is trusted.
+    const matches = written !== undefined && written.length === items.length;
+    for (const [i, item] of items.entries()) {
+      const mine = matches ? written[i] : undefined;
       result.push({
         title: typeof item.title === "string" ? item.title : "",
         dest: item.dest ? await resolveDest(doc, item.dest) : null,
-        url: webLink(item),
+        url: mine?.uri ? webLink(item) : null,
         open: (item.count ?? 0) > 0,
         bold: item.bold === true,
         italic: item.italic === true,
         color: [item.color?.[0] ?? 0, item.color?.[1] ?? 0, item.color?.[2] ?? 0],
-        children: await convert(item.items ?? []),
+        children: await convert(item.items ?? [], mine?.children),
       });
     }
     return result;
   };
-  return outline ? convert(outline) : [];
+  return outline ? convert(outline, raw ?? undefined) : [];
 }
 
 /** Title, Author, Subject, Keywords and CreationDate from the document information dictionary (non-empty ones). */
