@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import { rasterize, rasterizeBatch } from "./api.js";
 import { AbortError, ExitCode, InputError, PdfRasterError, UsageError, describeError } from "./errors.js";
 import { expandInputs } from "./inputs.js";
-import { refuseDashInputs, refuseFilesAsOptions } from "./operands.js";
+import { KEEP_TEXT_MODES, keepTextArguments, refuseDashInputs, refuseFilesAsOptions } from "./operands.js";
 import { passwordWarning } from "./cluster/connection.js";
 import { DEFAULTS, PAGE_BOXES, PDFA_LEVELS, type RasterizeOptions } from "./options.js";
 import { PAPER_NAMES } from "./paper.js";
@@ -37,7 +37,7 @@ interface CliFlags {
   sandbox?: string;
   engine?: string;
   fallbackEngine?: string;
-  keepText?: boolean;
+  keepText?: "visible" | "all";
   keepOutline?: boolean;
   keepLinks?: boolean;
   keepMetadata?: boolean;
@@ -86,7 +86,9 @@ function program(): Command {
     .addOption(new Option("--sandbox <mode>", "confine the workers: auto (the strongest here), strict (refuse without the OS sandbox, exit 4) or off").choices(SANDBOX_MODES).default(DEFAULTS.sandbox))
     .addOption(new Option("--engine <name>", "renderer: pdfjs, pdfium (faster, BSD-3), or mupdf (fastest; needs `npm install mupdf`, AGPL-3.0)").choices(ENGINE_NAMES).default(DEFAULTS.engine))
     .addOption(new Option("--fallback-engine <name>", "retry a page that fails on --engine with this engine (default: none, retry on --engine)").choices(ENGINE_NAMES))
-    .option("--keep-text", "add an invisible, searchable and selectable text layer from the original text")
+    .addOption(
+      new Option("--keep-text [which]", "add an invisible, searchable and selectable text layer from the original text: visible (text that shows in the page's render; hidden text is dropped and counted) or all").choices(KEEP_TEXT_MODES),
+    )
     .option("--keep-outline", "keep the bookmarks, pointing at the output pages")
     .option("--keep-links", "keep link annotations: web links and links to pages in the output")
     .option("--keep-metadata", "keep Title, Author, Subject, Keywords and creation date")
@@ -196,6 +198,7 @@ async function main(argv: string[]): Promise<number> {
   };
   try {
     refuseFilesAsOptions(argv.slice(2));
+    argv = [...argv.slice(0, 2), ...keepTextArguments(argv.slice(2))];
     cli.parse(argv);
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -244,6 +244,8 @@ export class DocumentJob {
       fallbackPages: [...this.fallbackPages].sort((a, b) => a - b),
       timings: this.timings,
     };
+    const text = this.opts.keepText && output !== null ? sink.textStats?.() : undefined;
+    if (text) report.text = text;
     this.emit({ type: "document-done", input: this.input, report });
     return report;
   }

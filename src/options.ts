@@ -9,6 +9,7 @@ import { DEFAULT_BAND_PIXELS } from "./bands/split.js";
 import { checkKeys } from "./option-keys.js";
 import { PDFA_LEVELS, type PdfaLevel } from "./pdf/pdfa.js";
 import { SANDBOX_MODES, type SandboxMode } from "./sandbox/index.js";
+import type { KeepTextMode } from "./keep/types.js";
 
 /** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
 export type ImageFormat = "jpeg" | "png" | "auto";
@@ -110,10 +111,13 @@ export interface RasterizeOptions {
   fallbackEngine?: EngineName;
   /**
    * Add an invisible, searchable and selectable text layer built from each page's original text,
-   * laid over the page image where the text was.
+   * laid over the page image where the text was. `true` (or `"visible"`) keeps only text that is
+   * visible where it stands: a run that left no ink in the page's render (white on white, covered,
+   * clipped, invisible over nothing, in a hidden layer, under 1 pt) is dropped and counted in the
+   * report's `text.hidden`. `"all"` keeps every run, hidden or not (docs/outputs.md).
    * @default false
    */
-  keepText?: boolean;
+  keepText?: boolean | KeepTextMode;
   /** Keep the bookmarks, pointing at the output pages (a repeated page: its first copy). @default false */
   keepOutline?: boolean;
   /** Keep link annotations: web links, and links to pages that are in the output. @default false */
@@ -178,7 +182,7 @@ export interface NormalizedOptions {
   sandbox: SandboxMode;
   engine: EngineName;
   fallbackEngine: EngineName | undefined;
-  keepText: boolean;
+  keepText: false | KeepTextMode;
   keepOutline: boolean;
   keepLinks: boolean;
   keepMetadata: boolean;
@@ -266,6 +270,14 @@ function flag(name: string, value: unknown): boolean {
   if (value === undefined) return false;
   if (typeof value !== "boolean") throw new UsageError(`Expected \`${name}\` to be a boolean, got ${describe(value)}`);
   return value;
+}
+
+/** `keepText`: false, true (visible text), or `visible` / `all`. */
+function keepTextMode(value: unknown): false | KeepTextMode {
+  if (value === undefined || value === false) return false;
+  if (value === true) return "visible";
+  if (value === "visible" || value === "all") return value;
+  throw new UsageError(`Expected \`keepText\` to be true, false, "visible" or "all", got ${describe(value)}`);
 }
 
 function text(name: string, value: unknown): string | undefined {
@@ -371,7 +383,7 @@ export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOpti
     sandbox: checkSandbox(o.sandbox),
     engine,
     fallbackEngine,
-    keepText: flag("keepText", o.keepText),
+    keepText: keepTextMode(o.keepText),
     keepOutline: flag("keepOutline", o.keepOutline),
     keepLinks: flag("keepLinks", o.keepLinks),
     keepMetadata: flag("keepMetadata", o.keepMetadata),

@@ -7,7 +7,8 @@ import { layoutPage, sheetPadding, type PageLayout } from "./paper.js";
 import type { PageTask } from "./pool/messages.js";
 import { EngineError, EngineUnavailableError, type Engine } from "./engines/engine.js";
 import { RASTER_LIMITS } from "./engines/limits.js";
-import { bandedTasks } from "./bands/plan.js";
+import { bandedTasks, scaledPlacement } from "./bands/plan.js";
+import { textCheckScale } from "./keep/visibility.js";
 import { balanceBands, splitBands } from "./bands/split.js";
 import type { PdfJsEngine } from "./engines/pdfjs/engine.js";
 import { openEngine, type EngineName } from "./engines/registry.js";
@@ -199,6 +200,9 @@ function pageTask(id: number, source: string, pageNumber: number, layout: PageLa
   }
   if (options.keepText || options.keepLinks) {
     task.extract = { text: options.keepText, links: options.keepLinks, path: `${stem}.json` };
+    // Visible text is judged on a sharper render of the page when its own is coarse (keep/visibility.ts).
+    const check = options.keepText === "visible" ? textCheckScale(task, false) : undefined;
+    if (check) task.extract.check = scaledPlacement(task, check);
   }
   return task;
 }

@@ -40,7 +40,12 @@ export function summaryLine(report: RasterizeReport): string {
   const ratio = report.inputBytes > 0 ? `, ${formatRatio(report.outputBytes / report.inputBytes)} the input` : "";
   const out = report.output ? `${report.output} (${formatBytes(report.outputBytes)}${ratio})` : "no output written";
   const fallback = report.fallbackPages.length > 0 ? ` (${report.fallbackPages.length} by ${report.fallbackEngine})` : "";
-  return `${report.rendered}/${report.selected} pages rendered${fallback}, ${report.failed.length} failed, ${seconds} s, ${out}`;
+  const text = report.text ? `, text: ${report.text.kept} runs kept, ${report.text.hidden} hidden dropped${truncated(report.text.truncatedPages)}` : "";
+  return `${report.rendered}/${report.selected} pages rendered${fallback}, ${report.failed.length} failed${text}, ${seconds} s, ${out}`;
+}
+
+function truncated(pages: number[]): string {
+  return pages.length === 0 ? "" : ` (text cut at the limit on page${pages.length === 1 ? "" : "s"} ${pages.join(", ")})`;
 }
 
 /** The closing line of a batch. */

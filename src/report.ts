@@ -48,6 +48,16 @@ export interface PageEncoding {
   bytes: number;
 }
 
+/** `keepText`: what the output's text layer holds. */
+export interface TextStats {
+  /** Text runs written into the output's text layer. */
+  kept: number;
+  /** Runs left out as hidden (no ink under them in the page's render, or under 1 pt): 0 with `keepText: "all"`. */
+  hidden: number;
+  /** Pages with more text than is read (50,000 runs or 1,000,000 characters): their text layer holds the beginning. */
+  truncatedPages: number[];
+}
+
 /** The result of a run; `--json` prints exactly this object. */
 export interface RasterizeReport {
   /** The input path, or null when the input was given as bytes. */
@@ -88,6 +98,8 @@ export interface RasterizeReport {
   /** Pages rendered by `fallbackEngine` (1-based, in page order); every other rendered page was rendered by `engine`. */
   fallbackPages: number[];
   timings: StageTimings;
+  /** With `keepText`: the text layer written (absent without it, and when nothing was written). */
+  text?: TextStats;
   /** What the worker processes ran in (docs/security.md); absent in cluster mode, where each worker host says (`cluster status`). */
   sandbox?: SandboxInfo;
 }

@@ -3,8 +3,9 @@
  * is over the band budget. Pure.
  */
 import { dirname, join } from "node:path";
-import type { PageTask } from "../pool/messages.js";
+import type { PageTask, RasterPlacement } from "../pool/messages.js";
 import { bandRequest, splitBands } from "./split.js";
+import { textCheckScale } from "../keep/visibility.js";
 
 /**
  * `--format auto` on a banded page: the encoding is chosen from the whole page rendered at most
@@ -53,6 +54,8 @@ export function bandedTasks(task: PageTask, settings: BandSettings): { tasks: Pa
       if (pad) bandTask.pad = { ...pad, top: 0, bottom: 0 };
       // The keep options' text and links belong to the page: the first band extracts them.
       if (band.index > 0) delete bandTask.extract;
+      // Its text is judged on the whole page, since its own pixels show only its rows.
+      else if (task.extract?.text === "visible") bandTask.extract = { ...task.extract, check: scaledPlacement(task, textCheckScale(task, true)!) };
       if (probe) bandTask.probe = probe;
       return bandTask;
     }),
@@ -60,8 +63,12 @@ export function bandedTasks(task: PageTask, settings: BandSettings): { tasks: Pa
 }
 
 /** The whole page scaled down to at most {@link PROBE_PIXELS}, through the same placement. */
-export function probeOf(task: PageTask): NonNullable<PageTask["probe"]> {
-  const s = Math.min(1, Math.sqrt(PROBE_PIXELS / (task.width * task.height)));
+export function probeOf(task: PageTask): RasterPlacement {
+  return scaledPlacement(task, Math.min(1, Math.sqrt(PROBE_PIXELS / (task.width * task.height))));
+}
+
+/** The task's raster scaled by `s`, through the same placement. */
+export function scaledPlacement(task: RasterPlacement, s: number): RasterPlacement {
   const width = Math.max(1, Math.round(task.width * s));
   const height = Math.max(1, Math.round(task.height * s));
   const kx = width / task.width;

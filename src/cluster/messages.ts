@@ -8,7 +8,7 @@ import { isObject, type PageResult, type PageTask } from "../pool/messages.js";
 import { isEngineName } from "../engines/registry.js";
 
 /** The page task as it travels: no `source`, `outPath` or sidecar path; the worker picks its own. */
-export type RemoteTask = Omit<PageTask, "source" | "outPath" | "extract"> & { extract?: { text: boolean; links: boolean } };
+export type RemoteTask = Omit<PageTask, "source" | "outPath" | "extract"> & { extract?: Omit<NonNullable<PageTask["extract"]>, "path"> };
 
 export interface ClusterJob {
   v: 1;
@@ -48,7 +48,7 @@ export function toClusterJob(task: PageTask, run: string, attempt: number, timeo
     timeoutMs,
     input,
     ...(avoid ? { avoid } : {}),
-    task: { ...rest, ...(extract ? { extract: { text: extract.text, links: extract.links } } : {}) },
+    task: { ...rest, ...(extract ? { extract: { text: extract.text, links: extract.links, ...(extract.check ? { check: extract.check } : {}) } } : {}) },
   };
 }
 
@@ -69,7 +69,7 @@ const TASK_KEYS = new Set([
   "id", "pageNumber", "width", "height", "scaleX", "scaleY", "offsetX", "offsetY", "background",
   "password", "engine", "format", "quality", "color", "threshold", "ppi", "pad", "file", "extract", "band", "probe", "pdf",
 ]);
-/** The largest `auto` probe a job may ask for: the planner's is at most 2^22 pixels (bands/plan.ts PROBE_PIXELS). */
+/** The largest `auto` probe or text check raster a job may ask for: the planner's are at most 2^22 and 2^23 pixels (bands/plan.ts). */
 const MAX_PROBE_PIXELS = 2 ** 24;
 const PATH_KEYS = ["source", "outPath", "path"];
 
@@ -129,8 +129,13 @@ export function checkClusterJob(data: unknown, limits: WorkerLimits): Checked {
   if (!finite(task.ppi, 1e6) || (task.ppi as number) <= 0) return refuse("bad ppi");
   if (task.pdf !== undefined && typeof task.pdf !== "boolean") return refuse("bad pdf flag");
   const extract = task.extract;
-  if (extract !== undefined && (!isObject(extract) || Object.keys(extract).length !== 2 || typeof extract.text !== "boolean" || typeof extract.links !== "boolean")) {
-    return refuse("bad extract request");
+  if (extract !== undefined) {
+    const keys = Object.keys(extract as object).length;
+    if (!isObject(extract) || keys !== ("check" in extract ? 3 : 2) || ![false, "visible", "all"].includes(extract.text as string) || typeof extract.links !== "boolean") {
+      return refuse("bad extract request");
+    }
+    const check = "check" in extract ? placementError("text check", extract.check) : undefined;
+    if (check) return refuse(check);
   }
   const file = task.file;
   if (file !== undefined && (!isObject(file) || Object.keys(file).length !== 2 || typeof file.tiff !== "boolean" || !finite(file.dpi, 4800) || (file.dpi as number) <= 0)) {
@@ -144,13 +149,17 @@ export function checkClusterJob(data: unknown, limits: WorkerLimits): Checked {
   ) {
     return refuse("bad band");
   }
-  const probe = task.probe;
-  if (probe !== undefined) {
-    if (!isObject(probe) || Object.keys(probe).length !== 6 || !int(probe.width, 1, 1_000_000) || !int(probe.height, 1, 1_000_000)) return refuse("bad probe");
-    if ((probe.width as number) * (probe.height as number) > MAX_PROBE_PIXELS) return refuse(`probe raster over ${MAX_PROBE_PIXELS} pixels`);
-    if (![probe.scaleX, probe.scaleY].every((v) => finite(v, 1e6)) || ![probe.offsetX, probe.offsetY].every((v) => finite(v, 1e9))) return refuse("bad probe transform");
-  }
+  const probe = task.probe === undefined ? undefined : placementError("probe", task.probe);
+  if (probe) return refuse(probe);
   return { ok: true, job: data as unknown as ClusterJob };
+}
+
+/** What is wrong with a small whole-page raster a task asks for beside its own (the `auto` probe, the text check), if anything. */
+function placementError(what: string, value: unknown): string | undefined {
+  if (!isObject(value) || Object.keys(value).length !== 6 || !int(value.width, 1, 1_000_000) || !int(value.height, 1, 1_000_000)) return `bad ${what}`;
+  if ((value.width as number) * (value.height as number) > MAX_PROBE_PIXELS) return `${what} raster over ${MAX_PROBE_PIXELS} pixels`;
+  if (![value.scaleX, value.scaleY].every((v) => finite(v, 1e6)) || ![value.offsetX, value.offsetY].every((v) => finite(v, 1e9))) return `bad ${what} transform`;
+  return undefined;
 }
 
 /** The page task a worker runs: the job's task with the worker's own input file and output paths. */

@@ -13,7 +13,8 @@ import type { PageLayout } from "../paper.js";
 import type { DocumentInfo, DocumentStructure, Destination, LinkAnnotation, OutlineEntry, PageOverlay, TextRun } from "../pdf/writer.js";
 import type { PageResult } from "../pool/messages.js";
 import { applyToPoint, displayToSheet, rectOnSheet, runOnSheet } from "./geometry.js";
-import type { PageExtract, SourceDest, SourceInfo, SourceOutlineItem } from "./types.js";
+import type { KeepTextMode, PageExtract, SourceDest, SourceInfo, SourceOutlineItem } from "./types.js";
+import type { TextStats } from "../report.js";
 import { isWebUri } from "./web-link.js";
 
 export interface KeeperInput {
@@ -34,6 +35,8 @@ export class Keeper {
   /** Named destinations used by links: name → target; and the name given to each distinct target. */
   readonly #dests = new Map<string, SourceDest>();
   readonly #names = new Map<string, string>();
+  /** The text layers written so far: runs kept, runs left out as hidden, pages whose text was cut at the bounds. */
+  readonly #text: TextStats = { kept: 0, hidden: 0, truncatedPages: [] };
 
   private constructor(input: KeeperInput) {
     this.#pages = input.pages;
@@ -43,7 +46,7 @@ export class Keeper {
   }
 
   /** A keeper when any keep option is on (the plan then carries the extras), else undefined. */
-  static create(input: KeeperInput, options: { keepText: boolean; keepOutline: boolean; keepLinks: boolean; keepMetadata: boolean }): Keeper | undefined {
+  static create(input: KeeperInput, options: { keepText: false | KeepTextMode; keepOutline: boolean; keepLinks: boolean; keepMetadata: boolean }): Keeper | undefined {
     const any = options.keepText || options.keepOutline || options.keepLinks || options.keepMetadata;
     return any ? new Keeper(input) : undefined;
   }
@@ -67,6 +70,10 @@ export class Keeper {
         const matrix = runOnSheet(run.matrix, toSheet, layout.image);
         return matrix ? [{ text: run.text, matrix }] : [];
       });
+      this.#text.kept += overlay.text.length;
+      this.#text.hidden += extract.hidden ?? 0;
+      const page = this.#pages[index]!.pageNumber;
+      if (extract.truncated && !this.#text.truncatedPages.includes(page)) this.#text.truncatedPages.push(page);
     }
     if (extract.links) {
       overlay.links = extract.links.flatMap((link): LinkAnnotation[] => {
@@ -78,6 +85,11 @@ export class Keeper {
       });
     }
     return overlay;
+  }
+
+  /** What the text layers written so far hold (a page repeated in the output counts each time). */
+  textStats(): TextStats {
+    return { ...this.#text, truncatedPages: [...this.#text.truncatedPages].sort((a, b) => a - b) };
   }
 
   /** Records that the page at `index` became output page `output` (0-based). */
@@ -146,6 +158,8 @@ function checkExtract(value: unknown): PageExtract {
     value !== null &&
     (extract.text === undefined ||
       (Array.isArray(extract.text) && extract.text.every((r) => typeof r?.text === "string" && isNumbers(r.matrix, 6)))) &&
+    (extract.hidden === undefined || (Number.isSafeInteger(extract.hidden) && extract.hidden >= 0)) &&
+    (extract.truncated === undefined || typeof extract.truncated === "boolean") &&
     (extract.links === undefined ||
       (Array.isArray(extract.links) &&
         extract.links.every(

@@ -23,8 +23,15 @@ export type SourceLink = { rect: [number, number, number, number]; url: string }
 /** The per-page sidecar a worker writes next to the page image. */
 export interface PageExtract {
   text?: SourceTextRun[];
+  /** Text runs left out as hidden (keep/visibility.ts); absent when every run was kept (`keepText: "all"`). */
+  hidden?: number;
+  /** The page had more text than the worker reads (pdfjs/keep.ts MAX_TEXT_RUNS, MAX_TEXT_CHARS): `text` is its beginning. */
+  truncated?: boolean;
   links?: SourceLink[];
 }
+
+/** Which text `keepText` keeps: only what is visible in the page's render, or every run. */
+export type KeepTextMode = "visible" | "all";
 
 /** One bookmark of the input. */
 export interface SourceOutlineItem {

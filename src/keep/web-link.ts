@@ -6,6 +6,8 @@
  * become a web link. pdf.js does not say which action a url came from; what tells them apart is that
  * the URL as written (`unsafeUrl`) must itself be absolute (no protocol added), and that a URI action
  * never has `newWindow` (pdf.js sets it for every recovered script URL and for a launch that asks).
+ * A Launch or GoToR whose file is itself an absolute web URL passes both: the engine adapter checks
+ * the action type as written (engines/pdfjs/link-actions.ts) before it asks this.
  */
 export const WEB_SCHEMES = new Set(["http:", "https:", "mailto:"]);
 

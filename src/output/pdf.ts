@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { TextStats } from "../report.js";
 import { createReadStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
@@ -76,6 +77,10 @@ export class PdfSink implements PageSink {
 
   get assembleMs(): number {
     return this.assembler.assembleMs;
+  }
+
+  textStats(): TextStats | undefined {
+    return this.keeper?.textStats();
   }
 
   async commit(): Promise<Committed> {

@@ -1,3 +1,4 @@
+import type { TextStats } from "../report.js";
 import type { PageOutcome } from "../assemble.js";
 
 /** What a finished output amounts to. */
@@ -20,6 +21,8 @@ export interface PageSink {
   readonly pagesWritten: number;
   /** Milliseconds spent reading page images and writing them out. */
   readonly assembleMs: number;
+  /** `keepText`: what the text layers hold (PDF output only). */
+  textStats?(): TextStats | undefined;
   /** Finishes the output and puts it in place. */
   commit(): Promise<Committed>;
   /** Stops and removes whatever was written. Never throws. */

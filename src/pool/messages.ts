@@ -4,6 +4,7 @@ import type { ColorMode, ImageFormat } from "../options.js";
 import type { AutoEncoding } from "../worker/classify.js";
 import type { FileSettings, PageFileFormat } from "../worker/encode.js";
 import type { RenderRequest } from "../engines/engine.js";
+import type { KeepTextMode } from "../keep/types.js";
 import { isEngineName, type EngineName } from "../engines/registry.js";
 
 /**
@@ -32,8 +33,13 @@ export interface PageTask extends RenderRequest {
   outPath: string;
   /** The image goes into a PDF (absent: an image file): 1-bit images may then be coded with CCITT G4. */
   pdf?: boolean;
-  /** For the keep options: what to extract from the page and where to write it as JSON (see keep/types.ts PageExtract). */
-  extract?: { text: boolean; links: boolean; path: string };
+  /**
+   * For the keep options: what to extract from the page and where to write it as JSON (see
+   * keep/types.ts PageExtract). `text`: which runs (`visible`: those that left ink in the render,
+   * keep/visibility.ts). `check`: the text is judged on the whole page rendered this way, not on
+   * the task's own raster (a band shows only its rows; a page under 96 ppi is a blur: keep/visibility.ts textCheckScale).
+   */
+  extract?: { text: false | KeepTextMode; links: boolean; path: string; check?: RasterPlacement };
   /**
    * One band of a banded page (absent: the whole page): `top` is its first row in the page's raster
    * (the request's height and offsetY are the band's already). `joined`: image output, where the
@@ -44,8 +50,11 @@ export interface PageTask extends RenderRequest {
    * `auto` on a banded page: the whole page rendered this small and measured decides the encoding,
    * so that every band of the page (each rendering the same probe) chooses the same one.
    */
-  probe?: Pick<RenderRequest, "width" | "height" | "scaleX" | "scaleY" | "offsetX" | "offsetY">;
+  probe?: RasterPlacement;
 }
+
+/** A raster's size and where the page is drawn on it. */
+export type RasterPlacement = Pick<RenderRequest, "width" | "height" | "scaleX" | "scaleY" | "offsetX" | "offsetY">;
 
 /** What a worker sends back for a rendered page. */
 export interface PageResult {

@@ -67,7 +67,8 @@ export function requestOptions(
     if (SERVICE_FLAGS.has(name)) throw new UsageError(`\`${name}\` is a setting of the whole service (given when it starts), not of a request`);
     if (!(name in FIELDS)) throw new UsageError(`Unknown option \`${name}\`; the options are ${REQUEST_FIELDS.join(", ")}`);
     const key = FIELDS[name as Field];
-    if (FLAGS.has(name)) (options as Record<string, unknown>)[key] = flag(name, raw);
+    if (name === "keep-text") options.keepText = keepText(raw);
+    else if (FLAGS.has(name)) (options as Record<string, unknown>)[key] = flag(name, raw);
     else if (raw !== "") (options as Record<string, unknown>)[key] = raw;
   }
   if (options.maxPixels !== undefined) {
@@ -108,6 +109,17 @@ function flag(name: string, raw: string): boolean {
   if (value === "" || value === "1" || value === "true" || value === "on" || value === "yes") return true;
   if (value === "0" || value === "false" || value === "off" || value === "no") return false;
   throw new UsageError(`Expected \`${name}\` to be a boolean (true or false), got \`${raw}\` (string)`);
+}
+
+/** `keep-text`: a flag (on: visible text only), or `visible` / `all`. */
+function keepText(raw: string): boolean | "visible" | "all" {
+  const value = raw.toLowerCase();
+  if (value === "visible" || value === "all") return value;
+  try {
+    return flag("keep-text", raw);
+  } catch {
+    throw new UsageError(`Expected \`keep-text\` to be visible, all, or a boolean (true or false), got \`${raw}\` (string)`);
+  }
 }
 
 /** normalizeOptions() names options in camelCase; the request used the CLI's names. */

@@ -6,7 +6,9 @@ import { writeFile } from "node:fs/promises";
 import { isMasterMessage, serializeError, type PageResult, type PageTask, type PrepareHint, type WorkerMessage } from "../pool/messages.js";
 import { encodePage, warmEncoder } from "./encode.js";
 import { chooseEncoding, measurePage, type AutoEncoding } from "./classify.js";
-import type { Engine } from "../engines/engine.js";
+import type { Engine, RenderedPage } from "../engines/engine.js";
+import type { PageExtract } from "../keep/types.js";
+import { visibleRuns } from "../keep/visibility.js";
 import type { PdfJsEngine } from "../engines/pdfjs/engine.js";
 import { isEngineName, loadEngine, openEngine, type EngineName } from "../engines/registry.js";
 import { faultResultPath, injectBootFault, injectFileFault, injectPageFault } from "./fault.js";
@@ -43,7 +45,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
   // The keep options' text and links come from pdf.js whichever engine draws (pdfjs-keep.ts): they
   // must match what the planner read. Started with the render so that the two overlap.
   const extractor = task.extract ? ((await engineFor(task, "pdfjs")) as PdfJsEngine) : undefined;
-  const extracted = task.extract ? extractor?.extract(task.pageNumber, task.extract) : undefined;
+  const extracted = task.extract ? extractor?.extract(task.pageNumber, { text: task.extract.text !== false, links: task.extract.links }) : undefined;
   extracted?.catch(() => {}); // awaited below; if the render fails first, not an unhandled rejection
   // The bands of a page that this worker renders one after the other share the loaded page (engine.ts keepPage).
   const keepPage = (task.band?.count ?? 1) > 1;
@@ -62,7 +64,7 @@ async function renderTask(task: PageTask): Promise<PageResult> {
       ...(task.band?.joined ? { lossless: true } : {}),
     }, page.channels);
     injectFileFault(task.pageNumber, image.path, task.engine, task.band?.index);
-    if (task.extract) await writeFile(task.extract.path, JSON.stringify(await extracted));
+    if (task.extract) await writeFile(task.extract.path, JSON.stringify(await keptText(engine, task, page, (await extracted)!)));
     return {
       id: task.id,
       engine: engine.name,
@@ -87,6 +89,25 @@ async function renderTask(task: PageTask): Promise<PageResult> {
     };
   } finally {
     page.release(); // the pixels belong to the canvas: free it only once sharp is done
+  }
+}
+
+/**
+ * `keepText: "visible"`: only the runs that left ink in the page's render (keep/visibility.ts), and
+ * how many did not: on the task's own pixels, or on the page rendered as `extract.check` says (a
+ * band shows only its rows; a low-resolution page is a blur). Any engine's render will do, as the
+ * test is on pixels.
+ */
+async function keptText(engine: Engine, task: PageTask, page: RenderedPage, extract: PageExtract): Promise<PageExtract> {
+  const placement = task.extract?.check;
+  if (task.extract?.text !== "visible" || !extract.text) return extract;
+  const check = placement ? await engine.render({ ...task, ...placement }, { keepPage: true }) : undefined; // a next band may follow
+  try {
+    const raster = check ?? page;
+    const { runs, hidden } = visibleRuns(extract.text, { data: raster.rgba, width: raster.width, height: raster.height, channels: raster.channels }, placement ?? task);
+    return { ...extract, text: runs, hidden };
+  } finally {
+    check?.release();
   }
 }
 

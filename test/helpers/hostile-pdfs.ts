@@ -16,6 +16,11 @@ export const ACTIONS: Array<{ name: string; action: Record<string, unknown>; kee
   { name: "Launch", action: { S: "Launch", F: "www.launch.example/calc.exe" } },
   { name: "Launch with a file spec", action: { S: "Launch", F: { Type: "Filespec", F: "www.launch2.example/calc.exe" }, NewWindow: true } },
   { name: "GoToR", action: { S: "GoToR", F: "www.remote.example/doc.pdf", D: [0, "Fit"] } },
+  // File specs that are absolute web URLs: pdf.js reports them as it reports a URI action's URL.
+  { name: "Launch https", action: { S: "Launch", F: "https://launch3.example/calc.exe" } },
+  { name: "Launch URL file spec", action: { S: "Launch", F: { Type: "Filespec", FS: "URL", F: "https://launch4.example/run" } } },
+  { name: "GoToR https", action: { S: "GoToR", F: "https://remote2.example/doc.pdf", D: "here" } },
+  { name: "GoToR URL file spec", action: { S: "GoToR", F: { Type: "Filespec", FS: "URL", UF: "http://remote3.example/doc.pdf" }, D: [0, "Fit"] } },
   { name: "JavaScript app.launchURL", action: { S: "JavaScript", JS: 'app.launchURL("https://script.example/x", true);' } },
   { name: "JavaScript window.open", action: { S: "JavaScript", JS: "window.open('http://script2.example/y')" } },
 ];
@@ -53,7 +58,7 @@ export async function makeActionsPdf(path: string): Promise<void> {
 }
 
 /** Writes a PDF by hand: `objects[i]` is the body of object i + 1 (object 1 the catalog), with its xref table. */
-function writeRawPdf(path: string, objects: string[]): void {
+export function writeRawPdf(path: string, objects: string[]): void {
   const chunks: string[] = ["%PDF-1.7\n"];
   const offsets: number[] = [];
   let at = chunks[0]!.length;

@@ -47,7 +47,7 @@ describe("links and bookmarks that are not web links", () => {
     expect(actions.map((a) => a.uri).sort()).toEqual([...kept, ...kept].sort());
     expect(actions.every((a) => a.s === "URI")).toBe(true);
     const raw = readFileSync(out, "latin1");
-    expect(raw).not.toMatch(/\/Launch|\/GoToR|\/JavaScript|\/JS\b|calc\.exe|script\.example|remote\.example/);
+    expect(raw).not.toMatch(/\/Launch|\/GoToR|\/JavaScript|\/JS\b|calc\.exe|script\.example|remote\.example|launch[34]\.example|remote[23]\.example/);
   });
 });
 

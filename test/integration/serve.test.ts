@@ -9,6 +9,7 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { corpus, runCli, SAMPLE, scratch } from "../helpers/cli.js";
+import { makeHiddenTextPdf } from "../helpers/hidden-text-pdf.js";
 import { inspectPdf } from "../helpers/pdf.js";
 import { isAlive, waitFor } from "../helpers/processes.js";
 import { form, metric, pdfBody, peakRssMb, ready, startServe, stopAll, type RunningService } from "../helpers/serve.js";
@@ -16,10 +17,10 @@ import { form, metric, pdfBody, peakRssMb, ready, startServe, stopAll, type Runn
 afterAll(stopAll);
 
 /** The CLI's output for the same options, as bytes. */
-async function cliOutput(args: string[]): Promise<Buffer> {
+async function cliOutput(args: string[], input = SAMPLE): Promise<Buffer> {
   const dir = scratch();
   const out = join(dir, "out.pdf");
-  const result = await runCli([SAMPLE, out, "--quiet", ...args]);
+  const result = await runCli([input, out, "--quiet", ...args]);
   expect(result.code, result.stderr).toBe(0);
   return readFileSync(out);
 }
@@ -99,6 +100,12 @@ describe("pdfraster serve: requests", () => {
     expect(fromForm.headers.get("content-disposition")).toBe('attachment; filename="report-raster.pdf"');
     const formPdf = Buffer.from(await fromForm.arrayBuffer());
     expect(formPdf.equals(await cliOutput(["--dpi", "50", "--color", "gray", "--keep-text"]))).toBe(true);
+    // keep-text=all: the CLI's `--keep-text all`, on the hidden-text document (which differs from the default's).
+    const hidden = join(scratch(), "hidden.pdf");
+    makeHiddenTextPdf(hidden);
+    const all = Buffer.from(await (await post(service, "dpi=40&keep-text=all", pdfBody(hidden))).arrayBuffer());
+    expect(all.equals(await cliOutput(["--dpi", "40", "--keep-text", "all"], hidden))).toBe(true);
+    expect(all.equals(await cliOutput(["--dpi", "40", "--keep-text"], hidden))).toBe(false);
     const dir = scratch();
     const path = join(dir, "served.pdf");
     await import("node:fs/promises").then((fs) => fs.writeFile(path, formPdf));

@@ -89,7 +89,7 @@ const TASK: PageTask = pageTask({
   ppi: 288,
   outPath: "/tmp/x/page-000007.img",
   pad: { top: 30, right: 20, bottom: 40, left: 10 },
-  extract: { text: true, links: false, path: "/tmp/x/page-000007.json" },
+  extract: { text: "visible", links: false, path: "/tmp/x/page-000007.json" },
 });
 
 describe("bandedTasks", () => {

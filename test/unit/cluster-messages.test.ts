@@ -11,7 +11,7 @@ const task: PageTask = {
   id: 7, source: "/home/user/in.pdf", password: undefined, engine: "pdfjs", pageNumber: 3, width: 1000, height: 1400,
   scaleX: 1.5, scaleY: 1.5, offsetX: 0, offsetY: 0, background: [255, 255, 255], format: "jpeg", quality: 85,
   color: "rgb", threshold: 128, ppi: 150, outPath: "/tmp/pdfraster-x/page-000007.jpg",
-  extract: { text: true, links: false, path: "/tmp/pdfraster-x/page-000007.json" },
+  extract: { text: "visible", links: false, path: "/tmp/pdfraster-x/page-000007.json" },
 };
 
 /** A job as the submitter sends it, through JSON as BullMQ stores it. */
@@ -27,7 +27,7 @@ describe("cluster job data", () => {
     const checked = checkClusterJob(data, LIMITS);
     expect(checked).toEqual({ ok: true, job: data });
     const local = toLocalTask(data, 1, "/w/in.pdf", "/w/1.jpg", "/w/1.json");
-    expect(local).toEqual({ ...task, id: 1, source: "/w/in.pdf", outPath: "/w/1.jpg", extract: { text: true, links: false, path: "/w/1.json" }, password: undefined });
+    expect(local).toEqual({ ...task, id: 1, source: "/w/in.pdf", outPath: "/w/1.jpg", extract: { text: "visible", links: false, path: "/w/1.json" }, password: undefined });
   });
 
   it.each([
@@ -54,10 +54,19 @@ describe("cluster job data", () => {
     ["a resolution that is not a number", {}, { file: { tiff: false, dpi: "300" } }, /bad file settings/],
     ["a pdf flag that is not a boolean", {}, { pdf: "yes" }, /bad pdf flag/],
     ["a huge auto probe", {}, { probe: { width: 100_000, height: 100_000, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0 } }, /probe raster over/],
+    ["a huge text check", {}, { extract: { text: "visible", links: false, check: { width: 100_000, height: 100_000, scaleX: 1, scaleY: 1, offsetX: 0, offsetY: 0 } } }, /text check raster over/],
+    ["a text mode it does not know", {}, { extract: { text: "some", links: false } }, /bad extract request/],
   ])("is refused with %s", (_, job, taskFields, reason) => {
     const checked = checkClusterJob(sent(job, taskFields), LIMITS);
     expect(checked.ok).toBe(false);
     expect(checked.ok ? "" : checked.reason).toMatch(reason);
+  });
+
+  it("takes a whole-page text check raster", () => {
+    const check = { width: 200, height: 280, scaleX: 0.3, scaleY: 0.3, offsetX: 0, offsetY: 0 };
+    const data = sent({}, { extract: { text: "visible", links: true, check } }) as ClusterJob;
+    expect(checkClusterJob(data, LIMITS)).toEqual({ ok: true, job: data });
+    expect(toLocalTask(data, 2, "/w/in.pdf", "/w/2.img", "/w/2.json").extract).toEqual({ text: "visible", links: true, check, path: "/w/2.json" });
   });
 
   it("takes an image output's file settings (resolution, TIFF)", () => {

@@ -92,7 +92,7 @@ describe("Keeper", () => {
   ];
 
   it("maps text and links onto the sheet, names internal targets and drops links to unselected pages", async () => {
-    const keeper = Keeper.create({ pages, outline, info: { title: "T", creationDate: new Date(0) } }, { keepText: true, keepOutline: true, keepLinks: true, keepMetadata: true })!;
+    const keeper = Keeper.create({ pages, outline, info: { title: "T", creationDate: new Date(0) } }, { keepText: "visible", keepOutline: true, keepLinks: true, keepMetadata: true })!;
     const extract: PageExtract = {
       text: [{ text: "Hi", matrix: [20, 0, 0, -10, 72, 100] }],
       links: [
@@ -133,7 +133,7 @@ describe("Keeper", () => {
   });
 
   it("fails the page on a malformed sidecar, and deletes it", async () => {
-    const keeper = Keeper.create({ pages }, { keepText: true, keepOutline: false, keepLinks: false, keepMetadata: false })!;
+    const keeper = Keeper.create({ pages }, { keepText: "visible", keepOutline: false, keepLinks: false, keepMetadata: false })!;
     const bad = result({ text: [{ text: 1, matrix: [] }] }, "bad.json");
     await expect(keeper.overlay(0, bad)).rejects.toThrow(/cannot read the page's text and links: malformed sidecar/);
     expect(existsSync(bad.extractPath!)).toBe(false);
@@ -146,9 +146,13 @@ describe("Keeper", () => {
 });
 
 describe("keep options", () => {
-  it("default to false and must be booleans", () => {
+  it("default to false and must be booleans; keepText true is visible text, or all", () => {
+    expect(normalizeOptions({ keepText: "all" }).keepText).toBe("all");
+    expect(normalizeOptions({ keepText: "visible" }).keepText).toBe("visible");
+    expect(normalizeOptions({ keepText: false }).keepText).toBe(false);
+    expect(() => normalizeOptions({ keepText: "hidden" as never })).toThrow('Expected `keepText` to be true, false, "visible" or "all", got `hidden` (string)');
     const o = normalizeOptions({ keepText: true, keepLinks: false });
-    expect([o.keepText, o.keepOutline, o.keepLinks, o.keepMetadata]).toEqual([true, false, false, false]);
+    expect([o.keepText, o.keepOutline, o.keepLinks, o.keepMetadata]).toEqual(["visible", false, false, false]);
     expect(() => normalizeOptions({ keepOutline: "yes" as unknown as boolean })).toThrow("Expected `keepOutline` to be a boolean, got `yes` (string)");
     expect(() => normalizeOptions({ keepMetadata: 1 as unknown as boolean })).toThrow(/`keepMetadata` to be a boolean/);
   });

@@ -14,7 +14,7 @@ function setUp(extract = false) {
   const runDir = join(dir, "run");
   const workDir = join(runDir, "render-1");
   mkdirSync(workDir, { recursive: true });
-  const task = pageTask({ id: 7, pageNumber: 1, source: "/in.pdf", outPath: join(runDir, "page-000007.jpg"), ...(extract ? { extract: { text: true, links: false, path: join(runDir, "page-000007.json") } } : {}) });
+  const task = pageTask({ id: 7, pageNumber: 1, source: "/in.pdf", outPath: join(runDir, "page-000007.jpg"), ...(extract ? { extract: { text: "visible" as const, links: false, path: join(runDir, "page-000007.json") } } : {}) });
   const local = localTask(task, workDir);
   const result = { id: 7, engine: "pdfjs", path: local.outPath, bytes: 5, format: "jpeg", width: 60, height: 80, components: 3, bitsPerComponent: 8, timings: { load: 0, draw: 0, readback: 0, encode: 0, write: 0, total: 0 } } as PageResult;
   return { dir, runDir, workDir, task, local, result };

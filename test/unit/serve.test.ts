@@ -18,11 +18,14 @@ const base = normalizeOptions({ workers: 2, pageTimeout: 30, maxPixels: 1e8 });
 describe("request options", () => {
   it("takes the CLI's names, with the service's pool-level settings", () => {
     const { options, output } = requestOptions({ dpi: "150", size: "a4", "on-error": "blank", "keep-text": "on", format: "auto" }, base);
-    expect(options).toMatchObject({ dpi: 150, onError: "blank", keepText: true, format: "auto", workers: 2, pageTimeoutMs: 30_000, maxPixels: 1e8 });
+    expect(options).toMatchObject({ dpi: 150, onError: "blank", keepText: "visible", format: "auto", workers: 2, pageTimeoutMs: 30_000, maxPixels: 1e8 });
     expect(options.size).toMatchObject({ name: "A4" });
     expect(output).toBe("pdf");
     expect(requestOptions({ output: "ZIP", dpi: "" }, base)).toMatchObject({ output: "zip", options: { dpi: 300 } });
-    expect(requestOptions({ "keep-text": "", "keep-links": "false" }, base).options).toMatchObject({ keepText: true, keepLinks: false });
+    expect(requestOptions({ "keep-text": "", "keep-links": "false" }, base).options).toMatchObject({ keepText: "visible", keepLinks: false });
+    expect(requestOptions({ "keep-text": "ALL" }, base).options.keepText).toBe("all");
+    expect(requestOptions({ "keep-text": "visible" }, base).options.keepText).toBe("visible");
+    expect(requestOptions({ "keep-text": "off" }, base).options.keepText).toBe(false);
     expect(requestOptions({ "max-pixels": "1000" }, base).options.maxPixels).toBe(1000);
     expect(requestOptions({ box: "trim" }, base).options.box).toBe("trim");
     expect(requestOptions({ format: "tiff" }, base)).toMatchObject({ output: "tiff", options: { tiff: true, format: "png" } });
@@ -43,7 +46,7 @@ describe("request options", () => {
   it("gives normalizeOptions()'s messages with the field names the request used", () => {
     expect(() => requestOptions({ dpi: "0" }, base)).toThrow(new UsageError("Expected `dpi` to be a number from 1 to 4800, got `0` (string)"));
     expect(() => requestOptions({ "on-error": "x" }, base)).toThrow("Expected `on-error` to be one of abort, blank, skip, got `x` (string)");
-    expect(() => requestOptions({ "keep-text": "maybe" }, base)).toThrow("Expected `keep-text` to be a boolean (true or false), got `maybe` (string)");
+    expect(() => requestOptions({ "keep-text": "maybe" }, base)).toThrow("Expected `keep-text` to be visible, all, or a boolean (true or false), got `maybe` (string)");
     expect(() => requestOptions({ colour: "gray" }, base)).toThrow(/Unknown option `colour`/);
     expect(() => requestOptions({ workers: "4" }, base)).toThrow(/`workers` is a setting of the whole service/);
     expect(() => requestOptions({ dpi: ["72", "96"] }, base)).toThrow(/given 2 times/);

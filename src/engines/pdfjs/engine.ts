@@ -22,6 +22,7 @@ import { chooseBox, type Rect } from "../boxes.js";
 import { readRawBoxes, type RawBoxes } from "./boxes.js";
 import { fontDocument, registerFallbackFonts } from "./fonts.js";
 import { extractPage, readInfo, readOutline } from "./keep.js";
+import { readUriActions, type UriActionTest } from "./link-actions.js";
 import { packRgb } from "./rgb.js";
 import { patchDrawImageForSoftMasks, SoftMaskFilterFactory } from "./soft-mask.js";
 import { viewportRect } from "./viewport.js";
@@ -61,6 +62,8 @@ export class PdfJsEngine implements Engine {
   private spare: Canvas | undefined;
   /** Every page's boxes, read once when a box other than the CropBox is asked for. */
   private boxes: Promise<RawBoxes> | undefined;
+  /** Which link annotations have URI actions, read once when a page has a web link (link-actions.ts). */
+  private uriActions: Promise<UriActionTest> | undefined;
   /** The page kept for its next render (`keepPage`), and what lets pdf.js clean it up again. */
   private kept: { pageNumber: number; page: PDFPageProxy; release: () => void } | undefined;
 
@@ -217,7 +220,7 @@ export class PdfJsEngine implements Engine {
     return this.use(async () => {
       const page = await this.doc.getPage(pageNumber);
       try {
-        return await extractPage(this.doc, page, what);
+        return await extractPage(this.doc, page, what, () => (this.uriActions ??= this.doc.getData().then(readUriActions)));
       } finally {
         page.cleanup();
       }
