@@ -24,8 +24,9 @@ export interface OptionSpec<Key extends string = string> {
    * `bytes` a number of bytes that may carry a suffix (`100M`).
    */
   type: "boolean" | "number" | "bytes" | "string" | "choice";
-  /** The value's name in --help (`<n>`); not for switches. */
+  /** The value's name in --help (`<n>`); a switch with `choices` may take one (`--keep-text [which]`). */
   arg?: string;
+  /** The values a `choice` takes; for a switch, the values it may take besides on and off (the first is what a bare switch means). */
   choices?: readonly string[];
   /** Shown as `(default: "...")` in --help and given to the parser when the flag is absent. */
   default?: string | number;
@@ -47,7 +48,8 @@ export function inScope<S extends OptionSpec>(table: readonly S[], scope: Option
 /** The commander options of `table`'s specs in `scope`, in table order. */
 export function commanderOptions(table: readonly OptionSpec[], scope: OptionScope): Option[] {
   return inScope(table, scope).map((spec) => {
-    const option = new Option(spec.type === "boolean" ? `--${spec.flag}` : `--${spec.flag} <${spec.arg ?? "value"}>`, helpOf(spec, scope));
+    const value = spec.type !== "boolean" ? ` <${spec.arg ?? "value"}>` : spec.choices ? ` [${spec.arg ?? "value"}]` : "";
+    const option = new Option(`--${spec.flag}${value}`, helpOf(spec, scope));
     if (spec.choices) option.choices(spec.choices);
     if (spec.default !== undefined) option.default(String(spec.default));
     // commander names a flag's value in camelCase (`--max-pixels` -> maxPixels); ours may differ (`--max-body` -> maxBodyBytes).
@@ -78,8 +80,10 @@ export function valuesOf<Key extends string>(
 
 function fromText(spec: OptionSpec, raw: string, name: string): unknown {
   switch (spec.type) {
-    case "boolean":
-      return switchValue(name, raw);
+    case "boolean": {
+      const choice = spec.choices?.find((c) => c === raw.toLowerCase());
+      return choice ?? switchValue(name, raw, spec.choices);
+    }
     case "bytes":
       return parseBytes(raw, name);
     default: // numbers too: the options' checks read numbers from text, and name a bad one as given
@@ -88,11 +92,35 @@ function fromText(spec: OptionSpec, raw: string, name: string): unknown {
 }
 
 /** `on`, `true`, `1`, `yes` (and a bare `?keep-text`) turn a switch on; `off`, `false`, `0`, `no` leave it off. */
-function switchValue(name: string, raw: string): boolean {
+function switchValue(name: string, raw: string, choices: readonly string[] = []): boolean {
   const value = raw.toLowerCase();
   if (value === "" || value === "1" || value === "true" || value === "on" || value === "yes") return true;
   if (value === "0" || value === "false" || value === "off" || value === "no") return false;
-  throw new UsageError(`Expected \`${name}\` to be a boolean (true or false), got \`${raw}\` (string)`, { option: name });
+  const expected = [...choices, choices.length ? "or a boolean (true or false)" : "a boolean (true or false)"].join(", ");
+  throw new UsageError(`Expected \`${name}\` to be ${expected}, got \`${raw}\` (string)`, { option: name });
+}
+
+/**
+ * A switch that may take a value (`--keep-text`, `--keep-text all`) takes it only when one of its
+ * values follows, never a file name (`--keep-text in.pdf out.pdf`): before parsing, each such switch
+ * before `--` becomes `--flag=<value>`, its first value when none follows.
+ */
+export function switchArguments(table: readonly OptionSpec[], scope: OptionScope, args: readonly string[]): string[] {
+  const switches = new Map(inScope(table, scope).filter((spec) => spec.type === "boolean" && spec.choices).map((spec) => [`--${spec.flag}`, spec.choices!]));
+  const result: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") return [...result, ...args.slice(i)];
+    const choices = switches.get(arg);
+    if (!choices) {
+      result.push(arg);
+      continue;
+    }
+    const given = choices.find((choice) => choice === args[i + 1]);
+    result.push(`${arg}=${given ?? choices[0]!}`);
+    if (given) i++;
+  }
+  return result;
 }
 
 /** `100M` -> 104857600, `32k` -> 32768; plain numbers are bytes. */

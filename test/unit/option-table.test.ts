@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/errors.js";
-import { commanderOptions, inScope, namesOf, valuesOf, type OptionSpec } from "../../src/option-table.js";
+import { commanderOptions, inScope, namesOf, switchArguments, valuesOf, type OptionSpec } from "../../src/option-table.js";
 import { DEFAULTS, normalizeOptions, RUN_OPTIONS, type RasterizeOptions } from "../../src/options.js";
 import { normalizeServiceOptions, SERVICE_OPTIONS } from "../../src/serve/config.js";
 import { REQUEST_FIELDS, requestOptions } from "../../src/serve/request-options.js";
@@ -82,5 +82,21 @@ describe("the option table", () => {
     expect(valuesOf(table, "request", { "jpeg-chroma": "444" }, { by: "flag" })).toEqual({ jpegChroma: "444" });
     expect(namesOf(table, "flag")("jpegChroma")).toBe("--jpeg-chroma");
     expect(() => command.parse(["--jpeg-chroma", "411"], { from: "user" })).toThrow(/Allowed choices are 420, 444/);
+  });
+
+  it("takes a switch that may carry a value (`--keep-text`, `--keep-text all`) without ever eating a file name", () => {
+    const table: OptionSpec[] = [{ key: "keepWords", flag: "keep-words", type: "boolean", arg: "which", choices: ["visible", "all"], help: "words", scopes: ["run", "request"] }];
+    expect(switchArguments(table, "run", ["--keep-words", "in.pdf", "out.pdf"])).toEqual(["--keep-words=visible", "in.pdf", "out.pdf"]);
+    expect(switchArguments(table, "run", ["--keep-words", "all", "in.pdf"])).toEqual(["--keep-words=all", "in.pdf"]);
+    expect(switchArguments(table, "run", ["--", "--keep-words", "all"])).toEqual(["--", "--keep-words", "all"]);
+    const command = new Command().exitOverride().argument("[files...]");
+    for (const option of commanderOptions(table, "run")) command.addOption(option);
+    command.parse(switchArguments(table, "run", ["--keep-words", "in.pdf"]), { from: "user" });
+    expect([valuesOf(table, "run", command.opts()), command.args]).toEqual([{ keepWords: "visible" }, ["in.pdf"]]);
+    expect(valuesOf(table, "request", { "keep-words": "ALL" }, { by: "flag" })).toEqual({ keepWords: "all" });
+    expect(valuesOf(table, "request", { "keep-words": "on" }, { by: "flag" })).toEqual({ keepWords: true });
+    expect(() => valuesOf(table, "request", { "keep-words": "some" }, { by: "flag", naming: namesOf(table, "field") })).toThrow(
+      "Expected `keep-words` to be visible, all, or a boolean (true or false), got `some` (string)",
+    );
   });
 });
