@@ -3,100 +3,38 @@ import { Command, CommanderError, Option } from "commander";
 import { rasterize, rasterizeBatch } from "./api.js";
 import { AbortError, ExitCode, InputError, PdfRasterError, UsageError, describeError } from "./errors.js";
 import { expandInputs } from "./inputs.js";
-import { KEEP_TEXT_MODES, keepTextArguments, refuseDashInputs, refuseFilesAsOptions } from "./operands.js";
+import { refuseDashInputs, refuseFilesAsOptions } from "./operands.js";
 import { passwordWarning } from "./cluster/connection.js";
-import { DEFAULTS, PAGE_BOXES, PDFA_LEVELS, type RasterizeOptions } from "./options.js";
-import { PAPER_NAMES } from "./paper.js";
+import { DEFAULTS, normalizeOptions, RUN_OPTIONS, type RasterizeOptions } from "./options.js";
+import { commanderOptions, namesOf, switchArguments, valuesOf } from "./option-table.js";
 import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
 import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
-import { ENGINE_NAMES } from "./engines/registry.js";
 import { workerSandbox } from "./run.js";
-import { SANDBOX_MODES, describeSandbox, sandboxWarning, type SandboxInfo } from "./sandbox/index.js";
+import { describeSandbox, sandboxWarning, type SandboxInfo } from "./sandbox/index.js";
 
+/** The CLI's own flags; the run's options are in RUN_OPTIONS (option-table.ts), read by toOptions(). */
 interface CliFlags {
-  dpi?: string;
-  size?: string;
-  fit?: string;
-  orientation?: string;
-  margin?: string;
-  background?: string;
-  pages?: string;
-  workers?: string;
-  format?: string;
-  quality?: string;
-  color?: string;
-  threshold?: string;
-  password?: string;
-  onError?: string;
-  maxPixels?: string;
-  bandPixels?: string;
-  box?: string;
-  pageTimeout?: string;
-  maxPagesPerWorker?: string;
-  maxWorkerMemory?: string;
-  sandbox?: string;
-  engine?: string;
-  fallbackEngine?: string;
-  keepText?: "visible" | "all";
-  keepOutline?: boolean;
-  keepLinks?: boolean;
-  keepMetadata?: boolean;
-  pdfa?: string;
-  redis?: string;
-  queue?: string;
-  store?: string;
-  waitTimeout?: string;
   outDir?: string;
   progress?: string;
   json?: boolean;
   quiet?: boolean;
   verbose?: boolean;
+  redis?: string;
 }
+
+/** The CLI names options by their flags: "Expected `--dpi` to be ...". */
+const CLI_NAMES = namesOf(RUN_OPTIONS, "flag");
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 function program(): Command {
-  return new Command("pdfraster")
+  const command = new Command("pdfraster")
     .description("Rasterize every page of a PDF in parallel and write an image-only PDF, or one image per page.")
     .usage("[options] <input.pdf> <output>\n       pdfraster [options] --out-dir <dir> <input.pdf...>")
     .version(version)
-    .argument("<files...>", "input and output, or with --out-dir the inputs")
-    .option("--dpi <n>", "raster resolution in dots per inch", String(DEFAULTS.dpi))
-    .option("--size <paper>", `paper: original, ${PAPER_NAMES.join(", ")}, or WxH with mm|cm|in|pt`, DEFAULTS.size)
-    .addOption(new Option("--fit <mode>", "how the page meets the paper").choices(["contain", "cover", "fill", "none"]).default(DEFAULTS.fit))
-    .addOption(new Option("--orientation <o>", "paper orientation; auto follows each page").choices(["auto", "portrait", "landscape"]).default(DEFAULTS.orientation))
-    .option("--margin <len>", "margin: one length or top,right,bottom,left (mm|cm|in|pt)", DEFAULTS.margin)
-    .option("--background <colour>", "paper colour: a name or #rrggbb; also shows through the page's own transparent areas", DEFAULTS.background)
-    .option("--pages <ranges>", "pages to render, e.g. 1-3,7,10- or last (order and repeats kept) (default: all)")
-    .option("--workers <n>", "worker processes (default: number of CPU cores)")
-    .addOption(
-      new Option("--format <fmt>", `page images: jpeg, png (lossless), auto (per page: 1-bit/gray PNG for text, JPEG for photos), or tiff (lossless TIFF files) (default: "${DEFAULTS.format}"; a .tif/.tiff output: lossless; else the pattern's extension)`).choices(["jpeg", "png", "auto", "tiff"]),
-    )
-    .option("--quality <1-100>", "JPEG quality", String(DEFAULTS.quality))
-    .addOption(new Option("--color <mode>", "image colour: rgb, gray, or 1-bit mono (always PNG)").choices(["rgb", "gray", "mono"]).default(DEFAULTS.color))
-    .option("--threshold <0-255>", "gray level at or above which a mono pixel is white", String(DEFAULTS.threshold))
-    .option("--password <pw>", "password of an encrypted PDF (default: none)")
-    .addOption(new Option("--on-error <mode>", "a page that fails twice: abort (no output), blank page, or skip").choices(["abort", "blank", "skip"]).default(DEFAULTS.onError))
-    .addOption(new Option("--box <box>", "page box to rasterize and fit: media, crop, bleed, trim or art (a missing box falls back as in the PDF spec)").choices(PAGE_BOXES).default(DEFAULTS.box))
-    .option("--max-pixels <n>", "fail a page whose raster would exceed this many pixels", String(DEFAULTS.maxPixels))
-    .option("--band-pixels <n>", "tuning: a page raster over this many pixels renders in horizontal bands, spread over the workers", String(DEFAULTS.bandPixels))
-    .option("--page-timeout <seconds>", "kill and retry a page that takes longer", String(DEFAULTS.pageTimeout))
-    .option("--max-pages-per-worker <n>", "replace a worker after this many pages", String(DEFAULTS.maxPagesPerWorker))
-    .option("--max-worker-memory <MB>", "kill a worker over this resident memory; its page fails (0: no cap)", String(DEFAULTS.maxWorkerMemory))
-    .addOption(new Option("--sandbox <mode>", "confine the workers: auto (the strongest here), strict (refuse without the OS sandbox, exit 4) or off").choices(SANDBOX_MODES).default(DEFAULTS.sandbox))
-    .addOption(new Option("--engine <name>", "renderer: pdfjs, pdfium (faster, BSD-3), or mupdf (fastest; needs `npm install mupdf`, AGPL-3.0)").choices(ENGINE_NAMES).default(DEFAULTS.engine))
-    .addOption(new Option("--fallback-engine <name>", "retry a page that fails on --engine with this engine (default: none, retry on --engine)").choices(ENGINE_NAMES))
-    .addOption(
-      new Option("--keep-text [which]", "add an invisible, searchable and selectable text layer from the original text: visible (text that shows in the page's render; hidden text is dropped and counted) or all").choices(KEEP_TEXT_MODES),
-    )
-    .option("--keep-outline", "keep the bookmarks, pointing at the output pages")
-    .option("--keep-links", "keep link annotations: web links and links to pages in the output")
-    .option("--keep-metadata", "keep Title, Author, Subject, Keywords and creation date")
-    .addOption(new Option("--pdfa <level>", "write PDF/A: 1b, 2b or 3b (sRGB output intent, XMP metadata; see docs/outputs.md) (default: plain PDF)").choices(PDFA_LEVELS))
-    .option("--redis <url>", "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss:// (default: $PDFRASTER_REDIS, else locally)")
-    .option("--queue <name>", "cluster mode: the queue (tenant) name (default: default)")
-    .option("--store <url>", "cluster mode: where inputs and page images travel, redis or file:///shared/dir (default: redis)")
-    .option("--wait-timeout <seconds>", "cluster mode: fail (exit 2) when no `pdfraster worker` is registered for this long (default: wait; a notice after 3 s)")
+    .argument("<files...>", "input and output, or with --out-dir the inputs");
+  for (const option of commanderOptions(RUN_OPTIONS, "run")) command.addOption(option);
+  return command
     .option("--out-dir <dir>", "batch: rasterize every input into <dir>/<input-stem>.pdf through one pool (default: none, one input and one output)")
     .addOption(new Option("--progress <format>", "progress on stderr: a bar (on a terminal) or one JSON object per line").choices(["bar", "json"]).default("bar"))
     .option("--json", "print the final report as one JSON object on stdout")
@@ -125,41 +63,15 @@ function program(): Command {
     .configureOutput({ outputError: () => {} });
 }
 
-function toOptions(flags: CliFlags): RasterizeOptions {
-  return {
-    dpi: flags.dpi as unknown as number,
-    size: flags.size,
-    fit: flags.fit as RasterizeOptions["fit"],
-    orientation: flags.orientation as RasterizeOptions["orientation"],
-    margin: flags.margin,
-    background: flags.background,
-    pages: flags.pages,
-    workers: flags.workers as unknown as number,
-    format: flags.format as RasterizeOptions["format"],
-    quality: flags.quality as unknown as number,
-    color: flags.color as RasterizeOptions["color"],
-    threshold: flags.threshold as unknown as number,
-    password: flags.password,
-    onError: flags.onError as RasterizeOptions["onError"],
-    maxPixels: flags.maxPixels as unknown as number,
-    bandPixels: flags.bandPixels as unknown as number,
-    box: flags.box as RasterizeOptions["box"],
-    pageTimeout: flags.pageTimeout as unknown as number,
-    maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
-    maxWorkerMemory: flags.maxWorkerMemory as unknown as number,
-    sandbox: flags.sandbox as RasterizeOptions["sandbox"],
-    engine: flags.engine as RasterizeOptions["engine"],
-    fallbackEngine: flags.fallbackEngine as RasterizeOptions["fallbackEngine"],
-    keepText: flags.keepText,
-    keepOutline: flags.keepOutline,
-    keepLinks: flags.keepLinks,
-    keepMetadata: flags.keepMetadata,
-    pdfa: flags.pdfa as RasterizeOptions["pdfa"],
-    redis: flags.redis ?? (process.env.PDFRASTER_REDIS || undefined),
-    queue: flags.queue,
-    store: flags.store,
-    waitTimeout: flags.waitTimeout as unknown as number,
-  };
+/**
+ * The run's options as the flags gave them (numbers as numbers, the rest as text), checked here with
+ * the flags' names so that a mistake is named as typed (`--dpi`); rasterize() checks them again.
+ */
+function toOptions(flags: Record<string, unknown>): RasterizeOptions {
+  const options = valuesOf(RUN_OPTIONS, "run", flags) as RasterizeOptions;
+  options.redis ??= process.env.PDFRASTER_REDIS || undefined;
+  normalizeOptions(options, CLI_NAMES);
+  return options;
 }
 
 /** Reads a whole PDF from standard input. */
@@ -198,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
   };
   try {
     refuseFilesAsOptions(argv.slice(2));
-    argv = [...argv.slice(0, 2), ...keepTextArguments(argv.slice(2))];
+    argv = [...argv.slice(0, 2), ...switchArguments(RUN_OPTIONS, "run", argv.slice(2))];
     cli.parse(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -271,10 +183,9 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`pdfraster: ${event.input}: ${summaryLine(event.report)}\n`);
     }
   };
-  const options: RasterizeOptions = { ...toOptions(flags), onProgress, signal: controller.signal };
-  exitWhenDone = options.redis !== undefined;
-
   try {
+    const options: RasterizeOptions = { ...toOptions(cli.opts()), onProgress, signal: controller.signal };
+    exitWhenDone = options.redis !== undefined;
     if (options.redis === undefined) announceSandbox(workerSandbox(options.sandbox ?? DEFAULTS.sandbox), json, verbose);
     if (batch) {
       if (files.includes("-")) throw new UsageError("A batch (--out-dir) reads files: `-` (standard input) is for one document");

@@ -27,8 +27,11 @@ export class PdfRasterError extends Error {
 
 /** A bad option value or combination (exit 2). */
 export class UsageError extends PdfRasterError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The setting the error is about, by the name the caller used (`dpi`, `--dpi`, `max-pixels`), when it is about one. */
+  readonly option: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; option?: string }) {
     super(message, "ERR_USAGE", ExitCode.usage, options);
+    this.option = options?.option;
   }
 }
 

@@ -34,28 +34,3 @@ function beforeEnd(args: readonly string[]): readonly string[] {
   const end = args.indexOf("--");
   return end === -1 ? args : args.slice(0, end);
 }
-
-/** The values of `--keep-text`. */
-export const KEEP_TEXT_MODES = ["visible", "all"] as const;
-
-/**
- * `--keep-text` takes its value only when one of its words follows (`--keep-text all`), never a file
- * name (`--keep-text in.pdf out.pdf` keeps visible text of in.pdf): before parsing, each `--keep-text`
- * before `--` becomes `--keep-text=<which>`, so that the parser never takes an operand as its value.
- */
-export function keepTextArguments(args: readonly string[]): string[] {
-  const result: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === "--") return [...result, ...args.slice(i)];
-    if (arg !== "--keep-text") {
-      result.push(arg);
-      continue;
-    }
-    const next = args[i + 1];
-    const which = KEEP_TEXT_MODES.find((mode) => mode === next);
-    result.push(`--keep-text=${which ?? "visible"}`);
-    if (which) i++;
-  }
-  return result;
-}

@@ -1,15 +1,16 @@
 import { availableParallelism } from "node:os";
 import { UsageError } from "./errors.js";
-import { parseMargins, parseSize, type Fit, type Margins, type Orientation, type SizeSpec } from "./paper.js";
+import { PAPER_NAMES, parseMargins, parseSize, type Fit, type Margins, type Orientation, type SizeSpec } from "./paper.js";
 import type { ProgressEvent } from "./report.js";
 import { checkQueueName, checkRedisUrl, checkStoreUrl, type ClusterSettings } from "./cluster/connection.js";
 import { engineAvailable, engineUnavailable, ENGINE_NAMES, type EngineName } from "./engines/registry.js";
 import { PAGE_BOXES, type PageBox } from "./engines/engine.js";
 import { DEFAULT_BAND_PIXELS } from "./bands/split.js";
 import { checkKeys } from "./option-keys.js";
+import { API_NAMES, type Naming, type OptionSpec } from "./option-table.js";
 import { PDFA_LEVELS, type PdfaLevel } from "./pdf/pdfa.js";
 import { SANDBOX_MODES, type SandboxMode } from "./sandbox/index.js";
-import type { KeepTextMode } from "./keep/types.js";
+import { KEEP_TEXT_MODES, type KeepTextMode } from "./keep/types.js";
 
 /** Page image format; `auto` picks per page (1-bit, 16-level gray or RGB PNG, or JPEG) by what the page holds. */
 export type ImageFormat = "jpeg" | "png" | "auto";
@@ -221,6 +222,130 @@ export const DEFAULTS = {
   engine: "pdfjs",
 } as const;
 
+/** The settings of a run: every key of {@link RasterizeOptions} but the callbacks. */
+export type OptionKey = Exclude<keyof RasterizeOptions, "onProgress" | "signal">;
+
+const FORMAT_HELP = `page images: jpeg, png (lossless), auto (per page: 1-bit/gray PNG for text, JPEG for photos), or tiff (lossless TIFF files) (default: "${DEFAULTS.format}"; a .tif/.tiff output: lossless; else the pattern's extension)`;
+const SANDBOX_HELP = "confine the workers: auto (the strongest here), strict (refuse without the OS sandbox, exit 4) or off";
+const REDIS_RUN_HELP = "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss://";
+
+/**
+ * Every option of a run, once (see option-table.ts): the CLI's flags, the service's request fields
+ * and its pool flags, and `pdfraster worker`'s flags are made from it. Keyed by API name, so that the
+ * compiler checks that no option of {@link RasterizeOptions} is missing; in --help order.
+ */
+const RUN_SPECS: { [K in OptionKey]: Omit<OptionSpec<K>, "key"> } = {
+  dpi: { flag: "dpi", type: "number", arg: "n", default: DEFAULTS.dpi, help: "raster resolution in dots per inch", scopes: ["run", "request"] },
+  size: {
+    flag: "size", type: "string", arg: "paper", default: DEFAULTS.size,
+    help: `paper: original, ${PAPER_NAMES.join(", ")}, or WxH with mm|cm|in|pt`, scopes: ["run", "request"],
+  },
+  fit: { flag: "fit", type: "choice", arg: "mode", choices: ["contain", "cover", "fill", "none"], default: DEFAULTS.fit, help: "how the page meets the paper", scopes: ["run", "request"] },
+  orientation: {
+    flag: "orientation", type: "choice", arg: "o", choices: ["auto", "portrait", "landscape"], default: DEFAULTS.orientation,
+    help: "paper orientation; auto follows each page", scopes: ["run", "request"],
+  },
+  margin: { flag: "margin", type: "string", arg: "len", default: DEFAULTS.margin, help: "margin: one length or top,right,bottom,left (mm|cm|in|pt)", scopes: ["run", "request"] },
+  background: {
+    flag: "background", type: "string", arg: "colour", default: DEFAULTS.background,
+    help: "paper colour: a name or #rrggbb; also shows through the page's own transparent areas", scopes: ["run", "request"],
+  },
+  pages: { flag: "pages", type: "string", arg: "ranges", help: "pages to render, e.g. 1-3,7,10- or last (order and repeats kept) (default: all)", scopes: ["run", "request"] },
+  workers: {
+    flag: "workers", type: "number", arg: "n",
+    help: { run: "worker processes (default: number of CPU cores)", service: "warm worker processes (default: number of CPU cores; not with --redis)" },
+    scopes: ["run", "service"],
+  },
+  format: { flag: "format", type: "choice", arg: "fmt", choices: ["jpeg", "png", "auto", "tiff"], help: FORMAT_HELP, scopes: ["run", "request"] },
+  quality: { flag: "quality", type: "number", arg: "1-100", default: DEFAULTS.quality, help: "JPEG quality", scopes: ["run", "request"] },
+  color: {
+    flag: "color", type: "choice", arg: "mode", choices: ["rgb", "gray", "mono"], default: DEFAULTS.color,
+    help: "image colour: rgb, gray, or 1-bit mono (always PNG)", scopes: ["run", "request"],
+  },
+  threshold: { flag: "threshold", type: "number", arg: "0-255", default: DEFAULTS.threshold, help: "gray level at or above which a mono pixel is white", scopes: ["run", "request"] },
+  password: { flag: "password", type: "string", arg: "pw", help: "password of an encrypted PDF (default: none)", scopes: ["run", "request"] },
+  onError: {
+    flag: "on-error", type: "choice", arg: "mode", choices: ["abort", "blank", "skip"], default: DEFAULTS.onError,
+    help: "a page that fails twice: abort (no output), blank page, or skip", scopes: ["run", "request"],
+  },
+  box: {
+    flag: "box", type: "choice", arg: "box", choices: PAGE_BOXES, default: DEFAULTS.box,
+    help: "page box to rasterize and fit: media, crop, bleed, trim or art (a missing box falls back as in the PDF spec)", scopes: ["run", "request"],
+  },
+  maxPixels: {
+    flag: "max-pixels", type: "number", arg: "n", default: DEFAULTS.maxPixels,
+    help: {
+      run: "fail a page whose raster would exceed this many pixels",
+      service: "most pixels of one page raster (a request may ask for less)",
+      worker: "refuse a page whose raster would exceed this many pixels",
+    },
+    scopes: ["run", "request", "service", "worker"],
+  },
+  bandPixels: {
+    flag: "band-pixels", type: "number", arg: "n", default: DEFAULTS.bandPixels,
+    help: "tuning: a page raster over this many pixels renders in horizontal bands, spread over the workers", scopes: ["run"],
+  },
+  pageTimeout: {
+    flag: "page-timeout", type: "number", arg: "seconds", default: DEFAULTS.pageTimeout,
+    help: { run: "kill and retry a page that takes longer", worker: "most a page may take, whatever the submitter asks" },
+    scopes: ["run", "service", "worker"],
+  },
+  maxPagesPerWorker: {
+    flag: "max-pages-per-worker", type: "number", arg: "n", default: DEFAULTS.maxPagesPerWorker,
+    help: { run: "replace a worker after this many pages", worker: "replace a render process after this many pages" },
+    scopes: ["run", "service", "worker"],
+  },
+  maxWorkerMemory: {
+    flag: "max-worker-memory", type: "number", arg: "MB", default: DEFAULTS.maxWorkerMemory,
+    help: {
+      run: "kill a worker over this resident memory; its page fails (0: no cap)",
+      worker: "kill a render process over this resident memory; its page fails (0: no cap)",
+    },
+    scopes: ["run", "service", "worker"],
+  },
+  sandbox: {
+    flag: "sandbox", type: "choice", arg: "mode", choices: SANDBOX_MODES, default: DEFAULTS.sandbox,
+    help: { run: SANDBOX_HELP, worker: SANDBOX_HELP.replace("the workers", "the render processes") },
+    scopes: ["run", "service", "worker"],
+  },
+  engine: {
+    flag: "engine", type: "choice", arg: "name", choices: ENGINE_NAMES, default: DEFAULTS.engine,
+    help: { run: "renderer: pdfjs, pdfium (faster, BSD-3), or mupdf (fastest; needs `npm install mupdf`, AGPL-3.0)", service: "renderer of every request" },
+    scopes: ["run", "service"],
+  },
+  fallbackEngine: {
+    flag: "fallback-engine", type: "choice", arg: "name", choices: ENGINE_NAMES,
+    help: { run: "retry a page that fails on --engine with this engine (default: none, retry on --engine)", service: "retry a failed page with this engine (default: none)" },
+    scopes: ["run", "service"],
+  },
+  keepText: {
+    flag: "keep-text", type: "boolean", arg: "which", choices: KEEP_TEXT_MODES,
+    help: "add an invisible, searchable and selectable text layer from the original text: visible (text that shows in the page's render; hidden text is dropped and counted) or all",
+    scopes: ["run", "request"],
+  },
+  keepOutline: { flag: "keep-outline", type: "boolean", help: "keep the bookmarks, pointing at the output pages", scopes: ["run", "request"] },
+  keepLinks: { flag: "keep-links", type: "boolean", help: "keep link annotations: web links and links to pages in the output", scopes: ["run", "request"] },
+  keepMetadata: { flag: "keep-metadata", type: "boolean", help: "keep Title, Author, Subject, Keywords and creation date", scopes: ["run", "request"] },
+  pdfa: {
+    flag: "pdfa", type: "choice", arg: "level", choices: PDFA_LEVELS,
+    help: "write PDF/A: 1b, 2b or 3b (sRGB output intent, XMP metadata; see docs/outputs.md) (default: plain PDF)", scopes: ["run", "request"],
+  },
+  redis: {
+    flag: "redis", type: "string", arg: "url",
+    help: { run: `${REDIS_RUN_HELP} (default: $PDFRASTER_REDIS, else locally)`, service: `${REDIS_RUN_HELP} (default: $PDFRASTER_REDIS, else local workers)` },
+    scopes: ["run", "service"],
+  },
+  queue: { flag: "queue", type: "string", arg: "name", help: "cluster mode: the queue (tenant) name (default: default)", scopes: ["run", "service"] },
+  store: { flag: "store", type: "string", arg: "url", help: "cluster mode: where inputs and page images travel, redis or file:///shared/dir (default: redis)", scopes: ["run", "service"] },
+  waitTimeout: {
+    flag: "wait-timeout", type: "number", arg: "seconds",
+    help: "cluster mode: fail (exit 2) when no `pdfraster worker` is registered for this long (default: wait; a notice after 3 s)", scopes: ["run"],
+  },
+};
+
+/** The run's options in table form (see option-table.ts). */
+export const RUN_OPTIONS: readonly OptionSpec<OptionKey>[] = Object.entries(RUN_SPECS).map(([key, spec]) => ({ key: key as OptionKey, ...spec }));
+
 /** The usage error of `pdfa` with an image output. */
 export const PDFA_IS_FOR_PDF = "`pdfa` is for PDF output, not image files";
 
@@ -238,7 +363,7 @@ function number(name: string, value: unknown, fallback: number, min: number, max
   const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
   if (typeof n !== "number" || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
     const kind = integer ? "an integer" : "a number";
-    throw new UsageError(`Expected \`${name}\` to be ${kind} from ${min} to ${max}, got ${describe(value)}`);
+    throw new UsageError(`Expected \`${name}\` to be ${kind} from ${min} to ${max}, got ${describe(value)}`, { option: name });
   }
   return n;
 }
@@ -251,38 +376,38 @@ function choice<T extends string>(name: string, value: unknown, fallback: T, all
   if (typeof value === "string" && (allowed as readonly string[]).includes(value.toLowerCase())) {
     return value.toLowerCase() as T;
   }
-  throw new UsageError(`Expected \`${name}\` to be one of ${allowed.join(", ")}, got ${describe(value)}`);
+  throw new UsageError(`Expected \`${name}\` to be one of ${allowed.join(", ")}, got ${describe(value)}`, { option: name });
 }
 
 /** `maxWorkerMemory` in MB (0: no cap, else at least 64) as bytes; for `pdfraster worker` too. */
-export function checkWorkerMemory(value: unknown): number {
-  const mb = number("maxWorkerMemory", value, DEFAULTS.maxWorkerMemory, 0, 2 ** 30, true);
-  if (mb > 0 && mb < 64) throw new UsageError(`Expected \`maxWorkerMemory\` to be 0 (no cap) or at least 64 (MB), got ${describe(value)}`);
+export function checkWorkerMemory(value: unknown, name = "maxWorkerMemory"): number {
+  const mb = number(name, value, DEFAULTS.maxWorkerMemory, 0, 2 ** 30, true);
+  if (mb > 0 && mb < 64) throw new UsageError(`Expected \`${name}\` to be 0 (no cap) or at least 64 (MB), got ${describe(value)}`, { option: name });
   return mb * 2 ** 20;
 }
 
 /** `sandbox`: auto, strict or off. */
-export function checkSandbox(value: unknown): SandboxMode {
-  return choice("sandbox", value, DEFAULTS.sandbox, SANDBOX_MODES);
+export function checkSandbox(value: unknown, name = "sandbox"): SandboxMode {
+  return choice(name, value, DEFAULTS.sandbox, SANDBOX_MODES);
 }
 
 function flag(name: string, value: unknown): boolean {
   if (value === undefined) return false;
-  if (typeof value !== "boolean") throw new UsageError(`Expected \`${name}\` to be a boolean, got ${describe(value)}`);
+  if (typeof value !== "boolean") throw new UsageError(`Expected \`${name}\` to be a boolean, got ${describe(value)}`, { option: name });
   return value;
 }
 
 /** `keepText`: false, true (visible text), or `visible` / `all`. */
-function keepTextMode(value: unknown): false | KeepTextMode {
+function keepTextMode(value: unknown, name: string): false | KeepTextMode {
   if (value === undefined || value === false) return false;
   if (value === true) return "visible";
   if (value === "visible" || value === "all") return value;
-  throw new UsageError(`Expected \`keepText\` to be true, false, "visible" or "all", got ${describe(value)}`);
+  throw new UsageError(`Expected \`${name}\` to be true, false, "visible" or "all", got ${describe(value)}`, { option: name });
 }
 
 function text(name: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "string") throw new UsageError(`Expected \`${name}\` to be a string, got ${describe(value)}`);
+  if (typeof value !== "string") throw new UsageError(`Expected \`${name}\` to be a string, got ${describe(value)}`, { option: name });
   return value;
 }
 
@@ -298,7 +423,7 @@ const COLOURS: Record<string, [number, number, number]> = {
 };
 
 /** Parses a colour name or `#rgb` / `#rrggbb` into 0-255 RGB. */
-export function parseColour(input: string): [number, number, number] {
+export function parseColour(input: string, name = "background"): [number, number, number] {
   const value = input.trim().toLowerCase();
   const named = COLOURS[value];
   if (named) return [...named];
@@ -307,89 +432,92 @@ export function parseColour(input: string): [number, number, number] {
     const full = hex.length === 3 ? [...hex].map((c) => c + c).join("") : hex;
     return [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16)) as [number, number, number];
   }
-  throw new UsageError(`Expected \`background\` to be a colour name or #rrggbb, got \`${input}\``);
+  throw new UsageError(`Expected \`${name}\` to be a colour name or #rrggbb, got \`${input}\``, { option: name });
 }
 
-function clusterSettings(o: RasterizeOptions): ClusterSettings | undefined {
+function clusterSettings(o: RasterizeOptions, n: Naming): ClusterSettings | undefined {
   if (o.redis === undefined) {
-    if (o.queue !== undefined || o.store !== undefined || o.waitTimeout !== undefined) {
-      throw new UsageError("`queue`, `store` and `waitTimeout` are for cluster mode: give `redis` too");
-    }
+    const given = (["queue", "store", "waitTimeout"] as const).find((key) => o[key] !== undefined);
+    if (given) throw new UsageError(`\`${n("queue")}\`, \`${n("store")}\` and \`${n("waitTimeout")}\` are for cluster mode: give \`${n("redis")}\` too`, { option: n(given) });
     return undefined;
   }
-  return { redis: checkRedisUrl(o.redis), queue: checkQueueName(o.queue), store: checkStoreUrl(o.store) };
+  return { redis: checkRedisUrl(o.redis, n("redis")), queue: checkQueueName(o.queue, n("queue")), store: checkStoreUrl(o.store, n("store")) };
 }
 
-/** Every key of {@link RasterizeOptions} (the compiler checks that none is missing). */
-const OPTION_KEYS = Object.keys({
-  dpi: 0, size: 0, fit: 0, orientation: 0, margin: 0, background: 0, pages: 0, workers: 0, format: 0, quality: 0, color: 0,
-  threshold: 0, password: 0, onError: 0, box: 0, maxPixels: 0, bandPixels: 0, pageTimeout: 0, maxPagesPerWorker: 0, engine: 0,
-  fallbackEngine: 0, keepText: 0, keepOutline: 0, keepLinks: 0, keepMetadata: 0, pdfa: 0, sandbox: 0, maxWorkerMemory: 0, redis: 0, queue: 0, store: 0, waitTimeout: 0, onProgress: 0, signal: 0,
-} satisfies Record<keyof RasterizeOptions, 0>);
+/** Every key of {@link RasterizeOptions}. */
+const OPTION_KEYS: readonly string[] = [...RUN_OPTIONS.map((spec) => spec.key), "onProgress", "signal"];
+
 /** `format`: `tiff` is lossless TIFF, a PNG page's encoding in a TIFF file. */
-function formatOptions(value: unknown): Pick<NormalizedOptions, "format" | "formatGiven" | "tiff"> {
-  const format = choice<ImageFormat | "tiff">("format", value, DEFAULTS.format, ["jpeg", "png", "auto", "tiff"]);
+function formatOptions(value: unknown, name: string): Pick<NormalizedOptions, "format" | "formatGiven" | "tiff"> {
+  const format = choice<ImageFormat | "tiff">(name, value, DEFAULTS.format, ["jpeg", "png", "auto", "tiff"]);
   return format === "tiff" ? { format: "png", formatGiven: false, tiff: true } : { format, formatGiven: value !== undefined, tiff: false };
 }
 
-/** Validates the public options once, with messages that name the option and the bad value. */
-export function normalizeOptions(options: RasterizeOptions = {}): NormalizedOptions {
+/**
+ * Validates the public options once, with messages that name the option and the bad value. `naming`
+ * says how the caller's user knows the options: the API's names by default, `--max-pixels` for the
+ * CLI, `max-pixels` for a service request (see option-table.ts); the error's `option` is that name.
+ */
+export function normalizeOptions(options: RasterizeOptions = {}, naming: Naming = API_NAMES): NormalizedOptions {
   if (typeof options !== "object" || options === null) {
     throw new UsageError(`Expected options to be an object, got ${describe(options)}`);
   }
   // A misspelt key would otherwise be ignored silently (`{ dpl: 100 }` rendering at 300 DPI).
   checkKeys(options, OPTION_KEYS);
   const o = options;
+  const n: (key: OptionKey) => string = naming;
   if (o.onProgress !== undefined && typeof o.onProgress !== "function") {
-    throw new UsageError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`);
+    throw new UsageError(`Expected \`onProgress\` to be a function, got ${describe(o.onProgress)}`, { option: "onProgress" });
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw new UsageError(`Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}`);
+    throw new UsageError(`Expected \`signal\` to be an AbortSignal, got ${describe(o.signal)}`, { option: "signal" });
   }
-  const engine = choice("engine", o.engine, DEFAULTS.engine, ENGINE_NAMES);
-  const fallbackEngine = o.fallbackEngine === undefined ? undefined : choice("fallbackEngine", o.fallbackEngine, engine, ENGINE_NAMES);
+  const engine = choice(n("engine"), o.engine, DEFAULTS.engine, ENGINE_NAMES);
+  const fallbackEngine = o.fallbackEngine === undefined ? undefined : choice(n("fallbackEngine"), o.fallbackEngine, engine, ENGINE_NAMES);
   if (fallbackEngine === engine) {
-    throw new UsageError(`Expected \`fallbackEngine\` to differ from \`engine\` (${engine}), got ${describe(o.fallbackEngine)}`);
+    throw new UsageError(`Expected \`${n("fallbackEngine")}\` to differ from \`${n("engine")}\` (${engine}), got ${describe(o.fallbackEngine)}`, {
+      option: n("fallbackEngine"),
+    });
   }
   // One rule for every output: 1-bit is PNG only, so an explicit JPEG cannot be honoured (a .jpg name: api.ts imageOptions).
   if (o.color === "mono" && typeof o.format === "string" && o.format.toLowerCase() === "jpeg") {
-    throw new UsageError("`color` mono is written as 1-bit PNG: leave `format` out (or give png) with it");
+    throw new UsageError(`\`${n("color")}\` mono is written as 1-bit PNG: leave \`${n("format")}\` out (or give png) with it`, { option: n("format") });
   }
   // A missing optional engine package is a usage error now, not a failure of every page later.
-  for (const name of [engine, fallbackEngine]) {
-    if (name && !engineAvailable(name)) throw new UsageError(engineUnavailable(name).message);
+  for (const [key, name] of [["engine", engine], ["fallbackEngine", fallbackEngine]] as const) {
+    if (name && !engineAvailable(name)) throw new UsageError(engineUnavailable(name).message, { option: n(key) });
   }
   return {
-    dpi: number("dpi", o.dpi, DEFAULTS.dpi, 1, 4800),
-    size: parseSize(text("size", o.size) ?? DEFAULTS.size),
-    fit: choice("fit", o.fit, DEFAULTS.fit, ["contain", "cover", "fill", "none"]),
-    orientation: choice("orientation", o.orientation, DEFAULTS.orientation, ["auto", "portrait", "landscape"]),
-    margins: parseMargins(text("margin", o.margin) ?? DEFAULTS.margin),
-    background: parseColour(text("background", o.background) ?? DEFAULTS.background),
-    pages: text("pages", o.pages),
-    workers: number("workers", o.workers, defaultWorkers(), 1, 256, true),
-    ...formatOptions(o.format),
-    quality: number("quality", o.quality, DEFAULTS.quality, 1, 100, true),
-    color: choice("color", o.color, DEFAULTS.color, ["rgb", "gray", "mono"]),
-    threshold: number("threshold", o.threshold, DEFAULTS.threshold, 0, 255, true),
-    password: text("password", o.password),
-    onError: choice("onError", o.onError, DEFAULTS.onError, ["abort", "blank", "skip"]),
-    box: choice("box", o.box, DEFAULTS.box, PAGE_BOXES),
-    maxPixels: number("maxPixels", o.maxPixels, DEFAULTS.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),
-    bandPixels: number("bandPixels", o.bandPixels, DEFAULTS.bandPixels, 1, Number.MAX_SAFE_INTEGER, true),
-    pageTimeoutMs: number("pageTimeout", o.pageTimeout, DEFAULTS.pageTimeout, 0.1, 86_400) * 1000,
-    maxPagesPerWorker: number("maxPagesPerWorker", o.maxPagesPerWorker, DEFAULTS.maxPagesPerWorker, 1, 1e9, true),
-    maxWorkerMemoryBytes: checkWorkerMemory(o.maxWorkerMemory),
-    sandbox: checkSandbox(o.sandbox),
+    dpi: number(n("dpi"), o.dpi, DEFAULTS.dpi, 1, 4800),
+    size: parseSize(text(n("size"), o.size) ?? DEFAULTS.size, n("size")),
+    fit: choice(n("fit"), o.fit, DEFAULTS.fit, ["contain", "cover", "fill", "none"]),
+    orientation: choice(n("orientation"), o.orientation, DEFAULTS.orientation, ["auto", "portrait", "landscape"]),
+    margins: parseMargins(text(n("margin"), o.margin) ?? DEFAULTS.margin, n("margin")),
+    background: parseColour(text(n("background"), o.background) ?? DEFAULTS.background, n("background")),
+    pages: text(n("pages"), o.pages),
+    workers: number(n("workers"), o.workers, defaultWorkers(), 1, 256, true),
+    ...formatOptions(o.format, n("format")),
+    quality: number(n("quality"), o.quality, DEFAULTS.quality, 1, 100, true),
+    color: choice(n("color"), o.color, DEFAULTS.color, ["rgb", "gray", "mono"]),
+    threshold: number(n("threshold"), o.threshold, DEFAULTS.threshold, 0, 255, true),
+    password: text(n("password"), o.password),
+    onError: choice(n("onError"), o.onError, DEFAULTS.onError, ["abort", "blank", "skip"]),
+    box: choice(n("box"), o.box, DEFAULTS.box, PAGE_BOXES),
+    maxPixels: number(n("maxPixels"), o.maxPixels, DEFAULTS.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),
+    bandPixels: number(n("bandPixels"), o.bandPixels, DEFAULTS.bandPixels, 1, Number.MAX_SAFE_INTEGER, true),
+    pageTimeoutMs: number(n("pageTimeout"), o.pageTimeout, DEFAULTS.pageTimeout, 0.1, 86_400) * 1000,
+    maxPagesPerWorker: number(n("maxPagesPerWorker"), o.maxPagesPerWorker, DEFAULTS.maxPagesPerWorker, 1, 1e9, true),
+    maxWorkerMemoryBytes: checkWorkerMemory(o.maxWorkerMemory, n("maxWorkerMemory")),
+    sandbox: checkSandbox(o.sandbox, n("sandbox")),
     engine,
     fallbackEngine,
-    keepText: keepTextMode(o.keepText),
-    keepOutline: flag("keepOutline", o.keepOutline),
-    keepLinks: flag("keepLinks", o.keepLinks),
-    keepMetadata: flag("keepMetadata", o.keepMetadata),
-    pdfa: o.pdfa === undefined ? undefined : choice("pdfa", o.pdfa, PDFA_LEVELS[0], PDFA_LEVELS),
-    cluster: clusterSettings(o),
-    waitTimeoutMs: o.waitTimeout === undefined ? undefined : number("waitTimeout", o.waitTimeout, 0, 0.1, 86_400) * 1000,
+    keepText: keepTextMode(o.keepText, n("keepText")),
+    keepOutline: flag(n("keepOutline"), o.keepOutline),
+    keepLinks: flag(n("keepLinks"), o.keepLinks),
+    keepMetadata: flag(n("keepMetadata"), o.keepMetadata),
+    pdfa: o.pdfa === undefined ? undefined : choice(n("pdfa"), o.pdfa, PDFA_LEVELS[0], PDFA_LEVELS),
+    cluster: clusterSettings(o, naming),
+    waitTimeoutMs: o.waitTimeout === undefined ? undefined : number(n("waitTimeout"), o.waitTimeout, 0, 0.1, 86_400) * 1000,
     onProgress: o.onProgress,
     signal: o.signal,
   };

@@ -60,15 +60,20 @@ export function parseLength(input: string): number {
 }
 
 /** Parses `--margin`: one length for all sides, or four as top,right,bottom,left. */
-export function parseMargins(input: string): Margins {
-  const parts = input.split(",").map(parseLength);
+export function parseMargins(input: string, name = "margin"): Margins {
+  let parts: number[];
+  try {
+    parts = input.split(",").map(parseLength);
+  } catch (error) {
+    throw error instanceof UsageError ? new UsageError(error.message, { option: name }) : error;
+  }
   if (parts.length === 1) return [parts[0]!, parts[0]!, parts[0]!, parts[0]!];
   if (parts.length === 4) return [parts[0]!, parts[1]!, parts[2]!, parts[3]!];
-  throw new UsageError(`Expected \`margin\` to be one length or four (top,right,bottom,left), got \`${input}\``);
+  throw new UsageError(`Expected \`${name}\` to be one length or four (top,right,bottom,left), got \`${input}\``, { option: name });
 }
 
 /** Parses `--size`: a paper name (case-insensitive), a custom `WxH<unit>`, or `original`. */
-export function parseSize(input: string): SizeSpec {
+export function parseSize(input: string, name = "size"): SizeSpec {
   const text = input.trim();
   if (text.toLowerCase() === "original") return "original";
   const named = PAPERS.get(text.toLowerCase());
@@ -79,10 +84,11 @@ export function parseSize(input: string): SizeSpec {
     const width = Number(match[1]) * unit;
     const height = Number(match[2]) * unit;
     if (width > 0 && height > 0 && width <= 14_400 && height <= 14_400) return { name: text, width, height };
-    throw new UsageError(`Expected a custom \`size\` between 0 and 200in on each side, got \`${input}\``);
+    throw new UsageError(`Expected a custom \`${name}\` between 0 and 200in on each side, got \`${input}\``, { option: name });
   }
   throw new UsageError(
     `Unknown paper size \`${input}\`: use original, a name (A0-A10, B0-B10, Letter, Legal, Tabloid, Ledger, Executive) or WxH with a unit, e.g. 210x297mm`,
+    { option: name },
   );
 }
 

@@ -2,12 +2,12 @@
  * `pdfraster worker` and `pdfraster cluster status`: loaded by cli.ts only when the first argument
  * names them, so that a local run never loads the cluster code.
  */
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import { ExitCode, PdfRasterError, UsageError, describeError } from "../errors.js";
-import { DEFAULTS } from "../options.js";
-import { SANDBOX_MODES, type SandboxMode } from "../sandbox/index.js";
+import { RUN_OPTIONS } from "../options.js";
+import { commanderOptions, valuesOf } from "../option-table.js";
 import { checkQueueName, checkRedisUrl, connect, maskUrl, passwordWarning } from "./connection.js";
-import { startWorker, type WorkerEvent } from "./service.js";
+import { startWorker, type WorkerEvent, type WorkerServiceOptions } from "./service.js";
 import { formatStatus, readStatus } from "./status.js";
 
 interface CommonFlags {
@@ -16,15 +16,11 @@ interface CommonFlags {
   json?: boolean;
 }
 
+/** The worker's own flags; the render processes' settings are the run's (RUN_OPTIONS, scope `worker`). */
 interface WorkerFlags extends CommonFlags {
   store?: string;
   concurrency?: string;
-  maxPixels?: string;
-  pageTimeout?: string;
   maxInputSize?: string;
-  maxPagesPerWorker?: string;
-  maxWorkerMemory?: string;
-  sandbox?: string;
   grace?: string;
   verbose?: boolean;
 }
@@ -49,16 +45,13 @@ function redisOf(flags: CommonFlags): string {
 }
 
 function workerProgram(): Command {
-  return common(new Command("pdfraster worker"))
+  const command = common(new Command("pdfraster worker"))
     .description("Render the pages that submitters (`pdfraster ... --redis`) queue on this Redis, with a local pool of worker processes.")
     .option("--store <url>", "where inputs and page images travel: redis, or file:///shared/dir (the submitters' own)", "redis")
-    .option("--concurrency <n>", "pages rendered at once (default: number of CPU cores)")
-    .option("--max-pixels <n>", "refuse a page whose raster would exceed this many pixels", String(DEFAULTS.maxPixels))
-    .option("--page-timeout <seconds>", "most a page may take, whatever the submitter asks", String(DEFAULTS.pageTimeout))
+    .option("--concurrency <n>", "pages rendered at once (default: number of CPU cores)");
+  for (const option of commanderOptions(RUN_OPTIONS, "worker")) command.addOption(option);
+  return command
     .option("--max-input-size <bytes>", "largest input PDF this worker fetches", String(512 * 1024 * 1024))
-    .option("--max-pages-per-worker <n>", "replace a render process after this many pages", String(DEFAULTS.maxPagesPerWorker))
-    .option("--max-worker-memory <MB>", "kill a render process over this resident memory; its page fails (0: no cap)", String(DEFAULTS.maxWorkerMemory))
-    .addOption(new Option("--sandbox <mode>", "confine the render processes: auto (the strongest here), strict (refuse without the OS sandbox, exit 4) or off").choices(SANDBOX_MODES).default(DEFAULTS.sandbox))
     .option("--grace <seconds>", "on SIGTERM/SIGINT: time to finish the pages held before handing them back", "20")
     .option("--verbose", "also log every page");
 }
@@ -105,18 +98,14 @@ async function runWorker(argv: string[]): Promise<number> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // Numbers as the text commander gave: startWorker checks each (checkNumber reads numbers from text).
+  const numbers = { concurrency: flags.concurrency, maxInputSize: flags.maxInputSize, grace: flags.grace } as Pick<WorkerServiceOptions, "concurrency" | "maxInputSize" | "grace">;
   const worker = await startWorker({
+    ...(valuesOf(RUN_OPTIONS, "worker", cli.opts()) as Pick<WorkerServiceOptions, "maxPixels" | "pageTimeout" | "maxPagesPerWorker" | "maxWorkerMemory" | "sandbox">),
+    ...numbers,
     redis: redisOf(flags),
     queue: flags.queue,
     store: flags.store,
-    concurrency: flags.concurrency as unknown as number,
-    maxPixels: flags.maxPixels as unknown as number,
-    pageTimeout: flags.pageTimeout as unknown as number,
-    maxInputSize: flags.maxInputSize as unknown as number,
-    maxPagesPerWorker: flags.maxPagesPerWorker as unknown as number,
-    maxWorkerMemory: flags.maxWorkerMemory as unknown as number,
-    sandbox: flags.sandbox as SandboxMode,
-    grace: flags.grace as unknown as number,
     signal: controller.signal,
     onEvent: log,
   });

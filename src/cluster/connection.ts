@@ -32,31 +32,31 @@ export function loadBullmq(): typeof import("bullmq") {
 /** Checks a Redis URL; the error shows it masked. */
 export function checkRedisUrl(value: unknown, name = "redis"): string {
   if (typeof value !== "string" || value.trim() === "") {
-    throw new UsageError(`Expected \`${name}\` to be a redis:// or rediss:// URL, got ${typeof value === "string" ? "an empty string" : typeof value}`);
+    throw new UsageError(`Expected \`${name}\` to be a redis:// or rediss:// URL, got ${typeof value === "string" ? "an empty string" : typeof value}`, { option: name });
   }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`Expected \`${name}\` to be a redis:// or rediss:// URL, got \`${maskUrl(value)}\``);
+    throw new UsageError(`Expected \`${name}\` to be a redis:// or rediss:// URL, got \`${maskUrl(value)}\``, { option: name });
   }
   if ((url.protocol !== "redis:" && url.protocol !== "rediss:") || url.hostname === "") {
-    throw new UsageError(`Expected \`${name}\` to be a redis:// or rediss:// URL with a host, got \`${maskUrl(value)}\``);
+    throw new UsageError(`Expected \`${name}\` to be a redis:// or rediss:// URL with a host, got \`${maskUrl(value)}\``, { option: name });
   }
   return value;
 }
 
 /** Checks a queue name: letters, digits, `.`, `_` and `-` (it becomes part of Redis keys). */
-export function checkQueueName(value: unknown): string {
+export function checkQueueName(value: unknown, name = "queue"): string {
   if (value === undefined) return DEFAULT_QUEUE;
   if (typeof value !== "string" || !/^[A-Za-z0-9._-]{1,100}$/.test(value)) {
-    throw new UsageError(`Expected \`queue\` to be 1-100 letters, digits, '.', '_' or '-', got \`${String(value)}\``);
+    throw new UsageError(`Expected \`${name}\` to be 1-100 letters, digits, '.', '_' or '-', got \`${String(value)}\``, { option: name });
   }
   return value;
 }
 
 /** Checks a store URL: `redis` (the default: Redis itself) or `file:///absolute/dir`. */
-export function checkStoreUrl(value: unknown): string | undefined {
+export function checkStoreUrl(value: unknown, name = "store"): string | undefined {
   if (value === undefined || value === "redis") return undefined;
   if (typeof value === "string" && value.startsWith("file:///")) {
     try {
@@ -66,7 +66,7 @@ export function checkStoreUrl(value: unknown): string | undefined {
       // reported below
     }
   }
-  throw new UsageError(`Expected \`store\` to be \`redis\` or a file:///absolute/path URL, got \`${String(value)}\``);
+  throw new UsageError(`Expected \`${name}\` to be \`redis\` or a file:///absolute/path URL, got \`${String(value)}\``, { option: name });
 }
 
 /** The URL with its password (and a user name's secret part) replaced by `***`, for logs, errors and reports. */

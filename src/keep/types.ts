@@ -30,8 +30,9 @@ export interface PageExtract {
   links?: SourceLink[];
 }
 
-/** Which text `keepText` keeps: only what is visible in the page's render, or every run. */
-export type KeepTextMode = "visible" | "all";
+/** Which text `keepText` keeps: only what is visible in the page's render (what a bare `--keep-text` means), or every run. */
+export const KEEP_TEXT_MODES = ["visible", "all"] as const;
+export type KeepTextMode = (typeof KEEP_TEXT_MODES)[number];
 
 /** One bookmark of the input. */
 export interface SourceOutlineItem {

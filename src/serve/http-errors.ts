@@ -7,6 +7,8 @@ export interface ErrorBody {
   message: string;
   /** With ERR_PAGES_FAILED: the pages that failed and why. */
   failed?: PageFailure[];
+  /** With ERR_USAGE about one field: its name as the request gave it (`on-error`), for a form to point at. */
+  option?: string;
 }
 
 /** An error that already knows its HTTP status (and, for 429/503, its Retry-After). */
@@ -61,7 +63,11 @@ export function toHttp(error: unknown, scrub: (text: string) => string, retryAft
     const status = LIMIT_STATUS[error.code] ?? 422;
     return of(status, error.code, fields(error.message), status === 429 ? again() : {});
   }
-  if (error instanceof UsageError) return of(400, error.code, fields(error.message));
+  if (error instanceof UsageError) {
+    const failure = of(400, error.code, fields(error.message));
+    if (error.option !== undefined) failure.body.option = error.option;
+    return failure;
+  }
   if (error instanceof InputError || error instanceof PasswordError) return of(422, error.code, fields(error.message));
   // A pool that cannot run, or in cluster mode Redis unreachable or lost mid-document: the service itself is fine and the next document may go through.
   if (error instanceof PoolError || error instanceof ClusterError) return of(503, error.code, fields(error.message), again());

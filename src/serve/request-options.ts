@@ -1,5 +1,6 @@
-import { PdfRasterError, UsageError } from "../errors.js";
-import { normalizeOptions, PDFA_IS_FOR_PDF, type NormalizedOptions, type RasterizeOptions } from "../options.js";
+import { UsageError } from "../errors.js";
+import { inScope, namesOf, valuesOf } from "../option-table.js";
+import { normalizeOptions, PDFA_IS_FOR_PDF, RUN_OPTIONS, type NormalizedOptions, type RasterizeOptions } from "../options.js";
 
 /** What a request gets back: one PDF, a ZIP of one image per page, or one multi-page TIFF. */
 export type OutputKind = "pdf" | "zip" | "tiff";
@@ -9,37 +10,15 @@ export interface RequestOptions {
   output: OutputKind;
 }
 
-/** Request fields (the CLI's flag names) and the option each sets. */
-const FIELDS = {
-  dpi: "dpi",
-  size: "size",
-  fit: "fit",
-  orientation: "orientation",
-  margin: "margin",
-  background: "background",
-  pages: "pages",
-  format: "format",
-  quality: "quality",
-  color: "color",
-  threshold: "threshold",
-  password: "password",
-  "on-error": "onError",
-  box: "box",
-  "max-pixels": "maxPixels",
-  "keep-text": "keepText",
-  "keep-outline": "keepOutline",
-  "keep-links": "keepLinks",
-  "keep-metadata": "keepMetadata",
-  pdfa: "pdfa",
-} as const satisfies Record<string, keyof RasterizeOptions>;
-type Field = keyof typeof FIELDS;
-
-const FLAGS = new Set<string>(["keep-text", "keep-outline", "keep-links", "keep-metadata"]);
-/** CLI flags that are the service's, not a request's (they concern the shared workers). */
-const SERVICE_FLAGS = new Set(["workers", "engine", "fallback-engine", "page-timeout", "max-pages-per-worker", "max-worker-memory", "sandbox"]);
+/** A request's fields: the run's options that apply to one document, by their flag names (`on-error`). */
+const FIELDS = inScope(RUN_OPTIONS, "request");
+/** Settings of the whole service (given when it starts), which a request may not give. */
+const SERVICE_FLAGS = new Set(inScope(RUN_OPTIONS, "service").filter((spec) => !spec.scopes.includes("request")).map((spec) => spec.flag));
+/** Messages name the fields as the request gave them: "Expected `on-error` to be ...". */
+const FIELD_NAMES = namesOf(RUN_OPTIONS, "field");
 
 /** The names a request may use, for the upload page and docs/service.md. */
-export const REQUEST_FIELDS = [...Object.keys(FIELDS), "output"] as const;
+export const REQUEST_FIELDS = [...FIELDS.map((spec) => spec.flag), "output"] as const;
 
 /**
  * Turns query or form fields into a job's options, through the same normalizeOptions() as the CLI
@@ -53,33 +32,31 @@ export function requestOptions(
   /** The request's Accept header: `image/tiff` asks for a TIFF when `output` is not given. */
   accept?: string,
 ): RequestOptions {
-  const options: RasterizeOptions = {};
   let output: OutputKind | undefined;
+  const given: Record<string, string> = {};
   for (const [name, raw] of Object.entries(fields)) {
     if (raw === undefined) continue;
-    if (Array.isArray(raw)) throw new UsageError(`\`${name}\` is given ${raw.length} times: give it once`);
+    if (Array.isArray(raw)) throw new UsageError(`\`${name}\` is given ${raw.length} times: give it once`, { option: name });
     if (name === "output") {
       const value = raw.toLowerCase();
-      if (value !== "pdf" && value !== "zip" && value !== "tiff") throw new UsageError(`Expected \`output\` to be one of pdf, zip, tiff, got \`${raw}\` (string)`);
+      if (value !== "pdf" && value !== "zip" && value !== "tiff") throw new UsageError(`Expected \`output\` to be one of pdf, zip, tiff, got \`${raw}\` (string)`, { option: name });
       output = value;
       continue;
     }
-    if (SERVICE_FLAGS.has(name)) throw new UsageError(`\`${name}\` is a setting of the whole service (given when it starts), not of a request`);
-    if (!(name in FIELDS)) throw new UsageError(`Unknown option \`${name}\`; the options are ${REQUEST_FIELDS.join(", ")}`);
-    const key = FIELDS[name as Field];
-    if (name === "keep-text") options.keepText = keepText(raw);
-    else if (FLAGS.has(name)) (options as Record<string, unknown>)[key] = flag(name, raw);
-    else if (raw !== "") (options as Record<string, unknown>)[key] = raw;
+    if (SERVICE_FLAGS.has(name)) throw new UsageError(`\`${name}\` is a setting of the whole service (given when it starts), not of a request`, { option: name });
+    if (!FIELDS.some((spec) => spec.flag === name)) throw new UsageError(`Unknown option \`${name}\`; the options are ${REQUEST_FIELDS.join(", ")}`, { option: name });
+    // An HTML form sends its empty inputs: an empty field counts as absent, but a bare switch (`?keep-text`) is on.
+    if (raw !== "" || FIELDS.some((spec) => spec.flag === name && spec.type === "boolean")) given[name] = raw;
   }
+  const options = valuesOf(RUN_OPTIONS, "request", given, { by: "flag", naming: FIELD_NAMES }) as RasterizeOptions; // checked below
   if (options.maxPixels !== undefined) {
     const asked = Number(options.maxPixels);
     if (Number.isFinite(asked) && asked > base.maxPixels) {
-      throw new UsageError(`Expected \`max-pixels\` to be at most the service's ${base.maxPixels}, got \`${String(options.maxPixels)}\``);
+      throw new UsageError(`Expected \`max-pixels\` to be at most the service's ${base.maxPixels}, got \`${String(options.maxPixels)}\``, { option: "max-pixels" });
     }
   }
-  let normalized: NormalizedOptions;
-  try {
-    normalized = normalizeOptions({
+  const normalized = normalizeOptions(
+    {
       ...options,
       workers: base.workers,
       engine: base.engine,
@@ -89,10 +66,9 @@ export function requestOptions(
       maxWorkerMemory: base.maxWorkerMemoryBytes / 2 ** 20,
       sandbox: base.sandbox,
       maxPixels: options.maxPixels ?? base.maxPixels,
-    });
-  } catch (error) {
-    throw renamed(error);
-  }
+    },
+    FIELD_NAMES,
+  );
   // `format=tiff` alone, or Accept: image/tiff, asks for a TIFF; format=tiff with output=zip is a ZIP of TIFF pages.
   output ??= normalized.tiff || /\bimage\/tiff\b/i.test(accept ?? "") ? "tiff" : "pdf";
   if (output === "pdf" && normalized.tiff) throw new UsageError("`format` tiff writes TIFF: ask for `output` tiff or zip");
@@ -101,31 +77,4 @@ export function requestOptions(
   }
   if (output !== "pdf" && normalized.pdfa) throw new UsageError(PDFA_IS_FOR_PDF);
   return { options: normalized, output };
-}
-
-/** `on`, `true`, `1` (and a bare `?keep-text`) turn a flag on; `off`, `false`, `0` leave it off. */
-function flag(name: string, raw: string): boolean {
-  const value = raw.toLowerCase();
-  if (value === "" || value === "1" || value === "true" || value === "on" || value === "yes") return true;
-  if (value === "0" || value === "false" || value === "off" || value === "no") return false;
-  throw new UsageError(`Expected \`${name}\` to be a boolean (true or false), got \`${raw}\` (string)`);
-}
-
-/** `keep-text`: a flag (on: visible text only), or `visible` / `all`. */
-function keepText(raw: string): boolean | "visible" | "all" {
-  const value = raw.toLowerCase();
-  if (value === "visible" || value === "all") return value;
-  try {
-    return flag("keep-text", raw);
-  } catch {
-    throw new UsageError(`Expected \`keep-text\` to be visible, all, or a boolean (true or false), got \`${raw}\` (string)`);
-  }
-}
-
-/** normalizeOptions() names options in camelCase; the request used the CLI's names. */
-function renamed(error: unknown): unknown {
-  if (!(error instanceof UsageError)) return error;
-  let message = error.message;
-  for (const [field, key] of Object.entries(FIELDS)) message = message.replaceAll(`\`${key}\``, `\`${field}\``);
-  return message === error.message ? error : new UsageError(message, { cause: (error as PdfRasterError).cause });
 }

@@ -202,6 +202,19 @@ describe("pdfraster CLI on real files", () => {
       expect((await runCli([SAMPLE])).code).toBe(2);
     });
 
+    it("a bad value is named by its flag, in one line (the option table's naming; the API's camelCase before)", async () => {
+      for (const [args, line] of [
+        [["--dpi", "abc"], "pdfraster: Expected `--dpi` to be a number from 1 to 4800, got `abc` (string)\n"],
+        [["--max-pages-per-worker", "0"], "pdfraster: Expected `--max-pages-per-worker` to be an integer from 1 to 1000000000, got `0` (string)\n"],
+        [["--background", "purple"], "pdfraster: Expected `--background` to be a colour name or #rrggbb, got `purple`\n"],
+        [["--queue", "q"], "pdfraster: `--queue`, `--store` and `--wait-timeout` are for cluster mode: give `--redis` too\n"],
+      ] as const) {
+        const result = await runCli([SAMPLE, join(dir, "named.pdf"), ...args], { env: { PDFRASTER_REDIS: "" } });
+        expect([result.code, result.stderr]).toEqual([2, line]);
+      }
+      expect(existsSync(join(dir, "named.pdf"))).toBe(false);
+    });
+
     it("the output path equal to the input leaves the input untouched", async () => {
       const copy = join(dir, "copy.pdf");
       writeFileSync(copy, readFileSync(SAMPLE));

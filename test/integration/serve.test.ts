@@ -163,9 +163,9 @@ describe("pdfraster serve: requests", () => {
   it("answers every error class with its status and a JSON { code, message }", async () => {
     const cli = await runCli([SAMPLE, join(scratch(), "x.pdf"), "--dpi", "abc"]);
     const usage = await expectError(await post(service, "dpi=abc", pdfBody(SAMPLE)), 400, "ERR_USAGE", service);
-    expect(cli.stderr).toContain(usage.message); // the CLI's message
+    expect(cli.stderr).toContain(usage.message.replace("`dpi`", "`--dpi`")); // the CLI's message, naming the flag where the request names the field
     const onError = await expectError(await post(service, "on-error=maybe", pdfBody(SAMPLE)), 400, "ERR_USAGE");
-    expect(onError.message).toBe("Expected `on-error` to be one of abort, blank, skip, got `maybe` (string)");
+    expect(onError).toEqual({ code: "ERR_USAGE", message: "Expected `on-error` to be one of abort, blank, skip, got `maybe` (string)", option: "on-error" });
     await expectError(await post(service, "bogus=1", pdfBody(SAMPLE)), 400, "ERR_USAGE");
     expect((await expectError(await post(service, "workers=8", pdfBody(SAMPLE)), 400, "ERR_USAGE")).message).toMatch(/setting of the whole service/);
     await expectError(await post(service, `max-pixels=${2 ** 40}`, pdfBody(SAMPLE)), 400, "ERR_USAGE");

@@ -42,7 +42,7 @@ describe("access policy", () => {
   it("takes --origin as origins only", () => {
     expect(normalizeServiceOptions({ origins: ["HTTPS://PDF.example.com:443", "http://10.0.0.2:8080/"] }, {}).origins).toEqual(["https://pdf.example.com", "http://10.0.0.2:8080"]);
     for (const bad of ["pdf.example.com", "https://pdf.example.com/app", "ftp://x", "https://u:p@x", "https://x/?a"]) {
-      expect(() => normalizeServiceOptions({ origins: [bad] }, {})).toThrow(/Expected `origin` to be an origin/);
+      expect(() => normalizeServiceOptions({ origins: [bad] }, {})).toThrow(/Expected `origins` to be an origin/);
     }
   });
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { normalizeOptions } from "../../src/options.js";
-import { parseBytes } from "../../src/serve/cli.js";
+import { parseBytes } from "../../src/option-table.js";
 import { normalizeServiceOptions } from "../../src/serve/config.js";
 import { toHttp } from "../../src/serve/http-errors.js";
 import { Metrics } from "../../src/serve/metrics.js";
@@ -44,7 +44,7 @@ describe("request options", () => {
   });
 
   it("gives normalizeOptions()'s messages with the field names the request used", () => {
-    expect(() => requestOptions({ dpi: "0" }, base)).toThrow(new UsageError("Expected `dpi` to be a number from 1 to 4800, got `0` (string)"));
+    expect(() => requestOptions({ dpi: "0" }, base)).toThrow(new UsageError("Expected `dpi` to be a number from 1 to 4800, got `0` (string)", { option: "dpi" }));
     expect(() => requestOptions({ "on-error": "x" }, base)).toThrow("Expected `on-error` to be one of abort, blank, skip, got `x` (string)");
     expect(() => requestOptions({ "keep-text": "maybe" }, base)).toThrow("Expected `keep-text` to be visible, all, or a boolean (true or false), got `maybe` (string)");
     expect(() => requestOptions({ colour: "gray" }, base)).toThrow(/Unknown option `colour`/);
@@ -75,11 +75,11 @@ describe("service settings", () => {
   });
 
   it("reads sizes with k, M and G", () => {
-    expect(parseBytes("100M")).toBe(104_857_600);
-    expect(parseBytes("1.5k")).toBe(1536);
-    expect(parseBytes("2GiB")).toBe(2 * 2 ** 30);
-    expect(parseBytes("5000")).toBe(5000);
-    expect(() => parseBytes("lots")).toThrow(/--max-body/);
+    expect(parseBytes("100M", "--max-body")).toBe(104_857_600);
+    expect(parseBytes("1.5k", "--max-body")).toBe(1536);
+    expect(parseBytes("2GiB", "--max-body")).toBe(2 * 2 ** 30);
+    expect(parseBytes("5000", "--max-body")).toBe(5000);
+    expect(() => parseBytes("lots", "--max-body")).toThrow(/--max-body/);
   });
 });
 
