@@ -52,8 +52,8 @@ export async function makeActionsPdf(path: string): Promise<void> {
   writeFileSync(path, await doc.save({ useObjectStreams: false }));
 }
 
-/** Writes a PDF by hand: `objects[i]` is the body of object i + 1 (object 1 the catalog), with its xref table. */
-function writeRawPdf(path: string, objects: string[]): void {
+/** Writes a PDF by hand: `objects[i]` is the body of object i + 1 (object 1 the catalog), with its xref table; `trailer`: more trailer entries. */
+function writeRawPdf(path: string, objects: string[], trailer = ""): void {
   const chunks: string[] = ["%PDF-1.7\n"];
   const offsets: number[] = [];
   let at = chunks[0]!.length;
@@ -65,7 +65,7 @@ function writeRawPdf(path: string, objects: string[]): void {
   }
   const size = objects.length + 1;
   const xref = [`xref\n0 ${size}\n0000000000 65535 f \n`, ...offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`)].join("");
-  chunks.push(xref, `trailer\n<< /Size ${size} /Root 1 0 R >>\nstartxref\n${at}\n%%EOF\n`);
+  chunks.push(xref, `trailer\n<< /Size ${size} /Root 1 0 R${trailer} >>\nstartxref\n${at}\n%%EOF\n`);
   writeFileSync(path, chunks.join(""), "latin1");
 }
 
@@ -94,4 +94,44 @@ export function makeDeepOutlinePdf(path: string, depth: number): void {
     `<< /Type /Outlines /First ${first} 0 R /Last ${first} 0 R /Count ${depth} >>`,
     ...items,
   ]);
+}
+
+/** One page under `depth` levels of /Pages nodes (each the only kid of the one above). */
+export function makeDeepPageTreePdf(path: string, depth: number): void {
+  // Object 2 is the root /Pages; nodes 3 .. depth + 1 nest below it; the page is object depth + 2.
+  const page = depth + 2;
+  const nodes = Array.from({ length: depth }, (_, i) => {
+    const n = 2 + i;
+    return `<< /Type /Pages /Count 1 /Kids [${n + 1} 0 R]${i > 0 ? ` /Parent ${n - 1} 0 R` : ""} >>`;
+  });
+  writeRawPdf(path, ["<< /Type /Catalog /Pages 2 0 R >>", ...nodes, `<< /Type /Page /Parent ${page - 1} 0 R /MediaBox [0 0 200 200] >>`]);
+}
+
+/**
+ * A page tree that loops. `kids`: the root's second kid is a /Pages node whose kid is the root again.
+ * `parents`: the tree is sound, but the first page has no MediaBox and its /Parent chain, which
+ * readers walk for an inherited one, loops between two nodes that are not in the tree.
+ */
+export function makeCyclicPageTreePdf(path: string, loop: "kids" | "parents"): void {
+  writeRawPdf(path, [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    loop === "kids" ? "<< /Type /Pages /Count 2 /Kids [3 0 R 4 0 R] >>" : "<< /Type /Pages /Count 2 /Kids [3 0 R 7 0 R] >>",
+    "<< /Type /Page /Parent 5 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [2 0 R] /Parent 2 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [3 0 R] /Parent 6 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [5 0 R] /Parent 5 0 R >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+  ]);
+}
+
+/** One page with document information of `titleBytes` of title, and XMP metadata nesting `xmpDepth` elements deep. */
+export function makeHugeMetadataPdf(path: string, titleBytes: number, xmpDepth: number): void {
+  const xmp = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">${"<a>".repeat(xmpDepth)}${"</a>".repeat(xmpDepth)}</rdf:RDF></x:xmpmeta>`;
+  writeRawPdf(path, [
+    "<< /Type /Catalog /Pages 2 0 R /Metadata 4 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    `<< /Type /Metadata /Subtype /XML /Length ${xmp.length} >>\nstream\n${xmp}\nendstream`,
+    `<< /Title (${"T".repeat(titleBytes)}) /Author (${"(".repeat(20_000)}${")".repeat(20_000)}) >>`,
+  ], " /Info 5 0 R");
 }
