@@ -135,3 +135,25 @@ export function makeHugeMetadataPdf(path: string, titleBytes: number, xmpDepth: 
     `<< /Title (${"T".repeat(titleBytes)}) /Author (${"(".repeat(20_000)}${")".repeat(20_000)}) >>`,
   ], " /Info 5 0 R");
 }
+
+/**
+ * One page with `count` web links (each its own annotation, all in one /Annots array) and one more
+ * whose /Dest is an array nested `depth` deep.
+ */
+export function makeManyLinksPdf(path: string, count: number, depth: number): void {
+  const first = 4; // annotations are objects 4 .. 4 + count
+  const annots = Array.from({ length: count }, (_, i) => {
+    const x = (i % 100) * 2;
+    const y = Math.floor(i / 100) % 100 * 2;
+    return `<< /Type /Annot /Subtype /Link /Rect [${x} ${y} ${x + 2} ${y + 2}] /Border [0 0 0] /A << /S /URI /URI (https://ok.example/${i}) >> >>`;
+  });
+  const deep = `<< /Type /Annot /Subtype /Link /Rect [0 0 200 200] /Dest ${"[".repeat(depth)}3 0 R${"]".repeat(depth)} >>`;
+  const refs = Array.from({ length: count + 1 }, (_, i) => `${first + i} 0 R`).join(" ");
+  writeRawPdf(path, [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+    `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Annots [${refs}] >>`,
+    ...annots,
+    deep,
+  ]);
+}
