@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { leftoverTempDirs, runCli, scratch } from "../helpers/cli.js";
 import { makeManyLinksPdf } from "../helpers/hostile-pdfs.js";
-import { form, ready, startServe, stopAll } from "../helpers/serve.js";
+import { form, ready, startServe, stopAll, whilePolled } from "../helpers/serve.js";
 
 afterAll(stopAll);
 
@@ -33,15 +33,8 @@ describe("a page with 20,000 links and a destination nested 100,000 deep", () =>
     const service = await startServe(["--workers", "1"]);
     await ready(service);
     const request = fetch(`${service.url}/v1/rasterize`, { method: "POST", body: form(input, { dpi: "10", "keep-links": "1" }) });
-    let finished = false;
-    void request.finally(() => (finished = true));
-    const health: Array<number | string> = [];
-    while (!finished) {
-      health.push(await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, (error: Error) => error.name));
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    const answer = await request;
-    expect([answer.status, health.filter((s) => s !== 200)]).toEqual([200, []]);
+    const { answer, unhealthy } = await whilePolled(service, request);
+    expect([answer.status, unhealthy]).toEqual([200, []]);
     expect(count(Buffer.from(await answer.arrayBuffer()).toString("latin1"))).toBe(10_000);
     expect(service.jobDirs()).toEqual([]);
     expect(await service.stop()).toBe(0);

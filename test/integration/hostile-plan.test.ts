@@ -12,7 +12,7 @@ import { PDFDocument } from "pdf-lib";
 import { afterAll, describe, expect, it } from "vitest";
 import { CLI, leftoverTempDirs, runCli, scratch } from "../helpers/cli.js";
 import { makeCyclicPageTreePdf, makeFlatPagesPdf, makeHugeMetadataPdf } from "../helpers/hostile-pdfs.js";
-import { form, ready, startServe, stopAll } from "../helpers/serve.js";
+import { form, ready, startServe, stopAll, whilePolled } from "../helpers/serve.js";
 
 afterAll(stopAll);
 
@@ -109,15 +109,8 @@ describe("serve: crafted page trees and metadata", () => {
     ];
     for (const [input, fields, status] of cases) {
       const request = fetch(`${service.url}/v1/rasterize`, { method: "POST", body: form(input, fields) });
-      let finished = false;
-      void request.finally(() => (finished = true));
-      const health: Array<number | string> = [];
-      while (!finished) {
-        health.push(await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, (error: Error) => error.name));
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
-      const answer = await request;
-      expect([input, answer.status, health.filter((s) => s !== 200)]).toEqual([input, status, []]);
+      const { answer, unhealthy } = await whilePolled(service, request);
+      expect([input, answer.status, unhealthy]).toEqual([input, status, []]);
     }
     expect(service.jobDirs()).toEqual([]);
     expect(await service.stop()).toBe(0);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { SAMPLE, scratch } from "../helpers/cli.js";
 import { makeFlatPagesPdf } from "../helpers/hostile-pdfs.js";
-import { metric, pdfBody, peakRssMb, ready, startServe, stopAll, type RunningService } from "../helpers/serve.js";
+import { metric, pdfBody, peakRssMb, ready, startServe, stopAll, whilePolled, type RunningService } from "../helpers/serve.js";
 
 afterAll(stopAll);
 
@@ -158,20 +158,12 @@ describe("serve: planning a flat 100,000-page tree", () => {
     const started = performance.now();
     // pdf.js opens this tree in one stretch of seconds, then looks each of these pages up from the start of the flat /Kids array.
     const request = fetch(`${service.url}/v1/rasterize?dpi=10&pages=99001-100000`, { method: "POST", ...pdfBody(flat) });
-    let finished = false;
-    void request.finally(() => (finished = true));
-    const health: Array<number | string> = [];
-    while (!finished) {
-      const answer = await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, (error: Error) => error.name);
-      health.push(answer);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    const answer = await request;
+    const { answer, unhealthy, polls } = await whilePolled(service, request, 250);
     const seconds = (performance.now() - started) / 1000;
     expect([answer.status, ((await answer.json()) as { code: string }).code]).toEqual([504, "ERR_TIMEOUT"]);
     // Before the fix the open and each page lookup ran on the service's thread: /healthz timed out (for 6 s at a time).
-    expect(health.length).toBeGreaterThan(10);
-    expect(health.filter((status) => status !== 200)).toEqual([]);
+    expect(polls).toBeGreaterThan(10);
+    expect(unhealthy).toEqual([]);
     expect(seconds).toBeLessThan(60);
     expect(service.jobDirs()).toEqual([]);
     expect(await service.stop()).toBe(0);
