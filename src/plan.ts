@@ -163,6 +163,7 @@ function pageTask(id: number, source: string, pageNumber: number, layout: PageLa
     color: options.color,
     threshold: options.threshold,
     ppi: Math.min(layout.scaleX, layout.scaleY) * 72,
+    maxImagePixels: options.maxPixels,
     outPath: `${stem}.${options.tiff && images ? "tif" : { jpeg: "jpg", png: "png", auto: "img" }[options.format]}`,
   };
   if (images) {

@@ -68,6 +68,7 @@ const JOB_KEYS = new Set(["v", "run", "attempt", "timeoutMs", "input", "avoid", 
 const TASK_KEYS = new Set([
   "id", "pageNumber", "width", "height", "scaleX", "scaleY", "offsetX", "offsetY", "background",
   "password", "engine", "format", "quality", "color", "threshold", "ppi", "pad", "file", "extract", "band", "probe",
+  "maxImagePixels",
 ]);
 /** The largest `auto` probe a job may ask for: the planner's is at most 2^22 pixels (bands/plan.ts PROBE_PIXELS). */
 const MAX_PROBE_PIXELS = 2 ** 24;
@@ -127,6 +128,7 @@ export function checkClusterJob(data: unknown, limits: WorkerLimits): Checked {
   if (!int(task.quality, 1, 100) || !int(task.threshold, 0, 255)) return refuse("bad quality or threshold");
   if (task.color !== "rgb" && task.color !== "gray" && task.color !== "mono") return refuse("bad colour mode");
   if (!finite(task.ppi, 1e6) || (task.ppi as number) <= 0) return refuse("bad ppi");
+  if (task.maxImagePixels !== undefined && !int(task.maxImagePixels, 1, Number.MAX_SAFE_INTEGER)) return refuse("bad image pixel limit");
   const extract = task.extract;
   if (extract !== undefined && (!isObject(extract) || Object.keys(extract).length !== 2 || typeof extract.text !== "boolean" || typeof extract.links !== "boolean")) {
     return refuse("bad extract request");

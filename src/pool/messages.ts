@@ -30,6 +30,11 @@ export interface PageTask extends RenderRequest {
   file?: FileSettings;
   /** Where to write the encoded image. */
   outPath: string;
+  /**
+   * Most pixels of one image in the page (pdf.js's `maxImageSize`, from --max-pixels): pdf.js leaves a
+   * bigger one out, and the page then fails (engines/pdfjs/dropped-images.ts) instead of coming out blank.
+   */
+  maxImagePixels?: number;
   /** For the keep options: what to extract from the page and where to write it as JSON (see keep/types.ts PageExtract). */
   extract?: { text: boolean; links: boolean; path: string };
   /**
@@ -81,6 +86,8 @@ export interface PrepareHint {
   source: string;
   password?: string;
   engine: EngineName;
+  /** As the tasks will carry it (the worker opens the document with it). */
+  maxImagePixels?: number;
 }
 
 export type MasterMessage = { type: "task"; task: PageTask } | { type: "prepare"; hint: PrepareHint } | { type: "shutdown" };

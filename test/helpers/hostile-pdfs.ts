@@ -2,6 +2,7 @@
  * Crafted PDFs for the hostile-input tests (issue 19), made with pdf-lib at test time: no binaries.
  */
 import { writeFileSync } from "node:fs";
+import { deflateSync } from "node:zlib";
 import { PDFDocument, PDFHexString, PDFName, PDFString, StandardFonts, type PDFRef } from "pdf-lib";
 
 /** Actions a link or a bookmark may carry, each with the target it names; `keep` says whether it may become a web link. */
@@ -155,5 +156,18 @@ export function makeManyLinksPdf(path: string, count: number, depth: number): vo
     `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Annots [${refs}] >>`,
     ...annots,
     deep,
+  ]);
+}
+
+/** One 200 x 200 pt page filled by a black `side` x `side` grey image (Flate: a few KB for 25 million pixels). */
+export function makeBigImagePdf(path: string, side: number): void {
+  const data = deflateSync(Buffer.alloc(side * side), { level: 9 }).toString("latin1");
+  const content = "q 200 0 0 200 0 0 cm /Im0 Do Q";
+  writeRawPdf(path, [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    `<< /Type /XObject /Subtype /Image /Width ${side} /Height ${side} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length ${data.length} >>\nstream\n${data}\nendstream`,
   ]);
 }
