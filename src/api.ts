@@ -208,7 +208,7 @@ export async function prepareDocument(
     if (selected > maxPages) throw new LimitError(`The document selects ${selected} pages; this service renders at most ${maxPages} per document`, "ERR_TOO_MANY_PAGES");
     if (target.kind === "images" && target.pattern?.single && selected !== 1) throw notOnePage(target.display, selected);
     // More workers for more pages; none let go yet: a page may still turn out to be bands (the plan trims to its tasks).
-    if (prestart) runner.prestart(Math.min(opts.workers, Math.max(selected, EARLY_WORKERS)), { source: path, password: opts.password, engine });
+    if (prestart) runner.prestart(Math.min(opts.workers, Math.max(selected, EARLY_WORKERS)), { source: path, password: opts.password, engine, maxImagePixels: planOpts.maxPixels });
   };
   const plan = await planDocument(path, inputPath ?? "the input", planOpts, { tempDir, firstTaskId, images, onOpen, concurrency: runner.concurrency, signal: settings.signal ?? opts.signal });
   const planMs = performance.now() - planStarted;

@@ -68,6 +68,7 @@ const JOB_KEYS = new Set(["v", "run", "attempt", "timeoutMs", "input", "avoid", 
 const TASK_KEYS = new Set([
   "id", "pageNumber", "width", "height", "scaleX", "scaleY", "offsetX", "offsetY", "background",
   "password", "engine", "format", "quality", "color", "threshold", "ppi", "pad", "file", "extract", "band", "probe", "pdf",
+  "maxImagePixels",
 ]);
 /** The largest `auto` probe or text check raster a job may ask for: the planner's are at most 2^22 and 2^23 pixels (bands/plan.ts). */
 const MAX_PROBE_PIXELS = 2 ** 24;
@@ -128,6 +129,7 @@ export function checkClusterJob(data: unknown, limits: WorkerLimits): Checked {
   if (task.color !== "rgb" && task.color !== "gray" && task.color !== "mono") return refuse("bad colour mode");
   if (!finite(task.ppi, 1e6) || (task.ppi as number) <= 0) return refuse("bad ppi");
   if (task.pdf !== undefined && typeof task.pdf !== "boolean") return refuse("bad pdf flag");
+  if (task.maxImagePixels !== undefined && !int(task.maxImagePixels, 1, Number.MAX_SAFE_INTEGER)) return refuse("bad image pixel limit");
   const extract = task.extract;
   if (extract !== undefined) {
     const keys = Object.keys(extract as object).length;

@@ -333,12 +333,14 @@ export class ClusterSubmitter implements PageExecutor {
     if (this.noWorkersSince === undefined || this.stopped) return;
     const waited = performance.now() - this.noWorkersSince;
     const { waitTimeoutMs, queue, redis } = this.settings;
+    // The notice first, also when the first look comes after the wait timeout (a long planning: the wait counts from the connection).
+    if (waited >= NO_WORKER_NOTICE_MS && !this.noWorkersNoticed) {
+      this.noWorkersNoticed = true;
+      this.settings.onNoWorkers?.(Math.round(waited));
+    }
     if (waitTimeoutMs !== undefined && waited >= waitTimeoutMs) {
       const where = `queue \`${queue}\` of ${maskUrl(redis)}`;
       this.halt(new ClusterError(`No pdfraster worker registered on ${where} within the wait timeout of ${waitTimeoutMs / 1000} s: no output written`, ExitCode.usage));
-    } else if (waited >= NO_WORKER_NOTICE_MS && !this.noWorkersNoticed) {
-      this.noWorkersNoticed = true;
-      this.settings.onNoWorkers?.(Math.round(waited));
     }
   }
 

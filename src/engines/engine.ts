@@ -9,6 +9,11 @@ export type { EngineName };
 export interface OpenOptions {
   /** User or owner password of an encrypted document. */
   password?: string;
+  /**
+   * Most pixels of one image (pdf.js: its `maxImageSize`; a page with a bigger image fails). PDFium and
+   * MuPDF have no such limit: the worker's memory cap (--max-worker-memory) stands for it.
+   */
+  maxImagePixels?: number;
 }
 
 /**

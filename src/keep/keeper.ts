@@ -8,7 +8,7 @@
  * children that are kept). Links are written before their target page may exist, so they use
  * named destinations, resolved at close.
  */
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import type { PageLayout } from "../paper.js";
 import type { DocumentInfo, DocumentStructure, Destination, LinkAnnotation, OutlineEntry, PageOverlay, TextRun } from "../pdf/writer.js";
 import type { PageResult } from "../pool/messages.js";
@@ -16,6 +16,13 @@ import { applyToPoint, displayToSheet, rectOnSheet, runOnSheet } from "./geometr
 import type { KeepTextMode, PageExtract, SourceDest, SourceInfo, SourceOutlineItem } from "./types.js";
 import type { TextStats } from "../report.js";
 import { isWebUri } from "./web-link.js";
+
+/**
+ * Largest per-page sidecar the master reads (its JSON is parsed on the master's thread, which costs
+ * several times its size in memory): 16 MiB is some 100,000 text runs, far beyond a real page. A
+ * bigger one fails its page ("cannot read the page's text and links").
+ */
+export const MAX_SIDECAR_BYTES = 16 * 2 ** 20;
 
 export interface KeeperInput {
   /** Output order: the source page and layout of each planned page. */
@@ -56,6 +63,9 @@ export class Keeper {
     if (!result.extractPath) return undefined;
     let extract: PageExtract;
     try {
+      // Parsed here, in the master: its size is checked before it is read.
+      const { size } = await stat(result.extractPath);
+      if (size > MAX_SIDECAR_BYTES) throw new Error(`${size} bytes, over the limit of ${MAX_SIDECAR_BYTES}`);
       extract = checkExtract(JSON.parse(await readFile(result.extractPath, "utf8")));
     } catch (error) {
       throw new Error(`cannot read the page's text and links: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

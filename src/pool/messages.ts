@@ -34,6 +34,11 @@ export interface PageTask extends RenderRequest {
   /** The image goes into a PDF (absent: an image file): 1-bit images may then be coded with CCITT G4. */
   pdf?: boolean;
   /**
+   * Most pixels of one image in the page (pdf.js's `maxImageSize`, from --max-pixels): pdf.js leaves a
+   * bigger one out, and the page then fails (engines/pdfjs/dropped-images.ts) instead of coming out blank.
+   */
+  maxImagePixels?: number;
+  /**
    * For the keep options: what to extract from the page and where to write it as JSON (see
    * keep/types.ts PageExtract). `text`: which runs (`visible`: those that left ink in the render,
    * keep/visibility.ts). `check`: the text is judged on the whole page rendered this way, not on
@@ -95,6 +100,8 @@ export interface PrepareHint {
   source: string;
   password?: string;
   engine: EngineName;
+  /** As the tasks will carry it (the worker opens the document with it). */
+  maxImagePixels?: number;
 }
 
 export type MasterMessage = { type: "task"; task: PageTask } | { type: "prepare"; hint: PrepareHint } | { type: "shutdown" };

@@ -17,12 +17,12 @@ import { startOrphanWatchdog } from "./watchdog.js";
 /** One open document per engine: a worker may also render retries on the fallback engine. */
 const open = new Map<EngineName, { key: string; engine: Promise<Engine> }>();
 
-function engineFor(doc: { source: string; password?: string }, name: EngineName): Promise<Engine> {
-  const key = `${doc.source}\0${doc.password ?? ""}`;
+function engineFor(doc: { source: string; password?: string; maxImagePixels?: number }, name: EngineName): Promise<Engine> {
+  const key = `${doc.source}\0${doc.password ?? ""}\0${doc.maxImagePixels ?? ""}`;
   let current = open.get(name);
   if (current?.key !== key) {
     void current?.engine.then((engine) => engine.close()).catch(() => {});
-    current = { key, engine: openEngine(name, doc.source, { password: doc.password }) };
+    current = { key, engine: openEngine(name, doc.source, { password: doc.password, maxImagePixels: doc.maxImagePixels }) };
     open.set(name, current);
   }
   return current.engine;

@@ -2,6 +2,7 @@
  * Crafted PDFs for the hostile-input tests (issue 19), made with pdf-lib at test time: no binaries.
  */
 import { writeFileSync } from "node:fs";
+import { deflateSync } from "node:zlib";
 import { PDFDocument, PDFHexString, PDFName, PDFString, StandardFonts, type PDFRef } from "pdf-lib";
 
 /** Actions a link or a bookmark may carry, each with the target it names; `keep` says whether it may become a web link. */
@@ -57,8 +58,8 @@ export async function makeActionsPdf(path: string): Promise<void> {
   writeFileSync(path, await doc.save({ useObjectStreams: false }));
 }
 
-/** Writes a PDF by hand: `objects[i]` is the body of object i + 1 (object 1 the catalog), with its xref table. */
-export function writeRawPdf(path: string, objects: string[]): void {
+/** Writes a PDF by hand: `objects[i]` is the body of object i + 1 (object 1 the catalog), with its xref table; `trailer`: more trailer entries. */
+export function writeRawPdf(path: string, objects: string[], trailer = ""): void {
   const chunks: string[] = ["%PDF-1.7\n"];
   const offsets: number[] = [];
   let at = chunks[0]!.length;
@@ -70,7 +71,7 @@ export function writeRawPdf(path: string, objects: string[]): void {
   }
   const size = objects.length + 1;
   const xref = [`xref\n0 ${size}\n0000000000 65535 f \n`, ...offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`)].join("");
-  chunks.push(xref, `trailer\n<< /Size ${size} /Root 1 0 R >>\nstartxref\n${at}\n%%EOF\n`);
+  chunks.push(xref, `trailer\n<< /Size ${size} /Root 1 0 R${trailer} >>\nstartxref\n${at}\n%%EOF\n`);
   writeFileSync(path, chunks.join(""), "latin1");
 }
 
@@ -98,5 +99,80 @@ export function makeDeepOutlinePdf(path: string, depth: number): void {
     "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
     `<< /Type /Outlines /First ${first} 0 R /Last ${first} 0 R /Count ${depth} >>`,
     ...items,
+  ]);
+}
+
+/** One page under `depth` levels of /Pages nodes (each the only kid of the one above). */
+export function makeDeepPageTreePdf(path: string, depth: number): void {
+  // Object 2 is the root /Pages; nodes 3 .. depth + 1 nest below it; the page is object depth + 2.
+  const page = depth + 2;
+  const nodes = Array.from({ length: depth }, (_, i) => {
+    const n = 2 + i;
+    return `<< /Type /Pages /Count 1 /Kids [${n + 1} 0 R]${i > 0 ? ` /Parent ${n - 1} 0 R` : ""} >>`;
+  });
+  writeRawPdf(path, ["<< /Type /Catalog /Pages 2 0 R >>", ...nodes, `<< /Type /Page /Parent ${page - 1} 0 R /MediaBox [0 0 200 200] >>`]);
+}
+
+/**
+ * A page tree that loops. `kids`: the root's second kid is a /Pages node whose kid is the root again.
+ * `parents`: the tree is sound, but the first page has no MediaBox and its /Parent chain, which
+ * readers walk for an inherited one, loops between two nodes that are not in the tree.
+ */
+export function makeCyclicPageTreePdf(path: string, loop: "kids" | "parents"): void {
+  writeRawPdf(path, [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    loop === "kids" ? "<< /Type /Pages /Count 2 /Kids [3 0 R 4 0 R] >>" : "<< /Type /Pages /Count 2 /Kids [3 0 R 7 0 R] >>",
+    "<< /Type /Page /Parent 5 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [2 0 R] /Parent 2 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [3 0 R] /Parent 6 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [5 0 R] /Parent 5 0 R >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+  ]);
+}
+
+/** One page with document information of `titleBytes` of title, and XMP metadata nesting `xmpDepth` elements deep. */
+export function makeHugeMetadataPdf(path: string, titleBytes: number, xmpDepth: number): void {
+  const xmp = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">${"<a>".repeat(xmpDepth)}${"</a>".repeat(xmpDepth)}</rdf:RDF></x:xmpmeta>`;
+  writeRawPdf(path, [
+    "<< /Type /Catalog /Pages 2 0 R /Metadata 4 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    `<< /Type /Metadata /Subtype /XML /Length ${xmp.length} >>\nstream\n${xmp}\nendstream`,
+    `<< /Title (${"T".repeat(titleBytes)}) /Author (${"(".repeat(20_000)}${")".repeat(20_000)}) >>`,
+  ], " /Info 5 0 R");
+}
+
+/**
+ * One page with `count` web links (each its own annotation, all in one /Annots array) and one more
+ * whose /Dest is an array nested `depth` deep.
+ */
+export function makeManyLinksPdf(path: string, count: number, depth: number): void {
+  const first = 4; // annotations are objects 4 .. 4 + count
+  const annots = Array.from({ length: count }, (_, i) => {
+    const x = (i % 100) * 2;
+    const y = Math.floor(i / 100) % 100 * 2;
+    return `<< /Type /Annot /Subtype /Link /Rect [${x} ${y} ${x + 2} ${y + 2}] /Border [0 0 0] /A << /S /URI /URI (https://ok.example/${i}) >> >>`;
+  });
+  const deep = `<< /Type /Annot /Subtype /Link /Rect [0 0 200 200] /Dest ${"[".repeat(depth)}3 0 R${"]".repeat(depth)} >>`;
+  const refs = Array.from({ length: count + 1 }, (_, i) => `${first + i} 0 R`).join(" ");
+  writeRawPdf(path, [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+    `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Annots [${refs}] >>`,
+    ...annots,
+    deep,
+  ]);
+}
+
+/** One 200 x 200 pt page filled by a black `side` x `side` grey image (Flate: a few KB for 25 million pixels). */
+export function makeBigImagePdf(path: string, side: number): void {
+  const data = deflateSync(Buffer.alloc(side * side), { level: 9 }).toString("latin1");
+  const content = "q 200 0 0 200 0 0 cm /Im0 Do Q";
+  writeRawPdf(path, [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Resources << /XObject << /Im0 5 0 R >> >> /Contents 4 0 R >>",
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    `<< /Type /XObject /Subtype /Image /Width ${side} /Height ${side} /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length ${data.length} >>\nstream\n${data}\nendstream`,
   ]);
 }

@@ -108,3 +108,22 @@ export function metric(text: string, series: string): number {
   const line = text.split("\n").find((l) => l.startsWith(`${series} `));
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
+
+/**
+ * Waits for `request` while asking the service's /healthz every `everyMs`, each answer given a second:
+ * resolves with the request's response and every /healthz answer that was not 200 (its status or the
+ * error's name, e.g. TimeoutError), and how many were asked.
+ */
+export async function whilePolled(service: RunningService, request: Promise<Response>, everyMs = 200): Promise<{ answer: Response; unhealthy: Array<number | string>; polls: number }> {
+  let finished = false;
+  void request.then(() => (finished = true), () => (finished = true));
+  const unhealthy: Array<number | string> = [];
+  let polls = 0;
+  while (!finished) {
+    const status = await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, (error: Error) => error.name);
+    polls++;
+    if (status !== 200) unhealthy.push(status);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return { answer: await request, unhealthy, polls };
+}

@@ -20,9 +20,12 @@ export async function readRawBoxes(bytes: Uint8Array): Promise<RawBoxes> {
     const boxes: Partial<Record<PageBox, Rect>> = {};
     for (const [box, key] of Object.entries(KEYS) as Array<[PageBox, string]>) {
       // MediaBox and CropBox are inheritable (7.7.3.3); BleedBox, TrimBox and ArtBox are not.
+      // A crafted /Parent chain can loop: each node is visited once.
+      const seen = new Set<Dict>();
       let node: Dict | undefined = page.node;
       let value: unknown;
-      while (node) {
+      while (node && !seen.has(node)) {
+        seen.add(node);
         value = node.lookup(PDFName.of(key));
         if (value !== undefined || (box !== "media" && box !== "crop")) break;
         const parent: unknown = node.lookup(PDFName.of("Parent"));

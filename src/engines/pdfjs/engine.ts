@@ -21,6 +21,7 @@ import { EngineError, messageOf, saslPrep, type Engine, type OpenOptions, type P
 import { chooseBox, type Rect } from "../boxes.js";
 import { readRawBoxes, type RawBoxes } from "./boxes.js";
 import { fontDocument, registerFallbackFonts } from "./fonts.js";
+import { droppedImages, watchDroppedImages } from "./dropped-images.js";
 import { extractPage, readInfo, readOutline } from "./keep.js";
 import { readUriActions, type UriActionTest } from "./link-actions.js";
 import { packRgb } from "./rgb.js";
@@ -70,24 +71,26 @@ export class PdfJsEngine implements Engine {
   private constructor(
     private readonly doc: PDFDocumentProxy,
     private readonly cleanupHeapGrowth = CLEANUP_HEAP_GROWTH,
+    private readonly maxImagePixels?: number,
   ) {}
 
   static async open(source: string | Uint8Array, options: PdfJsOpenOptions = {}): Promise<PdfJsEngine> {
     registerFallbackFonts();
     patchDrawImageForSoftMasks();
+    watchDroppedImages();
     const bytes = typeof source === "string" ? await readFile(source) : source;
     const { password } = options;
     try {
-      return await PdfJsEngine.load(bytes, password, options.cleanupHeapGrowth);
+      return await PdfJsEngine.load(bytes, password, options);
     } catch (error) {
       // AES-256 (R6) passwords are SASLprep'ed by their authors; pdf.js uses them raw.
       const prepared = password === undefined ? password : saslPrep(password);
       if (!(error instanceof EngineError && error.kind === "password-incorrect" && prepared !== password)) throw error;
-      return await PdfJsEngine.load(bytes, prepared, options.cleanupHeapGrowth);
+      return await PdfJsEngine.load(bytes, prepared, options);
     }
   }
 
-  private static async load(bytes: Uint8Array, password: string | undefined, cleanupHeapGrowth?: number): Promise<PdfJsEngine> {
+  private static async load(bytes: Uint8Array, password: string | undefined, options: PdfJsOpenOptions): Promise<PdfJsEngine> {
     const ownerDocument = fontDocument();
     const task = getDocument({
       data: new Uint8Array(bytes), // a private copy: pdf.js detaches the buffer it is given, and rejects Node Buffers
@@ -98,13 +101,15 @@ export class PdfJsEngine implements Engine {
       disableStream: true,
       disableRange: true,
       enableXfa: false,
-      verbosity: VerbosityLevel.ERRORS,
+      // Warnings, so that a left-out image is seen (dropped-images.ts, which drops the others).
+      verbosity: VerbosityLevel.WARNINGS,
+      ...(options.maxImagePixels ? { maxImageSize: options.maxImagePixels } : {}),
       FilterFactory: SoftMaskFilterFactory,
       // Embedded fonts as text through Skia (fonts.ts), not a path per glyph.
       ...(ownerDocument ? { disableFontFace: false, ownerDocument: ownerDocument as never /* pdf.js types it as a DOM Document; it uses only .fonts */ } : {}),
     });
     try {
-      return new PdfJsEngine(await task.promise, cleanupHeapGrowth);
+      return new PdfJsEngine(await task.promise, options.cleanupHeapGrowth, options.maxImagePixels);
     } catch (error) {
       await task.destroy().catch(() => {});
       throw toOpenError(error);
@@ -173,7 +178,9 @@ export class PdfJsEngine implements Engine {
         annotationMode: AnnotationMode.ENABLE_STORAGE,
       });
       if (keep && !kept) this.kept = { pageNumber: req.pageNumber, page, release: holdOperatorList(page, rendering) };
+      const droppedBefore = droppedImages();
       await rendering.promise;
+      if (droppedImages() > droppedBefore) throw new Error(`an image has more than ${this.maxImagePixels} pixels (--max-pixels): pdf.js would leave it out`);
       failed = false;
     } catch (error) {
       throw new EngineError("render-failed", `Page ${req.pageNumber}: ${messageOf(error)}`, { cause: error });

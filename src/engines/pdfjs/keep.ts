@@ -87,9 +87,16 @@ async function textRuns(page: PDFPageProxy, viewport: Viewport): Promise<{ runs:
   return { runs, truncated };
 }
 
+/**
+ * Links kept per page at most: a crafted page carries 100,000 (17 MB) and each becomes an annotation
+ * of the output; no real page has a tenth as many.
+ */
+export const MAX_LINKS_PER_PAGE = 10_000;
+
 async function links(doc: PDFDocumentProxy, page: PDFPageProxy, viewport: Viewport, uriActions: () => Promise<UriActionTest>): Promise<SourceLink[]> {
   const result: SourceLink[] = [];
   for (const annotation of (await page.getAnnotations()) as Array<Record<string, unknown>>) {
+    if (result.length >= MAX_LINKS_PER_PAGE) break;
     if (annotation.subtype !== "Link" || !Array.isArray(annotation.rect)) continue;
     const rect = viewportRect(viewport, annotation.rect as number[]);
     if (!rect.every(Number.isFinite)) continue;

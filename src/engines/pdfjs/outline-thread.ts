@@ -8,7 +8,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { getDocument, VerbosityLevel } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { saslPrep } from "../engine.js";
 import { readOutline } from "./keep.js";
-import { limitOutline, type OutlineRequest } from "./outline.js";
+import { limitOutline, type OutlineReply, type OutlineRequest } from "./outline.js";
 
 const request = workerData as OutlineRequest;
 const bytes = typeof request.source === "string" ? await readFile(request.source) : request.source;
@@ -23,5 +23,5 @@ try {
   if (request.password === undefined || saslPrep(request.password) === request.password) throw error;
   doc = await open(saslPrep(request.password));
 }
-parentPort!.postMessage(limitOutline(await readOutline(doc)));
+parentPort!.postMessage({ outline: limitOutline(await readOutline(doc)) } satisfies OutlineReply);
 await doc.loadingTask.destroy(); // pdf.js 6: a document is destroyed through its loading task

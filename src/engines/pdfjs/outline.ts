@@ -1,4 +1,4 @@
-import { Worker } from "node:worker_threads";
+import { runContained, ThreadFailure } from "../../contain/thread.js";
 import { InputError } from "../../errors.js";
 import type { SourceOutlineItem } from "../../keep/types.js";
 
@@ -17,29 +17,28 @@ const THREAD_HEAP_MB = 256;
 
 /**
  * The document's bookmarks, read where a failure is contained: a worker thread with its own heap
- * limit. A thread that dies (a stack overflow in pdf.js on a 1,500-level outline, a heap limit) is a
- * clean InputError for this document: exit 2 on the CLI, 422 from the service, which stays up.
+ * limit (src/contain/thread.ts). A thread that dies (a stack overflow in pdf.js on a 1,500-level
+ * outline, a heap limit) is a clean InputError for this document: exit 2 on the CLI, 422 from the
+ * service, which stays up. The signal terminates the thread.
  */
-export function readOutlineContained(request: OutlineRequest, displayName: string): Promise<SourceOutlineItem[]> {
-  return new Promise((resolve, reject) => {
-    const thread = new Worker(new URL("./outline-thread.js", import.meta.url), {
-      workerData: request,
-      resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB },
-      stdout: true, // pdf.js's own output stays in the thread
-      stderr: true,
+export async function readOutlineContained(request: OutlineRequest, displayName: string, signal?: AbortSignal): Promise<SourceOutlineItem[]> {
+  try {
+    const { outline } = await runContained<OutlineReply>(new URL("./outline-thread.js", import.meta.url), request, {
+      heapMb: THREAD_HEAP_MB,
+      signal,
+      isResult: () => true,
     });
-    let outline: SourceOutlineItem[] | undefined;
-    let failure: unknown;
-    thread.on("message", (message: SourceOutlineItem[]) => (outline = message));
-    thread.on("error", (error) => (failure = error));
-    thread.on("exit", () => {
-      if (outline) resolve(outline);
-      else {
-        const why = failure instanceof RangeError ? "they nest too deep" : failure instanceof Error ? failure.message.split("\n")[0] : "the reader stopped";
-        reject(new InputError(`Cannot keep the bookmarks of ${displayName} (--keep-outline): ${why}`, { cause: failure }));
-      }
-    });
-  });
+    return outline;
+  } catch (error) {
+    if (!(error instanceof ThreadFailure)) throw error;
+    const why = error.why === "it nests too deep" ? "they nest too deep" : error.why;
+    throw new InputError(`Cannot keep the bookmarks of ${displayName} (--keep-outline): ${why}`, { cause: error.cause });
+  }
+}
+
+/** What the outline thread posts: the outline, cut to the limits. */
+export interface OutlineReply {
+  outline: SourceOutlineItem[];
 }
 
 /** The outline cut to MAX_OUTLINE_DEPTH levels and MAX_OUTLINE_ITEMS items, depth first. */
