@@ -25,8 +25,8 @@ describe("the option table", () => {
     for (const spec of RUN_OPTIONS) {
       // `format` has none on purpose: whether it was given matters (an output's extension may set it).
       if (spec.key in DEFAULTS && spec.key !== "format") expect(spec.default, spec.key).toBe(DEFAULTS[spec.key as keyof typeof DEFAULTS]);
-      // A switch takes no value; everything else names its value in --help.
-      expect(spec.type === "boolean" ? spec.arg : spec.arg !== undefined, spec.key).toBe(spec.type === "boolean" ? undefined : true);
+      // A switch names a value in --help only when it may take one (`--keep-text [which]`); everything else always does.
+      expect(spec.arg !== undefined, spec.key).toBe(spec.type !== "boolean" || spec.choices !== undefined);
     }
   });
 
@@ -37,7 +37,7 @@ describe("the option table", () => {
     const values = valuesOf(RUN_OPTIONS, "run", command.opts());
     expect(values).toMatchObject({ maxPixels: "5000", onError: "skip", keepText: true, fallbackEngine: "pdfium", dpi: String(DEFAULTS.dpi) });
     const options = normalizeOptions(values as RasterizeOptions);
-    expect([options.maxPixels, options.onError, options.keepText, options.fallbackEngine]).toEqual([5000, "skip", true, "pdfium"]);
+    expect([options.maxPixels, options.onError, options.keepText, options.fallbackEngine]).toEqual([5000, "skip", "visible", "pdfium"]);
   });
 
   it("gives each scope its slice: request fields are not service flags, worker flags are the render processes' settings", () => {
@@ -68,7 +68,7 @@ describe("the option table", () => {
 
   it("reads a request's switches and sizes from text, and names a bad one as the request did", () => {
     const fields = requestOptions({ "keep-text": "", "keep-links": "off", dpi: "" }, normalizeOptions()).options;
-    expect([fields.keepText, fields.keepLinks, fields.dpi]).toEqual([true, false, DEFAULTS.dpi]);
+    expect([fields.keepText, fields.keepLinks, fields.dpi]).toEqual(["visible", false, DEFAULTS.dpi]);
     expect(thrown(() => requestOptions({ "keep-outline": "maybe" }, normalizeOptions())).option).toBe("keep-outline");
     expect(valuesOf(SERVICE_OPTIONS, "service", { maxBodyBytes: "2M", minUploadRate: "32k" })).toEqual({ maxBodyBytes: 2 * 2 ** 20, minUploadRate: 32 * 2 ** 10 });
   });
