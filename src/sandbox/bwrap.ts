@@ -2,7 +2,7 @@
  * Layer 2, Linux: bubblewrap (`bwrap`, what Flatpak uses) around the render process. New user, pid,
  * network, IPC, UTS and cgroup namespaces (an empty network: no loopback service is reachable, and
  * no other process is visible), no capabilities, `no_new_privs` (bwrap always sets it), a new session
- * (no terminal to inject into), killed with its parent. Its file system is a fresh tmpfs with
+ * (no terminal to inject into), killed with its parent, and on x86-64 a seccomp filter (seccomp.ts). Its file system is a fresh tmpfs with
  * read-only binds of the system libraries, the Node binary, the install and the inputs, and one
  * writable bind: its own folder. /etc is not there (no passwd, no resolver), nor /home, /root or
  * the parent's /proc. Node's permission model still runs inside (node-permission.ts).
@@ -18,6 +18,7 @@ import { installPaths, nodeBinary, withRealPaths } from "./install.js";
 import type { LaunchSpec, Launcher } from "./launcher.js";
 import { permissionArgv } from "./node-permission.js";
 import { isWithin, killSandboxes } from "./orphans.js";
+import { seccompFilter } from "./seccomp.js";
 
 /** System folders the Node binary and the addons' shared libraries load from (read-only; symlinks kept as symlinks). */
 const SYSTEM = ["/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin"];
@@ -67,6 +68,9 @@ export function bwrapArgs(spec: Pick<LaunchSpec, "entry" | "readable" | "writabl
   return args;
 }
 
+/** bwrap reads the seccomp program (seccomp.ts) from descriptor 0 and installs it before the command runs. */
+const SECCOMP_ON_STDIN = ["--seccomp", "0"];
+
 export class BwrapLauncher implements Launcher {
   readonly layer = "bwrap";
 
@@ -81,13 +85,20 @@ export class BwrapLauncher implements Launcher {
   launch(spec: LaunchSpec): ChildProcess {
     // The watchdog thread is not needed: --die-with-parent kills the process when its master goes.
     const node = [process.execPath, ...spec.execArgv, ...permissionArgv(spec, false), spec.entry];
-    return spawn(this.bwrap, [...bwrapArgs(spec), ...node], {
+    const filter = seccompFilter();
+    const child = spawn(this.bwrap, [...bwrapArgs(spec), ...(filter ? SECCOMP_ON_STDIN : []), ...node], {
       // HOME: there is no /etc/passwd to find one in (os.homedir(), which canvas asks for, would throw).
       env: { ...spec.env, TMPDIR: spec.workDir, HOME: spec.workDir },
       cwd: spec.workDir,
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      // stdin carries the seccomp filter to bwrap, which reads it whole before it starts the command.
+      stdio: [filter ? "pipe" : "ignore", "ignore", "pipe", "ipc"],
       serialization: "json",
     });
+    if (filter) {
+      child.stdin!.on("error", () => {}); // bwrap gone before reading it: its exit is the pool's to report
+      child.stdin!.end(filter);
+    }
+    return child;
   }
 
   /** bwrap killed between its clone and its child's parent-death signal leaves that child waiting forever (orphans.ts). */
@@ -103,7 +114,13 @@ export class BwrapLauncher implements Launcher {
  */
 export function probeBwrap(bwrap: string, entry: string): { ok: true } | { ok: false; reason: string } {
   const args = bwrapArgs({ entry, readable: [], writable: [] });
-  const result = spawnSync(bwrap, [...args, process.execPath, "--version"], { encoding: "utf8", timeout: 10_000, env: {} });
+  const filter = seccompFilter();
+  const result = spawnSync(bwrap, [...args, ...(filter ? SECCOMP_ON_STDIN : []), process.execPath, "--version"], {
+    encoding: "utf8",
+    timeout: 10_000,
+    env: {},
+    ...(filter ? { input: filter } : {}),
+  });
   if (result.status === 0) return { ok: true };
   const why = (result.stderr || result.error?.message || `exit ${result.status ?? result.signal}`).trim().split("\n")[0]!;
   return { ok: false, reason: why };

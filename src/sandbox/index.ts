@@ -4,6 +4,7 @@
  */
 import { SandboxError } from "../errors.js";
 import { BwrapLauncher, findBwrap, probeBwrap } from "./bwrap.js";
+import { seccompFilter } from "./seccomp.js";
 import type { Launcher, SandboxLayer } from "./launcher.js";
 import { NodePermissionLauncher, permissionFlag } from "./node-permission.js";
 import { PlainLauncher } from "./plain.js";
@@ -28,6 +29,8 @@ export interface SandboxInfo {
   layer: SandboxLayer;
   /** Why the OS layer is not there, when `auto` ran without it. */
   missing?: string;
+  /** With bwrap: whether its seccomp filter is installed too (x86-64 Linux; seccomp.ts). */
+  seccomp?: boolean;
 }
 
 interface Choice {
@@ -76,7 +79,8 @@ export function chooseSandbox(mode: SandboxMode, entry: string): Choice {
       throw new SandboxError(`--sandbox strict: no OS sandbox for the render processes: ${found.missing}`);
     }
     const launcher = found.layer === "bwrap" ? new BwrapLauncher(found.bwrap!) : found.layer === "node-permission" ? new NodePermissionLauncher() : new PlainLauncher();
-    choice = { launcher, info: { mode, layer: found.layer, ...(found.missing ? { missing: found.missing } : {}) } };
+    const seccomp = found.layer === "bwrap" ? { seccomp: seccompFilter() !== undefined } : {};
+    choice = { launcher, info: { mode, layer: found.layer, ...(found.missing ? { missing: found.missing } : {}), ...seccomp } };
   }
   chosen.set(mode, choice);
   return choice;
@@ -89,8 +93,8 @@ export function sandboxWarning(info: SandboxInfo): string | undefined {
   return `render processes run with ${layer}: ${info.missing} (see docs/security.md; --sandbox strict refuses to run so)`;
 }
 
-/** A short description: `bwrap + node-permission`, `node-permission`, `off`. */
+/** A short description: `bwrap + seccomp + node-permission`, `bwrap + node-permission`, `node-permission`, `off`. */
 export function describeSandbox(info: SandboxInfo): string {
-  if (info.layer === "bwrap") return "bwrap + node-permission";
+  if (info.layer === "bwrap") return info.seccomp ? "bwrap + seccomp + node-permission" : "bwrap + node-permission";
   return info.layer === "none" ? (info.mode === "off" ? "off" : "none") : "node-permission";
 }
