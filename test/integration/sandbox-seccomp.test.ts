@@ -37,6 +37,15 @@ print(json.dumps({
 }))
 `;
 
+/** Whether an ancestor of `pid` (within a few levels: bwrap's two processes sit between) is the master writing `out`. */
+function underMaster(pid: number, out: string): boolean {
+  for (let level = 0, at = pid; level < 6 && at > 1; level++) {
+    at = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${at}/status`, "utf8"))?.[1] ?? 0);
+    if (at > 1 && readFileSync(`/proc/${at}/cmdline`, "utf8").split("\0").includes(out)) return true;
+  }
+  return false;
+}
+
 function callsInSandbox(withFilter: boolean): Record<string, number> {
   const args = [...bwrapArgs({ entry: join(ROOT, "dist/worker/entry.js"), readable: [], writable: [] }), ...(withFilter ? ["--seccomp", "0"] : []), "/usr/bin/python3", "-c", CALLS];
   const result = spawnSync("bwrap", args, { encoding: "utf8", timeout: 30_000, ...(withFilter ? { input: seccompFilter() } : {}) });
@@ -67,9 +76,10 @@ describe.skipIf(!RUNNABLE && !IN_CI)("the render processes' seccomp filter", () 
         // The render processes, seen from outside their sandbox: /proc/<pid>/status says their seccomp mode (2: a filter).
         for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
           try {
-            // Node running the worker entry (not bwrap, whose own command line names it too).
+            // Node running the worker entry (not bwrap, whose own command line names it too), under this
+            // run's master (other test files run workers at the same time).
             const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-            if (argv[0] !== process.execPath || !argv.includes(entry)) continue;
+            if (argv[0] !== process.execPath || !argv.includes(entry) || !underMaster(Number(pid), out)) continue;
             seen.set(Number(pid), /^Seccomp:\s+(\d)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? "?");
           } catch {
             // gone in between
