@@ -25,7 +25,7 @@ const { WorkerHandle } = await import(new URL("../dist/pool/worker-handle.js", i
 const { PlainLauncher } = await import(new URL("../dist/sandbox/plain.js", import.meta.url).href);
 const { NodePermissionLauncher } = await import(new URL("../dist/sandbox/node-permission.js", import.meta.url).href);
 const { BwrapLauncher, findBwrap } = await import(new URL("../dist/sandbox/bwrap.js", import.meta.url).href);
-const { workerSpawnOptions } = await import(new URL("../dist/run.js", import.meta.url).href);
+const { workerSpawnOptions } = await import(new URL("../dist/pool/spawn.js", import.meta.url).href);
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const work = mkdtempSync(join(tmpdir(), "pdfraster-bench-sandbox-"));

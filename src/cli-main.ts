@@ -9,7 +9,7 @@ import { DEFAULTS, normalizeOptions, RUN_OPTIONS, type RasterizeOptions } from "
 import { commanderOptions, namesOf, switchArguments, valuesOf } from "./option-table.js";
 import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
 import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
-import { workerSandbox } from "./run.js";
+import { workerSandbox } from "./pool/spawn.js";
 import { describeSandbox, sandboxWarning, type SandboxInfo } from "./sandbox/index.js";
 
 /** The CLI's own flags; the run's options are in RUN_OPTIONS (option-table.ts), read by toOptions(). */

@@ -7,10 +7,26 @@ import type { PageSink } from "./output/sink.js";
 import { BandCollector } from "./bands/collect.js";
 import type { PageEncoding, PageFailure, ProgressEvent, RasterizeReport, StageTimings } from "./report.js";
 
+/** How a job gives up on pages: what the scheduler running it does for it. */
+export interface JobControl {
+  /** The job gives up on its remaining pages (`--on-error abort`, the output cannot be written): stop rendering them, and finish it. */
+  cancel(job: DocumentJob): void;
+  /** Removes queued tasks that are no longer wanted (the other bands of a page that failed). */
+  drop(matches: (task: PageTask) => boolean): void;
+}
+
+/** What the job's output tells it while pages are written. */
+export interface SinkEvents {
+  /** A page image turned out unusable while assembling: the page counts as failed after all. */
+  onBadImage(index: number, reason: string): void;
+  /** The output cannot be written (disk full): the job gives up on its remaining pages. */
+  onWriteError(): void;
+}
+
 /**
- * One document of a run: its planned pages, where they go, and what became of each. The pool's
- * results are routed here by task id; the job counts, reports progress and, once every page has an
- * outcome, commits its output (or aborts it) and builds its report.
+ * One document of a run: its planned pages, where they go, and what became of each. The scheduler
+ * routes the executor's results here by task id; the job counts, reports progress and, once every
+ * page has an outcome, commits its output (or aborts it) and builds its report.
  */
 export class DocumentJob {
   readonly tasks: PageTask[];
@@ -35,36 +51,29 @@ export class DocumentJob {
 
   readonly input: string | null;
   readonly plan: Plan;
-  private sink: PageSink | undefined;
+  /** Set by open(), before anyone else sees the job. */
+  private sink!: PageSink;
   private readonly opts: NormalizedOptions;
   private readonly emit: (event: ProgressEvent) => void;
-  private readonly onCancel: (job: DocumentJob) => void;
-  private readonly dropTasks: ((matches: (task: PageTask) => boolean) => void) | undefined;
+  private readonly control: JobControl;
   private readonly started: number;
   /** The output as shown in the document-open event (a path, `-`, or the image folder or pattern). */
   private readonly output: string;
 
-  constructor(init: {
-    input: string | null;
-    output: string;
-    plan: Plan;
-    opts: NormalizedOptions;
-    emit: (event: ProgressEvent) => void;
-    /** Called once when the job gives up on its remaining pages. */
-    onCancel: (job: DocumentJob) => void;
-    /** Removes queued tasks that are no longer wanted (the other bands of a page that failed). */
-    dropTasks?: (matches: (task: PageTask) => boolean) => void;
-    /** performance.now() when work on the document began (its report's durationMs counts from there). */
-    started: number;
-    planMs: number;
-  }) {
+  /** A job with its output open: `openSink` makes the output, which reports to the job through `events`. */
+  static async open(init: JobInit, openSink: (events: SinkEvents) => Promise<PageSink>): Promise<DocumentJob> {
+    const job = new DocumentJob(init);
+    job.sink = await openSink({ onBadImage: job.onBadImage, onWriteError: job.onWriteError });
+    return job;
+  }
+
+  private constructor(init: JobInit) {
     this.input = init.input;
     this.output = init.output;
     this.plan = init.plan;
     this.opts = init.opts;
     this.emit = init.emit;
-    this.onCancel = init.onCancel;
-    this.dropTasks = init.dropTasks;
+    this.control = init.control;
     this.started = init.started;
     const plan = init.plan;
     this.timings.plan = init.planMs;
@@ -72,11 +81,6 @@ export class DocumentJob {
     this.indexOf = new Map(plan.pages.flatMap((page, index) => ("tasks" in page ? page.tasks.map((task) => [task.id, index] as const) : [])));
     this.bands = new BandCollector(plan.pages.flatMap((page, index) => ("tasks" in page ? [[index, page.tasks.length] as [number, number]] : [])));
     this.total = plan.pages.length;
-  }
-
-  /** The sink is created after the plan (it needs the layouts); attach it before start(). */
-  attach(sink: PageSink): void {
-    this.sink = sink;
   }
 
   /** Reports the document as opened and records the pages that failed while planning. */
@@ -97,7 +101,7 @@ export class DocumentJob {
   }
 
   /** A bad page image found while assembling: the page counts as failed after all. */
-  onBadImage = (index: number, reason: string): void => {
+  private readonly onBadImage = (index: number, reason: string): void => {
     this.rendered--;
     this.done--;
     this.settled--;
@@ -105,10 +109,10 @@ export class DocumentJob {
   };
 
   /** The output cannot be written (disk full): give up on the remaining pages; finish() then throws the error. */
-  onWriteError = (): void => {
+  private readonly onWriteError = (): void => {
     if (this.cancelled) return;
     this.cancelled = true;
-    this.onCancel(this);
+    this.control.cancel(this);
   };
 
   onResult(task: PageTask, result: PageResult, meta: ResultMeta): void {
@@ -159,14 +163,14 @@ export class DocumentJob {
       format: stored.format,
       ...(bands ? { bands } : {}),
     });
-    this.sink!.accept(index, { kind: "image", results });
+    this.sink.accept(index, { kind: "image", results });
   }
 
   /** A band (or the whole page) failed for good: the page fails once, and its other bands are dropped as they come. */
   private failPage(index: number, reason: string, unusable?: PageResult): void {
     if (!this.bands.fail(index, unusable)) return;
     // Its bands still queued would only be thrown away (a page that hangs would time out in each).
-    this.dropTasks?.((task) => this.indexOf.get(task.id) === index);
+    this.control.drop((task) => this.indexOf.get(task.id) === index);
     this.fail(index, reason);
   }
 
@@ -192,11 +196,11 @@ export class DocumentJob {
     if (this.opts.onError === "abort") {
       if (!this.cancelled) {
         this.cancelled = true;
-        this.onCancel(this);
+        this.control.cancel(this);
       }
       return;
     }
-    if (toSink) this.sink!.accept(index, { kind: "failed" });
+    if (toSink) this.sink.accept(index, { kind: "failed" });
   }
 
   /**
@@ -204,7 +208,7 @@ export class DocumentJob {
    * returns the report. `output` in the report is null when nothing was written.
    */
   async finish(workers: number): Promise<RasterizeReport> {
-    const sink = this.sink!;
+    const sink = this.sink;
     let output: string | null = null;
     let outputBytes = 0;
     const keep = !this.cancelled && !(this.opts.onError === "abort" && this.failures.length > 0);
@@ -258,6 +262,19 @@ export class DocumentJob {
 
   /** Removes the output of a job that will not finish (the run was aborted or the pool failed). */
   async abort(): Promise<void> {
-    await this.sink?.abort();
+    await this.sink.abort();
   }
+}
+
+interface JobInit {
+  input: string | null;
+  /** The output as the document-open event shows it (a path, `-`, or the image folder or pattern). */
+  output: string;
+  plan: Plan;
+  opts: NormalizedOptions;
+  emit: (event: ProgressEvent) => void;
+  control: JobControl;
+  /** performance.now() when work on the document began (its report's durationMs counts from there). */
+  started: number;
+  planMs: number;
 }

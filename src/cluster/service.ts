@@ -15,7 +15,7 @@ import { UsageError, describeError } from "../errors.js";
 import { DEFAULTS, checkNumber, checkSandbox, checkWorkerMemory } from "../options.js";
 import type { PageResult, PageTask } from "../pool/messages.js";
 import { Pool } from "../pool/pool.js";
-import { workerSandbox, workerSpawnOptions } from "../run.js";
+import { workerSandbox, workerSpawnOptions } from "../pool/spawn.js";
 import { describeSandbox, sandboxWarning, type SandboxMode } from "../sandbox/index.js";
 import { createTempDir, sweepStaleTempDirs } from "../temp-dir.js";
 import { checkQueueName, checkRedisUrl, checkStoreUrl, connect, loadBullmq, maskUrl, redact } from "./connection.js";

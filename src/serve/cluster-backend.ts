@@ -1,13 +1,11 @@
 import type { Redis } from "ioredis";
-import { only, prepareDocument } from "../api.js";
-import type { DocumentJob } from "../job.js";
 import { connect, maskUrl, type ClusterSettings } from "../cluster/connection.js";
 import { readStatus, type ClusterStatus } from "../cluster/status.js";
 import { withDeadline } from "../deadline.js";
 import { PoolError } from "../errors.js";
 import type { NormalizedOptions } from "../options.js";
 import type { RasterizeReport } from "../report.js";
-import { Runner } from "../run.js";
+import { Scheduler } from "../schedule/scheduler.js";
 import type { Backend, DocumentRequest, Gauge, Readiness } from "./backend.js";
 
 /** A status read (readyz, metrics) waits at most this long for Redis: a lost Redis makes the service unready, not slow. */
@@ -18,7 +16,7 @@ const STATUS_TIMEOUT_MS = 1000;
  * planned here, as by the CLI's master, and its pages go through Redis to the `pdfraster worker`s of
  * the queue, whose own warm pools render them (src/cluster/).
  *
- * Every document is a run of its own (a Runner with a ClusterSubmitter, as `pdfraster in.pdf out.pdf
+ * Every document is a run of its own (a Scheduler with a ClusterSubmitter, as `pdfraster in.pdf out.pdf
  * --redis URL`): its input, jobs, result stream and page images are named by the run and removed
  * when the run ends, whether it succeeded, failed or was given up on (client gone, time limit,
  * shutdown). A long-lived run shared by all documents would keep every input registered, and
@@ -95,28 +93,15 @@ export class ClusterBackend implements Backend {
     if (this.closed) throw new PoolError("The service is shutting down");
     const { signal } = request;
     signal.throwIfAborted();
-    const started = performance.now();
     // The run stops (and removes everything of it from Redis) when the signal aborts.
     const opts: NormalizedOptions = { ...request.options, cluster: this.settings, signal };
-    const runner = new Runner(opts, { readable: [], workParent: request.tempDir }); // the cluster renders: no local workers
-    runner.prestart(1); // connects while the document is planned; the plan's hint uploads the input
+    // The cluster renders: no local workers. It connects while the document is planned; the plan's hint uploads the input.
+    const scheduler = new Scheduler({ options: opts, scope: { readable: [], workParent: request.tempDir }, workers: "fit" });
     const run = (async () => {
-      let job: DocumentJob | undefined;
       try {
-        job = await prepareDocument(request.input, null, request.target, opts, request.tempDir, runner, started, 0, { prestart: true, maxPages: request.maxPages });
-        if (signal.aborted) {
-          await job.abort();
-          throw signal.reason;
-        }
-        const [outcome] = await runner.run(only(job), Math.max(1, job.tasks.length), true);
-        if (outcome!.error !== undefined) throw outcome!.error;
-        return outcome!.report!;
-      } catch (error) {
-        // A run that failed before it took the job (Redis gone at once) never aborts it: its output's file stays open.
-        await job?.abort();
-        throw signal.aborted ? signal.reason : error;
+        return await scheduler.submit({ source: request.input, inputPath: null, target: request.target, options: opts, tempDir: request.tempDir, maxPages: request.maxPages }, { signal });
       } finally {
-        await runner.close(); // a run that never started (planning failed): its connection and uploaded input go
+        await scheduler.close(); // its connection, its jobs and its uploaded input go
       }
     })();
     const settled = run.catch(() => {});

@@ -6,7 +6,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { redact } from "../cluster/connection.js";
 import { withDeadline } from "../deadline.js";
 import { createTempDir, sweepStaleTempDirs } from "../temp-dir.js";
-import { workerSandbox } from "../run.js";
+import { workerSandbox } from "../pool/spawn.js";
 import { sandboxWarning } from "../sandbox/index.js";
 import { loadEngine } from "../engines/registry.js";
 import { AbortError, describeError, OutputError } from "../errors.js";

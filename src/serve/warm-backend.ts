@@ -1,10 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { prepareDocument } from "../api.js";
 import { PoolError } from "../errors.js";
 import type { NormalizedOptions } from "../options.js";
+import { workerSandbox } from "../pool/spawn.js";
 import type { RasterizeReport } from "../report.js";
-import { JobQueue, Runner, workerSandbox } from "../run.js";
+import { Scheduler } from "../schedule/scheduler.js";
 import { describeSandbox, type SandboxInfo } from "../sandbox/index.js";
 import type { Backend, DocumentRequest, Gauge, Readiness } from "./backend.js";
 
@@ -12,17 +12,14 @@ import type { Backend, DocumentRequest, Gauge, Readiness } from "./backend.js";
 export const WORKERS_FOLDER = "workers";
 
 /**
- * The local warm pool: one long-lived Runner whose workers start with the service and stay up; every
- * document is planned in this process and its pages queued to the shared workers. A document given up
- * on (its signal aborts) has its queued pages dropped and the workers busy with its pages killed and
- * replaced. When the pool itself fails (workers cannot start, the temp disk is full) the documents in
- * flight fail with that error and a fresh pool takes over.
+ * The local warm pool: one long-lived Scheduler (workers "warm") whose workers start with the service
+ * and stay up; every document is planned in this process and its pages queued to the shared workers.
+ * A document given up on (its signal aborts) has its queued pages dropped and the workers busy with
+ * its pages killed and replaced. When the pool itself fails (workers cannot start, the temp disk is
+ * full) the documents in flight fail with that error and a fresh scheduler takes over.
  */
 export class WarmBackend implements Backend {
-  private runner!: Runner;
-  private queue!: JobQueue;
-  private running!: Promise<void>;
-  private nextTaskId = 0;
+  private scheduler!: Scheduler;
   private closed = false;
   /** The pool failed and a new one starts shortly. */
   private failed = false;
@@ -45,13 +42,13 @@ export class WarmBackend implements Backend {
 
   async readiness(): Promise<Readiness> {
     const { workers } = this.base;
-    const { ready } = this.runner.stats;
+    const { ready } = this.scheduler.stats;
     if (this.closed || ready < workers) return { ready: false, reason: `${ready} of ${workers} workers ready`, detail: {} };
     return { ready: true, detail: { workers, ready, sandbox: describeSandbox(this.sandbox) } };
   }
 
   async gauges(): Promise<Record<string, Gauge>> {
-    const stats = this.runner.stats;
+    const stats = this.scheduler.stats;
     const started = this.started + stats.started;
     return {
       pdfraster_pages_queued: { help: "Pages waiting for a worker.", value: stats.queued },
@@ -66,64 +63,33 @@ export class WarmBackend implements Backend {
     const { signal } = request;
     if (this.closed) throw new PoolError("The service is shutting down");
     if (this.failed) throw new PoolError("The workers are restarting: try again");
-    signal.throwIfAborted();
-    const runner = this.runner;
-    const queue = this.queue;
-    const started = performance.now();
-    // Task ids are unique in the runner and documents are planned concurrently: each plan reserves its
-    // ids once it has counted its tasks (a banded page has one per band).
-    const reserve = (count: number): number => {
-      const first = this.nextTaskId;
-      this.nextTaskId += count;
-      return first;
-    };
-    const job = await prepareDocument(request.input, null, request.target, request.options, request.tempDir, runner, started, reserve, {
-      maxPages: request.maxPages,
-      signal,
-    });
-    if (signal.aborted || this.closed || this.failed || runner !== this.runner) {
-      await job.abort();
-      throw signal.aborted ? signal.reason : new PoolError(this.closed ? "The service is shutting down" : "The workers are restarting: try again");
-    }
-    const outcome = runner.outcome(job);
-    queue.push(job);
-    let abandoned: Promise<void> | undefined;
-    const onAbort = (): void => {
-      abandoned = runner.abandon(job);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      const result = await outcome;
-      await abandoned; // the killed workers are gone: nothing more is written to the temp folder
-      if (signal.aborted) throw signal.reason;
-      if (result.error !== undefined) throw result.error;
-      return result.report!;
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
+    // Documents in flight when the pool fails get its error (a PoolError, or an OutputError for a full disk).
+    return await this.scheduler.submit(
+      { source: request.input, inputPath: null, target: request.target, options: request.options, tempDir: request.tempDir, maxPages: request.maxPages },
+      { signal },
+    );
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.queue.end();
-    await this.running.catch(() => {});
-    await this.runner.close();
+    await this.scheduler.close();
   }
 
   private start(): void {
-    const runner = new Runner(this.base, { readable: [this.root], workParent: join(this.root, WORKERS_FOLDER) });
-    const queue = new JobQueue();
-    this.runner = runner;
-    this.queue = queue;
-    this.failed = false;
-    this.running = runner.serve(queue, this.base.workers).catch((error: unknown) => {
-      if (this.closed) return;
-      this.failed = true;
-      process.stderr.write(`pdfraster serve: the worker pool failed (${error instanceof Error ? error.message : String(error)}); starting a new one\n`);
-      this.started += runner.stats.started;
-      queue.end();
-      // Not at once: workers that cannot start would otherwise be forked in a tight loop.
-      setTimeout(() => this.closed || this.start(), 1000).unref();
+    const scheduler = new Scheduler({
+      options: this.base,
+      scope: { readable: [this.root], workParent: join(this.root, WORKERS_FOLDER) },
+      workers: "warm",
+      onFailure: (error) => {
+        if (this.closed) return;
+        this.failed = true;
+        process.stderr.write(`pdfraster serve: the worker pool failed (${error instanceof Error ? error.message : String(error)}); starting a new one\n`);
+        this.started += scheduler.stats.started;
+        // Not at once: workers that cannot start would otherwise be forked in a tight loop.
+        setTimeout(() => this.closed || this.start(), 1000).unref();
+      },
     });
+    this.scheduler = scheduler;
+    this.failed = false;
   }
 }

@@ -1,6 +1,6 @@
 import type { PageTask } from "../../src/pool/messages.js";
 import type { WorkerSpawnOptions } from "../../src/pool/worker-handle.js";
-import { workerSpawnOptions } from "../../dist/run.js";
+import { workerSpawnOptions } from "../../dist/pool/spawn.js";
 import type { SandboxMode } from "../../src/sandbox/index.js";
 
 /** A page task as the planner makes them, for tests: JPEG q85, RGB, white, 60x80 at scale 0.1; `fields` override. */

@@ -15,7 +15,7 @@ const task = (id: number, pageNumber: number): PageTask =>
   pageTask({ id, pageNumber, source: "in.pdf", width: 100, height: 64, scaleX: 1, scaleY: 1, ppi: 72, outPath: `/nonexistent/page-${id}.jpg` });
 
 /** A document of two pages: page 1 in 4 bands (tasks 0-3), page 2 whole (task 4). */
-function job() {
+async function job() {
   const banded = bandedTasks(task(0, 1), { budget: 2500, limit: 10 ** 6, images: false, firstId: 0 });
   if (!("tasks" in banded)) throw new Error(banded.error);
   const plan: Plan = {
@@ -31,18 +31,19 @@ function job() {
   const outcomes: Array<[number, PageOutcome]> = [];
   const dropped: PageTask[][] = [];
   const all = plan.pages.flatMap((p) => ("tasks" in p ? p.tasks : []));
-  const j = new DocumentJob({
-    input: null,
-    output: "out.pdf",
-    plan,
-    opts,
-    emit: (e) => events.push(e),
-    onCancel: () => {},
-    dropTasks: (matches) => dropped.push(all.filter(matches)),
-    started: 0,
-    planMs: 0,
-  });
-  j.attach({ accept: (i, o) => outcomes.push([i, o]), flush: async () => {}, pagesWritten: 0, assembleMs: 0, commit: async () => ({ output: "", bytes: 0 }), abort: async () => {} });
+  const j = await DocumentJob.open(
+    {
+      input: null,
+      output: "out.pdf",
+      plan,
+      opts,
+      emit: (e) => events.push(e),
+      control: { cancel: () => {}, drop: (matches) => dropped.push(all.filter(matches)) },
+      started: 0,
+      planMs: 0,
+    },
+    async () => ({ accept: (i, o) => outcomes.push([i, o]), flush: async () => {}, pagesWritten: 0, assembleMs: 0, commit: async () => ({ output: "", bytes: 0 }), abort: async () => {} }),
+  );
   j.start(2);
   return { j, plan, events, outcomes, dropped, bands: banded.tasks };
 }
@@ -62,8 +63,8 @@ const result = (t: PageTask): PageResult => ({
 });
 
 describe("a document's banded pages", () => {
-  it("a page is done once all its bands are, with one page-done and its bands in order", () => {
-    const { j, events, outcomes, bands } = job();
+  it("a page is done once all its bands are, with one page-done and its bands in order", async () => {
+    const { j, events, outcomes, bands } = await job();
     expect(bands).toHaveLength(4);
     for (const band of [bands[2]!, bands[0]!, bands[3]!]) j.onResult(band, result(band), { workerPid: 1, elapsedMs: 10 });
     expect(events.filter((e) => e.type === "page-done")).toHaveLength(0);
@@ -75,8 +76,8 @@ describe("a document's banded pages", () => {
     expect(outcome.kind === "image" && outcome.results.map((r) => r.id)).toEqual([0, 1, 2, 3]);
   });
 
-  it("a band that fails for good fails its page once and drops the page's queued bands, not other pages' tasks", () => {
-    const { j, events, outcomes, dropped, bands } = job();
+  it("a band that fails for good fails its page once and drops the page's queued bands, not other pages' tasks", async () => {
+    const { j, events, outcomes, dropped, bands } = await job();
     j.onFailure(bands[1]!, "boom", false);
     expect(events.filter((e) => e.type === "page-failed")).toEqual([expect.objectContaining({ page: 1, willRetry: true })]);
     j.onFailure(bands[1]!, "boom", true);
