@@ -27,7 +27,7 @@ export interface ExecutorStats {
 }
 
 /**
- * What the Runner drives: something that renders page tasks into local files and reports each
+ * What the Scheduler drives: something that renders page tasks into local files and reports each
  * outcome, in any order. The local {@link Pool} of forked workers is one; the cluster submitter
  * (src/cluster/submit.ts), which sends the tasks to `pdfraster worker` processes through Redis, is the other.
  */
