@@ -44,7 +44,7 @@ export interface SubmitSettings extends ClusterSettings {
 
 /**
  * Pages in flight (queued, rendering, or waiting to be fetched) per unit of cluster concurrency,
- * plus one per worker for the page it prefetches (service.ts PREFETCH): a worker prefetches only
+ * plus one per worker for the page it prefetches (worker/prefetch.ts PREFETCH): a worker prefetches only
  * while other pages wait in the queue, so the window must keep some waiting beyond those held.
  */
 const WINDOW_PER_SLOT = 3;

@@ -71,8 +71,8 @@ export class LocalPages {
    */
   render(ref: PageRef, task: PageTask, timeoutMs: number): Promise<PageResult> {
     return new Promise<PageResult>((resolve, reject) => {
-      this.pages.set(task.id, { ...ref, task, timeoutMs, resolve, reject });
-      this.queue.push(task);
+      this.queue.push(task); // throws after stop(): the page is refused, not left waiting
+      this.pages.set(task.id, { ...ref, task, timeoutMs, resolve, reject }); // before the pool pulls it (asynchronously)
     });
   }
 
