@@ -202,7 +202,7 @@ export class BlobLink {
     // Refused (a wrong password, an ACL without the command): the link is given up for good, and ioredis carries everything.
     let handshake!: { resolve: () => void; reject: (error: Error) => void };
     this.ready = new Promise<void>((resolve, reject) => (handshake = { resolve, reject }));
-    this.ready.catch(() => {});
+    this.ready.catch(() => {}); // a refused handshake is met by every call waiting on `ready`; none waiting: nothing to report
     const ok = (what: string, last = false): Waiting => ({
       resolve: (reply) => {
         if (reply === "OK") {

@@ -1,6 +1,6 @@
 /**
- * What crosses Redis: the job data of one page attempt (a PageTask without any local path) and the
- * result message a worker adds to its run's stream. Both are checked on receipt: a worker treats job
+ * What crosses Redis: the job data of one page attempt (a PageTask without any local path), the
+ * result message a worker adds to its run's stream, and the cancel and idle messages on pub/sub. Both are checked on receipt: a worker treats job
  * data as untrusted input (anyone who can write to the queue can craft one), and a submitter checks
  * what workers send.
  */
@@ -190,4 +190,39 @@ export function isResultMessage(value: unknown): value is ResultMessage {
     typeof r.extract === "boolean" &&
     isObject(r.timings)
   );
+}
+
+/** Pub/sub between submitters and workers: cancels (Keys.cancel) and idle announcements (Keys.idle). */
+export type ChannelMessage =
+  /** The run ended: every page of it is dropped, also those taken later. */
+  | { kind: "cancel-run"; run: string }
+  /** The submitter gave up on these jobs of the run. */
+  | { kind: "cancel-jobs"; run: string; jobs: Set<string> }
+  /** A worker has nothing to render and nothing waits in the queue. */
+  | { kind: "idle"; worker: string };
+
+/** A cancel on `keys.cancel`: the whole run, or only `jobs` of it. */
+export function cancelMessage(run: string, jobs?: string[]): string {
+  return JSON.stringify(jobs ? { run, jobs } : { run });
+}
+
+/** An idle announcement on `keys.idle`. */
+export function idleMessage(worker: string): string {
+  return JSON.stringify({ worker });
+}
+
+/** Checks a message heard on the cancel or idle channel (Keys.cancel, Keys.idle); undefined for anything else. */
+export function parseChannelMessage(channel: "cancel" | "idle" | undefined, raw: string): ChannelMessage | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(message)) return undefined;
+  if (channel === "idle") return typeof message.worker === "string" ? { kind: "idle", worker: message.worker } : undefined;
+  if (channel !== "cancel" || typeof message.run !== "string") return undefined;
+  if (message.jobs === undefined) return { kind: "cancel-run", run: message.run };
+  if (!Array.isArray(message.jobs)) return undefined;
+  return { kind: "cancel-jobs", run: message.run, jobs: new Set(message.jobs.filter((job): job is string => typeof job === "string")) };
 }

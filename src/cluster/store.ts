@@ -52,7 +52,7 @@ export class RedisStore implements BlobStore {
   }
 
   async get(key: string): Promise<Buffer | null> {
-    const value = await this.link?.get(key).catch(() => undefined);
+    const value = await this.link?.get(key).catch(() => undefined); // the link failed: ioredis asks again, and its error is the one met
     return value !== undefined ? value : this.redis.getBuffer(key);
   }
 
@@ -136,13 +136,13 @@ export class FileStore implements BlobStore {
   }
 
   async has(key: string): Promise<boolean> {
-    const info = await stat(this.pathOf(key)).catch(() => undefined);
+    const info = await stat(this.pathOf(key)).catch(() => undefined); // no such file: not there
     return info !== undefined && info.mtimeMs >= Date.now();
   }
 
   async touch(key: string, ttlMs: number): Promise<void> {
     const expires = new Date(Date.now() + ttlMs);
-    await utimes(this.pathOf(key), expires, expires).catch(() => {});
+    await utimes(this.pathOf(key), expires, expires).catch(() => {}); // no such file: nothing to keep alive (has() then says so)
   }
 
   async delete(keys: string[]): Promise<void> {
@@ -154,14 +154,14 @@ export class FileStore implements BlobStore {
   async sweep(): Promise<void> {
     const now = Date.now();
     const walk = async (dir: string): Promise<void> => {
-      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []); // removed meanwhile by another sweeper
       for (const entry of entries) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) {
           await walk(path);
           await rmdir(path).catch(() => {}); // only succeeds when empty
         } else {
-          const info = await stat(path).catch(() => undefined);
+          const info = await stat(path).catch(() => undefined); // removed meanwhile (taken, or another sweeper)
           // Expired, or a temp file of a writer that died an hour ago.
           if (info && (info.mtimeMs < now || (entry.name.endsWith(".tmp") && info.ctimeMs < now - 3_600_000))) {
             await rm(path, { force: true });

@@ -1,7 +1,7 @@
 /**
  * The submitter side of cluster mode: a PageExecutor that sends page tasks to `pdfraster worker`
  * processes through a BullMQ queue and brings their images back into the local temp dir, so that
- * the Runner, DocumentJob, sinks and assembler work exactly as in a local run.
+ * the Scheduler, DocumentJob, sinks and assembler work exactly as in a local run.
  *
  * - Inputs go to the store once, by content hash; job data is the task without local paths.
  * - At most a window of pages (about 3x the cluster's concurrency) is queued, rendering or waiting
@@ -23,11 +23,12 @@ import { withDeadline } from "../deadline.js";
 import { ClusterError, ExitCode, describeError } from "../errors.js";
 import type { PageExecutor, PageHandlers } from "../pool/executor.js";
 import type { PageResult, PageTask, PrepareHint } from "../pool/messages.js";
-import { MAX_ATTEMPTS } from "../pool/pool.js";
+import { nextAttempt } from "../pool/attempts.js";
 import { TaskSource } from "../pool/source.js";
 import { connect, loadBullmq, maskUrl, redact, type ClusterSettings } from "./connection.js";
-import { isResultMessage, toClusterJob, type ClusterJob, type ResultMessage } from "./messages.js";
+import { cancelMessage, isResultMessage, toClusterJob, type ClusterJob, type ResultMessage } from "./messages.js";
 import { EVENTS_MAX_LEN, HEARTBEAT_MS, INPUT_CHUNK_BYTES, Keys, PREFIX, RELEASE_INPUT_SCRIPT, RUN_TTL_MS, jobIdOf, type RunInfo } from "./queue.js";
+import { PageLostError } from "./page-errors.js";
 import { openStore, type BlobStore } from "./store.js";
 import { clusterCapacity } from "./status.js";
 
@@ -43,7 +44,7 @@ export interface SubmitSettings extends ClusterSettings {
 
 /**
  * Pages in flight (queued, rendering, or waiting to be fetched) per unit of cluster concurrency,
- * plus one per worker for the page it prefetches (service.ts PREFETCH): a worker prefetches only
+ * plus one per worker for the page it prefetches (worker/prefetch.ts PREFETCH): a worker prefetches only
  * while other pages wait in the queue, so the window must keep some waiting beyond those held.
  */
 const WINDOW_PER_SLOT = 3;
@@ -125,7 +126,7 @@ export class ClusterSubmitter implements PageExecutor {
   /** Connects (once); the input of `hint` starts uploading at once. */
   prestart(_count: number, hint?: PrepareHint): void {
     void this.connection().catch(() => {}); // the error is met again by run()
-    if (hint) void this.inputOf(hint.source).catch(() => {});
+    if (hint) void this.inputOf(hint.source).catch(() => {}); // the same promise is met again by submit(), which fails the run
   }
 
   async run(tasks: PageTask[] | AsyncIterable<PageTask[]>): Promise<void> {
@@ -158,6 +159,7 @@ export class ClusterSubmitter implements PageExecutor {
     for (let i = this.pending.length - 1; i >= 0; i--) if (matches(this.pending[i]!.task)) this.pending.splice(i, 1);
     const dropped = [...this.flights.values()].filter((flight) => matches(flight.task));
     for (const flight of dropped) this.flights.delete(flight.jobId);
+    // Not cancelled (Redis lost): workers discard the jobs once the run's heartbeat is gone, and page images expire (PAGE_TTL_MS).
     if (dropped.length > 0 && this.conn) void this.cancelJobs(this.conn, dropped).catch(() => {});
     this.pump();
   }
@@ -313,13 +315,14 @@ export class ClusterSubmitter implements PageExecutor {
       .zremrangebyscore(this.keys.runs, "-inf", Date.now())
       .pexpire(this.keys.runs, RUN_TTL_MS)
       .pexpire(this.keys.results(this.runId), RUN_TTL_MS);
+    // An input whose upload failed has no keys to keep alive (its failure fails the run through submit()).
     for (const ref of this.inputs.values()) {
       const input = await ref.catch(() => undefined);
       if (input) tx.pexpire(this.keys.inputRuns(input.hash), RUN_TTL_MS);
     }
     await tx.exec();
     for (const ref of this.inputs.values()) {
-      const input = await ref.catch(() => undefined);
+      const input = await ref.catch(() => undefined); // as above
       for (const key of input ? this.keys.inputChunks(input.hash, input.bytes) : []) await conn.store.touch(key, RUN_TTL_MS);
     }
     this.resize(await clusterCapacity(conn.redis, this.keys));
@@ -375,7 +378,7 @@ export class ClusterSubmitter implements PageExecutor {
       untrimmed += entries.length;
       if (untrimmed >= TRIM_EVERY) {
         untrimmed = 0;
-        void this.conn?.redis.xtrim(key, "MINID", last).catch(() => {});
+        void this.conn?.redis.xtrim(key, "MINID", last).catch(() => {}); // trimmed by the next one; the stream expires with the run
       }
     }
   }
@@ -394,7 +397,7 @@ export class ClusterSubmitter implements PageExecutor {
     const extractKey = this.keys.page(this.runId, message.job, "extract");
     if (!flight || this.stopped) {
       // A page given up on, or a second result for one already in (a worker thought lost came back).
-      await conn.store.delete([imageKey, extractKey]).catch(() => {});
+      await conn.store.delete([imageKey, extractKey]).catch(() => {}); // not deleted: they expire (PAGE_TTL_MS)
       return;
     }
     if (message.kind === "failed") {
@@ -414,18 +417,18 @@ export class ClusterSubmitter implements PageExecutor {
       // Straight into the assembler's file: no Buffer of the image's size (see BlobLink.getToFile).
       const image = await conn.store.takeToFile(imageKey, task.outPath);
       const sidecar = message.result.extract && task.extract ? await conn.store.takeToFile(extractKey, task.extract.path) : undefined;
-      if (!image || sidecar === false) throw Object.assign(new Error("the page image is missing from the store (expired?)"), { lost: true });
+      if (!image || sidecar === false) throw new PageLostError("the page image is missing from the store (expired?)");
     } catch (error) {
       leftBehind = true;
       if (!this.flights.has(flight.jobId)) return;
       this.flights.delete(flight.jobId);
       const code = (error as NodeJS.ErrnoException).code;
-      if ((error as { lost?: boolean }).lost) this.attemptFailed(flight, describeError(error), undefined, message.worker.id);
+      if (error instanceof PageLostError) this.attemptFailed(flight, describeError(error), undefined, message.worker.id);
       else if (code !== undefined) this.handlers.onFailure(task, describeError(error), true, code); // a local write failed (disk full)
       else this.fail(error);
       return;
     } finally {
-      if (leftBehind) void conn.store.delete([imageKey, extractKey]).catch(() => {});
+      if (leftBehind) void conn.store.delete([imageKey, extractKey]).catch(() => {}); // not deleted: they expire (PAGE_TTL_MS)
     }
     if (!this.flights.delete(flight.jobId) || this.stopped) return;
     this.info.pagesDone++;
@@ -437,12 +440,9 @@ export class ClusterSubmitter implements PageExecutor {
 
   private attemptFailed(flight: Flight, reason: string, code: string | undefined, worker: string | undefined): void {
     if (this.stopped) return;
-    const final = flight.attempt >= MAX_ATTEMPTS;
-    this.handlers.onFailure(flight.task, reason, final, code);
-    if (!final) {
-      const task = this.settings.retryTask?.(flight.task) ?? flight.task;
-      this.pending.unshift({ task, attempt: flight.attempt + 1, ...(worker ? { avoid: worker } : {}) });
-    }
+    const retry = nextAttempt(flight, this.settings); // the same rule as a local Pool's
+    this.handlers.onFailure(flight.task, reason, retry === undefined, code);
+    if (retry) this.pending.unshift({ ...retry, ...(worker ? { avoid: worker } : {}) });
     this.pump();
   }
 
@@ -458,7 +458,7 @@ export class ClusterSubmitter implements PageExecutor {
       if (state === "failed") {
         const job = await conn.queue.getJob(flight.jobId);
         const reason = job?.failedReason ?? "the job failed";
-        await conn.queue.remove(flight.jobId).catch(() => 0);
+        await conn.queue.remove(flight.jobId).catch(() => 0); // not removed: BullMQ drops failed jobs after an hour (removeOnFail)
         if (this.flights.get(flight.jobId) !== flight) continue;
         this.flights.delete(flight.jobId);
         this.attemptFailed(flight, /stalled/i.test(reason) ? "the worker rendering the page was lost" : `worker refused the page: ${reason}`, undefined, undefined);
@@ -475,35 +475,37 @@ export class ClusterSubmitter implements PageExecutor {
   private async cancelJobs(conn: Connection, flights: Flight[]): Promise<void> {
     const ids = flights.map((flight) => flight.jobId);
     if (ids.length === 0) return;
-    await conn.redis.publish(this.keys.cancel, JSON.stringify({ run: this.runId, jobs: ids }));
+    await conn.redis.publish(this.keys.cancel, cancelMessage(this.runId, ids));
+    // A job being rendered is locked and cannot be removed: its worker heard the cancel above, or discards it once the run is gone.
     await Promise.all(ids.map((id) => conn.queue.remove(id).catch(() => 0)));
     await conn.store.delete(ids.flatMap((id) => [this.keys.page(this.runId, id, "image"), this.keys.page(this.runId, id, "extract")]));
   }
 
   /** Leaves nothing of the run in Redis: heartbeat first (workers then start none of its pages), then the rest. */
   private async cleanup(): Promise<void> {
-    const conn = this.conn ?? (await this.connecting?.catch(() => undefined));
+    const conn = this.conn ?? (await this.connecting?.catch(() => undefined)); // never connected: nothing to clean up (run() reported why)
     if (!conn) return;
     const work = (async () => {
       await conn.redis.del(this.keys.alive(this.runId));
-      await conn.redis.publish(this.keys.cancel, JSON.stringify({ run: this.runId }));
+      await conn.redis.publish(this.keys.cancel, cancelMessage(this.runId));
       await this.cancelJobs(conn, [...this.flights.values()]);
       this.flights.clear();
       await conn.redis.multi().del(this.keys.results(this.runId)).zrem(this.keys.runs, this.runId).exec();
       for (const ref of this.inputs.values()) {
         const input = await ref.catch(() => undefined);
-        if (!input) continue;
+        if (!input) continue; // its upload failed: whatever it registered expires (RUN_TTL_MS)
         const chunks = this.keys.inputChunks(input.hash, input.bytes);
         const inRedis = this.settings.store === undefined ? chunks : [];
         const deleted = await conn.redis.eval(RELEASE_INPUT_SCRIPT, 1 + inRedis.length, this.keys.inputRuns(input.hash), ...inRedis, this.runId);
         if (deleted === 1 && inRedis.length === 0) await conn.store.delete(chunks);
       }
+      // Cut short (Redis lost): the run's keys expire (RUN_TTL_MS), and workers discard its jobs without its heartbeat.
     })().catch(() => {});
     await withDeadline(work, CLEANUP_MS);
-    await conn.queue.close().catch(() => {});
+    await conn.queue.close().catch(() => {}); // its connection is ours and is closed next
     conn.store.close();
     conn.reader.disconnect();
-    await withDeadline(conn.redis.quit().catch(() => {}), 200);
+    await withDeadline(conn.redis.quit().catch(() => {}), 200); // not quit: disconnected next
     conn.redis.disconnect();
   }
 }
@@ -525,6 +527,8 @@ function every(ms: number, work: () => Promise<void>): NodeJS.Timeout {
   return setInterval(() => {
     if (busy) return;
     busy = true;
-    work().catch(() => {}).finally(() => (busy = false));
+    work()
+      .catch(() => {}) // a lost Redis fails the run through onConnectionLost; the next round tries again
+      .finally(() => (busy = false));
   }, ms);
 }

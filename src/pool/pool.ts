@@ -1,22 +1,18 @@
 import { PoolError } from "../errors.js";
 import type { ExecutorStats, PageExecutor, PageHandlers } from "./executor.js";
+import { nextAttempt, type Attempt, type RetryPolicy } from "./attempts.js";
 import type { PageTask, PrepareHint } from "./messages.js";
 import { TaskSource } from "./source.js";
 import { TaskError, WorkerHandle, type WorkerSpawnOptions } from "./worker-handle.js";
 
-export interface PoolOptions {
+export interface PoolOptions extends RetryPolicy {
   size: number;
   /** How long a page may take before its worker is killed: one value, or per task (a cluster worker caps the job's own). */
   pageTimeoutMs: number | ((task: PageTask) => number);
   maxPagesPerWorker: number;
   spawn: WorkerSpawnOptions;
-  /** The task to run when a failed one is retried (e.g. the same page on a fallback engine). @default the same task */
-  retryTask?: (task: PageTask) => PageTask;
-  /**
-   * Attempts per task: a failed one is retried on a fresh worker until this many. A cluster worker
-   * makes one (the submitter counts attempts, so that a retry may land on another machine). @default 2
-   */
-  maxAttempts?: number;
+  // retryTask, maxAttempts (RetryPolicy): a failed task is retried on a fresh worker. A cluster
+  // worker makes one attempt (the submitter counts attempts, so that a retry may land on another machine).
   /**
    * A long-lived pool shared by many documents (a service): keeps `size` workers running while idle
    * (instead of starting them as the queue needs), takes tasks from its source as soon as they come,
@@ -28,15 +24,10 @@ export interface PoolOptions {
 
 export type PoolHandlers = PageHandlers;
 
-interface QueueItem {
-  task: PageTask;
-  attempt: number;
-}
+type QueueItem = Attempt;
 
 /** Workers that die before they are ready this many times in a row stop the run. */
 const MAX_BOOT_FAILURES = 3;
-/** Attempts per task by default: one retry. */
-export const MAX_ATTEMPTS = 2;
 
 /**
  * A pool of forked workers fed from one queue, results in completion order (like imap_unordered).
@@ -313,9 +304,9 @@ export class Pool implements PageExecutor {
         // A worker that failed a page is replaced, so that the retry meets a fresh process; a timed-out
         // one is being killed and must not be handed another page meanwhile.
         if (error.kind !== "crash") this.retire(worker);
-        const final = item.attempt >= (this.options.maxAttempts ?? MAX_ATTEMPTS);
-        this.handlers.onFailure(item.task, error.message, final, error.code);
-        if (!final) this.queue.unshift({ task: this.options.retryTask?.(item.task) ?? item.task, attempt: item.attempt + 1 });
+        const retry = nextAttempt(item, this.options);
+        this.handlers.onFailure(item.task, error.message, retry === undefined, error.code);
+        if (retry) this.queue.unshift(retry);
         this.pump();
       },
     );

@@ -2,6 +2,7 @@ import { AbortError, OutputError, PdfRasterError, isDiskError } from "../errors.
 import type { DocumentJob } from "../job.js";
 import type { NormalizedOptions } from "../options.js";
 import { maskUrl } from "../cluster/connection.js";
+import { AsyncQueue } from "../async-queue.js";
 import { ClusterSubmitter } from "../cluster/submit.js";
 import type { ExecutorStats, PageExecutor, PageHandlers } from "../pool/executor.js";
 import type { PageTask } from "../pool/messages.js";
@@ -9,7 +10,6 @@ import { Pool } from "../pool/pool.js";
 import { workerSpawnOptions, type WorkerScope } from "../pool/spawn.js";
 import type { RasterizeReport } from "../report.js";
 import { openDocument, type DocumentSpec } from "./document.js";
-import { TaskFeed } from "./task-feed.js";
 
 /** Workers started before the first document is opened, when they are fitted to it (see {@link Workers}). */
 const EARLY_WORKERS = 2;
@@ -61,7 +61,8 @@ interface Entry {
  */
 export class Scheduler {
   private readonly executor: PageExecutor;
-  private readonly feed = new TaskFeed();
+  /** Each document's tasks, pulled by the executor when it runs low. */
+  private readonly feed = new AsyncQueue<PageTask[]>();
   private readonly byTask = new Map<number, Entry>();
   /** Documents in flight, each with a promise that settles with its submit(). */
   private readonly entries = new Map<Entry, Promise<unknown>>();

@@ -10,7 +10,7 @@ import type { RasterizeReport } from "../../dist/report.js";
 import { corpus, leftoverTempDirs, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { startWorkers, stopAllWorkers, type WorkerProcess } from "../helpers/cluster.js";
 import { inspectPdf } from "../helpers/pdf.js";
-import { startCli, waitFor, type StartedCli } from "../helpers/processes.js";
+import { isAlive, startCli, waitFor, type StartedCli } from "../helpers/processes.js";
 import { HAS_REDIS, useRedis, type RedisServer } from "../helpers/redis.js";
 
 type Report = RasterizeReport;
@@ -292,6 +292,19 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     } finally {
       await q.close();
     }
+  });
+
+  it("malformed cancel and idle messages are ignored: the workers stay up and render", async () => {
+    const queue = nextQueue();
+    const workers = await startWorkers(2, redis.url, queue);
+    await waitFor(() => redis.cli("PUBSUB", "NUMSUB", `pdfraster:${queue}:idle`).endsWith("2"), 20_000, "both workers subscribed");
+    for (const channel of ["idle", "cancel"]) {
+      for (const raw of ["null", "42", "[]", "{", '{"run":7,"jobs":"x"}']) expect(redis.cli("PUBLISH", `pdfraster:${queue}:${channel}`, raw)).toBe("2");
+    }
+    const out = join(scratch(), "out.pdf");
+    const result = await runCli([SAMPLE, out, "--dpi", "72", "--pages", "1-2", "--quiet", "--redis", redis.url, "--queue", queue, "--wait-timeout", "10"]);
+    expect(result.code, result.stderr).toBe(0);
+    for (const worker of workers) expect(isAlive(worker.pid), worker.log).toBe(true);
   });
 
   it("a batch over the cluster, and two submitters at once sharing the workers", async () => {

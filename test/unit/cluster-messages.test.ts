@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkQueueName, checkRedisUrl, checkStoreUrl, maskUrl, redact } from "../../dist/cluster/connection.js";
-import { checkClusterJob, isResultMessage, toClusterJob, toLocalTask, type ClusterJob } from "../../dist/cluster/messages.js";
+import { cancelMessage, checkClusterJob, idleMessage, isResultMessage, parseChannelMessage, toClusterJob, toLocalTask, type ClusterJob } from "../../dist/cluster/messages.js";
 import type { PageTask } from "../../dist/pool/messages.js";
 
 const LIMITS = { maxPixels: 10_000_000, maxInputBytes: 1_000_000, pageTimeoutMs: 60_000 };
@@ -118,5 +118,25 @@ describe("cluster URLs and names", () => {
     expect(checkStoreUrl("redis")).toBeUndefined();
     expect(checkStoreUrl("file:///mnt/shared")).toBe("file:///mnt/shared");
     expect(() => checkStoreUrl("file://relative")).toThrow(/file:\/\/\/absolute/);
+  });
+});
+
+describe("cancel and idle messages (pub/sub)", () => {
+  it("reads what submitters and workers send", () => {
+    expect(parseChannelMessage("cancel", cancelMessage(RUN))).toEqual({ kind: "cancel-run", run: RUN });
+    expect(parseChannelMessage("cancel", cancelMessage(RUN, ["a", "b"]))).toEqual({ kind: "cancel-jobs", run: RUN, jobs: new Set(["a", "b"]) });
+    expect(parseChannelMessage("idle", idleMessage("w1"))).toEqual({ kind: "idle", worker: "w1" });
+  });
+
+  it("ignores anything else, without throwing", () => {
+    for (const raw of ["", "{", "null", "42", '"x"', "[]", "{}", '{"run":7}', '{"worker":7}']) {
+      expect(parseChannelMessage("cancel", raw)).toBeUndefined();
+      expect(parseChannelMessage("idle", raw)).toBeUndefined();
+    }
+    expect(parseChannelMessage("cancel", JSON.stringify({ run: RUN, jobs: "a" }))).toBeUndefined();
+    expect(parseChannelMessage("cancel", JSON.stringify({ run: RUN, jobs: ["a", 7, null] }))).toEqual({ kind: "cancel-jobs", run: RUN, jobs: new Set(["a"]) });
+    expect(parseChannelMessage("idle", cancelMessage(RUN))).toBeUndefined();
+    expect(parseChannelMessage("cancel", idleMessage("w1"))).toBeUndefined();
+    expect(parseChannelMessage(undefined, cancelMessage(RUN))).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TaskFeed } from "../../src/schedule/task-feed.js";
+import { AsyncQueue } from "../../src/async-queue.js";
 import type { PageTask } from "../../src/pool/messages.js";
 
 const tasks = (id: number): PageTask[] => [{ id } as PageTask];
@@ -11,9 +11,9 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
   return done;
 }
 
-describe("the scheduler's task feed", () => {
+describe("the async queue (the scheduler's task feed)", () => {
   it("yields what was pushed, in order, and ends after end()", async () => {
-    const feed = new TaskFeed();
+    const feed = new AsyncQueue<PageTask[]>();
     feed.push(tasks(1));
     feed.push(tasks(2));
     feed.end();
@@ -23,7 +23,7 @@ describe("the scheduler's task feed", () => {
   });
 
   it("is hungry only once the consumer has taken everything and waits for more", async () => {
-    const feed = new TaskFeed();
+    const feed = new AsyncQueue<PageTask[]>();
     const it = feed[Symbol.asyncIterator]();
     expect(await settled(feed.hungry())).toBe(false); // nobody pulls yet
     feed.push(tasks(1));
@@ -40,7 +40,7 @@ describe("the scheduler's task feed", () => {
   });
 
   it("gives back tasks not pulled yet, and not those pulled", async () => {
-    const feed = new TaskFeed();
+    const feed = new AsyncQueue<PageTask[]>();
     const a = tasks(1);
     const b = tasks(2);
     feed.push(a);
