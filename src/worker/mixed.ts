@@ -1,0 +1,172 @@
+/**
+ * Mixed raster content (`--format auto`, PDF output): a page of text and line art with photographs,
+ * shaded logos or gradients. The photographic regions (codecs/mixed/regions.ts) go into JPEGs, one
+ * per region at the page's resolution; everything else into flat-colour layers (codecs/layers) painted
+ * over them as JBIG2 image masks, lossless to the page quantized to its palette. Tried where
+ * the page would otherwise be one PNG or JPEG (the layers refused it, or it measured photographic).
+ *
+ * Regions: photographic tiles by colour statistics, then, on the page without them, every tile with
+ * pixels far from the palette the layers found and from every blend of two of its colours (shading,
+ * a ramp of grays, anti-aliasing against a photograph): what the layers would change visibly goes to
+ * the JPEG instead. Text over a photograph stays in the photograph's JPEG; text over a flat tint is
+ * layers (the tint is a layer of its own colour).
+ */
+import sharp from "sharp";
+import { classify, DEFAULT_SPLIT_LIMITS, NotLayerable, splitLayers, type Layer, type Rgb, type SplitLimits } from "../codecs/layers/split.js";
+import { serializeMixedPage, type PhotoRegion } from "../codecs/mixed/file.js";
+import { DEFAULT_REGION_LIMITS, findPhotoRegions, mergeOverlapping, regionsOfTiles, type Rect } from "../codecs/mixed/regions.js";
+import { findSymbols } from "./bilevel.js";
+
+/**
+ * The layers of a mixed page may have more colours than a page of layers alone (gray boxes of a
+ * diagram: each flat gray is exact as a layer), and any share of far pixels (they go to the JPEG).
+ */
+const SPLIT: SplitLimits = { ...DEFAULT_SPLIT_LIMITS, maxLayers: 32, maxFarShare: 1 };
+/** A tile with at least this many pixels far from the palette goes to the JPEG (fewer: a corner where three colours meet). */
+const FAR_PIXELS = 8;
+/** Above this share of the page in photographs, mixed cannot win over one JPEG of the page. */
+const MAX_PHOTO_SHARE = 0.85;
+/** Regions closer than this (pixels) are one JPEG: each JPEG costs ~600 bytes of headers and tables. */
+const MERGE_GAP = 64;
+/** Bytes an image costs in the output besides its data: the XObject dictionary and the operators that paint it. */
+const IMAGE_OVERHEAD = 140;
+
+export interface MixedOptions {
+  /** JPEG quality of the photographs, 1-100. */
+  quality: number;
+  /** The page is gray: one-component JPEGs. */
+  gray: boolean;
+}
+
+/** The page as mixed raster content, and its expected bytes in the output (page-local JBIG2 sizes: an upper bound); undefined when it cannot win. */
+export async function mixedFile(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, options: MixedOptions): Promise<{ data: Uint8Array; estimate: number } | undefined> {
+  const area = width * height;
+  const photos = findPhotoRegions(pixels, width, height, channels);
+  if (sumArea(photos) > MAX_PHOTO_SHARE * area) return undefined;
+  // The layers are found on the page with its photographs painted over in the paper's colour, so that
+  // a photograph's colours neither fill the palette nor count as far.
+  const work = photos.length > 0 ? fillRects(pixels, width, channels, photos, paperAround(pixels, width, height, channels, photos)) : pixels;
+  const split = splitLayers(work, width, height, channels, SPLIT);
+  if (split instanceof NotLayerable) return undefined;
+  const tile = DEFAULT_REGION_LIMITS.tile;
+  const far = farTiles(work, width, height, channels, [split.background, ...split.layers.map((l) => l.colour)], tile);
+  const regions = mergeOverlapping([...photos, ...regionsOfTiles(far, work, width, height, channels, tile, 1)], MERGE_GAP);
+  if (sumArea(regions) > MAX_PHOTO_SHARE * area) return undefined;
+  let estimate = IMAGE_OVERHEAD; // the background fill
+  const layers = [];
+  for (const layer of split.layers) {
+    if (clearRects(layer, regions) === 0) continue;
+    const file = findSymbols(layer.width, layer.height, layer.data, layer.stride);
+    estimate += file.localBytes + IMAGE_OVERHEAD;
+    layers.push({ colour: layer.colour, x: layer.x, y: layer.y, symbols: file.symbols });
+  }
+  const photoRegions: PhotoRegion[] = [];
+  for (const rect of regions) {
+    const jpeg = await regionJpeg(pixels, width, height, channels, rect, options);
+    estimate += jpeg.length + IMAGE_OVERHEAD;
+    photoRegions.push({ ...rect, jpeg });
+  }
+  const data = serializeMixedPage({ layered: { width, height, background: split.background, layers }, photos: photoRegions });
+  return { data, estimate };
+}
+
+/**
+ * One region of the page as a JPEG at the page's resolution (half of it measured 40% smaller on the
+ * brochure's photographs but blurs text over them, and the layers' edges would no longer meet the
+ * photograph's pixel for pixel). Huffman tables optimised: the regions are a fraction of the page.
+ */
+async function regionJpeg(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, rect: Rect, options: MixedOptions): Promise<Uint8Array> {
+  let image = sharp(pixels, { raw: { width, height, channels }, limitInputPixels: false }).extract({ left: rect.x, top: rect.y, width: rect.width, height: rect.height });
+  if (channels === 4) image = image.removeAlpha();
+  if (options.gray) image = image.toColourspace("b-w");
+  return image.jpeg({ quality: options.quality, mozjpeg: false, optimiseCoding: true, chromaSubsampling: "4:2:0" }).toBuffer();
+}
+
+function sumArea(rects: readonly Rect[]): number {
+  return rects.reduce((sum, r) => sum + r.width * r.height, 0);
+}
+
+/** The commonest colour of the pixels just outside the rectangles (the paper around the photographs). */
+function paperAround(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, rects: readonly Rect[]): Rgb {
+  const counts = new Map<number, number>();
+  const add = (x: number, y: number): void => {
+    if (x < 0 || y < 0 || x >= width || y >= height) return;
+    const i = (y * width + x) * channels;
+    const rgb = (pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!;
+    counts.set(rgb, (counts.get(rgb) ?? 0) + 1);
+  };
+  for (const r of rects) {
+    for (let x = r.x - 1; x <= r.x + r.width; x++) {
+      add(x, r.y - 1);
+      add(x, r.y + r.height);
+    }
+    for (let y = r.y; y < r.y + r.height; y++) {
+      add(r.x - 1, y);
+      add(r.x + r.width, y);
+    }
+  }
+  let best = 0xffffff;
+  let most = 0;
+  for (const [rgb, n] of counts) {
+    if (n > most) [best, most] = [rgb, n];
+  }
+  return [best >> 16, (best >> 8) & 255, best & 255];
+}
+
+/** A copy of the pixels with the rectangles filled with `colour`. */
+function fillRects(pixels: Uint8Array, width: number, channels: 3 | 4, rects: readonly Rect[], colour: Rgb): Uint8Array {
+  const out = new Uint8Array(pixels); // a copy (a Buffer's slice() would be a view)
+  const pixel = channels === 4 ? [...colour, 255] : [...colour];
+  for (const r of rects) {
+    const row = new Uint8Array(r.width * channels);
+    for (let x = 0; x < r.width; x++) row.set(pixel, x * channels);
+    for (let y = r.y; y < r.y + r.height; y++) out.set(row, (y * width + r.x) * channels);
+  }
+  return out;
+}
+
+/** One flag per tile: it holds at least FAR_PIXELS pixels far from every palette colour and blend of two (what splitLayers would change visibly). */
+function farTiles(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, palette: readonly Rgb[], tile: number): Uint8Array {
+  const tilesX = Math.ceil(width / tile);
+  const counts = new Uint32Array(tilesX * Math.ceil(height / tile));
+  const far2 = SPLIT.far * SPLIT.far;
+  const cache = new Map<number, boolean>();
+  let last = -1;
+  let lastFar = false;
+  for (let y = 0; y < height; y++) {
+    const tileRow = ((y / tile) | 0) * tilesX;
+    for (let x = 0, i = y * width * channels; x < width; x++, i += channels) {
+      const rgb = (pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!;
+      if (rgb !== last) {
+        let isFar = cache.get(rgb);
+        if (isFar === undefined) {
+          isFar = (classify(palette, [pixels[i]!, pixels[i + 1]!, pixels[i + 2]!], far2) & 0x80) !== 0;
+          cache.set(rgb, isFar);
+        }
+        last = rgb;
+        lastFar = isFar;
+      }
+      if (lastFar) counts[tileRow + ((x / tile) | 0)]!++;
+    }
+  }
+  return Uint8Array.from(counts, (n) => (n >= FAR_PIXELS ? 1 : 0));
+}
+
+/** Clears the layer's bits inside the rectangles (the JPEG shows there); returns the bits left set. */
+function clearRects(layer: Layer, rects: readonly Rect[]): number {
+  for (const r of rects) {
+    const x0 = Math.max(r.x, layer.x) - layer.x;
+    const x1 = Math.min(r.x + r.width, layer.x + layer.width) - layer.x;
+    const y0 = Math.max(r.y, layer.y) - layer.y;
+    const y1 = Math.min(r.y + r.height, layer.y + layer.height) - layer.y;
+    for (let y = y0; y < y1; y++) {
+      const row = y * layer.stride;
+      for (let x = x0; x < x1; x++) layer.data[row + (x >> 3)]! &= ~(0x80 >> (x & 7));
+    }
+  }
+  let set = 0;
+  for (const byte of layer.data) set += POPCOUNT[byte]!;
+  return set;
+}
+
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => b.toString(2).replace(/0/g, "").length);
