@@ -12,7 +12,7 @@
  * layers (the tint is a layer of its own colour).
  */
 import sharp, { type Sharp } from "sharp";
-import { classify, DEFAULT_SPLIT_LIMITS, NotLayerable, splitLayers, type Layer, type Rgb, type SplitLimits } from "../codecs/layers/split.js";
+import { classify, DEFAULT_SPLIT_LIMITS, NotLayerable, splitLayers, type Layer, type LayeredPage, type Rgb, type SplitLimits } from "../codecs/layers/split.js";
 import { serializeMixedPage, type PhotoRegion } from "../codecs/mixed/file.js";
 import { DEFAULT_REGION_LIMITS, findPhotoRegions, mergeOverlapping, regionsOfTiles, type Rect } from "../codecs/mixed/regions.js";
 import { findSymbols } from "./bilevel.js";
@@ -38,8 +38,14 @@ export interface MixedOptions {
   gray: boolean;
 }
 
-/** The page as mixed raster content, and its expected bytes in the output (page-local JBIG2 sizes: an upper bound); undefined when it cannot win. */
-export async function mixedFile(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, options: MixedOptions): Promise<{ data: Uint8Array; estimate: number } | undefined> {
+/** A page split for mixed raster content: the rectangles that go to JPEGs, and the layers (cleared within them) painted over them. */
+export interface MixedSplit {
+  regions: Rect[];
+  layered: LayeredPage;
+}
+
+/** Where the page's photographs are and its layers around them (pure); undefined when mixed cannot win. */
+export function splitMixed(pixels: Uint8Array, width: number, height: number, channels: 3 | 4): MixedSplit | undefined {
   const area = width * height;
   const photos = findPhotoRegions(pixels, width, height, channels);
   if (sumArea(photos) > MAX_PHOTO_SHARE * area) return undefined;
@@ -52,21 +58,27 @@ export async function mixedFile(pixels: Uint8Array, width: number, height: numbe
   const far = farTiles(work, width, height, channels, [split.background, ...split.layers.map((l) => l.colour)], tile);
   const regions = mergeOverlapping([...photos, ...regionsOfTiles(far, work, width, height, channels, tile, 1)], MERGE_GAP);
   if (sumArea(regions) > MAX_PHOTO_SHARE * area) return undefined;
+  const layers = split.layers.filter((layer) => clearRects(layer, regions) > 0);
+  return { regions, layered: { ...split, layers } };
+}
+
+/** The page as mixed raster content, and its expected bytes in the output (page-local JBIG2 sizes: an upper bound); undefined when it cannot win. */
+export async function mixedFile(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, options: MixedOptions): Promise<{ data: Uint8Array; estimate: number } | undefined> {
+  const split = splitMixed(pixels, width, height, channels);
+  if (!split) return undefined;
   let estimate = IMAGE_OVERHEAD; // the background fill
-  const layers = [];
-  for (const layer of split.layers) {
-    if (clearRects(layer, regions) === 0) continue;
+  const layers = split.layered.layers.map((layer) => {
     const file = findSymbols(layer.width, layer.height, layer.data, layer.stride);
     estimate += file.localBytes + IMAGE_OVERHEAD;
-    layers.push({ colour: layer.colour, x: layer.x, y: layer.y, symbols: file.symbols });
-  }
-  const photoRegions: PhotoRegion[] = [];
-  for (const rect of regions) {
+    return { colour: layer.colour, x: layer.x, y: layer.y, symbols: file.symbols };
+  });
+  const photos: PhotoRegion[] = [];
+  for (const rect of split.regions) {
     const jpeg = await regionJpeg(pixels, width, height, channels, rect, options);
     estimate += jpeg.length + IMAGE_OVERHEAD;
-    photoRegions.push({ ...rect, jpeg });
+    photos.push({ ...rect, jpeg });
   }
-  const data = serializeMixedPage({ layered: { width, height, background: split.background, layers }, photos: photoRegions });
+  const data = serializeMixedPage({ layered: { width, height, background: split.layered.background, layers }, photos });
   return { data, estimate };
 }
 
