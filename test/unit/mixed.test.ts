@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { createBitmap, setPixel } from "../../src/codecs/jbig2/bitmap.js";
 import { extractSymbols } from "../../src/codecs/jbig2/index.js";
 import { deserializeMixedPage, MixedFormatError, serializeMixedPage, type MixedPage } from "../../src/codecs/mixed/file.js";
-import { findPhotoRegions, mergeOverlapping, type Rect } from "../../src/codecs/mixed/regions.js";
+import { findPhotoRegions, MAX_REGIONS, mergeOverlapping, type Rect } from "../../src/codecs/mixed/regions.js";
 import { random } from "../helpers/random.js";
 
 /** A white RGB page with lines of black "text" (bars with anti-aliased gray edges) every 40 rows. */
@@ -59,6 +59,21 @@ describe("findPhotoRegions", () => {
     paint(page, width, { x: 0, y: 200, width: 400, height: 200 }, () => [255, 255, 255]);
     paint(page, width, ramp, (x, y) => [x - 40 - (y % 3), 80, 250 - Math.floor((x - 40) / 2)]);
     expect(findPhotoRegions(page, width, height, 3)).toEqual([ramp]);
+  });
+
+  it("gives one bounding box for a page of scattered busy tiles (bounded merging)", () => {
+    const [width, height] = [2048, 2048];
+    const page = new Uint8Array(width * height * 3).fill(255);
+    const rand = random(3);
+    // 2 x 2 noisy tiles every 4 tiles: 256 clusters of 4 tiles, apart (each grown by a tile: touching, not overlapping).
+    for (let ty = 0; ty < 64; ty += 4) for (let tx = 0; tx < 64; tx += 4) paint(page, width, { x: tx * 32 + 32, y: ty * 32 + 32, width: 64, height: 64 }, () => [Math.floor(rand() * 256), Math.floor(rand() * 256), Math.floor(rand() * 256)]);
+    const regions = findPhotoRegions(page, width, height, 3);
+    expect(regions.length).toBeLessThanOrEqual(MAX_REGIONS);
+    expect(regions).toContainEqual({ x: 32, y: 32, width: 64, height: 64 });
+    // Every 3 tiles: 441 clusters, more than MAX_REGIONS: one box.
+    page.fill(255);
+    for (let ty = 0; ty < 62; ty += 3) for (let tx = 0; tx < 62; tx += 3) paint(page, width, { x: tx * 32, y: ty * 32, width: 64, height: 64 }, () => [Math.floor(rand() * 256), 0, 0]);
+    expect(findPhotoRegions(page, width, height, 3)).toEqual([{ x: 0, y: 0, width: 1984, height: 1984 }]);
   });
 
   it("merges regions that overlap or lie close", () => {

@@ -32,6 +32,12 @@ export interface RegionLimits {
   minTiles: number;
 }
 
+/**
+ * Rectangles a page may have before merging; past it (a page of scattered busy tiles: noise, a
+ * halftone) they become their one bounding box, so that merging (quadratic in their number) stays bounded.
+ */
+export const MAX_REGIONS = 256;
+
 export const DEFAULT_REGION_LIMITS: RegionLimits = { tile: 32, flatShare: 0.5, minColours: 16, minTiles: 4 };
 
 /** The page's photographic regions, disjoint, in reading order (top to bottom, then left to right). */
@@ -60,6 +66,7 @@ export function regionsOfTiles(flags: Uint8Array, pixels: Uint8Array, width: num
     const rect = trim(pixels, width, channels, { x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
     if (rect.width > 0 && rect.height > 0) rects.push(rect);
   }
+  if (rects.length > MAX_REGIONS) return [boundingBox(rects)];
   return mergeOverlapping(rects).sort((a, b) => a.y - b.y || a.x - b.x);
 }
 
@@ -196,6 +203,15 @@ function trim(pixels: Uint8Array, width: number, channels: 3 | 4, rect: Rect): R
   }
   while (w > 0 && h > 0 && uniformColumn(x + w - 1)) w--;
   return { x, y, width: w, height: h };
+}
+
+/** The smallest rectangle holding all of `rects` (at least one). */
+function boundingBox(rects: readonly Rect[]): Rect {
+  const x = Math.min(...rects.map((r) => r.x));
+  const y = Math.min(...rects.map((r) => r.y));
+  const right = Math.max(...rects.map((r) => r.x + r.width));
+  const bottom = Math.max(...rects.map((r) => r.y + r.height));
+  return { x, y, width: right - x, height: bottom - y };
 }
 
 /** Merges rectangles that overlap, or lie less than `gap` pixels apart, into their bounding box, until none do. */
