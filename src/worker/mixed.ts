@@ -24,6 +24,8 @@ import { findSymbols } from "./bilevel.js";
 const SPLIT: SplitLimits = { ...DEFAULT_SPLIT_LIMITS, maxLayers: 32, maxFarShare: 1 };
 /** A tile with at least this many pixels far from the palette goes to the JPEG (fewer: a corner where three colours meet). */
 const FAR_PIXELS = 8;
+/** Pixels of one colour a thin line needs to run on to count as lost (see farTiles): 2 mm at 300 DPI. */
+const LINE_RUN = 24;
 /** Above this share of the page in photographs, mixed cannot win over one JPEG of the page. */
 const MAX_PHOTO_SHARE = 0.85;
 /** Regions closer than this (pixels) are one JPEG: each JPEG costs ~600 bytes of headers and tables. */
@@ -158,28 +160,63 @@ function fillRects(pixels: Uint8Array, width: number, channels: 3 | 4, rects: re
   return out;
 }
 
-/** One flag per tile: it holds at least FAR_PIXELS pixels far from every palette colour and blend of two (what splitLayers would change visibly). */
+/**
+ * One flag per tile: it holds at least FAR_PIXELS pixels that the layers would change visibly: far
+ * from every palette colour and blend of two (what splitLayers counts as far), or a thin line that the
+ * blend rule would paint over with the colour around it (a pixel darker than both its neighbours,
+ * across or down, taken for a lighter colour, or lighter than both taken for a darker one, running on
+ * in its colour for LINE_RUN pixels: a 1-pixel gray rule on white is a "blend" of black and white
+ * nearer white, and would vanish).
+ */
 function farTiles(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, palette: readonly Rgb[], tile: number): Uint8Array {
   const tilesX = Math.ceil(width / tile);
   const counts = new Uint32Array(tilesX * Math.ceil(height / tile));
   const far2 = SPLIT.far * SPLIT.far;
-  const cache = new Map<number, boolean>();
+  const far = SPLIT.far;
+  // Per exact colour met: its palette entry (0x80 set when far).
+  const cache = new Map<number, number>();
+  const luma = (i: number): number => (pixels[i]! * 77 + pixels[i + 1]! * 150 + pixels[i + 2]! * 29) >> 8;
+  const paletteLuma = palette.map(([r, g, b]) => (r * 77 + g * 150 + b * 29) >> 8);
+  const stride = width * channels;
+  const rgbAt = (x: number, y: number): number => {
+    const i = (y * width + x) * channels;
+    return (pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!;
+  };
+  // The pixels LINE_RUN / 2 either side of (x, y) along (dx, dy) are all `rgb`.
+  const run = (x: number, y: number, dx: number, dy: number, rgb: number): boolean => {
+    const half = LINE_RUN >> 1;
+    if (x - half * dx < 0 || y - half * dy < 0 || x + half * dx >= width || y + half * dy >= height) return false;
+    for (let k = -half; k <= half; k++) if (rgbAt(x + k * dx, y + k * dy) !== rgb) return false;
+    return true;
+  };
   let last = -1;
-  let lastFar = false;
+  let lastK = 0;
   for (let y = 0; y < height; y++) {
     const tileRow = ((y / tile) | 0) * tilesX;
-    for (let x = 0, i = y * width * channels; x < width; x++, i += channels) {
+    for (let x = 0, i = y * stride; x < width; x++, i += channels) {
       const rgb = (pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!;
       if (rgb !== last) {
-        let isFar = cache.get(rgb);
-        if (isFar === undefined) {
-          isFar = (classify(palette, [pixels[i]!, pixels[i + 1]!, pixels[i + 2]!], far2) & 0x80) !== 0;
-          cache.set(rgb, isFar);
+        let k = cache.get(rgb);
+        if (k === undefined) {
+          k = classify(palette, [pixels[i]!, pixels[i + 1]!, pixels[i + 2]!], far2);
+          cache.set(rgb, k);
         }
         last = rgb;
-        lastFar = isFar;
+        lastK = k;
       }
-      if (lastFar) counts[tileRow + ((x / tile) | 0)]!++;
+      let lost = (lastK & 0x80) !== 0;
+      if (!lost && x > 0 && y > 0 && x + 1 < width && y + 1 < height) {
+        const shift = paletteLuma[lastK]! - luma(i);
+        if (shift > far || shift < -far) {
+          const l = luma(i);
+          const across = [luma(i - channels), luma(i + channels)] as const;
+          const down = [luma(i - stride), luma(i + stride)] as const;
+          const thin = (pair: readonly [number, number]): boolean => (shift > 0 ? l < pair[0] && l < pair[1] : l > pair[0] && l > pair[1]);
+          // A rule or a box's edge runs on in one colour; the thin strokes of text (an `e`'s crossbar) do not.
+          lost = (thin(down) && run(x, y, 1, 0, rgb)) || (thin(across) && run(x, y, 0, 1, rgb));
+        }
+      }
+      if (lost) counts[tileRow + ((x / tile) | 0)]!++;
     }
   }
   return Uint8Array.from(counts, (n) => (n >= FAR_PIXELS ? 1 : 0));
