@@ -7,6 +7,7 @@ import { createBitmap, setPixel } from "../../src/codecs/jbig2/bitmap.js";
 import { extractSymbols } from "../../src/codecs/jbig2/index.js";
 import { deserializeMixedPage, MixedFormatError, serializeMixedPage, type MixedPage } from "../../src/codecs/mixed/file.js";
 import { findPhotoRegions, MAX_REGIONS, mergeOverlapping, type Rect } from "../../src/codecs/mixed/regions.js";
+import { splitMixed } from "../../src/worker/mixed.js";
 import { random } from "../helpers/random.js";
 
 /** A white RGB page with lines of black "text" (bars with anti-aliased gray edges) every 40 rows. */
@@ -82,6 +83,23 @@ describe("findPhotoRegions", () => {
     const c = { x: 40, y: 0, width: 10, height: 10 };
     expect(mergeOverlapping([a, b, c])).toEqual([{ x: 0, y: 0, width: 15, height: 15 }, c]);
     expect(mergeOverlapping([a, b, c], 30)).toEqual([{ x: 0, y: 0, width: 50, height: 15 }]);
+  });
+});
+
+describe("splitMixed", () => {
+  it("keeps a 1-pixel gray rule (which the layers would paint white) in a JPEG region, text in the layers", () => {
+    const [width, height] = [600, 400];
+    // Black text (no gray: a palette of white and black, where a light gray is a blend nearer white).
+    const page = new Uint8Array(width * height * 3).fill(255);
+    for (let y = 20; y < 170; y += 40) for (let x = 10; x + 8 < width; x += 14) paint(page, width, { x, y, width: 8, height: 12 }, () => [0, 0, 0]);
+    const rule = { x: 100, y: 210, width: 300, height: 1 };
+    paint(page, width, rule, () => [191, 191, 191]);
+    const split = splitMixed(page, width, height, 3)!;
+    expect(split.regions).toHaveLength(1);
+    const [r] = split.regions as [Rect];
+    expect(r.x <= rule.x && r.y <= rule.y && r.x + r.width >= rule.x + rule.width && r.y + r.height >= rule.y + 1).toBe(true);
+    expect(r.height).toBeLessThanOrEqual(2 * 32 + 1); // the rule's tiles, not the text's
+    expect(split.layered.layers.map((l) => l.colour)).toContainEqual([0, 0, 0]);
   });
 });
 

@@ -8,8 +8,8 @@
  * (text and line art are paper and ink with anti-aliased edges between them: the two dominate every
  * tile; a photograph or a gradient has no dominant colour). Photographic tiles are grouped into
  * 8-connected clusters; each cluster's bounding box, grown by one tile (a photograph's edge that
- * crosses a tile which is mostly paper), is trimmed back to the last row or column that is not one
- * uniform colour, so that the rectangle ends on the photograph's own edge where it has one. Overlapping
+ * crosses a tile which is mostly paper), is trimmed back to the last row or column that is not all
+ * the paper's colour, so that the rectangle ends on the photograph's own edge where it has one. Overlapping
  * rectangles are merged.
  */
 
@@ -175,33 +175,35 @@ function clusters(flags: Uint8Array, tilesX: number, tilesY: number): Cluster[] 
   return out;
 }
 
-/** `rect` without its outer rows and columns that are one uniform colour (paper around a photograph). */
+/**
+ * `rect` without its outer rows and columns that are all the colour of its top-left corner (the
+ * paper around a photograph: the rectangle was grown by a tile past it).
+ */
 function trim(pixels: Uint8Array, width: number, channels: 3 | 4, rect: Rect): Rect {
   let { x, y, width: w, height: h } = rect;
   const at = (px: number, py: number): number => {
     const i = (py * width + px) * channels;
     return (pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!;
   };
-  const uniformRow = (row: number): boolean => {
-    const c = at(x, row);
-    for (let px = x + 1; px < x + w; px++) if (at(px, row) !== c) return false;
+  const margin = at(x, y);
+  const marginRow = (row: number): boolean => {
+    for (let px = x; px < x + w; px++) if (at(px, row) !== margin) return false;
     return true;
   };
-  const uniformColumn = (column: number): boolean => {
-    const c = at(column, y);
-    for (let py = y + 1; py < y + h; py++) if (at(column, py) !== c) return false;
+  const marginColumn = (column: number): boolean => {
+    for (let py = y; py < y + h; py++) if (at(column, py) !== margin) return false;
     return true;
   };
-  while (h > 0 && uniformRow(y)) {
+  while (h > 0 && marginRow(y)) {
     y++;
     h--;
   }
-  while (h > 0 && uniformRow(y + h - 1)) h--;
-  while (w > 0 && h > 0 && uniformColumn(x)) {
+  while (h > 0 && marginRow(y + h - 1)) h--;
+  while (w > 0 && h > 0 && marginColumn(x)) {
     x++;
     w--;
   }
-  while (w > 0 && h > 0 && uniformColumn(x + w - 1)) w--;
+  while (w > 0 && h > 0 && marginColumn(x + w - 1)) w--;
   return { x, y, width: w, height: h };
 }
 
