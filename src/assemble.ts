@@ -6,15 +6,16 @@ import type { PageLayout } from "./paper.js";
 import { tiffToG4 } from "./codecs/ccitt/tiff.js";
 import { deserializePageSymbols, embeddedStream, encodePage, SymbolTable, type PageSymbols } from "./codecs/jbig2/index.js";
 import { deserializeLayeredSymbols, type LayeredSymbols } from "./codecs/layers/file.js";
+import { deserializeMixedPage } from "./codecs/mixed/file.js";
 import { jpegInfo, parsePngForPdf } from "./pdf/png.js";
-import { PdfStreamWriter, type PageImage, type PageOverlay } from "./pdf/writer.js";
+import { PdfStreamWriter, type PageImage, type PageOverlay, type PhotoLayer } from "./pdf/writer.js";
 import type { PageResult } from "./pool/messages.js";
 
 /** What became of one planned page. */
 export type PageOutcome = { kind: "image"; results: PageResult[] } | { kind: "failed" };
 
 /** A page image file as read and checked; JBIG2 symbols (of a page or its layers) are coded when the page is written (in page order). */
-type LoadedImage = PageImage | { kind: "symbols"; symbols: PageSymbols } | { kind: "layered"; page: LayeredSymbols };
+type LoadedImage = PageImage | { kind: "symbols"; symbols: PageSymbols } | { kind: "layered"; page: LayeredSymbols; photos?: PhotoLayer[] };
 
 /**
  * Appends pages to the streaming writer strictly in output order as their outcomes arrive in any
@@ -108,7 +109,8 @@ export class OrderedAssembler {
     if (image.kind === "symbols") return { kind: "jbig2", ...this.codeSymbols(image.symbols) };
     if (image.kind !== "layered") return image;
     const { width, height, background, layers } = image.page;
-    return { kind: "layers", width, height, background, layers: layers.map(({ colour, x, y, symbols }) => ({ colour, x, y, ...this.codeSymbols(symbols) })) };
+    const coded = layers.map(({ colour, x, y, symbols }) => ({ colour, x, y, ...this.codeSymbols(symbols) }));
+    return { kind: "layers", width, height, background, layers: coded, ...(image.photos ? { photos: image.photos } : {}) };
   }
 
   private codeSymbols(symbols: PageSymbols): { data: Uint8Array; width: number; height: number; globals: boolean } {
@@ -141,9 +143,21 @@ async function loadImage(result: PageResult): Promise<LoadedImage> {
     }
     return { kind: "layered", page };
   }
+  if (result.format === "mixed") {
+    const { layered, photos } = deserializeMixedPage(data);
+    if (layered.width !== result.width || layered.height !== result.height) {
+      throw new Error(`mixed page ${result.path} is ${layered.width}x${layered.height}, expected ${result.width}x${result.height}`);
+    }
+    return { kind: "layered", page: layered, photos: photos.map(({ jpeg, ...rect }) => ({ ...rect, image: { kind: "jpeg", ...checkedJpeg(jpeg, result.path) } })) };
+  }
   if (result.format === "png") return parsePngForPdf(data);
   if (result.format === "g4") return { kind: "g4", ...tiffToG4(data) };
+  return { kind: "jpeg", ...checkedJpeg(data, result.path) };
+}
+
+/** A JPEG's header read and checked (gray or RGB: the writer embeds it as DeviceGray or DeviceRGB). */
+function checkedJpeg(data: Uint8Array, path: string): { data: Uint8Array; width: number; height: number; components: 1 | 3 } {
   const info = jpegInfo(data);
-  if (info.components === 4) throw new Error(`page image ${result.path} is CMYK`);
-  return { kind: "jpeg", data, width: info.width, height: info.height, components: info.components };
+  if (info.components === 4) throw new Error(`page image ${path} is CMYK`);
+  return { data, width: info.width, height: info.height, components: info.components };
 }

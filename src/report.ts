@@ -38,11 +38,12 @@ export interface PageEncoding {
   encoding?: string;
   /**
    * How the page image is stored: `jpeg`, `png`, `g4` (CCITT Group 4), `jbig2` (1-bit, against the
-   * document's symbol dictionary) or `layers` (flat-colour JBIG2 masks); bands stored differently are joined by `+`.
+   * document's symbol dictionary), `layers` (flat-colour JBIG2 masks) or `mixed` (layers over JPEG
+   * photographs); bands stored differently are joined by `+`.
    */
   format: string;
   /**
-   * Bytes of the page image in the output. JBIG2 and layers: the page coded with its own symbols, an
+   * Bytes of the page image in the output. JBIG2, layers and mixed: the page coded with its own symbols, an
    * upper bound (the document's dictionary stores a glyph once for all pages, so the output is smaller).
    */
   bytes: number;

@@ -182,7 +182,7 @@ export function isResultMessage(value: unknown): value is ResultMessage {
     isEngineName(r.engine) &&
     typeof r.bytes === "number" &&
     typeof r.outputBytes === "number" &&
-    (r.format === "jpeg" || r.format === "png" || r.format === "tiff" || r.format === "g4" || r.format === "jbig2" || r.format === "layers") &&
+    (r.format === "jpeg" || r.format === "png" || r.format === "tiff" || r.format === "g4" || r.format === "jbig2" || r.format === "layers" || r.format === "mixed") &&
     typeof r.width === "number" &&
     typeof r.height === "number" &&
     (r.components === 1 || r.components === 3) &&

@@ -17,13 +17,15 @@ import { srgbProfile } from "./srgb-profile.js";
  *   with `globals`, it refers to the document's `/JBIG2Globals` stream, whose bytes `close()` takes.
  * - `layers`: flat-colour layers (codecs/layers): the raster's box filled with `background`, then each
  *   layer's JBIG2 mask (a `/ImageMask true` image: 1 in the mask paints) in its colour, at its pixel
- *   position in the `width` x `height` raster. Colours are 0-255 RGB.
+ *   position in the `width` x `height` raster. Colours are 0-255 RGB. With `photos` (mixed raster
+ *   content), each photo's JPEG is painted over its rectangle of the raster after the background and
+ *   before the masks.
  */
 export type PageImage =
   | { kind: "jpeg"; data: Uint8Array; width: number; height: number; components: 1 | 3 }
   | { kind: "g4"; data: Uint8Array; width: number; height: number }
   | { kind: "jbig2"; data: Uint8Array; width: number; height: number; globals: boolean }
-  | { kind: "layers"; width: number; height: number; background: Rgb255; layers: readonly MaskLayer[] }
+  | { kind: "layers"; width: number; height: number; background: Rgb255; layers: readonly MaskLayer[]; photos?: readonly PhotoLayer[] }
   | {
       kind: "png";
       idat: Uint8Array;
@@ -45,6 +47,15 @@ export interface MaskLayer {
   height: number;
   data: Uint8Array;
   globals: boolean;
+}
+
+/** A JPEG over a rectangle of a `layers` image's raster (x, y from its top-left corner, in raster pixels). */
+export interface PhotoLayer {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  image: Extract<PageImage, { kind: "jpeg" }>;
 }
 
 /** An image XObject to write: its dictionary (given the JBIG2Globals object) and its stream. */
@@ -544,12 +555,21 @@ function imageObjects(bands: readonly PageImage[], boxes: readonly Placement[], 
     }
     // A layer's box: its pixels' share of the raster's box (the raster's rows run top to bottom, PDF's y up).
     const [sx, sy] = [box.width / band.width, box.height / band.height];
-    for (const layer of band.layers) {
-      checkSize(layer.width, layer.height);
-      checkColour(layer.colour);
-      if (!Number.isInteger(layer.x) || !Number.isInteger(layer.y) || layer.x < 0 || layer.y < 0 || layer.x + layer.width > band.width || layer.y + layer.height > band.height) {
-        throw new RangeError(`Layer of ${layer.width}x${layer.height} at ${layer.x},${layer.y} lies outside the ${band.width}x${band.height} image`);
+    const within = (kind: string, r: { x: number; y: number; width: number; height: number }): void => {
+      checkSize(r.width, r.height);
+      if (!Number.isInteger(r.x) || !Number.isInteger(r.y) || r.x < 0 || r.y < 0 || r.x + r.width > band.width || r.y + r.height > band.height) {
+        throw new RangeError(`${kind} of ${r.width}x${r.height} at ${r.x},${r.y} lies outside the ${band.width}x${band.height} image`);
       }
+    };
+    for (const photo of band.photos ?? []) {
+      within("Photo", photo);
+      imageDict(photo.image, 0);
+      const at = { x: box.x + photo.x * sx, y: box.y + (band.height - photo.y - photo.height) * sy, width: photo.width * sx, height: photo.height * sy };
+      draw(at, { dict: () => imageDict(photo.image, 0), data: photo.image.data, globals: false });
+    }
+    for (const layer of band.layers) {
+      within("Layer", layer);
+      checkColour(layer.colour);
       if (layer.data.length === 0) throw new RangeError("JBIG2 data is empty");
       const head = `/Type /XObject /Subtype /Image /Width ${layer.width} /Height ${layer.height} /ImageMask true /BitsPerComponent 1 /Filter /JBIG2Decode`;
       const at = { x: box.x + layer.x * sx, y: box.y + (band.height - layer.y - layer.height) * sy, width: layer.width * sx, height: layer.height * sy };

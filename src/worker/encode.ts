@@ -11,6 +11,7 @@ import { packBlack } from "../codecs/ccitt/g4.js";
 import { bilevelFile, type BilevelFile } from "./bilevel.js";
 import { chooseEncoding, measurePage, MONO_FROM_PPI, PHOTO_FROM, type AutoEncoding, type PageStats } from "./classify.js";
 import { layeredFile } from "./layered.js";
+import { mixedFile } from "./mixed.js";
 import { blackBitmap } from "./mono.js";
 
 /**
@@ -57,9 +58,10 @@ export interface EncodeOptions {
 /**
  * How a page image file is coded: JPEG, PNG, or (1-bit, PDF output only) CCITT Group 4 in a TIFF
  * file or JBIG2 symbols (codecs/jbig2 serializePageSymbols); or (`auto`, PDF output only) flat-colour
- * layers, each mask as JBIG2 symbols (codecs/layers/file.ts).
+ * layers, each mask as JBIG2 symbols (codecs/layers/file.ts); or (`auto`, PDF output only) mixed raster
+ * content, layers over JPEG photographs (codecs/mixed/file.ts).
  */
-export type ImageCoding = "jpeg" | "png" | "g4" | "jbig2" | "layers";
+export type ImageCoding = "jpeg" | "png" | "g4" | "jbig2" | "layers" | "mixed";
 
 /** What a written page file is: an image file (JPEG, PNG, TIFF), or a PDF-only coding (G4, JBIG2 symbols, layers). */
 export type PageFileFormat = FileFormat | Exclude<ImageCoding, "jpeg" | "png">;
@@ -124,6 +126,8 @@ const MONO_PNG: Candidate = { format: "png", components: 1, bits: 1 };
 const MONO_PDF: Candidate = { format: "jbig2", components: 1, bits: 1 };
 /** Flat-colour layers (layered.ts). */
 const LAYERS: Candidate = { format: "layers", components: 3, bits: 1 };
+/** Flat-colour layers over JPEG photographs (mixed.ts). */
+const MIXED: Candidate = { format: "mixed", components: 3, bits: 8 };
 
 /**
  * `auto`'s encodings of text and line art in gray or colour, where flat-colour layers are tried too
@@ -188,15 +192,19 @@ export async function encodePage(
   };
   // Colour only: with --color gray, layers would keep the colours (a gray palette would need a gray render).
   // At print resolution only: layers drop anti-aliasing as 1-bit does, which costs legibility below it.
-  const tryLayers =
-    options.pdf && !options.lossless && !options.pad && options.color === "rgb" && (options.ppi ?? 300) >= MONO_FROM_PPI &&
-    encoding !== undefined && LAYERABLE.has(encoding) && !(stats && stats.photo >= PHOTO_FROM);
+  const layersFit = options.pdf && !options.lossless && !options.pad && options.color === "rgb" && (options.ppi ?? 300) >= MONO_FROM_PPI && encoding !== undefined && encoding !== "mono";
+  const tryLayers = layersFit && LAYERABLE.has(encoding!) && !(stats && stats.photo >= PHOTO_FROM);
   const layers = tryLayers ? layeredFile(rgba, width, height, channels) : undefined;
-  // Layers smaller than any file the other candidates can be need not be compared (on the colour
+  // Where the layers refused the page (or it measured photographic): layers over JPEG photographs.
+  const gray = encoding === "gray4" || encoding === "gray-smallest";
+  const mixed = layersFit && !layers ? await mixedFile(rgba, width, height, channels, { quality: options.quality, gray }) : undefined;
+  // Layers (or mixed) smaller than any file the other candidates can be need not be compared (on the colour
   // manual, 1 page in 12 could not skip them: ~0.5 s of CPU per page saved on a 2-core machine).
-  if (layers && layers.estimate < Math.min(...candidates.map((c) => smallestPossible(c, width, height)))) candidates = [];
+  const early = layers ?? mixed;
+  if (early && early.estimate < Math.min(...candidates.map((c) => smallestPossible(c, width, height)))) candidates = [];
   const encoded = await Promise.all(candidates.map(encode));
   if (layers) encoded.push({ data: layers.data, estimate: layers.estimate, candidate: LAYERS });
+  if (mixed) encoded.push({ data: mixed.data, estimate: mixed.estimate, candidate: MIXED });
   const [first] = encoded as [Encoded];
   if (candidates[0] === MONO_PDF && first.estimate > packedBytes(width, height, options.pad) * G4_ALONE_BELOW) {
     encoded.push(await encode(MONO_PNG));

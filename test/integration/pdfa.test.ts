@@ -219,7 +219,7 @@ describe.skipIf(!HAS_PREFLIGHT)("--pdfa", () => {
   });
 
   it(
-    "the small encodings are valid PDF/A: JBIG2 against one /JBIG2Globals, flat-colour layers as JBIG2 image masks, CCITT G4; 2b and 3b the same file",
+    "the small encodings are valid PDF/A: JBIG2 against one /JBIG2Globals, flat-colour layers as JBIG2 image masks, mixed (JPEG under masks), CCITT G4; 2b and 3b the same file",
     async () => {
       // 1-bit pages at 300 DPI are JBIG2 against the document's one dictionary; a colour manual's pages are layers.
       const manual = join(dir, "manual-colour.pdf");
@@ -233,6 +233,12 @@ describe.skipIf(!HAS_PREFLIGHT)("--pdfa", () => {
       const layersRaw = readFileSync(layers, "latin1");
       expect(layersRaw).toMatch(/\/ImageMask true/);
       expect(layersRaw).not.toMatch(/\/DCTDecode|\/Interpolate true/);
+      // A brochure page (a photograph and text) is mixed: the photograph's JPEG under the text's masks.
+      const brochure = join(dir, "brochure.pdf");
+      execFileSync(process.execPath, [join(ROOT, "bench/documents.mjs"), "brochure", "1", brochure]);
+      const mixed = join(dir, "small-mixed.pdf");
+      await run([brochure, mixed, "--dpi", "300", "--format", "auto", "--pdfa", "1b"]);
+      expect(readFileSync(mixed, "latin1")).toMatch(/\/DCTDecode[^]*\/ImageMask true/);
       // CCITT G4 is what `auto` keeps where JBIG2 codes larger (rare on rendered pages): the writer's G4 page with --pdfa's settings.
       const g4 = join(dir, "small-g4.pdf");
       const width = 203;
@@ -244,8 +250,8 @@ describe.skipIf(!HAS_PREFLIGHT)("--pdfa", () => {
       await writer.close();
       expect(readFileSync(g4, "latin1")).toMatch(/\/Filter \/CCITTFaxDecode/);
 
-      const results = preflight([jbig2, layers, g4]);
-      for (const out of [jbig2, layers, g4]) expect(results.get(out), out).toEqual({ valid: true, errors: [] });
+      const results = preflight([jbig2, layers, mixed, g4]);
+      for (const out of [jbig2, layers, mixed, g4]) expect(results.get(out), out).toEqual({ valid: true, errors: [] });
 
       // Parts 2 and 3 allow every filter of ISO 32000-1 but LZW (6.1.7.2): the same file but for the part and the ID.
       const neutral = (b: Buffer): string =>

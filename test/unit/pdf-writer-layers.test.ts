@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { createBitmap, setPixel, type Bitmap } from "../../src/codecs/jbig2/bitmap.js";
 import { embeddedStream, encodePage, extractSymbols, SymbolTable } from "../../src/codecs/jbig2/index.js";
@@ -66,5 +67,41 @@ describe("PdfStreamWriter: layers", () => {
     let differences = 0;
     for (let i = 0; i < expected.length; i++) if (Math.abs(expected[i]! - pixels[i]!) > 1) differences++;
     expect(differences).toBe(0);
+  });
+
+  it("paints a mixed page's JPEGs over their rectangles, scaled to them, under the masks: MuPDF renders each edge on its pixel", async () => {
+    const [W, H] = [60, 40];
+    const table = new SymbolTable();
+    const symbols = extractSymbols(glyphs(40, 12, 4));
+    const page = encodePage(symbols, table.admit(symbols));
+    const black: MaskLayer = { colour: [0, 0, 0], x: 5, y: 26, width: 40, height: 12, data: embeddedStream(page), globals: page.usesGlobals };
+    // A flat green JPEG at half the raster's resolution over a 22 x 14 rectangle at (31, 5).
+    const jpeg = await sharp({ create: { width: 11, height: 7, channels: 3, background: { r: 40, g: 160, b: 80 } } }).jpeg({ quality: 95 }).toBuffer();
+    const photo = { x: 31, y: 5, width: 22, height: 14, image: { kind: "jpeg" as const, data: jpeg, width: 11, height: 7, components: 3 as const } };
+    const image: PageImage = { kind: "layers", width: W, height: H, background: [255, 255, 255], layers: [black], photos: [photo] };
+    const file = join(dir, "mixed.pdf");
+    const writer = await PdfStreamWriter.create(file);
+    await expect(writer.addImagePage(W, H, { ...image, photos: [{ ...photo, x: 39 }] }, { x: 0, y: 0, width: W, height: H })).rejects.toThrow(/Photo of 22x14 at 39,5 lies outside/);
+    await writer.addImagePage(W, H, image, { x: 0, y: 0, width: W, height: H });
+    await writer.close(undefined, undefined, () => table.globalsStream());
+    const raw = readFileSync(file, "latin1");
+    expect(raw.indexOf("/DCTDecode")).toBeLessThan(raw.indexOf("/ImageMask true")); // the JPEG is painted first (/Im0)
+
+    // MuPDF (poppler's Splash rounds a scaled image's right and bottom edges outward by a pixel: 23 x 15 here).
+    const out = join(dir, "mixed.ppm");
+    execFileSync("mutool", ["draw", "-q", "-r", "72", "-o", out, file]);
+    const ppm = readFileSync(out);
+    const header = /^P6\s+(\d+)\s+(\d+)\s+255\s/.exec(ppm.toString("latin1", 0, 30))!;
+    expect([Number(header[1]), Number(header[2])]).toEqual([W, H]);
+    const pixels = ppm.subarray(header[0].length);
+    let wrong = 0;
+    for (let y = 0; y < 24; y++) {
+      for (let x = 0; x < W; x++) {
+        const inside = x >= 31 && x < 53 && y >= 5 && y < 19;
+        const want = inside ? [40, 160, 80] : [255, 255, 255];
+        if (want.some((c, k) => Math.abs(c - pixels[(y * W + x) * 3 + k]!) > 4)) wrong++;
+      }
+    }
+    expect(wrong).toBe(0);
   });
 });

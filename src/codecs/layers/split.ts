@@ -147,7 +147,7 @@ function findPalette(pixels: Uint8Array, width: number, height: number, channels
  * nearer of the two: a gray edge pixel of black text on white paper goes to black or white, never to
  * a red that happens to be closer to mid-gray.
  */
-function classify(palette: readonly Rgb[], c: Rgb, far2: number): number {
+export function classify(palette: readonly Rgb[], c: Rgb, far2: number): number {
   let nearest = 0;
   let nearestD = Infinity;
   for (let p = 0; p < palette.length; p++) {
