@@ -1,0 +1,60 @@
+// The master's memory at any page count with `--format auto` (issue 20): the document-wide JBIG2
+// dictionary grows with every page of text; the master's peak RSS must not grow with the page count.
+// Generates the black-text manual (bench/documents.mjs) at each page count, cropped to a text block
+// (--crop, inches, default 3x2: a 900x600 raster at 300 DPI, so that 2,000 pages run in minutes on
+// 2 cores; the master's work per page, admitting symbols and writing the page, is the same in kind),
+// rasterizes it with `--format auto` at 300 DPI, and prints the master's and the largest worker's
+// peak RSS (VmHWM sampled from /proc, bench/measure.mjs), the pages by stored format, the output size
+// and the size of the document dictionary it wrote.
+//   npm run build && node bench/auto-memory.mjs [--pages 150,2000] [--crop 3x2] [--workers 2]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { PDFDocument } from "pdf-lib";
+import { makeDocument } from "./documents.mjs";
+import { measure } from "./measure.mjs";
+
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    pages: { type: "string", default: "150,2000" },
+    crop: { type: "string", default: "3x2" },
+    workers: { type: "string", default: "2" },
+    dpi: { type: "string", default: "300" },
+  },
+});
+const [cropW, cropH] = args.crop.split("x").map((v) => Number(v) * 72);
+
+const dir = mkdtempSync(join(tmpdir(), "pdfraster-auto-memory-"));
+try {
+  console.log(`black-text manual cropped to ${args.crop} in, ${args.dpi} DPI, --format auto, ${args.workers} workers`);
+  console.log("pages  input MB  output MB  wall s  master peak MB  largest worker MB  pages by format");
+  for (const pages of args.pages.split(",").map(Number)) {
+    const full = join(dir, `manual-${pages}.pdf`);
+    await makeDocument("manual", pages, full);
+    const doc = await PDFDocument.load(readFileSync(full), { updateMetadata: false });
+    // The text block below the top margin (72 pt), the same place on every page.
+    for (const page of doc.getPages()) page.setCropBox(72, page.getHeight() - 72 - cropH, cropW, cropH);
+    const input = join(dir, `input-${pages}.pdf`);
+    writeFileSync(input, await doc.save());
+    const output = join(dir, `out-${pages}.pdf`);
+    const m = await measure(process.execPath, [CLI, input, output, "--format", "auto", "--dpi", args.dpi, "--workers", args.workers, "--json", "--quiet"], { tmpDir: dir });
+    if (m.code !== 0) throw new Error(`pdfraster exited with ${m.code}: ${m.stderr}`);
+    const report = JSON.parse(m.stdout);
+    const formats = {};
+    for (const e of report.pageEncodings) formats[e.format] = (formats[e.format] ?? 0) + 1;
+    console.log(
+      `${String(pages).padStart(5)}  ${(report.inputBytes / 1e6).toFixed(2).padStart(8)}  ${(report.outputBytes / 1e6).toFixed(2).padStart(9)}  ${(m.wallMs / 1000).toFixed(0).padStart(6)}  ${m.masterPeakMb.toFixed(0).padStart(14)}  ${m.workerPeakMb.toFixed(0).padStart(17)}  ${Object.entries(formats).map(([f, n]) => `${f} ${n}`).join(", ")}`,
+    );
+    // The document dictionary: the /JBIG2Globals object's stream length (the writer puts /Length last in the dictionary).
+    const text = readFileSync(output, "latin1");
+    const ref = /\/JBIG2Globals (\d+) 0 R/.exec(text)?.[1];
+    const globalsBytes = ref ? Number(new RegExp(`\n${ref} 0 obj\n<<[^>]*/Length (\\d+) >>`).exec(text)?.[1] ?? 0) : 0;
+    console.log(`       document dictionary (/JBIG2Globals): ${(globalsBytes / 1024).toFixed(1)} KB`);
+    rmSync(output, { force: true });
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
