@@ -156,13 +156,18 @@ async function sweepFile(entry) {
     const password = entry.password ? ["--password", entry.password] : [];
     const out = { jpeg: join(dir, "jpeg.pdf"), auto: join(dir, "auto.pdf") };
     const result = { file: entry.file, pages: [] };
-    // The page count from pdfraster itself (pdfinfo cannot open every file pdfraster can).
+    // The page count from pdfinfo; 0 where it cannot open a file that pdfraster can.
     const count = await run("pdfinfo", [...(entry.password ? ["-upw", entry.password] : []), input]).then(
       ({ stdout }) => Number(/Pages:\s+(\d+)/.exec(stdout)?.[1] ?? 0),
       () => 0,
     );
-    const last = Math.max(1, Math.min(count || Number(args.pages), Number(args.pages)));
+    let last = Math.max(1, Math.min(count || Number(args.pages), Number(args.pages)));
     result.jpeg = await pdfraster(input, out.jpeg, "jpeg", last, password);
+    if (count === 0 && result.jpeg.code === 2 && /out of range/.test(result.jpeg.error ?? "")) {
+      // pdfinfo could not count the pages and the document is shorter than --pages: its first page only.
+      last = 1;
+      result.jpeg = await pdfraster(input, out.jpeg, "jpeg", last, password);
+    }
     result.auto = await pdfraster(input, out.auto, "auto", last, password);
     if (!result.jpeg.ok || !result.auto.ok) return result;
     const renders = {};
