@@ -287,9 +287,19 @@ function pipeline(rgba: Buffer, width: number, height: number, channels: 3 | 4, 
   }
   if (c.components === 1) image = image.toColourspace("b-w");
   if (c.bits === 1 && c !== MONO_PDF) image = image.threshold(options.threshold ?? 128); // see bilevel()
-  // PNG stores 4-bit gray by dropping the low bits: add half a step first so that it rounds.
-  if (c.bits === 4) image = image.linear(1, 8);
+  if (c.bits === 4) image = image.linear(...toFourBits(c, file));
   return saveAs(image, c, options.quality, file);
+}
+
+/**
+ * The `linear` that makes each gray level v the nearest of 16 levels, round(v / 17), as the writer
+ * stores 4-bit samples. libvips' TIFF writer keeps the high 4 bits of each 8-bit sample (so: the
+ * level times 16, plus half a step); its PNG writer (libvips 8.18, sharp 0.35) keeps the LOW 4 bits
+ * (so: the level itself). Levels 17k already quantized (a band the master joins) are k in both.
+ * test/unit/render-encode.test.ts checks both against every gray level.
+ */
+function toFourBits(c: Candidate, file: FileSettings | undefined): [number, number] {
+  return file?.tiff && !c.lossless ? [240 / 255, 8] : [15 / 255, 0.5];
 }
 
 /**

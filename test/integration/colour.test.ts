@@ -96,6 +96,14 @@ describe("--format auto", () => {
     const { data } = await decodeImage(image);
     expect(new Set(data).size).toBeGreaterThan(8); // anti-aliasing kept
     expect(new Set(data).size).toBeLessThanOrEqual(16);
+    // Each pixel is the nearest of the 16 levels to the same page's 8-bit gray render (the 4-bit PNG once
+    // held the low 4 bits of each level: black text stored as gray 136).
+    const gray = await run("gray-150", corpus("tracemonkey.pdf"), { format: "png", color: "gray", dpi: 150, pages: "1" });
+    const exact = (await decodeImage(gray.pdf.pages[0]!.images[0]!)).data;
+    expect(exact.length).toBe(data.length);
+    let off = 0;
+    for (let i = 0; i < data.length; i++) if (data[i] !== Math.round(exact[i]! / 17) * 17) off++;
+    expect(off, "pixels not at the nearest of 16 levels").toBe(0);
   });
 
   it("writes a gray photograph as the smaller of gray JPEG and lossless gray PNG, and colour pages in colour", async () => {

@@ -44,6 +44,29 @@ function encodeDocument(table: SymbolTable): { pages: Map<number, Jbig2PdfPage>;
   return { pages, globals: table.globalsStream(), ownSymbols };
 }
 
+/** poppler (pdfimages), MuPDF and Ghostscript decode every page of a PDF of these pages, globals last, bit for bit. */
+async function expectReadersDecode(pages: Map<number, Jbig2PdfPage>, globals: Uint8Array): Promise<void> {
+  const dir = scratch("pdfraster-jbig2-pdf-");
+  const pdf = join(dir, "doc.pdf");
+  writeFileSync(pdf, jbig2Pdf(PAGES.map((p) => pages.get(p)!), globals));
+  execFileSync("qpdf", ["--check", pdf], { stdio: "pipe" });
+  // poppler decodes each image stream with its globals (pdfimages writes the decoded pixels, 0 = black in DeviceGray).
+  execFileSync("pdfimages", ["-png", pdf, join(dir, "img")]);
+  const images = readdirSync(dir).filter((f) => f.startsWith("img")).sort();
+  expect(images).toHaveLength(PAGES.length);
+  for (const [i, p] of PAGES.entries()) {
+    const poppler = await fromPng(readFileSync(join(dir, images[i]!)));
+    expect(firstDifference(poppler, bitmaps.get(p)!), `poppler page ${p}`).toBeUndefined();
+    // MuPDF renders the page: at 72 DPI a page of w x h points is w x h pixels, one per image pixel.
+    execFileSync("mutool", ["draw", "-q", "-r", "72", "-o", join(dir, `mupdf-${p}.pbm`), pdf, String(p)]);
+    const mupdf = readPbm(readFileSync(join(dir, `mupdf-${p}.pbm`)));
+    expect(firstDifference(mupdf, bitmaps.get(p)!), `MuPDF page ${p}`).toBeUndefined();
+    const gsOut = join(dir, `gs-${p}.pbm`);
+    execFileSync("gs", ["-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pbmraw", "-r72", `-dFirstPage=${p}`, `-dLastPage=${p}`, `-sOutputFile=${gsOut}`, pdf]);
+    expect(firstDifference(readPbm(readFileSync(gsOut)), bitmaps.get(p)!), `Ghostscript page ${p}`).toBeUndefined();
+  }
+}
+
 describe("JBIG2 document-wide symbol dictionary", () => {
   it("pages encoded in arrival order decode exactly against the globals written after all of them", () => {
     const table = new SymbolTable();
@@ -130,25 +153,26 @@ describe("JBIG2 document-wide symbol dictionary", () => {
 
   it("real PDF readers (poppler, MuPDF, Ghostscript) decode the pages of a PDF whose globals object comes last", async () => {
     const { pages, globals } = encodeDocument(new SymbolTable());
-    const dir = scratch("pdfraster-jbig2-pdf-");
-    const pdf = join(dir, "doc.pdf");
-    writeFileSync(pdf, jbig2Pdf(PAGES.map((p) => pages.get(p)!), globals));
-    execFileSync("qpdf", ["--check", pdf], { stdio: "pipe" });
-    // poppler decodes each image stream with its globals (pdfimages writes the decoded pixels, 0 = black in DeviceGray).
-    execFileSync("pdfimages", ["-png", pdf, join(dir, "img")]);
-    const images = readdirSync(dir).filter((f) => f.startsWith("img")).sort();
-    expect(images).toHaveLength(PAGES.length);
-    for (const [i, p] of PAGES.entries()) {
-      const poppler = await fromPng(readFileSync(join(dir, images[i]!)));
-      expect(firstDifference(poppler, bitmaps.get(p)!)).toBeUndefined();
-      // MuPDF renders the page: at 72 DPI a page of w x h points is w x h pixels, one per image pixel.
-      execFileSync("mutool", ["draw", "-q", "-r", "72", "-o", join(dir, `mupdf-${p}.pbm`), pdf, String(p)]);
-      const mupdf = readPbm(readFileSync(join(dir, `mupdf-${p}.pbm`)));
-      expect(firstDifference(mupdf, bitmaps.get(p)!)).toBeUndefined();
-      const gsOut = join(dir, `gs-${p}.pbm`);
-      execFileSync("gs", ["-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pbmraw", "-r72", `-dFirstPage=${p}`, `-dLastPage=${p}`, `-sOutputFile=${gsOut}`, pdf]);
-      expect(firstDifference(readPbm(readFileSync(gsOut)), bitmaps.get(p)!), `Ghostscript page ${p}`).toBeUndefined();
-    }
+    await expectReadersDecode(pages, globals);
+  });
+
+  it("holds to its byte cap: pages past it decode in every reader from their own dictionary and the globals", async () => {
+    // The cap admits the first page to arrive and none of the later pages' new symbols (the table counts a
+    // page's fresh bitmaps twice: bitmaps kept plus a coded chunk at most their size).
+    const firstBytes = extractSymbols(bitmaps.get(ARRIVAL[0]!)!).classes.reduce((n, c) => n + c.bitmap.data.length, 0);
+    const table = new SymbolTable({ maxBytes: 2 * firstBytes });
+    const { pages, globals, ownSymbols } = encodeDocument(table);
+    expect(table.bytes).toBeGreaterThan(0);
+    expect(table.bytes).toBeLessThanOrEqual(2 * firstBytes);
+    expect(ownSymbols[0]).toBe(0);
+    expect(ownSymbols.slice(1).every((n) => n > 0)).toBe(true);
+    // A page past the cap draws its glyphs already in the globals from there, and only its new ones from its own dictionary.
+    expect(ARRIVAL.slice(1).every((p) => pages.get(p)!.usesGlobals)).toBe(true);
+    const uncapped = new SymbolTable();
+    encodeDocument(uncapped);
+    expect(globals.length).toBeLessThan(uncapped.globalsStream().length);
+    for (const p of PAGES) expect(firstDifference(jbig2dec(pages.get(p)!.stream, globals), bitmaps.get(p)!), `page ${p}`).toBeUndefined();
+    await expectReadersDecode(pages, globals);
   });
 
   it("pdf.js and PDFium (our own engines) draw the same pages", async () => {

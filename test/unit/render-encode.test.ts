@@ -253,6 +253,20 @@ describe("encodePage", () => {
     expect(await sharp(image.path).metadata()).toMatchObject({ format: "jpeg", width: 850, height: 1100, channels: 3 });
   });
 
+  it("writes 16-level gray (auto's gray4) as the nearest of 16 levels, in PNG and in TIFF", async () => {
+    // Every gray level 0-255, one per column: each must come back as round(v / 17) * 17. (libvips' 4-bit PNG
+    // writer keeps the low 4 bits of a sample, its TIFF writer the high 4: black text was stored as gray 136.)
+    const rgb = Buffer.alloc(256 * 2 * 3);
+    for (let i = 0; i < 256 * 2; i++) rgb.fill(i % 256, i * 3, i * 3 + 3);
+    for (const tiff of [false, true]) {
+      const image = await encodePage(rgb, 256, 2, join(dir, `levels-${tiff}`), { format: "auto", quality: 85, color: "rgb", encoding: "gray4", file: { tiff, dpi: 300 } }, 3);
+      expect(image).toMatchObject({ format: tiff ? "tiff" : "png", components: 1, bitsPerComponent: 4 });
+      const { data, info } = await sharp(image.path).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      const wrong = Array.from({ length: 256 }, (_, v) => v).filter((v) => data[v] !== Math.round(v / 17) * 17 || data[info.width + v] !== data[v]);
+      expect(wrong.map((v) => `${v}->${data[v]}`), tiff ? "TIFF" : "PNG").toEqual([]);
+    }
+  });
+
   it("writes a one-channel gray JPEG", async () => {
     const image = await encode("gray.jpg", { format: "jpeg", quality: 85, color: "gray" });
     expect(image).toMatchObject({ components: 1, bitsPerComponent: 8 });
