@@ -57,5 +57,5 @@ export class BandCollector {
 
 /** Deletes band images (and sidecars) nobody will assemble; the run's temp dir is removed at the end anyway. */
 async function discard(results: PageResult[]): Promise<void> {
-  await Promise.all(results.flatMap((r) => [r.path, ...(r.extractPath ? [r.extractPath] : [])]).map((path) => rm(path, { force: true }).catch(() => {})));
+  await Promise.all(results.flatMap((r) => [r.path, ...(r.extractPath ? [r.extractPath] : [])]).map((path) => rm(path, { force: true }).catch(() => {}))); // the temp dir goes at the end
 }

@@ -117,6 +117,7 @@ export class WorkerHandle {
         failStart(new Error(`worker ${description} while starting${this.stderrSummary()}`));
         this.settle(new TaskError(this.crashReason(), "crash"));
         if (wrapperKilled) options.launcher.afterExit?.(this.workDir);
+        // Best effort: the exit is what callers wait for; a left-over folder sits under workParent, which its owner (the run, the service) removes at its end.
         void rm(this.workDir, { recursive: true, force: true }).catch(() => {}).then(() => resolve());
       };
       this.child.once("exit", (code, exitSignal) => {

@@ -264,19 +264,20 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
   });
 
   function track(promise: Promise<unknown>, into = inFlight): void {
+    // Only waited for at shutdown: each promise's failure is answered to its client where it was made.
     const settled = promise.catch(() => {}).finally(() => into.delete(settled));
     into.add(settled);
   }
 
   // Every document is planned here with the service's engine: load it now rather than on the first request.
-  await Promise.all([config.base.engine, config.base.fallbackEngine].flatMap((name) => (name ? [loadEngine(name).catch(() => {})] : [])));
+  await Promise.all([config.base.engine, config.base.fallbackEngine].flatMap((name) => (name ? [loadEngine(name).catch(() => {}) /* a warm-up only: the first request loads it again and reports its error */] : [])));
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     // The port is taken or not ours: the workers already started must go too.
-    await app.close().catch(() => {});
+    await app.close().catch(() => {}); // the listen error is the one to report
     await backend.close();
-    await rm(root, { recursive: true, force: true }).catch(() => {});
+    await rm(root, { recursive: true, force: true }).catch(() => {}); // as app.close() above
     throw error;
   }
   const address = app.server.address() as AddressInfo;
@@ -302,7 +303,7 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
         await withDeadline(Promise.all(inFlight), Math.min(graceMs, 5000));
         await app.close();
         await backend.close();
-        await rm(root, { recursive: true, force: true }).catch(() => {});
+        await rm(root, { recursive: true, force: true }).catch(() => {}); // the folder is stale once we exit; the next start makes its own
       })();
       return closing;
     },

@@ -64,6 +64,7 @@ export async function receive(request: FastifyRequest, root: string, limits: Upl
     const bytes = await saveLimited(request.body as Readable, path, limit);
     return { upload: { dir, path, name: "document.pdf", bytes }, fields: {} };
   } catch (error) {
+    // Best effort: the upload's own error is the one to report; a folder left over is removed with the service's root on shutdown.
     await rm(dir, { recursive: true, force: true }).catch(() => {});
     throw error;
   } finally {
