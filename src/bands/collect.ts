@@ -17,7 +17,7 @@ export class BandCollector {
 
   /** `bandCounts`: page index → how many tasks (bands) it has. */
   constructor(bandCounts: Iterable<[number, number]>) {
-    for (const [index, count] of bandCounts) this.pages.set(index, { results: new Array(count).fill(undefined), missing: count, failed: false });
+    for (const [index, count] of bandCounts) this.pages.set(index, { results: new Array<PageResult | undefined>(count).fill(undefined), missing: count, failed: false });
   }
 
   /**

@@ -132,7 +132,7 @@ export class WorkerHandle {
 
     this.child.on("message", (message: unknown) => {
       if (!isWorkerMessage(message)) {
-        this.kill();
+        void this.kill();
         return;
       }
       if (message.type === "ready") {
@@ -162,7 +162,7 @@ export class WorkerHandle {
     return new Promise<PageResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.settle(new TaskError(`timed out after ${formatSeconds(timeoutMs)} s`, "timeout"));
-        this.kill();
+        void this.kill();
       }, timeoutMs);
       this.pending = { task, local, resolve, reject, timer };
       this.send({ type: "task", task: local });
@@ -206,7 +206,7 @@ export class WorkerHandle {
   async shutdown(): Promise<void> {
     if (this.isExited) return;
     this.send({ type: "shutdown" });
-    const timer = setTimeout(() => this.kill(), KILL_GRACE_MS);
+    const timer = setTimeout(() => void this.kill(), KILL_GRACE_MS);
     await this.exited;
     clearTimeout(timer);
   }

@@ -291,7 +291,7 @@ export class JobRegistry {
         this.turns.shift()?.();
       }
     } catch (error) {
-      const reason = signal.aborted ? signal.reason : error;
+      const reason: unknown = signal.aborted ? signal.reason : error;
       status = signal.aborted && !(reason instanceof LimitError) ? "cancelled" : "failed";
       job.failure = toHttp(reason, this.scrub, () => this.metrics.retryAfterSeconds());
       // Keep only the error: the upload and partial files go now.

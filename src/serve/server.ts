@@ -1,5 +1,5 @@
 import { open, rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import fastifyMultipart from "@fastify/multipart";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
@@ -297,7 +297,7 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     close(graceMs = config.graceMs) {
       closing ??= (async () => {
         draining = true;
-        (app.server as Server).close(); // no new connections; keep-alive ones get 503 (return503OnClosing) once fastify closes
+        app.server.close(); // no new connections; keep-alive ones get 503 (return503OnClosing) once fastify closes
         await withDeadline(Promise.all(submitting), graceMs);
         await jobs.shutdown(graceMs);
         await withDeadline(Promise.all(inFlight), Math.min(graceMs, 5000));

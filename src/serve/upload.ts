@@ -175,6 +175,7 @@ function saveLimited(source: Readable, path: string, limit: number): Promise<num
 
 /** The client's file name, only as a name (no folders, no control characters), for the result's name. */
 function safeName(name: string | undefined): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it removes
   const base = (name ?? "").split(/[\\/]/).at(-1)!.replace(/[\u0000-\u001f\u007f"]/g, "").trim();
   return base.slice(0, 200) || "document.pdf";
 }

@@ -64,8 +64,8 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
   });
   let stdout = "";
   let stderr = "";
-  child.stdout!.on("data", (chunk) => (stdout += chunk));
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
   const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 110_000);
     child.on("error", reject);

@@ -33,7 +33,7 @@ async function namesIn(path: string): Promise<{ names: Set<string>; types: Set<s
     }
   };
   for (const [, object] of doc.context.enumerateIndirectObjects()) walk(object);
-  walk(doc.context.trailerInfo.Info as PDFObject | undefined);
+  walk(doc.context.trailerInfo.Info);
   return { names, types };
 }
 

@@ -131,7 +131,7 @@ function links(doc: PDFDocument): Link[] {
       if (name instanceof PDFName) {
         const dest = dests?.lookupMaybe(name, PDFArray);
         if (dest) {
-          link.target = pageIndex.get(dest.get(0)!.toString());
+          link.target = pageIndex.get(dest.get(0).toString());
           link.xyz = dest.asArray().slice(1).map(String);
         }
       }

@@ -268,7 +268,7 @@ export class PdfJsEngine implements Engine {
     if (used - this.heapLow < this.cleanupHeapGrowth) return;
     this.releasePage(); // a kept page would make pdf.js refuse to clean
     this.heapLow = Infinity; // the freed caches are collected later: the next low is the new baseline
-    this.cleaning = this.doc.cleanup().catch(() => {}); // freeing caches early is an optimisation: a failure only leaves them to the GC
+    this.cleaning = this.doc.cleanup().then(() => {}, () => {}); // freeing caches early is an optimisation: a failure only leaves them to the GC
   }
 }
 
