@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { advanceWidth, cidsWidth, fontProgram, GLYPH_WIDTHS } from "../../src/pdf/glyphless-font.js";
 import { jpegInfo } from "../../src/pdf/png.js";
 import { PdfStreamWriter, type PageImage } from "../../src/pdf/writer.js";
+import { hasTools } from "../helpers/tools.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pdfraster-writer-keep-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const has = (tool: string): boolean => spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).status === 0;
-const hasPoppler = has("pdftotext");
+const hasPoppler = hasTools("pdftotext");
 if (!hasPoppler) console.warn("pdftotext not installed: text-layer extraction checks are skipped (apt-get install poppler-utils)");
 
 async function whiteJpeg(): Promise<PageImage> {
