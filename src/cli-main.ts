@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { rasterize, rasterizeBatch } from "./api.js";
-import { AbortError, ExitCode, InputError, PdfRasterError, UsageError, describeError } from "./errors.js";
+import { ExitCode, InputError, PdfRasterError, UsageError, describeError } from "./errors.js";
 import { expandInputs } from "./inputs.js";
 import { refuseDashInputs, refuseFilesAsOptions } from "./operands.js";
 import { passwordWarning } from "./cluster/connection.js";
@@ -11,6 +11,7 @@ import { batchSummaryLine, ProgressBar, summaryLine } from "./progress.js";
 import type { BatchReport, ProgressEvent, RasterizeReport } from "./report.js";
 import { workerSandbox } from "./pool/spawn.js";
 import { describeSandbox, sandboxWarning, type SandboxInfo } from "./sandbox/index.js";
+import { listenForStop } from "./signals.js";
 
 /** The CLI's own flags; the run's options are in RUN_OPTIONS (option-table.ts), read by toOptions(). */
 interface CliFlags {
@@ -132,14 +133,7 @@ async function main(argv: string[]): Promise<number> {
   verbose ||= flags.verbose === true;
   json = flags.progress === "json";
 
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? ExitCode.interrupted : ExitCode.terminated);
-    const code = signal === "SIGINT" ? ExitCode.interrupted : ExitCode.terminated;
-    controller.abort(new AbortError(`Interrupted by ${signal}`, code));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const stop = listenForStop();
 
   const bar = !flags.quiet && !json && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
   const batch = flags.outDir !== undefined;
@@ -184,7 +178,7 @@ async function main(argv: string[]): Promise<number> {
     }
   };
   try {
-    const options: RasterizeOptions = { ...toOptions(cli.opts()), onProgress, signal: controller.signal };
+    const options: RasterizeOptions = { ...toOptions(cli.opts()), onProgress, signal: stop.signal };
     exitWhenDone = options.redis !== undefined;
     if (options.redis === undefined) announceSandbox(workerSandbox(options.sandbox ?? DEFAULTS.sandbox), json, verbose);
     if (batch) {
@@ -204,8 +198,7 @@ async function main(argv: string[]): Promise<number> {
     return fatal(error);
   } finally {
     bar?.clear();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stop.dispose();
   }
 }
 

@@ -403,12 +403,16 @@ function flag(name: string, value: unknown): boolean {
   return value;
 }
 
-/** `keepText`: false, true (visible text), or `visible` / `all`. */
+/**
+ * `keepText`: false, true, or one of the table's choices (KEEP_TEXT_MODES). true is the first choice
+ * (`visible`), as a bare `--keep-text` is (switchArguments).
+ */
 function keepTextMode(value: unknown, name: string): false | KeepTextMode {
   if (value === undefined || value === false) return false;
-  if (value === true) return "visible";
-  if (value === "visible" || value === "all") return value;
-  throw new UsageError(`Expected \`${name}\` to be true, false, "visible" or "all", got ${describe(value)}`, { option: name });
+  if (value === true) return KEEP_TEXT_MODES[0];
+  const mode = KEEP_TEXT_MODES.find((choice) => choice === value);
+  if (mode) return mode;
+  throw new UsageError(`Expected \`${name}\` to be true, false, ${KEEP_TEXT_MODES.map((m) => `"${m}"`).join(" or ")}, got ${describe(value)}`, { option: name });
 }
 
 function text(name: string, value: unknown): string | undefined {

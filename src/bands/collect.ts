@@ -17,7 +17,7 @@ export class BandCollector {
 
   /** `bandCounts`: page index → how many tasks (bands) it has. */
   constructor(bandCounts: Iterable<[number, number]>) {
-    for (const [index, count] of bandCounts) this.pages.set(index, { results: new Array(count).fill(undefined), missing: count, failed: false });
+    for (const [index, count] of bandCounts) this.pages.set(index, { results: new Array<PageResult | undefined>(count).fill(undefined), missing: count, failed: false });
   }
 
   /**
@@ -57,5 +57,5 @@ export class BandCollector {
 
 /** Deletes band images (and sidecars) nobody will assemble; the run's temp dir is removed at the end anyway. */
 async function discard(results: PageResult[]): Promise<void> {
-  await Promise.all(results.flatMap((r) => [r.path, ...(r.extractPath ? [r.extractPath] : [])]).map((path) => rm(path, { force: true }).catch(() => {})));
+  await Promise.all(results.flatMap((r) => [r.path, ...(r.extractPath ? [r.extractPath] : [])]).map((path) => rm(path, { force: true }).catch(() => {}))); // the temp dir goes at the end
 }

@@ -9,6 +9,7 @@ import { commanderOptions, valuesOf } from "../option-table.js";
 import { checkQueueName, checkRedisUrl, connect, maskUrl, passwordWarning } from "./connection.js";
 import { startWorker, type WorkerEvent, type WorkerServiceOptions } from "./service.js";
 import { formatStatus, readStatus } from "./status.js";
+import { listenForStop } from "../signals.js";
 
 interface CommonFlags {
   redis?: string;
@@ -91,13 +92,7 @@ async function runWorker(argv: string[]): Promise<number> {
     if (flags.json) process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
     else process.stderr.write(`pdfraster worker: ${logLine(event)}\n`);
   };
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(signal === "SIGINT" ? ExitCode.interrupted : ExitCode.terminated);
-    controller.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const stop = listenForStop();
   // Numbers as the text commander gave: startWorker checks each (checkNumber reads numbers from text).
   const numbers = { concurrency: flags.concurrency, maxInputSize: flags.maxInputSize, grace: flags.grace } as Pick<WorkerServiceOptions, "concurrency" | "maxInputSize" | "grace">;
   const worker = await startWorker({
@@ -106,7 +101,7 @@ async function runWorker(argv: string[]): Promise<number> {
     redis: redisOf(flags),
     queue: flags.queue,
     store: flags.store,
-    signal: controller.signal,
+    signal: stop.signal,
     onEvent: log,
   });
   await worker.closed;

@@ -103,7 +103,7 @@ export function checkClusterJob(data: unknown, limits: WorkerLimits): Checked {
   const input = data.input;
   if (!isObject(input) || typeof input.hash !== "string" || !HASH.test(input.hash) || Object.keys(input).length !== 2) return refuse("bad input reference");
   if (!int(input.bytes, 1, Number.MAX_SAFE_INTEGER)) return refuse("bad input size");
-  if ((input.bytes as number) > limits.maxInputBytes) return refuse(`the input is ${input.bytes} bytes, over this worker's limit of ${limits.maxInputBytes}`);
+  if ((input.bytes as number) > limits.maxInputBytes) return refuse(`the input is ${input.bytes as number} bytes, over this worker's limit of ${limits.maxInputBytes}`);
   if (!isObject(task)) return refuse("no task");
   const unknownTask = Object.keys(task).find((key) => !TASK_KEYS.has(key));
   if (unknownTask) return refuse(`unknown task field \`${unknownTask}\``);

@@ -78,7 +78,9 @@ export function runContained<Reply>(script: URL, data: unknown, settings: Thread
         settle(() => reject(error));
       }
     });
-    thread.on("error", (error) => (failure = error));
+    thread.on("error", (error) => {
+      failure = error;
+    });
     thread.on("exit", () => settle(() => reject(new ThreadFailure(whyDied(failure, heapMb), { cause: failure }))));
   });
 }

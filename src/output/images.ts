@@ -102,6 +102,7 @@ export class ImageSink implements PageSink {
         await rename(join(this.staging, name), join(this.dir, name));
       } catch (error) {
         const back = moved.filter((m) => fresh.has(m));
+        // Best-effort rollback of this run's new files: the failed rename below is the error to report.
         await Promise.all(back.map((m) => rename(join(this.dir, m), join(this.staging, m)).catch(() => {})));
         throw new OutputError(`Cannot write ${join(this.dir, name)}: ${describeError(error)}`, { cause: error });
       }
@@ -114,7 +115,7 @@ export class ImageSink implements PageSink {
 
   async abort(): Promise<void> {
     await this.chain;
-    await rm(this.staging, { recursive: true, force: true }).catch(() => {});
+    await rm(this.staging, { recursive: true, force: true }).catch(() => {}); // aborting after a failure, the one to report
   }
 
   /** Names in the staging folder (for tests and diagnostics). */

@@ -104,6 +104,7 @@ export class PdfSink implements PageSink {
   }
 
   async abort(): Promise<void> {
+    // Aborting after a failure: that failure is the one to report, and the run's temp folder goes anyway.
     await this.writer.abort().catch(() => {});
     await rm(this.partial, { force: true }).catch(() => {});
   }
@@ -113,7 +114,7 @@ export class PdfSink implements PageSink {
 async function copyToStream(path: string, stream: NodeJS.WritableStream): Promise<void> {
   let failed: ((error: Error) => void) | undefined;
   const failure = new Promise<never>((_, reject) => (failed = reject));
-  failure.catch(() => {});
+  failure.catch(() => {}); // raced below; when the copy ends first nobody awaits it: not an unhandled rejection
   const onError = (error: Error): void => failed?.(error);
   stream.on("error", onError);
   try {

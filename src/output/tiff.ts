@@ -83,7 +83,7 @@ export class TiffSink implements PageSink {
   async abort(): Promise<void> {
     await this.chain;
     await this.writer.abort();
-    await rm(this.partial, { force: true }).catch(() => {});
+    await rm(this.partial, { force: true }).catch(() => {}); // aborting after a failure, the one to report
   }
 
   private async drain(): Promise<void> {

@@ -221,6 +221,7 @@ export class PdfStreamWriter {
     if (bands.length === 0 || bands.some((band) => band.width !== bands[0]!.width)) {
       throw new RangeError(`Expected one image or bands of one width, got widths ${bands.map((b) => b.width).join(", ")}`);
     }
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-argument -- any on purpose: checkNumber checks at run time what the type only claims
     for (const [key, value] of Object.entries(placement)) checkNumber(`placement.${key}`, value);
     // Checked here (imageObjects builds every dictionary once): a bad image must not fail the writer.
     const { objects, draws } = imageObjects(bands, stackBands(bands.map((band) => band.height), placement), background !== undefined);

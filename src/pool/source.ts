@@ -50,6 +50,6 @@ export class TaskSource {
   close(): void {
     const iterator = this.iterator;
     this.iterator = undefined;
-    void iterator?.return?.()?.catch(() => {});
+    void iterator?.return?.()?.catch(() => {}); // the caller stopped reading: an error cleaning up the source has nobody to go to
   }
 }

@@ -117,6 +117,7 @@ export class WorkerHandle {
         failStart(new Error(`worker ${description} while starting${this.stderrSummary()}`));
         this.settle(new TaskError(this.crashReason(), "crash"));
         if (wrapperKilled) options.launcher.afterExit?.(this.workDir);
+        // Best effort: the exit is what callers wait for; a left-over folder sits under workParent, which its owner (the run, the service) removes at its end.
         void rm(this.workDir, { recursive: true, force: true }).catch(() => {}).then(() => resolve());
       };
       this.child.once("exit", (code, exitSignal) => {
@@ -131,7 +132,7 @@ export class WorkerHandle {
 
     this.child.on("message", (message: unknown) => {
       if (!isWorkerMessage(message)) {
-        this.kill();
+        void this.kill();
         return;
       }
       if (message.type === "ready") {
@@ -161,7 +162,7 @@ export class WorkerHandle {
     return new Promise<PageResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.settle(new TaskError(`timed out after ${formatSeconds(timeoutMs)} s`, "timeout"));
-        this.kill();
+        void this.kill();
       }, timeoutMs);
       this.pending = { task, local, resolve, reject, timer };
       this.send({ type: "task", task: local });
@@ -205,7 +206,7 @@ export class WorkerHandle {
   async shutdown(): Promise<void> {
     if (this.isExited) return;
     this.send({ type: "shutdown" });
-    const timer = setTimeout(() => this.kill(), KILL_GRACE_MS);
+    const timer = setTimeout(() => void this.kill(), KILL_GRACE_MS);
     await this.exited;
     clearTimeout(timer);
   }

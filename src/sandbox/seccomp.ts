@@ -156,8 +156,14 @@ function assemble(ops: Op[]): Buffer {
   return out;
 }
 
-/** The filter for this machine's architecture, or undefined where there is none (not x86-64 Linux). */
+let x64Filter: Buffer | undefined;
+
+/**
+ * The filter for this machine's architecture, or undefined where there is none (not x86-64 Linux).
+ * Assembled once: every render process launch asks for it. Callers only read it (written to bwrap's stdin).
+ */
 export function seccompFilter(arch: string = process.arch, platform: string = process.platform): Buffer | undefined {
   if (platform !== "linux" || arch !== "x64") return undefined;
-  return assemble(program());
+  x64Filter ??= assemble(program());
+  return x64Filter;
 }

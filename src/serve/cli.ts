@@ -5,6 +5,7 @@ import { commanderOptions, namesOf, valuesOf } from "../option-table.js";
 import { passwordWarning } from "../cluster/connection.js";
 import { normalizeServiceOptions, SERVICE_OPTIONS, type ServiceOptions } from "./config.js";
 import { startService } from "./server.js";
+import { listenForStop } from "../signals.js";
 
 /** The settings `pdfraster serve` takes: the pool's options of a run, then its own. */
 const SERVE_TABLE = [...RUN_OPTIONS, ...SERVICE_OPTIONS];
@@ -60,15 +61,9 @@ export async function serveMain(argv: string[]): Promise<number> {
   const { config } = service;
   if (service.sandboxWarning) process.stderr.write(`pdfraster serve: warning: ${service.sandboxWarning}\n`); // even with --quiet: never silently weaker
   say(`listening on ${service.url} (${service.backend}${config.token ? ", token required" : ""})`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
-  });
+  const stop = listenForStop(() => ExitCode.unexpected); // a second signal exits at once, with 1
+  const signal = await stop.received;
   say(`${signal}: finishing the documents in flight (up to ${config.graceMs / 1000} s)`);
-  // A second signal stops at once.
-  const now = (): never => process.exit(ExitCode.unexpected);
-  process.once("SIGTERM", now);
-  process.once("SIGINT", now);
   await service.close();
   say("stopped");
   return ExitCode.ok;

@@ -75,7 +75,9 @@ export function toHttp(error: unknown, scrub: (text: string) => string, retryAft
   if (error instanceof OutputError) return of(507, error.code, fields(error.message));
   if (error instanceof PdfRasterError) return of(500, error.code, fields(error.message));
   // Fastify's own client errors (bad JSON, unsupported media type, ...) carry a 4xx statusCode.
-  const fastify = error as { statusCode?: unknown; code?: unknown; message?: unknown };
+  const fastify = error as { statusCode?: unknown; code?: unknown; message?: unknown; validation?: unknown };
+  // A request that does not fit a route's schema (routes/schemas.ts): a usage error, as our own checks' are.
+  if (Array.isArray(fastify.validation)) return of(400, "ERR_USAGE", fields(String(fastify.message ?? "Bad request")));
   if (typeof fastify.statusCode === "number" && fastify.statusCode >= 400 && fastify.statusCode < 500) {
     const code = fastify.statusCode === 415 ? "ERR_CONTENT_TYPE" : fastify.statusCode === 413 ? "ERR_TOO_LARGE" : "ERR_REQUEST";
     return of(fastify.statusCode, code, String(fastify.message ?? "Bad request").split("\n")[0]!);

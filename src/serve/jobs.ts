@@ -243,7 +243,7 @@ export class JobRegistry {
     clearTimeout(this.timers.get(job));
     this.timers.delete(job);
     this.jobs.delete(job.id);
-    await rm(job.upload.dir, { recursive: true, force: true }).catch(() => {});
+    await rm(job.upload.dir, { recursive: true, force: true }).catch(() => {}); // best effort: the service's root goes at shutdown
   }
 
   /**
@@ -291,11 +291,11 @@ export class JobRegistry {
         this.turns.shift()?.();
       }
     } catch (error) {
-      const reason = signal.aborted ? signal.reason : error;
+      const reason: unknown = signal.aborted ? signal.reason : error;
       status = signal.aborted && !(reason instanceof LimitError) ? "cancelled" : "failed";
       job.failure = toHttp(reason, this.scrub, () => this.metrics.retryAfterSeconds());
       // Keep only the error: the upload and partial files go now.
-      await rm(job.upload.dir, { recursive: true, force: true }).catch(() => {});
+      await rm(job.upload.dir, { recursive: true, force: true }).catch(() => {}); // the job's error is the one to keep
     } finally {
       const ms = performance.now() - started;
       if (status === "done") this.metrics.documentDone(ms);

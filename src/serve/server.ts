@@ -1,5 +1,5 @@
-import { open, rm } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { rm } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import fastifyMultipart from "@fastify/multipart";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
@@ -9,18 +9,19 @@ import { createTempDir, sweepStaleTempDirs } from "../temp-dir.js";
 import { workerSandbox } from "../pool/spawn.js";
 import { sandboxWarning } from "../sandbox/index.js";
 import { loadEngine } from "../engines/registry.js";
-import { AbortError, describeError, OutputError } from "../errors.js";
+import { describeError, OutputError } from "../errors.js";
 import { accessRefusal, digest, isLoopback, loopbackHosts, type AccessPolicy } from "./access.js";
 import type { Backend } from "./backend.js";
 import { ClusterBackend } from "./cluster-backend.js";
 import { WarmBackend } from "./warm-backend.js";
 import { normalizeServiceOptions, type ServiceConfig, type ServiceOptions } from "./config.js";
 import { HttpError, toHttp } from "./http-errors.js";
-import { JobRegistry, serverTiming, type JobEvent, type ServiceJob } from "./jobs.js";
+import { JobRegistry } from "./jobs.js";
 import { Metrics } from "./metrics.js";
-import { UPLOAD_PAGE, UPLOAD_PAGE_CSP } from "./page.js";
-import { requestOptions } from "./request-options.js";
-import { isUploadType, RAW_TYPES, receive, tooLarge, unsupportedType } from "./upload.js";
+import { isUploadType, RAW_TYPES, tooLarge, unsupportedType } from "./upload.js";
+import type { ServiceContext } from "./routes/context.js";
+import { documentRoutes } from "./routes/documents.js";
+import { probeRoutes } from "./routes/probes.js";
 
 /** A running service. */
 export interface Service {
@@ -37,15 +38,6 @@ export interface Service {
 
 /** Routes that carry an upload (patterns, as the router matched them). */
 const UPLOADS = new Set(["/v1/rasterize", "/v1/jobs"]);
-const SSE_HEARTBEAT_MS = 15_000;
-/**
- * Results are read and written in chunks of 1 MiB rather than Node's 64 KiB: a 300 dpi output is tens
- * of MB. Tracemonkey at 300 dpi (18.5 MB), 2 workers, medians of 4 interleaved requests on a shared
- * machine: the response after the output is committed 153 -> 119 ms (PDFium), 236 -> 179 (pdf.js),
- * 182 -> 88 (MuPDF); the service process's CPU per document 200 -> 160, 260 -> 220, 180 -> 70 ms,
- * time the workers get back on a machine with as many cores as workers.
- */
-const SEND_CHUNK_BYTES = 2 ** 20;
 
 /**
  * Starts `pdfraster serve`: the warm workers, then the HTTP server (fastify) on `host:port`.
@@ -148,135 +140,19 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     void reply.code(404).send({ code: "ERR_NOT_FOUND", message: `No route ${request.method} ${request.url.split("?")[0]}` });
   });
 
-  app.get("/", async (_request, reply) =>
-    reply.type("text/html; charset=utf-8").header("cache-control", "no-store").header("content-security-policy", UPLOAD_PAGE_CSP).header("x-frame-options", "DENY").send(UPLOAD_PAGE),
-  );
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_request, reply) => {
-    if (draining) return reply.code(503).send({ code: "ERR_NOT_READY", message: "The service is shutting down" });
-    const readiness = await backend.readiness();
-    if (!readiness.ready) return reply.code(503).send({ code: "ERR_NOT_READY", message: scrub(readiness.reason ?? "not ready") });
-    return { status: "ready", ...readiness.detail };
-  });
-  app.get("/metrics", async (_request, reply) => {
-    const load = jobs.load;
-    const text = metrics.render({
-      pdfraster_jobs_running: { help: "Documents rendering now.", value: load.active },
-      pdfraster_jobs_queued: { help: "Documents admitted and waiting for a turn.", value: load.waiting },
-      pdfraster_uploads_in_progress: { help: "Uploads being received (they hold no place among the jobs).", value: load.uploading },
-      ...(await backend.gauges()),
-    });
-    return reply.type("text/plain; version=0.0.4; charset=utf-8").send(text);
-  });
-
-  /**
-   * Reads the upload and its options and starts the job: a busy service reads nothing, and the job
-   * takes its place only once the upload is complete (a slow upload keeps no document out). Tracked in `submitting` until then: a shutdown lets an upload under way become a job
-   * (and then finish within the grace) instead of resetting its connection.
-   */
-  const submit = (request: FastifyRequest): Promise<ServiceJob> => {
-    const pending = receiveAndStart(request);
-    track(pending, submitting);
-    return pending;
-  };
-
-  const receiveAndStart = async (request: FastifyRequest): Promise<ServiceJob> => {
-    const requestStarted = performance.now();
-    jobs.uploadStarts();
-    let received;
-    try {
-      received = await receive(request, root, { limit: config.maxBodyBytes, timeoutMs: config.uploadTimeoutMs, minRate: config.minUploadRate });
-    } finally {
-      jobs.uploadEnded();
-    }
-    try {
-      jobs.admit();
-    } catch (error) {
-      await rm(received.upload.dir, { recursive: true, force: true });
-      throw error;
-    }
-    try {
-      const query = request.query as Record<string, string | string[]>;
-      for (const name of Object.keys(received.fields)) {
-        if (name in query) throw new HttpError(400, "ERR_USAGE", `\`${name}\` is given in the query and in the form: give it once`);
-      }
-      return jobs.start(received.upload, requestOptions({ ...query, ...received.fields }, config.base, request.headers.accept), requestStarted);
-    } catch (error) {
-      jobs.release();
-      await rm(received.upload.dir, { recursive: true, force: true });
-      throw error;
-    }
-  };
-
-  app.post("/v1/rasterize", async (request, reply) => {
-    const job = await submit(request);
-    // A client that goes away before its result is sent cancels the job: workers stop, files go.
-    const onClose = (): void => {
-      if (!reply.raw.writableFinished) void jobs.remove(job, new AbortError("The client went away"));
-    };
-    reply.raw.on("close", onClose);
-    const served = (async () => {
-      await job.ended;
-      if (job.status !== "done") throw errorOf(job);
-      // The result is opened, then its folder removed: nothing is left even if the download stops.
-      await sendResult(reply, job, () => jobs.remove(job));
-    })();
-    track(served);
-    try {
-      await served;
-    } finally {
-      reply.raw.off("close", onClose);
-      void jobs.remove(job);
-    }
-    return reply;
-  });
-
-  app.post("/v1/jobs", async (request, reply) => {
-    const job = await submit(request);
-    return reply.code(202).header("location", `/v1/jobs/${job.id}`).send(job.view());
-  });
-
-  const jobOf = (request: FastifyRequest): ServiceJob => {
-    const { id } = request.params as { id: string };
-    const job = jobs.get(id);
-    if (!job) throw new HttpError(404, "ERR_NOT_FOUND", `No job ${id} (it may have expired)`);
-    return job;
-  };
-
-  app.get("/v1/jobs/:id", async (request, reply) => {
-    const job = jobOf(request);
-    if ((request.headers.accept ?? "").includes("text/event-stream")) return streamEvents(job, reply);
-    return job.view();
-  });
-  app.get("/v1/jobs/:id/events", async (request, reply) => streamEvents(jobOf(request), reply));
-  app.get("/v1/jobs/:id/result", async (request, reply) => {
-    const job = jobOf(request);
-    if (!job.finished) throw new HttpError(409, "ERR_NOT_READY", `Job ${job.id} is ${job.status}: its result is not ready`, { "retry-after": "1" });
-    if (job.status !== "done") throw errorOf(job);
-    const sent = sendResult(reply, job);
-    track(sent);
-    await sent;
-    return reply;
-  });
-  app.delete("/v1/jobs/:id", async (request, reply) => {
-    await jobs.remove(jobOf(request));
-    return reply.code(204).send();
-  });
-
-  function track(promise: Promise<unknown>, into = inFlight): void {
-    const settled = promise.catch(() => {}).finally(() => into.delete(settled));
-    into.add(settled);
-  }
+  const context: ServiceContext = { config, root, backend, jobs, metrics, scrub, draining: () => draining, inFlight, submitting };
+  await app.register(probeRoutes, context);
+  await app.register(documentRoutes, context);
 
   // Every document is planned here with the service's engine: load it now rather than on the first request.
-  await Promise.all([config.base.engine, config.base.fallbackEngine].flatMap((name) => (name ? [loadEngine(name).catch(() => {})] : [])));
+  await Promise.all([config.base.engine, config.base.fallbackEngine].flatMap((name) => (name ? [loadEngine(name).catch(() => {}) /* a warm-up only: the first request loads it again and reports its error */] : [])));
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     // The port is taken or not ours: the workers already started must go too.
-    await app.close().catch(() => {});
+    await app.close().catch(() => {}); // the listen error is the one to report
     await backend.close();
-    await rm(root, { recursive: true, force: true }).catch(() => {});
+    await rm(root, { recursive: true, force: true }).catch(() => {}); // as app.close() above
     throw error;
   }
   const address = app.server.address() as AddressInfo;
@@ -296,13 +172,13 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
     close(graceMs = config.graceMs) {
       closing ??= (async () => {
         draining = true;
-        (app.server as Server).close(); // no new connections; keep-alive ones get 503 (return503OnClosing) once fastify closes
+        app.server.close(); // no new connections; keep-alive ones get 503 (return503OnClosing) once fastify closes
         await withDeadline(Promise.all(submitting), graceMs);
         await jobs.shutdown(graceMs);
         await withDeadline(Promise.all(inFlight), Math.min(graceMs, 5000));
         await app.close();
         await backend.close();
-        await rm(root, { recursive: true, force: true }).catch(() => {});
+        await rm(root, { recursive: true, force: true }).catch(() => {}); // the folder is stale once we exit; the next start makes its own
       })();
       return closing;
     },
@@ -312,66 +188,6 @@ export async function startService(options: ServiceOptions = {}, backendOf: (con
 /** The warm local pool, or with `redis` the cluster. */
 function defaultBackend(config: ServiceConfig, root: string): Backend {
   return config.base.cluster ? new ClusterBackend(config.base, config.base.cluster) : new WarmBackend(config.base, root);
-}
-
-/** The error a failed or cancelled job answers with. */
-function errorOf(job: ServiceJob): HttpError {
-  const failure = job.failure ?? { status: 500, body: { code: "ERR_INTERNAL", message: "The job ended without a result" }, headers: {} };
-  return new HttpError(failure.status, failure.body.code, failure.body.message, failure.headers, failure.body.failed);
-}
-
-/** Streams a job's result with its report in headers; `opened` runs once the file is open (and may unlink it). */
-async function sendResult(reply: FastifyReply, job: ServiceJob, opened?: () => Promise<void>): Promise<void> {
-  const result = job.result!;
-  const report = job.report!;
-  const failed = report.failed.map((f) => f.page);
-  reply
-    .code(200)
-    .type(result.type)
-    .header("content-length", String(result.bytes))
-    .header("content-disposition", contentDisposition(result.filename))
-    .header("x-pdfraster-job", job.id)
-    .header("x-pdfraster-pages", String(report.outputPages))
-    .header("x-pdfraster-rendered", String(report.rendered))
-    .header("x-pdfraster-failed", String(failed.length))
-    .header("server-timing", serverTiming(job))
-    .header("cache-control", "no-store");
-  if (failed.length > 0) reply.header("x-pdfraster-failed-pages", failed.slice(0, 500).join(","));
-  const file = await open(result.path, "r");
-  await opened?.();
-  await reply.send(file.createReadStream({ highWaterMark: SEND_CHUNK_BYTES }));
-}
-
-/** `attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266 / RFC 8187), so any upload name is a valid header. */
-function contentDisposition(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
-  if (ascii === name) return `attachment; filename="${name}"`;
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
-}
-
-/** Server-Sent Events: every progress event of the job (replayed, then live), then `end` with the job's state. */
-function streamEvents(job: ServiceJob, reply: FastifyReply): FastifyReply {
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" });
-  const write = (event: JobEvent): void => {
-    res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-    if (event.type === "end") finish();
-  };
-  const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), SSE_HEARTBEAT_MS);
-  let unsubscribe = (): void => {};
-  let ended = false;
-  const finish = (): void => {
-    if (ended) return;
-    ended = true;
-    clearInterval(heartbeat);
-    unsubscribe();
-    res.end();
-  };
-  res.on("close", finish);
-  unsubscribe = job.subscribe(write);
-  if (ended) unsubscribe();
-  return reply;
 }
 
 /** How long, and how much, a refused request's body is still read (and discarded) after the answer. */

@@ -64,6 +64,7 @@ export async function receive(request: FastifyRequest, root: string, limits: Upl
     const bytes = await saveLimited(request.body as Readable, path, limit);
     return { upload: { dir, path, name: "document.pdf", bytes }, fields: {} };
   } catch (error) {
+    // Best effort: the upload's own error is the one to report; a folder left over is removed with the service's root on shutdown.
     await rm(dir, { recursive: true, force: true }).catch(() => {});
     throw error;
   } finally {
@@ -174,6 +175,7 @@ function saveLimited(source: Readable, path: string, limit: number): Promise<num
 
 /** The client's file name, only as a name (no folders, no control characters), for the result's name. */
 function safeName(name: string | undefined): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it removes
   const base = (name ?? "").split(/[\\/]/).at(-1)!.replace(/[\u0000-\u001f\u007f"]/g, "").trim();
   return base.slice(0, 200) || "document.pdf";
 }

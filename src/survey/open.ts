@@ -42,5 +42,5 @@ export async function openDocument({ source, password, displayName, engines }: P
 export function limitInfo(info: SourceInfo): SourceInfo {
   // Not between the two halves of a surrogate pair.
   const cut = (value: string): string => (value.length > MAX_INFO_CHARS ? value.slice(0, MAX_INFO_CHARS - (/[\uD800-\uDBFF]/.test(value[MAX_INFO_CHARS - 1]!) ? 1 : 0)) : value);
-  return Object.fromEntries(Object.entries(info).map(([key, value]) => [key, typeof value === "string" ? cut(value) : value])) as SourceInfo;
+  return Object.fromEntries(Object.entries(info).map(([key, value]) => [key, typeof value === "string" ? cut(value) : value]));
 }

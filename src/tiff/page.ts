@@ -95,7 +95,7 @@ export function readTiffPage(data: Buffer): TiffPage {
   }
   if (!offsets || !counts || offsets.length !== counts.length || offsets.length === 0) throw new Error("TIFF page has no strips");
   const strips = offsets.map((offset, i) => {
-    const end = offset + counts![i]!;
+    const end = offset + counts[i]!;
     if (end > data.length) throw new Error(`TIFF strip ${i} runs past the end of the file`);
     return data.subarray(offset, end);
   });

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { PDFDocument } from "pdf-lib";
 import { CLI, CORPUS, ROOT } from "../helpers/cli.js";
 import { isAlive, workerPidsOf } from "../helpers/processes.js";
+import { hasTools } from "../helpers/tools.js";
 
 export interface ManifestEntry {
   file: string;
@@ -144,7 +145,7 @@ export function problems(record: RunRecord): string[] {
 }
 
 /** Pages pdftoppm renders (its exit code and the images it wrote), or undefined when it is not installed. */
-export const HAS_PDFTOPPM = spawnSync("sh", ["-c", "command -v pdftoppm"], { stdio: "ignore" }).status === 0;
+export const HAS_PDFTOPPM = hasTools("pdftoppm");
 
 export async function pdftoppmPages(input: string, password: string | undefined, boundMs: number): Promise<{ exitCode: number | null; pages: number }> {
   const dir = mkdtempSync(join(tmpdir(), "pdfraster-poppler-"));

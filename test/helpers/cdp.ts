@@ -1,11 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { scratch } from "./cli.js";
+import { hasTools } from "./tools.js";
 
 /** The system Chromium (Debian's `chromium`), or $CHROMIUM; undefined when there is none. */
 export function findChromium(): string | undefined {
   for (const candidate of [process.env.CHROMIUM, "chromium", "chromium-browser"]) {
-    if (candidate && spawnSync("sh", ["-c", `command -v ${candidate}`], { stdio: "ignore" }).status === 0) return candidate;
+    if (candidate && hasTools(candidate)) return candidate;
   }
   return undefined;
 }

@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hasTools } from "./tools.js";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = join(ROOT, "dist/cli.js");
@@ -52,7 +53,7 @@ export function leftoverTempDirs(dir: string): string[] {
 }
 
 /** Whether poppler-utils and imagemagick are installed (reference renders; tests that need them say so when skipped). */
-export const HAS_REFERENCE_TOOLS = spawnSync("sh", ["-c", "command -v pdftoppm && command -v compare"], { stdio: "ignore" }).status === 0;
+export const HAS_REFERENCE_TOOLS = hasTools("pdftoppm", "compare");
 if (!HAS_REFERENCE_TOOLS) {
   console.warn("pdftoppm/compare not installed: reference-render checks are skipped (apt-get install poppler-utils imagemagick)");
 }

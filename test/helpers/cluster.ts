@@ -1,7 +1,7 @@
 /** `pdfraster worker` processes for the cluster tests: started, watched and always stopped. */
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { CLI } from "./cli.js";
-import { isAlive, waitFor } from "./processes.js";
+import { dyingWithParent, isAlive, waitFor } from "./processes.js";
 
 type Launch = (command: string, args: string[], options: SpawnOptions) => ChildProcess;
 
@@ -12,7 +12,7 @@ export class WorkerProcess {
 
   /** `launch`: how to start the process (e.g. inside a network namespace); a plain spawn by default. */
   constructor(args: string[], env: NodeJS.ProcessEnv = {}, launch: Launch = spawn) {
-    this.child = launch(process.execPath, [CLI, "worker", ...args], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    this.child = launch(...dyingWithParent(process.execPath, [CLI, "worker", ...args]), { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
     this.child.stderr!.on("data", (chunk) => (this.log += chunk));
     this.exited = new Promise((resolve) => this.child.once("exit", (code) => resolve(code)));
     all.add(this);

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, PDFRef, type PDFPage } from "pdf-lib";
+import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRawStream, type PDFPage } from "pdf-lib";
 import { crc32, inflateSync } from "node:zlib";
 import sharp from "sharp";
 import { g4ToTiff } from "../../dist/codecs/ccitt/tiff.js";
@@ -46,14 +46,14 @@ function pageInfo(doc: PDFDocument, page: PDFPage): PageInfo {
   const resources = page.node.Resources();
   const xobjects = resources?.lookupMaybe(PDFName.of("XObject"), PDFDict);
   for (const [, ref] of xobjects?.entries() ?? []) {
-    const stream = doc.context.lookup(ref as PDFRef);
+    const stream = doc.context.lookup(ref);
     if (!(stream instanceof PDFRawStream)) continue;
     const dict = stream.dict;
     if (dict.get(PDFName.of("Subtype"))?.toString() !== "/Image") continue;
-    const num = (key: string): number => (dict.lookup(PDFName.of(key), PDFNumber) as PDFNumber).asNumber();
+    const num = (key: string): number => (dict.lookup(PDFName.of(key), PDFNumber)).asNumber();
     const parms = dict.lookup(PDFName.of("DecodeParms"));
     const globalsRef = parms instanceof PDFDict ? parms.get(PDFName.of("JBIG2Globals")) : undefined;
-    const globals = globalsRef ? doc.context.lookup(globalsRef as PDFRef) : undefined;
+    const globals = globalsRef ? doc.context.lookup(globalsRef) : undefined;
     images.push({
       ...(globals instanceof PDFRawStream ? { globals: globals.contents } : {}),
       width: num("Width"),

@@ -25,6 +25,17 @@ export function allWorkerPids(marker: string): number[] {
     .map((line) => Number.parseInt(line.trim(), 10));
 }
 
+/**
+ * `command args` run so that it gets SIGTERM when the process that spawned it dies, however it dies: a
+ * service or cluster worker a test starts must not outlive a vitest that was killed (SIGKILL, a crash)
+ * before its afterAll. setpriv (util-linux) sets the parent-death signal and then execs the command, so
+ * the child keeps its pid, its signals and its exit code. SIGTERM: it stops as it would in production,
+ * its render processes and temp folders with it.
+ */
+export function dyingWithParent(command: string, args: readonly string[]): [string, string[]] {
+  return ["setpriv", ["--pdeathsig", "TERM", "--", command, ...args]];
+}
+
 /** True while `pid` is a live process (a zombie counts as gone: it runs no code and holds no memory). */
 export function isAlive(pid: number): boolean {
   try {
@@ -64,8 +75,8 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
   });
   let stdout = "";
   let stderr = "";
-  child.stdout!.on("data", (chunk) => (stdout += chunk));
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
   const done = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 110_000);
     child.on("error", reject);

@@ -7,8 +7,9 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { afterAll, afterEach, beforeAll } from "vitest";
+import { hasTools } from "./tools.js";
 
-export const HAS_REDIS = spawnSync("sh", ["-c", "command -v redis-server && command -v redis-cli"], { stdio: "ignore" }).status === 0;
+export const HAS_REDIS = hasTools("redis-server", "redis-cli");
 if (!HAS_REDIS) {
   if (process.env.CI === "true") throw new Error("redis-server is not installed: the cluster tests need it in CI (apt-get install redis-server)");
   console.warn("redis-server not installed: the cluster tests are skipped (apt-get install redis-server)");

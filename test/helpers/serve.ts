@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI, scratch } from "./cli.js";
-import { isAlive, waitFor, workerPidsOf } from "./processes.js";
+import { dyingWithParent, isAlive, waitFor, workerPidsOf } from "./processes.js";
 
 export interface RunningService {
   url: string;
@@ -26,16 +26,16 @@ const running = new Set<RunningService>();
  */
 export async function startServe(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningService> {
   const tmp = scratch("pdfraster-serve-test-");
-  const child = spawn(process.execPath, [CLI, "serve", "--port", "0", ...args], {
+  const child = spawn(...dyingWithParent(process.execPath, [CLI, "serve", "--port", "0", ...args]), {
     env: { ...process.env, ...env, TMPDIR: tmp },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
-  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the service did not start: ${stderr}`)), 30_000);
-    child.stderr!.on("data", () => {
+    child.stderr.on("data", () => {
       const match = /listening on (http:\/\/\S+)/.exec(stderr);
       if (match) {
         clearTimeout(timer);

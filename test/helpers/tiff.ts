@@ -3,8 +3,9 @@
  * TIFF output. In CI (CI=true) missing tools are a failure, not a skip: .ci/run installs them.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { hasTools } from "./tools.js";
 
-export const HAS_TIFF_TOOLS = spawnSync("sh", ["-c", "command -v tiffinfo && command -v tiffdump && command -v compare"], { stdio: "ignore" }).status === 0;
+export const HAS_TIFF_TOOLS = hasTools("tiffinfo", "tiffdump", "compare");
 if (!HAS_TIFF_TOOLS) {
   const install = "apt-get install libtiff-tools imagemagick";
   if (process.env.CI === "true") throw new Error(`tiffinfo/tiffdump/compare are not installed: the TIFF tests need them in CI (${install})`);

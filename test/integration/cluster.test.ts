@@ -91,7 +91,7 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     let killedAt = 0;
     let stdout = "";
     run.child.stderr!.on("data", (chunk: Buffer) => {
-      stdout += chunk;
+      stdout += chunk.toString();
       if (!killedAt && events(stdout).some((e) => e.type === "page-done" && e.worker === victim!.pid)) {
         killedAt = Date.now();
         victim!.child.kill("SIGKILL");
@@ -249,7 +249,7 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
     const dir = scratch();
     const run = startCli([corpus("tracemonkey.pdf"), join(dir, "out.pdf"), "--dpi", "100", "--redis", redis.url, "--queue", queue, "--progress", "json"]);
     let seen = "";
-    run.child.stderr!.on("data", (chunk: Buffer) => (seen += chunk));
+    run.child.stderr!.on("data", (chunk: Buffer) => (seen += chunk.toString()));
     await waitFor(() => seen.includes('"page-done"'), 60_000, "a first page");
     run.child.kill("SIGKILL");
     await run.done;
@@ -387,7 +387,7 @@ describe.skipIf(!HAS_REDIS)("cluster mode, Redis lost", () => {
     const out = join(dir, "out.pdf");
     const run = startCli([corpus("tracemonkey.pdf"), out, "--dpi", "100", "--redis", own.url, "--queue", "lost", "--progress", "json"]);
     let seen = "";
-    run.child.stderr!.on("data", (chunk: Buffer) => (seen += chunk));
+    run.child.stderr!.on("data", (chunk: Buffer) => (seen += chunk.toString()));
     await waitFor(() => seen.includes('"page-done"'), 60_000, "a first page");
     await own.kill();
     const result = await run.done;

@@ -70,7 +70,10 @@ describe("docs/ pages document the real program", () => {
   });
 
   it("every route the service registers is in docs/service.md's endpoints, and every exit code in docs/cli.md and README", () => {
-    const routes = [...read("src/serve/server.ts").matchAll(/\bapp\.(get|post|put|patch|delete)\("([^"]+)"/g)].map((m) => `${m[1]!.toUpperCase()} ${m[2]}`);
+    // The routes are fastify plugins in src/serve/routes/ (app.get<{ Params: ... }>("/path", ...)).
+    const sources = readdirSync(join(ROOT, "src/serve/routes")).map((name) => read(`src/serve/routes/${name}`)).join("\n");
+    const routes = [...sources.matchAll(/\bapp\.(get|post|put|patch|delete)(?:<[^>]*>)?\("([^"]+)"/g)].map((m) => `${m[1]!.toUpperCase()} ${m[2]}`);
+    expect(routes).toContain("GET /v1/jobs/:id/result");
     expect(routes).toContain("POST /v1/rasterize");
     const service = read("docs/service.md");
     const endpoints = service.slice(service.indexOf("### Endpoints"), service.indexOf("### Options"));

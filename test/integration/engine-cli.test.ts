@@ -90,7 +90,7 @@ describe("--fallback-engine", () => {
   it.each(pairs)("--engine %s --fallback-engine %s: every page that fails on the first is drawn by the second, and it says so", async (engine, fallback) => {
     const dir = scratch();
     const out = join(dir, "out.pdf");
-    const result = await runCli([SAMPLE, out, "--engine", engine!, "--fallback-engine", fallback!, "--dpi", "30", "--pages", "2-4", "--json"], {
+    const result = await runCli([SAMPLE, out, "--engine", engine, "--fallback-engine", fallback, "--dpi", "30", "--pages", "2-4", "--json"], {
       env: { PDFRASTER_FAULT: `throw,engine=${engine}` },
     });
     expect(result.code).toBe(0);

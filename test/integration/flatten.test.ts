@@ -9,6 +9,7 @@ import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream, PDFStream, type 
 import { describe, expect, it } from "vitest";
 import { corpus, scratch } from "../helpers/cli.js";
 import { startCli, waitFor, workerPidsOf } from "../helpers/processes.js";
+import { hasTools } from "../helpers/tools.js";
 
 /** Every name used anywhere in the file (dictionary keys and name values), and the /Type values of its objects. */
 async function namesIn(path: string): Promise<{ names: Set<string>; types: Set<string> }> {
@@ -33,7 +34,7 @@ async function namesIn(path: string): Promise<{ names: Set<string>; types: Set<s
     }
   };
   for (const [, object] of doc.context.enumerateIndirectObjects()) walk(object);
-  walk(doc.context.trailerInfo.Info as PDFObject | undefined);
+  walk(doc.context.trailerInfo.Info);
   return { names, types };
 }
 
@@ -49,7 +50,7 @@ const FORBIDDEN = [
 ];
 const ALLOWED_TYPES = new Set(["Catalog", "Pages", "Page", "XObject/Image"]);
 
-const HAS_PDFTOTEXT = spawnSync("sh", ["-c", "command -v pdftotext"], { stdio: "ignore" }).status === 0;
+const HAS_PDFTOTEXT = hasTools("pdftotext");
 if (!HAS_PDFTOTEXT) console.warn("pdftotext not installed: the no-extractable-text checks are skipped (apt-get install poppler-utils)");
 const text = (path: string): string => spawnSync("pdftotext", [path, "-"], { encoding: "utf8" }).stdout;
 

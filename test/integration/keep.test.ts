@@ -2,7 +2,7 @@
  * The opt-in keep options on real files through the real CLI: the output is inspected with pdf-lib,
  * and with poppler's pdftotext/pdfinfo where installed.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -18,8 +18,9 @@ import {
 import { beforeAll, describe, expect, it } from "vitest";
 import { corpus, leftoverTempDirs, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { makeNavigationPdf } from "../helpers/navigation.js";
+import { hasTools } from "../helpers/tools.js";
 
-const HAS_POPPLER = spawnSync("sh", ["-c", "command -v pdftotext && command -v pdfinfo"], { stdio: "ignore" }).status === 0;
+const HAS_POPPLER = hasTools("pdftotext", "pdfinfo");
 if (!HAS_POPPLER) console.warn("pdftotext/pdfinfo not installed: text-layer and metadata checks with poppler are skipped (apt-get install poppler-utils)");
 
 const A4 = { width: 595.28, height: 841.89 };
@@ -131,7 +132,7 @@ function links(doc: PDFDocument): Link[] {
       if (name instanceof PDFName) {
         const dest = dests?.lookupMaybe(name, PDFArray);
         if (dest) {
-          link.target = pageIndex.get(dest.get(0)!.toString());
+          link.target = pageIndex.get(dest.get(0).toString());
           link.xyz = dest.asArray().slice(1).map(String);
         }
       }

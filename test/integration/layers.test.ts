@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
 import { expect, it } from "vitest";
-import { NotLayerable, splitLayers, type LayeredPage } from "../../src/codecs/layers/split.js";
+import { NotLayerable, splitLayers } from "../../src/codecs/layers/split.js";
 import { ROOT, runCli, scratch } from "../helpers/cli.js";
 
 const DPI = 300; // at 150 DPI splitLayers refuses these pages (4.5% of the ink far from every colour and blend: small anti-aliased text)
@@ -49,7 +49,7 @@ it("--format auto stores a colour manual's pages as JBIG2 masks in their colours
     const { data, info } = await sharp(join(dir, "png", `p-${page}.png`)).raw().toBuffer({ resolveWithObject: true });
     const split = splitLayers(data, info.width, info.height, info.channels as 3 | 4);
     if (split instanceof NotLayerable) throw new Error(`page ${page}: ${split.reason}`);
-    const layers = (split as LayeredPage).layers;
+    const layers = (split).layers;
     colours += layers.length;
     const rows = list.filter((row) => Number(row[0]) === page);
     expect(rows.map((row) => [row[2], row[8]]), `page ${page}`).toEqual(layers.map(() => ["stencil", "jbig2"]));

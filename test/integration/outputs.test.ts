@@ -119,7 +119,7 @@ describe("image output: one file per page", () => {
         const meta = await sharp(join(out, name)).metadata();
         // A5 at 40 DPI is 233x331 (the sheet's DPI, not the page content's scale; page 2 is landscape).
         // Before the fix PNG said 25.4 DPI (pHYs 1 px/mm) and JPEG nothing (read as 72).
-        const sides = [meta.width!, meta.height!].sort((a, b) => a - b);
+        const sides = [meta.width, meta.height].sort((a, b) => a - b);
         expect([name, extra.join(" "), ...sides, meta.density]).toEqual([name, extra.join(" "), 233, 331, 40]);
       }
     }

@@ -187,7 +187,7 @@ describe.skipIf(!HAS_PREFLIGHT)("--pdfa", () => {
       const intent = intents.lookup(0, PDFDict);
       expect(intent.get(key("S"))?.toString()).toBe("/GTS_PDFA1");
       const profileRef = intent.get(key("DestOutputProfile"));
-      const profileStream = doc.context.lookup(profileRef as PDFRef) as PDFRawStream;
+      const profileStream = doc.context.lookup(profileRef) as PDFRawStream;
       expect((profileStream.dict.get(key("N")) as PDFNumber).asNumber()).toBe(3);
       const profile = streamData(doc, profileRef);
       expect(profile.readUInt32BE(0)).toBe(profile.length);
@@ -200,7 +200,7 @@ describe.skipIf(!HAS_PREFLIGHT)("--pdfa", () => {
       let links = 0;
       for (const page of doc.getPages()) {
         for (const ref of page.node.lookupMaybe(key("Annots"), PDFArray)?.asArray() ?? []) {
-          const annot = doc.context.lookup(ref as PDFRef, PDFDict);
+          const annot = doc.context.lookup(ref, PDFDict);
           expect(annot.get(key("Subtype"))?.toString()).toBe("/Link");
           const flags = (annot.get(key("F")) as PDFNumber | undefined)?.asNumber() ?? 0;
           expect(flags & 4, "Print").toBe(4);

@@ -16,8 +16,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { corpus, leftoverTempDirs, runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { startCli, waitFor } from "../helpers/processes.js";
+import { toolPath } from "../helpers/tools.js";
 
-const BWRAP = spawnSync("sh", ["-c", "command -v bwrap"], { encoding: "utf8" }).stdout.trim();
+const BWRAP = toolPath("bwrap");
 const IN_CI = process.env.CI === "true";
 const SLOW_DOC = corpus("tracemonkey.pdf");
 

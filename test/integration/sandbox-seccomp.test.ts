@@ -10,10 +10,10 @@ import { describe, expect, it } from "vitest";
 import { bwrapArgs } from "../../src/sandbox/bwrap.js";
 import { seccompFilter } from "../../src/sandbox/seccomp.js";
 import { corpus, ROOT, runCli, scratch } from "../helpers/cli.js";
+import { hasTools } from "../helpers/tools.js";
 
-const has = (tool: string): boolean => spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).status === 0;
 const IN_CI = process.env.CI === "true";
-const RUNNABLE = has("bwrap") && has("python3") && process.arch === "x64";
+const RUNNABLE = hasTools("bwrap", "python3") && process.arch === "x64";
 
 /** Each call's errno (0: it succeeded), as python3 sees it inside the sandbox. */
 const CALLS = `

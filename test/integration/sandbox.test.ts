@@ -6,7 +6,6 @@
  * each attempt is refused, the page fails saying what was refused, and the run goes on; with
  * `--sandbox off` the same attempts succeed, which shows that the tests can fail.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
@@ -14,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, SAMPLE, scratch } from "../helpers/cli.js";
 import { writeHugeImagePdf } from "../helpers/hostile.js";
 import { ready, startServe, stopAll } from "../helpers/serve.js";
+import { hasTools } from "../helpers/tools.js";
 
-const HAS_BWRAP = spawnSync("sh", ["-c", "command -v bwrap"], { stdio: "ignore" }).status === 0;
+const HAS_BWRAP = hasTools("bwrap");
 const IN_CI = process.env.CI === "true";
 /** Node's own folder only: a PATH without bwrap. */
 const PATH_WITHOUT_BWRAP = join(process.execPath, "..");

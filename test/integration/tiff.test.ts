@@ -38,7 +38,7 @@ describe.skipIf(!HAS_TIFF_TOOLS)("TIFF output", { timeout: 300_000 }, () => {
     const pngs = await pngPages("sample-png", [SAMPLE, "--dpi", "50"]);
     expect(pages).toHaveLength(5);
     for (const [i, page] of pages.entries()) {
-      const png = await sharp(pngs[i]!).metadata();
+      const png = await sharp(pngs[i]).metadata();
       expect([page.width, page.height], `page ${i + 1}`).toEqual([png.width, png.height]);
       expect(page).toMatchObject({ resolution: "50, 50 pixels/inch", compression: "AdobeDeflate", photometric: "RGB color", bitsPerSample: 8, samplesPerPixel: 3 });
       expect(page.subfileType).toMatch(/multi-page document/);

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { advanceWidth, cidsWidth, fontProgram, GLYPH_WIDTHS } from "../../src/pdf/glyphless-font.js";
 import { jpegInfo } from "../../src/pdf/png.js";
 import { PdfStreamWriter, type PageImage } from "../../src/pdf/writer.js";
+import { hasTools } from "../helpers/tools.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pdfraster-writer-keep-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const has = (tool: string): boolean => spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" }).status === 0;
-const hasPoppler = has("pdftotext");
+const hasPoppler = hasTools("pdftotext");
 if (!hasPoppler) console.warn("pdftotext not installed: text-layer extraction checks are skipped (apt-get install poppler-utils)");
 
 async function whiteJpeg(): Promise<PageImage> {
@@ -86,7 +86,7 @@ describe("PdfStreamWriter text layer, links and outline", () => {
     const fontRefs = [0, 2].map((i) => doc.getPages()[i]!.node.Resources()!.lookup(PDFName.of("Font"), PDFDict).get(PDFName.of("F0")));
     expect(fontRefs[0]).toBeInstanceOf(PDFRef);
     expect(fontRefs[0]).toBe(fontRefs[1]);
-    const font = doc.context.lookup(fontRefs[0]!, PDFDict);
+    const font = doc.context.lookup(fontRefs[0], PDFDict);
     expect(font.get(PDFName.of("Subtype"))?.toString()).toBe("/Type0");
     expect(font.get(PDFName.of("Encoding"))?.toString()).toBe("/Identity-H");
     expect(font.lookup(PDFName.of("ToUnicode"))).toBeInstanceOf(PDFRawStream);
@@ -139,7 +139,7 @@ describe("PdfStreamWriter text layer, links and outline", () => {
     expect(word("world")[2]).toBeCloseTo(222, 1);
     // The rotated run goes up from (300, 300) to 360, its ascent (9.6 pt) to the left, its descent (2.4 pt) to the right.
     const [rx1, ry1, rx2, ry2] = word("Upwards");
-    expect([rx1, rx2, 792 - ry2, 792 - ry1].map((v) => Math.round(v!))).toEqual([290, 302, 300, 360]);
+    expect([rx1, rx2, 792 - ry2, 792 - ry1].map((v) => Math.round(v))).toEqual([290, 302, 300, 360]);
   });
 
   it.skipIf(!hasPoppler)("draws nothing: the page renders as its (white) image alone (pdftoppm)", async () => {

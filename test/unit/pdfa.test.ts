@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber, PDFRef } from "pdf-lib";
+import { PDFArray, PDFDict, PDFDocument, PDFName, PDFNumber } from "pdf-lib";
 import { afterAll, describe, expect, it } from "vitest";
 import { archivalInfo, xmpPacket } from "../../src/pdf/pdfa.js";
 import { srgbProfile } from "../../src/pdf/srgb-profile.js";
@@ -53,7 +53,7 @@ describe("PdfStreamWriter page tree", () => {
     const kids = root.lookup(PDFName.of("Kids"), PDFArray);
     expect(kids.size()).toBe(4096 + 2);
     expect((root.get(PDFName.of("Count")) as PDFNumber).asNumber()).toBe(9000);
-    const last = doc.context.lookup(kids.get(kids.size() - 1) as PDFRef, PDFDict);
+    const last = doc.context.lookup(kids.get(kids.size() - 1), PDFDict);
     expect(last.lookup(PDFName.of("Kids"), PDFArray).size()).toBe(9000 - 2 * 4096);
   });
 

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import Fastify from "fastify";
 import { describe, expect, it } from "vitest";
 import { normalizeOptions } from "../../src/options.js";
 import { parseBytes } from "../../src/option-table.js";
@@ -100,6 +101,22 @@ describe("errors to HTTP", () => {
       expect(map(new TypeError("x is not a function"))).toEqual({ status: 500, body: { code: "ERR_INTERNAL", message: "Internal error (see the service's log)" }, headers: {} });
     } finally {
       process.stderr.write = quiet;
+    }
+  });
+
+  it("maps fastify's own schema-validation errors to 400 ERR_USAGE with the { code, message } body", async () => {
+    const app = Fastify({ logger: false });
+    app.setErrorHandler((error, _request, reply) => {
+      const failure = toHttp(error, (t) => t, () => 7);
+      void reply.code(failure.status).send(failure.body);
+    });
+    app.get("/", { schema: { querystring: { type: "object", properties: { n: { type: "integer" } } } } }, async () => ({ ok: true }));
+    try {
+      const response = await app.inject({ method: "GET", url: "/?n=abc" });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({ code: "ERR_USAGE", message: "querystring/n must be integer" });
+    } finally {
+      await app.close();
     }
   });
 });

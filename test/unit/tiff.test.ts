@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,10 +7,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { readTiffPage } from "../../src/tiff/page.js";
 import { TiffStreamWriter } from "../../src/tiff/writer.js";
 import { settledArrayBuffers } from "../helpers/memory.js";
+import { hasTools } from "../helpers/tools.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pdfraster-tiff-unit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const hasTiffinfo = spawnSync("sh", ["-c", "command -v tiffinfo"], { stdio: "ignore" }).status === 0;
+const hasTiffinfo = hasTools("tiffinfo");
 
 /** A w x h RGB gradient, different for each `seed`. */
 function pixels(w: number, h: number, seed: number): Buffer {

@@ -1,3 +1,4 @@
+import { ByteReader, ByteWriter } from "../bytes.js";
 import { bitmapFromPacked } from "./bitmap.js";
 import type { PageSymbols, SymbolClass } from "./symbols.js";
 
@@ -17,87 +18,60 @@ export class PageSymbolsFormatError extends Error {
 export function serializePageSymbols(page: PageSymbols): Uint8Array {
   let size = 4 + 4 + 4 + 4 + 4 + 4 + (page.residual?.length ?? 0);
   for (const k of page.classes) size += 12 + ((k.bitmap.width + 7) >> 3) * k.bitmap.height + k.positions.length * 4;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let pos = 0;
-  const u32 = (value: number): void => {
-    view.setUint32(pos, value, true);
-    pos += 4;
-  };
-  u32(MAGIC);
-  u32(VERSION);
-  u32(page.width);
-  u32(page.height);
-  u32(page.classes.length);
+  const out = new ByteWriter(size);
+  out.u32(MAGIC);
+  out.u32(VERSION);
+  out.u32(page.width);
+  out.u32(page.height);
+  out.u32(page.classes.length);
   for (const { bitmap, positions } of page.classes) {
-    u32(bitmap.width);
-    u32(bitmap.height);
-    u32(positions.length / 2);
+    out.u32(bitmap.width);
+    out.u32(bitmap.height);
+    out.u32(positions.length / 2);
     const rowBytes = (bitmap.width + 7) >> 3;
-    for (let y = 0; y < bitmap.height; y++) {
-      out.set(bitmap.data.subarray(y * bitmap.stride, y * bitmap.stride + rowBytes), pos);
-      pos += rowBytes;
-    }
-    for (const value of positions) {
-      view.setInt32(pos, value, true);
-      pos += 4;
-    }
+    for (let y = 0; y < bitmap.height; y++) out.put(bitmap.data.subarray(y * bitmap.stride, y * bitmap.stride + rowBytes));
+    for (const value of positions) out.i32(value);
   }
-  u32(page.residual ? page.residual.length : NO_RESIDUAL);
-  if (page.residual) out.set(page.residual, pos);
-  return out;
+  out.u32(page.residual ? page.residual.length : NO_RESIDUAL);
+  if (page.residual) out.put(page.residual);
+  return out.bytes;
 }
 
 /** Reads what serializePageSymbols wrote, checking every size against the bytes there are. */
 export function deserializePageSymbols(input: Uint8Array): PageSymbols {
-  // A plain view, so that slice() copies (Buffer's slice() shares the memory, Node's pool included).
-  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 0;
-  const need = (n: number): void => {
-    if (!Number.isSafeInteger(n) || n < 0 || pos + n > bytes.length) throw new PageSymbolsFormatError("Truncated or corrupt page symbols file");
-  };
-  const u32 = (): number => {
-    need(4);
-    const value = view.getUint32(pos, true);
-    pos += 4;
-    return value;
-  };
-  if (u32() !== MAGIC || u32() !== VERSION) throw new PageSymbolsFormatError("Not a page symbols file of this version");
-  const width = u32();
-  const height = u32();
+  const read = new ByteReader(input, () => new PageSymbolsFormatError("Truncated or corrupt page symbols file"));
+  if (read.u32() !== MAGIC || read.u32() !== VERSION) throw new PageSymbolsFormatError("Not a page symbols file of this version");
+  const width = read.u32();
+  const height = read.u32();
   if (width < 1 || height < 1) throw new PageSymbolsFormatError("Empty page in page symbols file");
-  const count = u32();
+  const count = read.u32();
   const classes: SymbolClass[] = [];
   for (let k = 0; k < count; k++) {
-    const w = u32();
-    const h = u32();
-    const n = u32();
+    const w = read.u32();
+    const h = read.u32();
+    const n = read.u32();
     if (w < 1 || h < 1) throw new PageSymbolsFormatError("Empty symbol in page symbols file");
     const rowBytes = (w + 7) >> 3;
-    need(rowBytes * h + n * 8);
-    const bitmap = bitmapFromPacked(w, h, bytes.slice(pos, pos + rowBytes * h));
-    pos += rowBytes * h;
+    read.need(rowBytes * h + n * 8);
+    const bitmap = bitmapFromPacked(w, h, read.take(rowBytes * h));
     const positions = new Int32Array(n * 2);
-    for (let i = 0; i < n * 2; i++, pos += 4) positions[i] = view.getInt32(pos, true);
+    for (let i = 0; i < n * 2; i++) positions[i] = read.i32();
     for (let i = 0; i < n * 2; i += 2) {
       if (!inside(positions[i]!, positions[i + 1]!, w, h, width, height)) throw new PageSymbolsFormatError("Symbol drawn outside the page in page symbols file");
     }
     classes.push({ bitmap, positions });
   }
-  const residualLength = u32();
+  const residualLength = read.u32();
   let residual: Uint8Array | null = null;
   if (residualLength !== NO_RESIDUAL) {
-    need(residualLength);
-    residual = bytes.slice(pos, pos + residualLength);
+    residual = read.take(residualLength);
     // The generic region's information field (T.88 7.4.1): width, height, x, y (big-endian), flags.
     const region = new DataView(residual.buffer);
     if (residualLength < 18 || !inside(region.getUint32(8), region.getUint32(12), region.getUint32(0), region.getUint32(4), width, height)) {
       throw new PageSymbolsFormatError("Residual region outside the page in page symbols file");
     }
-    pos += residualLength;
   }
-  if (pos !== bytes.length) throw new PageSymbolsFormatError("Trailing bytes in page symbols file");
+  if (!read.atEnd) throw new PageSymbolsFormatError("Trailing bytes in page symbols file");
   return { width, height, classes, residual };
 }
 

@@ -284,7 +284,10 @@ function widenCropBox(doc: MuPdfModule.PDFDocument, index: number): () => void {
   const own = dict.get("CropBox");
   const had = !own.isNull();
   dict.put("CropBox", dict.getInheritable("MediaBox"));
-  return () => (had ? dict.put("CropBox", own) : dict.delete("CropBox"));
+  return () => {
+    if (had) dict.put("CropBox", own);
+    else dict.delete("CropBox");
+  };
 }
 
 /** Fills the RGB pixmap with a colour. */

@@ -55,31 +55,31 @@ export async function installSystemFonts(module: Pdfium): Promise<void> {
     [() => {}, "vi"],
     // EnumFonts(pThis, pMapper): tell the mapper the face exists, for its name lookups.
     [(_self, mapper) => {
-      for (const charset of NOTO_CHARSETS) module.FPDF_AddInstalledFont(mapper!, FACE_NAME, charset);
+      for (const charset of NOTO_CHARSETS) module.FPDF_AddInstalledFont(mapper, FACE_NAME, charset);
     }, "vii"],
     // MapFont(pThis, weight, bItalic, charset, pitchFamily, face, bExact) -> handle or 0
     [(_self, _weight, _italic, charset, _pitch, face, exact) => {
       if (exact) pdfium.HEAP32[exact >> 2] = 0;
-      return wantsNoto(charset!, pdfium.UTF8ToString(face!)) ? handleFor(charset!) : 0;
+      return wantsNoto(charset, pdfium.UTF8ToString(face)) ? handleFor(charset) : 0;
     }, "iiiiiiii"],
     // GetFont(pThis, face) -> handle or 0
-    [(_self, face) => (pdfium.UTF8ToString(face!) === FACE_NAME ? handleFor(CHARSET.gb2312) : 0), "iii"],
+    [(_self, face) => (pdfium.UTF8ToString(face) === FACE_NAME ? handleFor(CHARSET.gb2312) : 0), "iii"],
     // GetFontData(pThis, hFont, table, buffer, size) -> bytes of the table (copied when they fit)
     [(_self, _font, table, buffer, size) => {
-      const tag = table! >>> 0;
+      const tag = table >>> 0;
       const span = tag === WHOLE_FILE ? { offset: 0, length: font.length } : tables.get(tag);
       if (!span) return 0;
-      if (buffer && size! >>> 0 >= span.length) pdfium.HEAPU8.set(font.subarray(span.offset, span.offset + span.length), buffer);
+      if (buffer && size >>> 0 >= span.length) pdfium.HEAPU8.set(font.subarray(span.offset, span.offset + span.length), buffer);
       return span.length;
     }, "iiiiii"],
     // GetFaceName(pThis, hFont, buffer, size) -> length with the NUL (copied when it fits)
     [(_self, _font, buffer, size) => {
       const name = Buffer.from(`${FACE_NAME}\0`, "latin1");
-      if (buffer && size! >>> 0 >= name.length) pdfium.HEAPU8.set(name, buffer);
+      if (buffer && size >>> 0 >= name.length) pdfium.HEAPU8.set(name, buffer);
       return name.length;
     }, "iiiii"],
     // GetFontCharset(pThis, hFont)
-    [(_self, handle) => handle! - 1, "iii"],
+    [(_self, handle) => handle - 1, "iii"],
     // DeleteFont(pThis, hFont): nothing to free, the bytes are shared.
     [() => {}, "vii"],
   ];

@@ -71,7 +71,7 @@ async function instantiate(): Promise<Pdfium> {
     printErr: (text: string) => {
       if (process.env.DEBUG !== undefined) process.stderr.write(`pdfium: ${text}\n`);
     },
-  } as never)) as unknown as Pdfium;
+  })) as unknown as Pdfium;
   module.PDFiumExt_Init();
   await installSystemFonts(module);
   return module;

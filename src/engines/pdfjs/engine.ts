@@ -111,7 +111,7 @@ export class PdfJsEngine implements Engine {
     try {
       return new PdfJsEngine(await task.promise, options.cleanupHeapGrowth, options.maxImagePixels);
     } catch (error) {
-      await task.destroy().catch(() => {});
+      await task.destroy().catch(() => {}); // the open error is the one to report
       throw toOpenError(error);
     }
   }
@@ -268,7 +268,7 @@ export class PdfJsEngine implements Engine {
     if (used - this.heapLow < this.cleanupHeapGrowth) return;
     this.releasePage(); // a kept page would make pdf.js refuse to clean
     this.heapLow = Infinity; // the freed caches are collected later: the next low is the new baseline
-    this.cleaning = this.doc.cleanup().catch(() => {});
+    this.cleaning = this.doc.cleanup().then(() => {}, () => {}); // freeing caches early is an optimisation: a failure only leaves them to the GC
   }
 }
 

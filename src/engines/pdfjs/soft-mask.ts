@@ -55,9 +55,9 @@ export function patchDrawImageForSoftMasks(): void {
         : data[i + 3]!;
       data[i + 3] = filter.map ? filter.map[value]! : value;
     }
-    const alphaMask = createCanvas(sw!, sh!);
+    const alphaMask = createCanvas(sw, sh);
     alphaMask.getContext("2d").putImageData(pixels, 0, 0);
     nativeDrawImage.call(this, alphaMask, 0, 0, sw, sh, dx, dy, dw, dh);
-  } as SKRSContext2D["drawImage"];
+  };
   drawImagePatched = true;
 }
