@@ -45,14 +45,4 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-argument": "off",
     },
   },
-  {
-    // Being rewritten on other branches this session (issue 22 items 1-2): their findings are fixed when
-    // those land. Drop this block then.
-    files: ["src/api.ts", "src/cluster/service.ts", "src/cluster/submit.ts"],
-    rules: {
-      "@typescript-eslint/no-floating-promises": "off",
-      "@typescript-eslint/no-unnecessary-type-assertion": "off",
-      "@typescript-eslint/no-unsafe-argument": "off",
-    },
-  },
 );

@@ -38,13 +38,13 @@ export async function rasterize(
   // Bytes given as input are written into the temp folder: the workers read it (their own folders inside are writable).
   const scheduler = new Scheduler({ options: opts, scope: { readable: [inputPath ?? tempDir], workParent: tempDir }, workers: "fit" });
   try {
-    const report = await scheduler.submit({ source: inputPath ?? (input as Uint8Array), inputPath, target, options: opts, tempDir, started }, { signal: opts.signal });
+    const report = await scheduler.submit({ source: inputPath ?? input, inputPath, target, options: opts, tempDir, started }, { signal: opts.signal });
     return { ...report, ...(sandbox ? { sandbox } : {}) };
   } catch (error) {
     throw asOutputError(error);
   } finally {
     await scheduler.close();
-    await rm(tempDir, { recursive: true, force: true }).catch(() => {});
+    await rm(tempDir, { recursive: true, force: true }).catch(() => {}); // a temp folder left behind is swept by the next run (temp-dir.ts)
   }
 }
 
@@ -63,9 +63,7 @@ export async function rasterizeBatch(
   const started = performance.now();
   const opts = normalizeOptions(options);
   throwIfAborted(opts.signal);
-  if (!Array.isArray(inputs) || inputs.some((input) => typeof input !== "string" || input === "")) {
-    throw new UsageError("Expected `inputs` to be an array of file paths");
-  }
+  if (!isPathList(inputs)) throw new UsageError("Expected `inputs` to be an array of file paths");
   if (typeof outDir !== "string" || outDir === "") throw new UsageError(`Expected \`outDir\` to be a folder path, got \`${String(outDir)}\``);
   const dir = resolve(outDir);
   const outputs = batchOutputs(inputs, dir);
@@ -116,7 +114,7 @@ export async function rasterizeBatch(
     if (fatal) throw fatal.error;
   } finally {
     await scheduler.close();
-    await rm(tempDir, { recursive: true, force: true }).catch(() => {});
+    await rm(tempDir, { recursive: true, force: true }).catch(() => {}); // a temp folder left behind is swept by the next run (temp-dir.ts)
   }
   const documents = entries.filter((entry) => entry !== undefined);
   const reports = documents.filter((entry): entry is RasterizeReport => !("error" in entry));
@@ -129,6 +127,11 @@ export async function rasterizeBatch(
     workers: opts.workers,
     ...(sandbox ? { sandbox } : {}),
   };
+}
+
+/** An array of non-empty strings (a caller without types may pass anything). */
+function isPathList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === "string" && item !== "");
 }
 
 /** `<dir>/<stem>.pdf` for each input; two inputs with the same stem would overwrite each other. */

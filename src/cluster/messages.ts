@@ -35,8 +35,8 @@ export interface WorkerRef {
 export type RemoteResult = Omit<PageResult, "path" | "extractPath" | "id"> & { extract: boolean };
 
 export type ResultMessage =
-  | { kind: "done"; job: string; worker: WorkerRef; result: RemoteResult }
-  | { kind: "failed"; job: string; worker: WorkerRef; reason: string; code?: string };
+  | { type: "done"; job: string; worker: WorkerRef; result: RemoteResult }
+  | { type: "failed"; job: string; worker: WorkerRef; reason: string; code?: string };
 
 /** The job data of a page task. */
 export function toClusterJob(task: PageTask, run: string, attempt: number, timeoutMs: number, input: ClusterJob["input"], avoid?: string): ClusterJob {
@@ -175,8 +175,8 @@ export function isResultMessage(value: unknown): value is ResultMessage {
   if (!isObject(value) || typeof value.job !== "string" || !isObject(value.worker)) return false;
   const worker = value.worker;
   if (typeof worker.id !== "string" || typeof worker.host !== "string" || typeof worker.pid !== "number") return false;
-  if (value.kind === "failed") return typeof value.reason === "string" && (value.code === undefined || typeof value.code === "string");
-  if (value.kind !== "done" || !isObject(value.result)) return false;
+  if (value.type === "failed") return typeof value.reason === "string" && (value.code === undefined || typeof value.code === "string");
+  if (value.type !== "done" || !isObject(value.result)) return false;
   const r = value.result;
   return (
     isEngineName(r.engine) &&
@@ -195,11 +195,11 @@ export function isResultMessage(value: unknown): value is ResultMessage {
 /** Pub/sub between submitters and workers: cancels (Keys.cancel) and idle announcements (Keys.idle). */
 export type ChannelMessage =
   /** The run ended: every page of it is dropped, also those taken later. */
-  | { kind: "cancel-run"; run: string }
+  | { type: "cancel-run"; run: string }
   /** The submitter gave up on these jobs of the run. */
-  | { kind: "cancel-jobs"; run: string; jobs: Set<string> }
+  | { type: "cancel-jobs"; run: string; jobs: Set<string> }
   /** A worker has nothing to render and nothing waits in the queue. */
-  | { kind: "idle"; worker: string };
+  | { type: "idle"; worker: string };
 
 /** A cancel on `keys.cancel`: the whole run, or only `jobs` of it. */
 export function cancelMessage(run: string, jobs?: string[]): string {
@@ -220,9 +220,9 @@ export function parseChannelMessage(channel: "cancel" | "idle" | undefined, raw:
     return undefined;
   }
   if (!isObject(message)) return undefined;
-  if (channel === "idle") return typeof message.worker === "string" ? { kind: "idle", worker: message.worker } : undefined;
+  if (channel === "idle") return typeof message.worker === "string" ? { type: "idle", worker: message.worker } : undefined;
   if (channel !== "cancel" || typeof message.run !== "string") return undefined;
-  if (message.jobs === undefined) return { kind: "cancel-run", run: message.run };
+  if (message.jobs === undefined) return { type: "cancel-run", run: message.run };
   if (!Array.isArray(message.jobs)) return undefined;
-  return { kind: "cancel-jobs", run: message.run, jobs: new Set(message.jobs.filter((job): job is string => typeof job === "string")) };
+  return { type: "cancel-jobs", run: message.run, jobs: new Set(message.jobs.filter((job): job is string => typeof job === "string")) };
 }

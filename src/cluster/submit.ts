@@ -363,7 +363,7 @@ export class ClusterSubmitter implements PageExecutor {
     while (!this.stopped) {
       let batch: [string, [string, string[]][]][] | null;
       try {
-        batch = (await reader.xread("BLOCK", 1000, "STREAMS", key, last)) as typeof batch;
+        batch = await reader.xread("BLOCK", 1000, "STREAMS", key, last);
       } catch {
         if (this.stopped) return;
         await new Promise((resolve) => setTimeout(resolve, 200)); // a lost connection fails the run through onConnectionLost
@@ -400,7 +400,7 @@ export class ClusterSubmitter implements PageExecutor {
       await conn.store.delete([imageKey, extractKey]).catch(() => {}); // not deleted: they expire (PAGE_TTL_MS)
       return;
     }
-    if (message.kind === "failed") {
+    if (message.type === "failed") {
       this.flights.delete(message.job);
       this.attemptFailed(flight, message.reason, message.code, message.worker.id);
       return;
@@ -409,7 +409,7 @@ export class ClusterSubmitter implements PageExecutor {
   }
 
   /** Brings a page image (and its sidecar) into the local temp dir, then reports it. */
-  private async fetchResult(conn: Connection, flight: Flight, message: Extract<ResultMessage, { kind: "done" }>, imageKey: string, extractKey: string): Promise<void> {
+  private async fetchResult(conn: Connection, flight: Flight, message: Extract<ResultMessage, { type: "done" }>, imageKey: string, extractKey: string): Promise<void> {
     const { task } = flight;
     // Taken (GETDEL): the image leaves Redis as it arrives here. Left behind otherwise: a sidecar not asked for, or anything after a failure.
     let leftBehind = message.result.extract && !task.extract;

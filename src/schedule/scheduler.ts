@@ -157,7 +157,7 @@ export class Scheduler {
     this.closed = true;
     await Promise.all(this.entries.values());
     this.feed.end();
-    if (this.running) await this.running.catch(() => {});
+    if (this.running) await this.running.catch(() => {}); // its failure went to the documents in flight (fail())
     else await this.executor.dispose();
   }
 

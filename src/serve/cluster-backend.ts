@@ -104,7 +104,7 @@ export class ClusterBackend implements Backend {
         await scheduler.close(); // its connection, its jobs and its uploaded input go
       }
     })();
-    const settled = run.catch(() => {});
+    const settled = run.catch(() => {}); // close() only waits for it; the request meets the error below
     this.runs.add(settled);
     try {
       return await run;

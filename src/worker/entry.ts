@@ -21,7 +21,7 @@ function engineFor(doc: { source: string; password?: string; maxImagePixels?: nu
   const key = `${doc.source}\0${doc.password ?? ""}\0${doc.maxImagePixels ?? ""}`;
   let current = open.get(name);
   if (current?.key !== key) {
-    void current?.engine.then((engine) => engine.close()).catch(() => {});
+    void current?.engine.then((engine) => engine.close()).catch(() => {}); // a document that failed to open has nothing to close
     current = { key, engine: openEngine(name, doc.source, { password: doc.password, maxImagePixels: doc.maxImagePixels }) };
     open.set(name, current);
   }

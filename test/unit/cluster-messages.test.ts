@@ -89,14 +89,14 @@ describe("cluster job data", () => {
   it("result messages are checked on receipt", () => {
     const worker = { id: "0123456789abcdef", host: "h", pid: 1 };
     const result = { engine: "pdfjs", bytes: 10, outputBytes: 10, format: "jpeg", width: 1, height: 1, components: 3, bitsPerComponent: 8, extract: false, timings: {} };
-    expect(isResultMessage({ kind: "done", job: "j", worker, result })).toBe(true);
-    expect(isResultMessage({ kind: "failed", job: "j", worker, reason: "r" })).toBe(true);
-    expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "g4", components: 1, bitsPerComponent: 1 } })).toBe(true);
-    expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "jbig2", components: 1, bitsPerComponent: 1 } })).toBe(true);
-    expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, format: "gif" } })).toBe(false);
-    expect(isResultMessage({ kind: "done", job: "j", worker, result: { ...result, outputBytes: "10" } })).toBe(false);
-    expect(isResultMessage({ kind: "done", job: "j", worker: { ...worker, pid: "1" }, result })).toBe(false);
-    expect(isResultMessage({ kind: "other", job: "j", worker })).toBe(false);
+    expect(isResultMessage({ type: "done", job: "j", worker, result })).toBe(true);
+    expect(isResultMessage({ type: "failed", job: "j", worker, reason: "r" })).toBe(true);
+    expect(isResultMessage({ type: "done", job: "j", worker, result: { ...result, format: "g4", components: 1, bitsPerComponent: 1 } })).toBe(true);
+    expect(isResultMessage({ type: "done", job: "j", worker, result: { ...result, format: "jbig2", components: 1, bitsPerComponent: 1 } })).toBe(true);
+    expect(isResultMessage({ type: "done", job: "j", worker, result: { ...result, format: "gif" } })).toBe(false);
+    expect(isResultMessage({ type: "done", job: "j", worker, result: { ...result, outputBytes: "10" } })).toBe(false);
+    expect(isResultMessage({ type: "done", job: "j", worker: { ...worker, pid: "1" }, result })).toBe(false);
+    expect(isResultMessage({ type: "other", job: "j", worker })).toBe(false);
   });
 });
 
@@ -123,9 +123,9 @@ describe("cluster URLs and names", () => {
 
 describe("cancel and idle messages (pub/sub)", () => {
   it("reads what submitters and workers send", () => {
-    expect(parseChannelMessage("cancel", cancelMessage(RUN))).toEqual({ kind: "cancel-run", run: RUN });
-    expect(parseChannelMessage("cancel", cancelMessage(RUN, ["a", "b"]))).toEqual({ kind: "cancel-jobs", run: RUN, jobs: new Set(["a", "b"]) });
-    expect(parseChannelMessage("idle", idleMessage("w1"))).toEqual({ kind: "idle", worker: "w1" });
+    expect(parseChannelMessage("cancel", cancelMessage(RUN))).toEqual({ type: "cancel-run", run: RUN });
+    expect(parseChannelMessage("cancel", cancelMessage(RUN, ["a", "b"]))).toEqual({ type: "cancel-jobs", run: RUN, jobs: new Set(["a", "b"]) });
+    expect(parseChannelMessage("idle", idleMessage("w1"))).toEqual({ type: "idle", worker: "w1" });
   });
 
   it("ignores anything else, without throwing", () => {
@@ -134,7 +134,7 @@ describe("cancel and idle messages (pub/sub)", () => {
       expect(parseChannelMessage("idle", raw)).toBeUndefined();
     }
     expect(parseChannelMessage("cancel", JSON.stringify({ run: RUN, jobs: "a" }))).toBeUndefined();
-    expect(parseChannelMessage("cancel", JSON.stringify({ run: RUN, jobs: ["a", 7, null] }))).toEqual({ kind: "cancel-jobs", run: RUN, jobs: new Set(["a"]) });
+    expect(parseChannelMessage("cancel", JSON.stringify({ run: RUN, jobs: ["a", 7, null] }))).toEqual({ type: "cancel-jobs", run: RUN, jobs: new Set(["a"]) });
     expect(parseChannelMessage("idle", cancelMessage(RUN))).toBeUndefined();
     expect(parseChannelMessage("cancel", idleMessage("w1"))).toBeUndefined();
     expect(parseChannelMessage(undefined, cancelMessage(RUN))).toBeUndefined();

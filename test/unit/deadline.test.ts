@@ -9,7 +9,7 @@ import { withDeadline } from "../../src/deadline.js";
 async function timersOf<T>(ms: number, call: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; set: number; cleared: number }> {
   const setSpy = vi.spyOn(globalThis, "setTimeout");
   const clearSpy = vi.spyOn(globalThis, "clearTimeout");
-  const result = (await Promise.allSettled([call()]))[0]!;
+  const [result] = await Promise.allSettled([call()]);
   const ours = setSpy.mock.calls.flatMap(([, delay], i) => (delay === ms ? [setSpy.mock.results[i]!.value as unknown] : []));
   const cleared = ours.filter((timer) => clearSpy.mock.calls.some(([arg]) => arg === timer)).length;
   return { result, set: ours.length, cleared };

@@ -36,12 +36,12 @@ export class CancelChannel {
     void this.subscriber.subscribe(keys.cancel, keys.idle).catch(() => {});
     this.subscriber.on("message", (channel: string, raw: string) => {
       const message = parseChannelMessage(channel === keys.idle ? "idle" : channel === keys.cancel ? "cancel" : undefined, raw);
-      if (message?.kind === "idle") {
+      if (message?.type === "idle") {
         if (message.worker !== self) handlers.otherIdle();
-      } else if (message?.kind === "cancel-run") {
+      } else if (message?.type === "cancel-run") {
         this.cancelledRuns.set(message.run, Date.now());
         handlers.cancel((page) => page.run === message.run);
-      } else if (message?.kind === "cancel-jobs") {
+      } else if (message?.type === "cancel-jobs") {
         handlers.cancel((page) => page.run === message.run && message.jobs.has(page.jobId));
       }
     });

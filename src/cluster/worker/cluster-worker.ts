@@ -286,7 +286,7 @@ export class ClusterWorker {
     if (outcome instanceof PageFailedError) {
       this.stats.pagesFailed++;
       emit({ type: "page-failed", run: data.run, page: data.task.pageNumber, reason: outcome.message });
-      await this.notify(data.run, { kind: "failed", job: jobId, worker: this.self, reason: outcome.message });
+      await this.notify(data.run, { type: "failed", job: jobId, worker: this.self, reason: outcome.message });
       return "failed";
     }
     const imageKey = this.keys.page(data.run, jobId, "image");
@@ -294,7 +294,7 @@ export class ClusterWorker {
     await this.uploads.put(this.store, imageKey, outcome.path);
     if (outcome.extractPath) await this.store.put(extractKey, await readFile(outcome.extractPath), PAGE_TTL_MS);
     const { id: _id, path: _path, extractPath, ...rest } = outcome;
-    if (!(await this.notify(data.run, { kind: "done", job: jobId, worker: this.self, result: { ...rest, extract: extractPath !== undefined } }))) {
+    if (!(await this.notify(data.run, { type: "done", job: jobId, worker: this.self, result: { ...rest, extract: extractPath !== undefined } }))) {
       await this.store.delete([imageKey, extractKey]); // the run ended meanwhile
       return "discarded: the run is gone";
     }
