@@ -7,6 +7,7 @@
  */
 import sharp from "sharp";
 import type { BlackBitmap } from "../codecs/ccitt/g4.js";
+import { pixelWords, whiteGroup } from "./white.js";
 
 /** Distinct non-gray colours from which the page is left to libvips whole (photographs, gradients). */
 const MAX_COLOURS = 1 << 16;
@@ -38,20 +39,27 @@ export async function blackBitmap(pixels: Uint8Array, width: number, height: num
   const maxColoured = (width * height) >> 2;
   let coloured = new Int32Array(4096); // indices of the pixels in colour, decided once libvips has their gray
   let count = 0;
-  // Opaque white (most of a page) is skipped a whole RGBA pixel at a time when the buffer allows it.
-  const words = channels === 4 && pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, width * height) : undefined;
+  // Opaque white (most of a page) is skipped four pixels at a time (`channels` aligned 32-bit words) when the buffer allows it.
+  const words = pixelWords(pixels);
   const skipWhite = words !== undefined && dark[255] === 0;
-  for (let y = 0, i = 0, p = 0; y < height; y++) {
-    const row = y * rowBytes;
-    for (let x = 0; x < width; x++, i += channels, p++) {
-      if (skipWhite && words[p] === 0xffffffff) continue;
-      const r = pixels[i]!;
-      const g = pixels[i + 1]!;
-      const b = pixels[i + 2]!;
-      if (r === g && g === b) {
-        if (dark[r]) black[row + (x >> 3)]! |= 0x80 >> (x & 7);
-        continue;
+  const pixelCount = width * height;
+  for (let p = 0, x = 0, row = 0; p < pixelCount; ) {
+    if (skipWhite && (p & 3) === 0 && p + 4 <= pixelCount && whiteGroup(words, p, channels)) {
+      p += 4;
+      x += 4;
+      while (x >= width) {
+        x -= width;
+        row += rowBytes;
       }
+      continue;
+    }
+    const i = p * channels;
+    const r = pixels[i]!;
+    const g = pixels[i + 1]!;
+    const b = pixels[i + 2]!;
+    if (r === g && g === b) {
+      if (dark[r]) black[row + (x >> 3)]! |= 0x80 >> (x & 7);
+    } else {
       const key = (r << 16) | (g << 8) | b;
       if (!colours.has(key)) {
         if (colours.size >= MAX_COLOURS) return undefined;
@@ -64,6 +72,11 @@ export async function blackBitmap(pixels: Uint8Array, width: number, height: num
         coloured = grown;
       }
       coloured[count++] = p;
+    }
+    p++;
+    if (++x === width) {
+      x = 0;
+      row += rowBytes;
     }
   }
   if (count === 0) return { width, height, black };
@@ -81,3 +94,4 @@ export async function blackBitmap(pixels: Uint8Array, width: number, height: num
   }
   return { width, height, black };
 }
+
