@@ -43,23 +43,17 @@ export async function blackBitmap(pixels: Uint8Array, width: number, height: num
   const words = pixelWords(pixels);
   const skipWhite = words !== undefined && dark[255] === 0;
   const pixelCount = width * height;
-  for (let p = 0, x = 0, row = 0; p < pixelCount; ) {
-    if (skipWhite && (p & 3) === 0 && p + 4 <= pixelCount && whiteGroup(words, p, channels)) {
-      p += 4;
-      x += 4;
-      while (x >= width) {
-        x -= width;
-        row += rowBytes;
+  for (let group = 0; group < pixelCount; group += 4) {
+    if (skipWhite && group + 4 <= pixelCount && whiteGroup(words, group, channels)) continue;
+    for (let p = group, end = Math.min(group + 4, pixelCount); p < end; p++) {
+      const i = p * channels;
+      const r = pixels[i]!;
+      const g = pixels[i + 1]!;
+      const b = pixels[i + 2]!;
+      if (r === g && g === b) {
+        if (dark[r]) setBlack(black, rowBytes, width, p);
+        continue;
       }
-      continue;
-    }
-    const i = p * channels;
-    const r = pixels[i]!;
-    const g = pixels[i + 1]!;
-    const b = pixels[i + 2]!;
-    if (r === g && g === b) {
-      if (dark[r]) black[row + (x >> 3)]! |= 0x80 >> (x & 7);
-    } else {
       const key = (r << 16) | (g << 8) | b;
       if (!colours.has(key)) {
         if (colours.size >= MAX_COLOURS) return undefined;
@@ -73,11 +67,6 @@ export async function blackBitmap(pixels: Uint8Array, width: number, height: num
       }
       coloured[count++] = p;
     }
-    p++;
-    if (++x === width) {
-      x = 0;
-      row += rowBytes;
-    }
   }
   if (count === 0) return { width, height, black };
   const rgb = new Uint8Array(colours.size * 3);
@@ -86,12 +75,14 @@ export async function blackBitmap(pixels: Uint8Array, width: number, height: num
   for (let k = 0; k < count; k++) {
     const p = coloured[k]!;
     const i = p * channels;
-    if (gray[colours.get((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!)!]! < threshold) {
-      const y = (p / width) | 0;
-      const x = p - y * width;
-      black[y * rowBytes + (x >> 3)]! |= 0x80 >> (x & 7);
-    }
+    if (gray[colours.get((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!)!]! < threshold) setBlack(black, rowBytes, width, p);
   }
   return { width, height, black };
 }
 
+/** Sets the bit of pixel `p` (row-major index) in packed rows of `rowBytes`. */
+function setBlack(black: Uint8Array, rowBytes: number, width: number, p: number): void {
+  const y = (p / width) | 0;
+  const x = p - y * width;
+  black[y * rowBytes + (x >> 3)]! |= 0x80 >> (x & 7);
+}

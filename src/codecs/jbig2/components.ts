@@ -106,10 +106,14 @@ function findRuns(bitmap: Bitmap, maxRuns: number): Runs | undefined {
       const byte = data[row + i]!;
       // Whole bytes that do not change the state are skipped: white outside a run, black inside one.
       if (runStart < 0 ? byte === 0 : byte === 0xff) continue;
-      for (let bit = 0; bit < 8; bit++) {
-        const black = (byte >> (7 - bit)) & 1;
-        if (black && runStart < 0) runStart = (i << 3) + bit;
-        else if (!black && runStart >= 0) {
+      // The byte's bits from `bit` on, shifted to the top: the next change is at its leading zeros
+      // (of the byte for a black pixel, of its complement for a white one).
+      for (let bit = 0; ; ) {
+        const ahead = ((runStart < 0 ? byte : ~byte) << bit) & 0xff;
+        if (ahead === 0) break;
+        bit += Math.clz32(ahead) - 24;
+        if (runStart < 0) runStart = (i << 3) + bit;
+        else {
           if (!runs.push(runStart, (i << 3) + bit - 1, y)) return undefined;
           runStart = -1;
         }
