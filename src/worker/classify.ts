@@ -7,7 +7,7 @@
  * which only JPEG stores small.
  */
 
-import { pixelWords, whiteGroup } from "./white.js";
+import { pixelWords, whiteGroup } from "../codecs/white.js";
 
 /** What a rendered page looks like, as shares (0..1) of the sampled pixels or blocks. */
 export interface PageStats {

@@ -7,7 +7,7 @@
  */
 import sharp from "sharp";
 import type { BlackBitmap } from "../codecs/ccitt/g4.js";
-import { pixelWords, whiteGroup } from "./white.js";
+import { pixelWords, whiteGroup } from "../codecs/white.js";
 
 /** Distinct non-gray colours from which the page is left to libvips whole (photographs, gradients). */
 const MAX_COLOURS = 1 << 16;

@@ -1,6 +1,6 @@
 /**
  * Skipping opaque white, most of a rendered page, four pixels at a time: four RGB pixels are three
- * aligned 32-bit words, four RGBA pixels four. For the scans over a page's pixels (classify.ts, mono.ts).
+ * aligned 32-bit words, four RGBA pixels four. For the scans over a page's pixels (worker/classify.ts, worker/mono.ts, layers/split.ts).
  */
 
 /** The pixels as 32-bit words, or undefined when the buffer is not 4-byte aligned. */
