@@ -7,6 +7,8 @@
  * which only JPEG stores small.
  */
 
+import { pixelWords, whiteGroup } from "../codecs/white.js";
+
 /** What a rendered page looks like, as shares (0..1) of the sampled pixels or blocks. */
 export interface PageStats {
   /** Pixels with visible colour (channel spread above 24). */
@@ -55,13 +57,16 @@ export function measurePage(rgba: Uint8Array, width: number, height: number, cha
   const votes = new Uint32Array(blocksX);
   let blocks = 0;
   let photoBlocks = 0;
+  // Every sampled pixel counts in its block: a block's count is its width times the rows sampled in its block row.
+  let rowsInBlockRow = 0;
   const closeBlockRow = (): void => {
+    for (let b = 0; b < blocksX; b++) count[b] = rowsInBlockRow * Math.min(BLOCK, width - b * BLOCK);
+    rowsInBlockRow = 0;
     for (let b = 0; b < blocksX; b++) {
       if (count[b] === 0) continue;
       blocks++;
       if (mid[b]! >= count[b]! * 0.75 && high[b]! - low[b]! >= 3 && votes[b]! < mid[b]! * 0.3) photoBlocks++;
     }
-    count.fill(0);
     votes.fill(0);
     mid.fill(0);
     low.fill(255);
@@ -73,15 +78,25 @@ export function measurePage(rgba: Uint8Array, width: number, height: number, cha
   let tint = 0;
   let smooth = 0;
   let blockRow = 0;
+  const words = pixelWords(rgba);
   for (let row = 0; row < height; row += step) {
     if (Math.floor(row / BLOCK) !== blockRow) {
       closeBlockRow();
       blockRow = Math.floor(row / BLOCK);
     }
+    rowsInBlockRow++;
     const start = row * stride;
     const above = row > 0 ? start - stride : -1;
     let left = -1; // luminance of the pixel to the left
-    for (let i = start, x = 0; x < width; x++, i += channels) {
+    for (let i = start, x = 0, p = row * width; x < width; x++, i += channels, p++) {
+      // Four white pixels (four pixels in `channels` aligned words) change nothing but `left`.
+      if (words && (p & 3) === 0 && x + 4 <= width && whiteGroup(words, p, channels)) {
+        left = 255;
+        x += 3;
+        i += 3 * channels;
+        p += 3;
+        continue;
+      }
       const r = rgba[i]!;
       const g = rgba[i + 1]!;
       const b = rgba[i + 2]!;
@@ -90,7 +105,6 @@ export function measurePage(rgba: Uint8Array, width: number, height: number, cha
       if (max - min > 24) colourful++;
       const y = (r * 77 + g * 150 + b * 29) >> 8;
       const block = (x / BLOCK) | 0;
-      count[block]!++;
       if (y >= 24 && y < 232) {
         mid[block]!++;
         if (y < low[block]!) low[block] = y;

@@ -7,6 +7,7 @@
  */
 import sharp from "sharp";
 import type { BlackBitmap } from "../codecs/ccitt/g4.js";
+import { pixelWords, whiteGroup } from "../codecs/white.js";
 
 /** Distinct non-gray colours from which the page is left to libvips whole (photographs, gradients). */
 const MAX_COLOURS = 1 << 16;
@@ -38,18 +39,19 @@ export async function blackBitmap(pixels: Uint8Array, width: number, height: num
   const maxColoured = (width * height) >> 2;
   let coloured = new Int32Array(4096); // indices of the pixels in colour, decided once libvips has their gray
   let count = 0;
-  // Opaque white (most of a page) is skipped a whole RGBA pixel at a time when the buffer allows it.
-  const words = channels === 4 && pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, width * height) : undefined;
+  // Opaque white (most of a page) is skipped four pixels at a time (`channels` aligned 32-bit words) when the buffer allows it.
+  const words = pixelWords(pixels);
   const skipWhite = words !== undefined && dark[255] === 0;
-  for (let y = 0, i = 0, p = 0; y < height; y++) {
-    const row = y * rowBytes;
-    for (let x = 0; x < width; x++, i += channels, p++) {
-      if (skipWhite && words[p] === 0xffffffff) continue;
+  const pixelCount = width * height;
+  for (let group = 0; group < pixelCount; group += 4) {
+    if (skipWhite && group + 4 <= pixelCount && whiteGroup(words, group, channels)) continue;
+    for (let p = group, end = Math.min(group + 4, pixelCount); p < end; p++) {
+      const i = p * channels;
       const r = pixels[i]!;
       const g = pixels[i + 1]!;
       const b = pixels[i + 2]!;
       if (r === g && g === b) {
-        if (dark[r]) black[row + (x >> 3)]! |= 0x80 >> (x & 7);
+        if (dark[r]) setBlack(black, rowBytes, width, p);
         continue;
       }
       const key = (r << 16) | (g << 8) | b;
@@ -73,11 +75,14 @@ export async function blackBitmap(pixels: Uint8Array, width: number, height: num
   for (let k = 0; k < count; k++) {
     const p = coloured[k]!;
     const i = p * channels;
-    if (gray[colours.get((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!)!]! < threshold) {
-      const y = (p / width) | 0;
-      const x = p - y * width;
-      black[y * rowBytes + (x >> 3)]! |= 0x80 >> (x & 7);
-    }
+    if (gray[colours.get((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!)!]! < threshold) setBlack(black, rowBytes, width, p);
   }
   return { width, height, black };
+}
+
+/** Sets the bit of pixel `p` (row-major index) in packed rows of `rowBytes`. */
+function setBlack(black: Uint8Array, rowBytes: number, width: number, p: number): void {
+  const y = (p / width) | 0;
+  const x = p - y * width;
+  black[y * rowBytes + (x >> 3)]! |= 0x80 >> (x & 7);
 }

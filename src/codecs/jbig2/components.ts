@@ -25,18 +25,9 @@ export function findComponents(bitmap: Bitmap, maxRuns: number, maxComponents: n
   const runs = findRuns(bitmap, maxRuns);
   if (!runs) return undefined;
   const { start, end, y: runY, count: runCount, rowFirst } = runs;
+  // A set's root is its first run (the union keeps the smaller root), so parent[i] <= i throughout.
   const parent = new Int32Array(runCount);
   for (let i = 0; i < runCount; i++) parent[i] = i;
-  const find = (i: number): number => {
-    let root = i;
-    while (parent[root] !== root) root = parent[root]!;
-    while (parent[i] !== root) {
-      const next = parent[i]!;
-      parent[i] = root;
-      i = next;
-    }
-    return root;
-  };
   for (let row = 1; row < bitmap.height; row++) {
     let a = rowFirst[row - 1]!;
     const aEnd = rowFirst[row]!;
@@ -45,24 +36,28 @@ export function findComponents(bitmap: Bitmap, maxRuns: number, maxComponents: n
     while (a < aEnd && b < bEnd) {
       // Runs a (row above) and b touch 8-connectedly when a.start <= b.end + 1 and b.start <= a.end + 1.
       if (start[a]! <= end[b]! + 1 && start[b]! <= end[a]! + 1) {
-        const ra = find(a);
-        const rb = find(b);
-        if (ra !== rb) parent[Math.max(ra, rb)] = Math.min(ra, rb);
+        const ra = findRoot(parent, a);
+        const rb = findRoot(parent, b);
+        if (ra < rb) parent[rb] = ra;
+        else if (rb < ra) parent[ra] = rb;
       }
       // Advance whichever run ends first; the other may still touch the next run.
       if (end[a]! < end[b]!) a++;
       else b++;
     }
   }
-  const label = new Int32Array(runCount).fill(-1);
+  // Components are numbered in the order of their first run. As parent[i] < i for a run that is not a
+  // root, its parent is labelled already, with its root's label.
+  const label = new Int32Array(runCount);
   let count = 0;
   for (let i = 0; i < runCount; i++) {
-    const root = find(i);
-    if (label[root] === -1) {
+    const p = parent[i]!;
+    if (p === i) {
       if (count === maxComponents) return undefined;
-      label[root] = count++;
+      label[i] = count++;
+    } else {
+      label[i] = label[p]!;
     }
-    label[i] = label[root]!;
   }
   const minX = new Int32Array(count).fill(0x7fffffff);
   const minY = new Int32Array(count).fill(0x7fffffff);
@@ -82,6 +77,18 @@ export function findComponents(bitmap: Bitmap, maxRuns: number, maxComponents: n
   const runOrder = new Int32Array(runCount);
   for (let i = 0; i < runCount; i++) runOrder[fill[label[i]!]!++] = i;
   return { count, minX, minY, maxX, maxY, firstRun, runOrder, runStart: start, runEnd: end, runY };
+}
+
+/** The root of run i's set, compressing the path to it. */
+function findRoot(parent: Int32Array, i: number): number {
+  let root = i;
+  while (parent[root] !== root) root = parent[root]!;
+  while (parent[i] !== root) {
+    const next = parent[i]!;
+    parent[i] = root;
+    i = next;
+  }
+  return root;
 }
 
 interface Runs {
@@ -106,10 +113,14 @@ function findRuns(bitmap: Bitmap, maxRuns: number): Runs | undefined {
       const byte = data[row + i]!;
       // Whole bytes that do not change the state are skipped: white outside a run, black inside one.
       if (runStart < 0 ? byte === 0 : byte === 0xff) continue;
-      for (let bit = 0; bit < 8; bit++) {
-        const black = (byte >> (7 - bit)) & 1;
-        if (black && runStart < 0) runStart = (i << 3) + bit;
-        else if (!black && runStart >= 0) {
+      // The byte's bits from `bit` on, shifted to the top: the next change is at its leading zeros
+      // (of the byte for a black pixel, of its complement for a white one).
+      for (let bit = 0; ; ) {
+        const ahead = ((runStart < 0 ? byte : ~byte) << bit) & 0xff;
+        if (ahead === 0) break;
+        bit += Math.clz32(ahead) - 24;
+        if (runStart < 0) runStart = (i << 3) + bit;
+        else {
           if (!runs.push(runStart, (i << 3) + bit - 1, y)) return undefined;
           runStart = -1;
         }

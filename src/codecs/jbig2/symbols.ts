@@ -47,24 +47,41 @@ export function extractSymbols(bitmap: Bitmap, limits: SymbolLimits = DEFAULT_SY
   const classes: { bitmap: Bitmap; positions: number[] }[] = [];
   const byHash = new Map<number, number[]>();
   const residual: number[] = [];
+  // Each component is drawn into one scratch buffer; only the first of each class is copied out.
+  let scratch = new Uint8Array(0);
   for (let c = 0; c < components.count; c++) {
-    const w = components.maxX[c]! - components.minX[c]! + 1;
-    const h = components.maxY[c]! - components.minY[c]! + 1;
+    const x0 = components.minX[c]!;
+    const y0 = components.minY[c]!;
+    const w = components.maxX[c]! - x0 + 1;
+    const h = components.maxY[c]! - y0 + 1;
     if (w > limits.maxSymbolSize || h > limits.maxSymbolSize) {
       residual.push(c);
       continue;
     }
-    const symbol = componentBitmap(components, c);
+    const stride = (w + 7) >> 3;
+    const size = stride * h;
+    if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
+    const symbol: Bitmap = { width: w, height: h, stride, data: scratch };
+    drawRuns(symbol, components, c, x0, y0);
     const hash = hashBitmap(symbol);
     const candidates = byHash.get(hash);
-    let match = candidates?.find((k) => bitmapsEqual(classes[k]!.bitmap, symbol));
-    if (match === undefined) {
+    let match = -1;
+    if (candidates) {
+      for (const k of candidates) {
+        if (bitmapsEqual(classes[k]!.bitmap, symbol)) {
+          match = k;
+          break;
+        }
+      }
+    }
+    if (match < 0) {
       match = classes.length;
-      classes.push({ bitmap: symbol, positions: [] });
+      classes.push({ bitmap: { width: w, height: h, stride, data: scratch.slice(0, size) }, positions: [] });
       if (candidates) candidates.push(match);
       else byHash.set(hash, [match]);
     }
-    classes[match]!.positions.push(components.minX[c]!, components.minY[c]!);
+    scratch.fill(0, 0, size);
+    classes[match]!.positions.push(x0, y0);
   }
   return {
     width,
@@ -72,14 +89,6 @@ export function extractSymbols(bitmap: Bitmap, limits: SymbolLimits = DEFAULT_SY
     classes: classes.map((k) => ({ bitmap: k.bitmap, positions: Int32Array.from(k.positions) })),
     residual: residual.length > 0 ? residualRegion(components, residual) : null,
   };
-}
-
-function componentBitmap(components: Components, c: number): Bitmap {
-  const x0 = components.minX[c]!;
-  const y0 = components.minY[c]!;
-  const symbol = createBitmap(components.maxX[c]! - x0 + 1, components.maxY[c]! - y0 + 1);
-  drawRuns(symbol, components, c, x0, y0);
-  return symbol;
 }
 
 function drawRuns(target: Bitmap, components: Components, c: number, x0: number, y0: number): void {

@@ -14,6 +14,8 @@
  * layer's colour, padding bits 0, cropped to the layer's bounding box.
  */
 
+import { pixelWords, whiteGroup } from "../white.js";
+
 export type Rgb = readonly [number, number, number];
 
 export interface Layer {
@@ -98,6 +100,7 @@ function findPalette(pixels: Uint8Array, width: number, height: number, channels
   const shift = 8 - BITS;
   // RGBA (what the engines give) is compared a pixel at a time as 32-bit words, alpha masked off; RGB a byte at a time.
   const words = channels === 4 && pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, width * height) : undefined;
+  let white = 0;
   for (let y = 1; y < height; y++) {
     const row = y * stride;
     for (let x = 1, i = row + channels; x < width; x++, i += channels) {
@@ -114,6 +117,10 @@ function findPalette(pixels: Uint8Array, width: number, height: number, channels
         if (r !== pixels[i - channels] || g !== pixels[i - channels + 1] || b !== pixels[i - channels + 2]) continue;
         if (r !== pixels[i - stride] || g !== pixels[i - stride + 1] || b !== pixels[i - stride + 2]) continue;
       }
+      if ((r & g & b) === 255) {
+        white++; // added to its bin at the end (most of a page)
+        continue;
+      }
       const bin = ((r >> shift) << (2 * BITS)) | ((g >> shift) << BITS) | (b >> shift);
       count[bin]!++;
       sum[bin * 3]! += r;
@@ -121,6 +128,9 @@ function findPalette(pixels: Uint8Array, width: number, height: number, channels
       sum[bin * 3 + 2]! += b;
     }
   }
+  const whiteBin = BINS - 1;
+  count[whiteBin]! += white;
+  for (let c = 0; c < 3; c++) sum[whiteBin * 3 + c]! += 255 * white;
   const minCount = Math.max(16, Math.ceil(limits.minShare * width * height));
   const bins: number[] = [];
   for (let bin = 0; bin < BINS; bin++) if (count[bin]! >= minCount) bins.push(bin);
@@ -205,9 +215,29 @@ function assign(pixels: Uint8Array, width: number, height: number, channels: 3 |
   // Most pixels repeat their left neighbour (paper, the inside of strokes): that colour's entry is kept at hand.
   let lastRgb = -1;
   let lastK = 0;
+  // Four white pixels (`channels` aligned words) at a time, when white is the background (as on paper).
+  const words = pixelWords(pixels);
+  const WHITE = 0xffffff;
+  let whiteK = cache.get(WHITE);
+  if (whiteK === UNKNOWN) {
+    whiteK = classify(palette, [255, 255, 255], far2);
+    cache.set(WHITE, whiteK);
+  }
+  const skipWhite = words !== undefined && (whiteK & 0x7f) === 0;
   for (let y = 0; y < height; y++) {
     const row = y * stride;
-    for (let x = 0, i = row; x < width; x++, i += channels) {
+    for (let x = 0, i = row, p = y * width; x < width; x++, i += channels, p++) {
+      if (skipWhite && (p & 3) === 0 && x + 4 <= width && whiteGroup(words, p, channels)) {
+        if (WHITE !== paper) ink += 4;
+        if (whiteK & 0x80) far += 4;
+        counts[0]! += 4;
+        lastRgb = WHITE;
+        lastK = whiteK;
+        x += 3;
+        i += 3 * channels;
+        p += 3;
+        continue;
+      }
       const rgb = (pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!;
       let k = lastK;
       if (rgb !== lastRgb) {
