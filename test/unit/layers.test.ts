@@ -119,3 +119,20 @@ describe("flat-colour layers", () => {
     expect(() => splitLayers(new Uint8Array(2), 1, 1, 3)).toThrow(RangeError);
   });
 });
+
+describe("the layers' paint order", () => {
+  it("is lightest first, darkest last, whatever their sizes: shrunk by a viewer, dark text on a tint keeps its edges", () => {
+    const YELLOW: Rgb = [250, 230, 90];
+    // Much black text (most ink) and a smaller yellow highlight beside it, and blue text in between.
+    const pixels = page(120, 80, (x, y) => {
+      if (inside(x, y, [5, 5, 60, 75])) return (x + y) % 3 === 0 ? WHITE : BLACK;
+      if (inside(x, y, [70, 10, 110, 20])) return YELLOW;
+      if (inside(x, y, [70, 40, 110, 44])) return BLUE;
+      return undefined;
+    });
+    const split = splitLayers(pixels, 120, 80, 3);
+    if (split instanceof NotLayerable) throw new Error(split.reason);
+    expect(split.layers.map((layer) => layer.colour)).toEqual([YELLOW, BLUE, BLACK]);
+    expect(split.layers[2]!.pixels).toBeGreaterThan(split.layers[0]!.pixels); // the largest is painted last, not first
+  });
+});
