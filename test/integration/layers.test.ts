@@ -12,6 +12,7 @@ import sharp from "sharp";
 import { expect, it } from "vitest";
 import { NotLayerable, splitLayers } from "../../src/codecs/layers/split.js";
 import { ROOT, runCli, scratch } from "../helpers/cli.js";
+import { maskAgainstLayer } from "../helpers/masks.js";
 
 const DPI = 300; // at 150 DPI splitLayers refuses these pages (4.5% of the ink far from every colour and blend: small anti-aliased text)
 const PAGES = 2;
@@ -54,16 +55,8 @@ it("--format auto stores a colour manual's pages as JBIG2 masks in their colours
     const rows = list.filter((row) => Number(row[0]) === page);
     expect(rows.map((row) => [row[2], row[8]]), `page ${page}`).toEqual(layers.map(() => ["stencil", "jbig2"]));
     for (const layer of layers) {
-      // poppler writes a stencil mask's samples as they are decoded: JBIG2's 1 (paint) as 255.
-      const mask = await sharp(join(dir, "masks", `m-${String(image++).padStart(3, "0")}.png`)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-      expect([mask.info.width, mask.info.height]).toEqual([layer.width, layer.height]);
-      let differences = 0;
-      for (let y = 0; y < layer.height; y++) {
-        for (let x = 0; x < layer.width; x++) {
-          const ink = (layer.data[y * layer.stride + (x >> 3)]! >> (7 - (x & 7))) & 1;
-          if ((ink === 1) !== (mask.data[y * layer.width + x] === 255)) differences++;
-        }
-      }
+      const { size, differences } = await maskAgainstLayer(join(dir, "masks", `m-${String(image++).padStart(3, "0")}.png`), layer);
+      expect(size).toEqual([layer.width, layer.height]);
       expect(differences, `page ${page}, layer ${layer.colour.join(",")}`).toBe(0);
     }
     // Each mask is painted in its layer's colour (0..1 operands that read back to the same 8-bit value).

@@ -13,6 +13,7 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { splitMixed } from "../../src/worker/mixed.js";
 import { corpus, ROOT, runCli, scratch } from "../helpers/cli.js";
+import { maskAgainstLayer } from "../helpers/masks.js";
 
 const DPI = 300; // mixed, as layers, only at print resolution
 
@@ -50,16 +51,8 @@ async function checkPages(dir: string, pdf: string, pages: number[]): Promise<vo
     expect(rows.map((row) => [row[2], row[8]]), `page ${page}`).toEqual([...regions.map(() => ["image", "jpeg"]), ...layered.layers.map(() => ["stencil", "jbig2"])]);
     image += regions.length;
     for (const layer of layered.layers) {
-      // poppler writes a stencil mask's samples as they are decoded: JBIG2's 1 (paint) as 255.
-      const mask = await sharp(join(dir, "masks", `m-${String(image++).padStart(3, "0")}.png`)).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
-      expect([mask.info.width, mask.info.height]).toEqual([layer.width, layer.height]);
-      let differences = 0;
-      for (let y = 0; y < layer.height; y++) {
-        for (let x = 0; x < layer.width; x++) {
-          const ink = (layer.data[y * layer.stride + (x >> 3)]! >> (7 - (x & 7))) & 1;
-          if ((ink === 1) !== (mask.data[y * layer.width + x] === 255)) differences++;
-        }
-      }
+      const { size, differences } = await maskAgainstLayer(join(dir, "masks", `m-${String(image++).padStart(3, "0")}.png`), layer);
+      expect(size).toEqual([layer.width, layer.height]);
       expect(differences, `page ${page}, layer ${layer.colour.join(",")}`).toBe(0);
     }
     // Where each image is drawn, in page pixels (the raster fills the page: its pixels per point are
