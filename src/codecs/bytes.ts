@@ -1,6 +1,6 @@
 /**
  * Little-endian bytes for the files our render processes write and the assembler reads back
- * (codecs/jbig2/serialize.ts, codecs/layers/file.ts). Those files are untrusted input to the master:
+ * (codecs/jbig2/serialize.ts, codecs/layers/file.ts, codecs/mixed/file.ts). Those files are untrusted input to the master:
  * every read is bounds-checked first, and a short or damaged file throws the format's own error.
  */
 

@@ -10,6 +10,7 @@
  * position (rectangles within the page and disjoint, the layers of the page's size) and throws
  * MixedFormatError on anything else. The JPEGs' own headers are checked where they are embedded.
  */
+import { ByteReader, ByteWriter } from "../bytes.js";
 import { deserializeLayeredSymbols, LayersFormatError, serializeLayeredSymbols, type LayeredSymbols } from "../layers/file.js";
 import type { Rect } from "./regions.js";
 
@@ -36,17 +37,11 @@ export class MixedFormatError extends Error {
 export function serializeMixedPage(page: MixedPage): Uint8Array {
   if (page.photos.length > MAX_PHOTOS) throw new RangeError(`At most ${MAX_PHOTOS} photo regions, got ${page.photos.length}`);
   const layers = serializeLayeredSymbols(page.layered);
-  const out = new Uint8Array(24 + layers.length + page.photos.reduce((sum, photo) => sum + 20 + photo.jpeg.length, 0));
-  const view = new DataView(out.buffer);
-  let pos = 0;
-  const u32 = (value: number): void => {
-    view.setUint32(pos, value, true);
-    pos += 4;
-  };
+  const out = new ByteWriter(24 + layers.length + page.photos.reduce((sum, photo) => sum + 20 + photo.jpeg.length, 0));
+  const u32 = (value: number): void => out.u32(value);
   const bytes = (data: Uint8Array): void => {
-    u32(data.length);
-    out.set(data, pos);
-    pos += data.length;
+    out.u32(data.length);
+    out.put(data);
   };
   u32(MAGIC);
   u32(VERSION);
@@ -61,25 +56,14 @@ export function serializeMixedPage(page: MixedPage): Uint8Array {
     u32(photo.height);
     bytes(photo.jpeg);
   }
-  return out;
+  return out.bytes;
 }
 
 /** Reads what serializeMixedPage wrote, checking every size and that the photo regions lie within the page, disjoint. */
 export function deserializeMixedPage(input: Uint8Array): MixedPage {
-  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
-  let pos = 0;
-  const u32 = (): number => {
-    if (pos + 4 > input.length) throw new MixedFormatError("Truncated or corrupt mixed page file");
-    const value = view.getUint32(pos, true);
-    pos += 4;
-    return value;
-  };
-  const bytes = (): Uint8Array => {
-    const length = u32();
-    if (length > input.length - pos) throw new MixedFormatError("Truncated or corrupt mixed page file");
-    pos += length;
-    return input.subarray(pos - length, pos);
-  };
+  const reader = new ByteReader(input, () => new MixedFormatError("Truncated or corrupt mixed page file"));
+  const u32 = (): number => reader.u32();
+  const bytes = (): Uint8Array => reader.share(reader.u32());
   if (u32() !== MAGIC || u32() !== VERSION) throw new MixedFormatError("Not a mixed page file of this version");
   const width = u32();
   const height = u32();
@@ -103,6 +87,6 @@ export function deserializeMixedPage(input: Uint8Array): MixedPage {
     if (overlapping >= 0) throw new MixedFormatError(`Photo ${i + 1} overlaps photo ${overlapping + 1}`);
     photos.push({ x, y, width: w, height: h, jpeg });
   }
-  if (pos !== input.length) throw new MixedFormatError("Trailing bytes in mixed page file");
+  if (!reader.atEnd) throw new MixedFormatError("Trailing bytes in mixed page file");
   return { layered, photos };
 }
