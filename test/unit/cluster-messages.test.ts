@@ -1,7 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { checkQueueName, checkRedisUrl, checkStoreUrl, maskUrl, redact } from "../../dist/cluster/connection.js";
-import { cancelMessage, checkClusterJob, idleMessage, isResultMessage, parseChannelMessage, toClusterJob, toLocalTask, type ClusterJob } from "../../dist/cluster/messages.js";
-import type { PageTask } from "../../dist/pool/messages.js";
+import {
+  cancelMessage, checkClusterJob, idleMessage, isResultMessage, parseChannelMessage, toClusterJob, toLocalTask, type ClusterJob, type RemoteResult, type RemoteTask,
+} from "../../dist/cluster/messages.js";
+import type { PageResult, PageTask } from "../../dist/pool/messages.js";
 
 const LIMITS = { maxPixels: 10_000_000, maxInputBytes: 1_000_000, pageTimeoutMs: 60_000 };
 const RUN = "0123456789abcdef0123456789abcdef";
@@ -88,7 +90,8 @@ describe("cluster job data", () => {
 
   it("result messages are checked on receipt", () => {
     const worker = { id: "0123456789abcdef", host: "h", pid: 1 };
-    const result = { engine: "pdfjs", bytes: 10, outputBytes: 10, format: "jpeg", width: 1, height: 1, components: 3, bitsPerComponent: 8, extract: false, timings: {} };
+    const timings = { load: 1, draw: 2, readback: 0.5, encode: 3, write: 0.1, total: 7 };
+    const result = { engine: "pdfjs", bytes: 10, outputBytes: 10, format: "jpeg", width: 1, height: 1, components: 3, bitsPerComponent: 8, extract: false, timings };
     expect(isResultMessage({ type: "done", job: "j", worker, result })).toBe(true);
     expect(isResultMessage({ type: "failed", job: "j", worker, reason: "r" })).toBe(true);
     expect(isResultMessage({ type: "done", job: "j", worker, result: { ...result, format: "g4", components: 1, bitsPerComponent: 1 } })).toBe(true);
@@ -97,6 +100,20 @@ describe("cluster job data", () => {
     expect(isResultMessage({ type: "done", job: "j", worker, result: { ...result, outputBytes: "10" } })).toBe(false);
     expect(isResultMessage({ type: "done", job: "j", worker: { ...worker, pid: "1" }, result })).toBe(false);
     expect(isResultMessage({ type: "other", job: "j", worker })).toBe(false);
+    expect(isResultMessage({ type: "done", job: "j", worker, result: { ...result, encoding: "gray4" } })).toBe(true);
+    // Strict at every level, as job data is: a field nobody declared, a path, missing timings.
+    expect(isResultMessage({ type: "done", job: "j", worker, result: { ...result, path: "/tmp/x" } })).toBe(false);
+    expect(isResultMessage({ type: "done", job: "j", worker, result: { ...result, timings: {} } })).toBe(false);
+    expect(isResultMessage({ type: "failed", job: "j", worker: { ...worker, extra: 1 }, reason: "r" })).toBe(false);
+    expect(isResultMessage({ type: "failed", job: "j", worker, reason: "r", result })).toBe(false);
+  });
+
+  it("declares exactly the fields of a page task and a page result, less their paths", () => {
+    // Type-level (npm run typecheck): a field added to PageTask or PageResult fails here until the schema declares it.
+    type Sent = Omit<PageTask, "source" | "outPath" | "extract" | "password"> & { extract?: Omit<NonNullable<PageTask["extract"]>, "path"> };
+    expectTypeOf<Omit<RemoteTask, "password">>().branded.toEqualTypeOf<Sent>();
+    expectTypeOf<RemoteTask["password"]>().toEqualTypeOf<PageTask["password"]>();
+    expectTypeOf<RemoteResult>().branded.toEqualTypeOf<Omit<PageResult, "id" | "path" | "extractPath"> & { extract: boolean }>();
   });
 });
 
