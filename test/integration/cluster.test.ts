@@ -282,7 +282,12 @@ describe.skipIf(!HAS_REDIS)("cluster mode", () => {
       const ids = crafted.map((data) => `${run}-${data.task.id}-1`);
       for (const [i, data] of crafted.entries()) await q.add("page", data, { jobId: ids[i] });
       await waitFor(() => (worker!.log.match(/refused job/g) ?? []).length === crafted.length, 20_000, `refusals (log: ${worker!.log})`);
-      const reasons = await Promise.all(ids.map(async (id) => (await q.getJob(id))?.failedReason));
+      // The worker logs a refusal before BullMQ has stored the job as failed: wait until all four are stored.
+      let reasons: (string | undefined)[] = [];
+      const readReasons = async (): Promise<void> => {
+        reasons = await Promise.all(ids.map(async (id) => (await q.getJob(id))?.failedReason));
+      };
+      await waitFor(() => reasons.every((reason) => typeof reason === "string") && reasons.length === ids.length, 20_000, "the refused jobs stored as failed", readReasons);
       expect(reasons[0]).toMatch(/names a path \(task\.source\)/);
       expect(reasons[1]).toMatch(/names a path \(task\.extract\.path\)/);
       expect(reasons[2]).toMatch(/exceeds this worker's --max-pixels 1000000/);
