@@ -3,17 +3,19 @@
  * aligned 32-bit words, four RGBA pixels four. For the scans over a page's pixels (worker/classify.ts, worker/mono.ts, layers/split.ts).
  */
 
-/** The pixels as 32-bit words, or undefined when the buffer is not 4-byte aligned. */
-export function pixelWords(pixels: Uint8Array): Uint32Array | undefined {
-  return pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, pixels.length >> 2) : undefined;
+/**
+ * The pixels as 32-bit words, or undefined when the buffer is not 4-byte aligned. Signed: white is
+ * -1, a small integer to V8, where an unsigned 0xffffffff is compared as a double.
+ */
+export function pixelWords(pixels: Uint8Array): Int32Array | undefined {
+  return pixels.byteOffset % 4 === 0 ? new Int32Array(pixels.buffer, pixels.byteOffset, pixels.length >> 2) : undefined;
 }
 
 /**
  * True when pixels p .. p + 3 are white (every byte 0xff), p a multiple of 4 (their bytes are
  * `channels` words from word (p / 4) * channels, within `words`).
  */
-export function whiteGroup(words: Uint32Array, p: number, channels: 3 | 4): boolean {
+export function whiteGroup(words: Int32Array, p: number, channels: 3 | 4): boolean {
   const w = (p >> 2) * channels;
-  if (words[w] !== 0xffffffff || words[w + 1] !== 0xffffffff || words[w + 2] !== 0xffffffff) return false;
-  return channels === 3 || words[w + 3] === 0xffffffff;
+  return (words[w]! & words[w + 1]! & words[w + 2]! & (channels === 3 ? -1 : words[w + 3]!)) === -1;
 }

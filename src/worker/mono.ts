@@ -30,45 +30,14 @@ async function grayOf(rgb: Uint8Array, count: number): Promise<Uint8Array> {
 export async function blackBitmap(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, threshold: number): Promise<BlackBitmap | undefined> {
   neutral ??= grayOf(Uint8Array.from({ length: 768 }, (_, i) => Math.floor(i / 3)), 256);
   const levels = await neutral;
-  // A neutral level is black when its gray is below the threshold.
+  // A neutral level's bit for the first pixel of a byte (0x80) when its gray is below the threshold, else 0.
   const dark = new Uint8Array(256);
-  for (let v = 0; v < 256; v++) dark[v] = levels[v]! < threshold ? 1 : 0;
-  const rowBytes = (width + 7) >> 3;
-  const black = new Uint8Array(rowBytes * height);
-  const colours = new Map<number, number>();
-  const maxColoured = (width * height) >> 2;
-  let coloured = new Int32Array(4096); // indices of the pixels in colour, decided once libvips has their gray
-  let count = 0;
-  // Opaque white (most of a page) is skipped four pixels at a time (`channels` aligned 32-bit words) when the buffer allows it.
-  const words = pixelWords(pixels);
-  const skipWhite = words !== undefined && dark[255] === 0;
-  const pixelCount = width * height;
-  for (let group = 0; group < pixelCount; group += 4) {
-    if (skipWhite && group + 4 <= pixelCount && whiteGroup(words, group, channels)) continue;
-    for (let p = group, end = Math.min(group + 4, pixelCount); p < end; p++) {
-      const i = p * channels;
-      const r = pixels[i]!;
-      const g = pixels[i + 1]!;
-      const b = pixels[i + 2]!;
-      if (r === g && g === b) {
-        if (dark[r]) setBlack(black, rowBytes, width, p);
-        continue;
-      }
-      const key = (r << 16) | (g << 8) | b;
-      if (!colours.has(key)) {
-        if (colours.size >= MAX_COLOURS) return undefined;
-        colours.set(key, colours.size);
-      }
-      if (count === coloured.length) {
-        if (count >= maxColoured) return undefined;
-        const grown = new Int32Array(count * 2);
-        grown.set(coloured);
-        coloured = grown;
-      }
-      coloured[count++] = p;
-    }
-  }
+  for (let v = 0; v < 256; v++) dark[v] = levels[v]! < threshold ? 0x80 : 0;
+  const scan = scanPixels(pixels, width, height, channels, dark);
+  if (!scan) return undefined;
+  const { black, colours, coloured, count } = scan;
   if (count === 0) return { width, height, black };
+  const rowBytes = (width + 7) >> 3;
   const rgb = new Uint8Array(colours.size * 3);
   for (const [key, at] of colours) rgb.set([key >>> 16, (key >>> 8) & 0xff, key & 0xff], at * 3);
   const gray = await grayOf(rgb, colours.size);
@@ -78,6 +47,82 @@ export async function blackBitmap(pixels: Uint8Array, width: number, height: num
     if (gray[colours.get((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!)!]! < threshold) setBlack(black, rowBytes, width, p);
   }
   return { width, height, black };
+}
+
+/** What the scan of a page found: the neutral pixels' bits, and the pixels in colour with their distinct colours. */
+interface Scan {
+  black: Uint8Array;
+  colours: Map<number, number>;
+  coloured: Int32Array;
+  count: number;
+}
+
+/**
+ * Sets the bits of the neutral pixels that `dark` (per level: 0x80 or 0) makes black, and lists the
+ * pixels in colour; undefined past {@link MAX_COLOURS} colours or a quarter of the page in colour.
+ * A function of its own, not a loop after an `await`: V8 optimizes that one less (2x slower here).
+ */
+function scanPixels(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, dark: Uint8Array): Scan | undefined {
+  const rowBytes = (width + 7) >> 3;
+  const black = new Uint8Array(rowBytes * height);
+  const colours = new Map<number, number>();
+  const maxColoured = (width * height) >> 2;
+  let coloured = new Int32Array(4096); // indices of the pixels in colour, decided once libvips has their gray
+  let count = 0;
+  /** Records pixel p, in colour, for after libvips has its gray; false when that passes a limit. */
+  const colour = (p: number): boolean => {
+    const i = p * channels;
+    const key = (pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!;
+    if (!colours.has(key)) {
+      if (colours.size >= MAX_COLOURS) return false;
+      colours.set(key, colours.size);
+    }
+    if (count === coloured.length) {
+      if (count >= maxColoured) return false;
+      const grown = new Int32Array(count * 2);
+      grown.set(coloured);
+      coloured = grown;
+    }
+    coloured[count++] = p;
+    return true;
+  };
+  // Row by row (no division per pixel); within a row, opaque white (most of a page) is skipped four
+  // pixels at a time (`channels` aligned 32-bit words) when the buffer allows it. 24 -> 14 ms of CPU on a 300 DPI text page.
+  const words = pixelWords(pixels);
+  const skipWhite = words !== undefined && dark[255] === 0;
+  for (let y = 0; y < height; y++) {
+    const row = y * rowBytes;
+    const p0 = y * width;
+    let x = 0;
+    if (skipWhite) {
+      for (const head = Math.min(width, (4 - (p0 & 3)) & 3); x < head; x++) {
+        if (!neutralPixel(pixels, (p0 + x) * channels, x, black, row, dark) && !colour(p0 + x)) return undefined;
+      }
+      for (; x + 4 <= width; x += 4) {
+        const p = p0 + x;
+        if (whiteGroup(words, p, channels)) continue;
+        const i = p * channels;
+        for (let k = 0; k < 4; k++) {
+          if (!neutralPixel(pixels, i + k * channels, x + k, black, row, dark) && !colour(p + k)) return undefined;
+        }
+      }
+    }
+    for (; x < width; x++) {
+      if (!neutralPixel(pixels, (p0 + x) * channels, x, black, row, dark) && !colour(p0 + x)) return undefined;
+    }
+  }
+  return { black, colours, coloured, count };
+}
+
+/**
+ * Thresholds a neutral pixel (r = g = b) at byte `i` of `pixels`, column x of the packed row at
+ * `row`; false, and nothing set, for a pixel in colour. Branch-free on the level: anti-aliased edges would mispredict.
+ */
+function neutralPixel(pixels: Uint8Array, i: number, x: number, black: Uint8Array, row: number, dark: Uint8Array): boolean {
+  const r = pixels[i]!;
+  if (r !== pixels[i + 1] || r !== pixels[i + 2]) return false;
+  black[row + (x >> 3)]! |= dark[r]! >> (x & 7);
+  return true;
 }
 
 /** Sets the bit of pixel `p` (row-major index) in packed rows of `rowBytes`. */

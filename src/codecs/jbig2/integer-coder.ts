@@ -20,21 +20,25 @@ const RANGES: ReadonlyArray<{ limit: number; prefix: number; prefixBits: number;
 
 /** The integer arithmetic encoding procedure: the inverse of T.88 A.2. `value` null codes OOB. */
 export function encodeInteger(encoder: MQEncoder, contexts: Uint8Array, value: number | null): void {
-  let prev = 1;
-  const bit = (d: number): void => {
-    encoder.encode(contexts, prev, d);
-    prev = prev < 256 ? (prev << 1) | d : (((prev << 1) | d) & 511) | 256;
-  };
   const sign = value === null || value < 0 ? 1 : 0;
   const magnitude = value === null ? 0 : Math.abs(value);
   if (value !== null && (!Number.isSafeInteger(value) || magnitude >= 4436 + 2 ** 32)) {
     throw new RangeError(`JBIG2 integer out of range: ${value}`);
   }
-  const range = RANGES.find((r) => magnitude < r.limit)!;
-  bit(sign);
-  for (let i = range.prefixBits - 1; i >= 0; i--) bit((range.prefix >> i) & 1);
-  const v = magnitude - range.offset;
-  for (let i = range.valueBits - 1; i >= 0; i--) bit(Math.floor(v / 2 ** i) & 1);
+  let r = 0;
+  while (magnitude >= RANGES[r]!.limit) r++;
+  const range = RANGES[r]!;
+  // One bit after another in PREV's context (a loop, not a closure per value: the text region codes thousands).
+  let prev = encodeBit(encoder, contexts, 1, sign);
+  for (let i = range.prefixBits - 1; i >= 0; i--) prev = encodeBit(encoder, contexts, prev, (range.prefix >> i) & 1);
+  const v = magnitude - range.offset; // below 2^32, so >>> reads its bits
+  for (let i = range.valueBits - 1; i >= 0; i--) prev = encodeBit(encoder, contexts, prev, (v >>> i) & 1);
+}
+
+/** Codes bit d in context PREV and returns the next PREV (A.2: the last 8 bits, with bit 8 set once past 256). */
+function encodeBit(encoder: MQEncoder, contexts: Uint8Array, prev: number, d: number): number {
+  encoder.encode(contexts, prev, d);
+  return prev < 256 ? (prev << 1) | d : (((prev << 1) | d) & 511) | 256;
 }
 
 /** Contexts of the IAID procedure for symbol codes of `codeLength` bits. */
