@@ -8,6 +8,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_pr
 import { createServer } from "node:net";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { hasTools } from "./tools.js";
+import { dyingWithParent } from "./processes.js";
 
 export const HAS_REDIS = hasTools("redis-server", "redis-cli");
 if (!HAS_REDIS) {
@@ -60,7 +61,8 @@ export class RedisServer {
   /** Starts (again, on the same port after kill()) and waits until it answers. */
   async launch(): Promise<void> {
     if (this.chosenPort === 0) this.chosenPort = await freePort();
-    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    // Through setpriv --pdeathsig (as the service and worker helpers): a test process killed before its cleanup takes the server with it.
+    const child = spawn(...dyingWithParent("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]), { stdio: "ignore" });
     this.child = child;
     live.add(child);
     child.once("exit", () => live.delete(child));
