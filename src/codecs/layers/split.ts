@@ -101,22 +101,26 @@ function findPalette(pixels: Uint8Array, width: number, height: number, channels
   // RGBA (what the engines give) is compared a pixel at a time as 32-bit words, alpha masked off; RGB a byte at a time.
   const words = channels === 4 && pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, width * height) : undefined;
   let white = 0;
+  const same = (i: number, j: number): boolean => pixels[i] === pixels[j] && pixels[i + 1] === pixels[j + 1] && pixels[i + 2] === pixels[j + 2];
   for (let y = 1; y < height; y++) {
     const row = y * stride;
     for (let x = 1, i = row + channels; x < width; x++, i += channels) {
       // Flat in two directions: the inside of a fill or a stroke. An anti-aliased edge repeats along
-      // the edge (a horizontal stroke's top row), never across it.
+      // the edge (a horizontal stroke's top row), never across it. A thin rule is not flat across
+      // either: it counts too when it is a ridge running on (thinRule).
       if (words) {
         const w = words[i >> 2]!;
-        if (((w ^ words[(i >> 2) - 1]!) & RGB_BITS) !== 0 || ((w ^ words[(i >> 2) - width]!) & RGB_BITS) !== 0) continue;
+        const left = ((w ^ words[(i >> 2) - 1]!) & RGB_BITS) === 0;
+        const up = ((w ^ words[(i >> 2) - width]!) & RGB_BITS) === 0;
+        if (!(left && up) && !((left || up) && thinRule(pixels, width, height, channels, x, y, left))) continue;
+      } else {
+        const left = same(i, i - channels);
+        const up = same(i, i - stride);
+        if (!(left && up) && !((left || up) && thinRule(pixels, width, height, channels, x, y, left))) continue;
       }
       const r = pixels[i]!;
       const g = pixels[i + 1]!;
       const b = pixels[i + 2]!;
-      if (!words) {
-        if (r !== pixels[i - channels] || g !== pixels[i - channels + 1] || b !== pixels[i - channels + 2]) continue;
-        if (r !== pixels[i - stride] || g !== pixels[i - stride + 1] || b !== pixels[i - stride + 2]) continue;
-      }
       if ((r & g & b) === 255) {
         white++; // added to its bin at the end (most of a page)
         continue;
@@ -148,6 +152,36 @@ function findPalette(pixels: Uint8Array, width: number, height: number, channels
   }
   if (palette.length === 0) return new NotLayerable("no flat colour");
   return palette;
+}
+
+/** Pixels of one colour a thin rule runs on for, centred on the pixel tested: 2 mm at 300 DPI (as worker/mixed.ts). */
+const RULE_RUN = 24;
+
+/**
+ * Whether pixel (x, y) lies on a thin rule: darker than the pixels either side of it across the rule
+ * (or as dark as one of them: a rule two pixels thick), and the same colour for RULE_RUN pixels along
+ * it (`horizontal`: along the row). A 1-pixel gray rule or box edge is such a ridge; an anti-aliased
+ * edge of a stroke lies between ink and paper (darker on one side, lighter on the other), and the
+ * strokes of text do not run on. Without this a rule's gray is never flat in two directions, never
+ * a palette colour, and goes to the paper as a blend of ink and paper: the rule vanishes.
+ */
+function thinRule(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, x: number, y: number, horizontal: boolean): boolean {
+  const half = RULE_RUN >> 1;
+  const [dx, dy] = horizontal ? [1, 0] : [0, 1];
+  if (x - half * dx < 0 || y - half * dy < 0 || x + half * dx >= width || y + half * dy >= height) return false;
+  if (horizontal ? y + 1 >= height : x + 1 >= width) return false;
+  const at = (px: number, py: number): number => (py * width + px) * channels;
+  const luma = (i: number): number => pixels[i]! * 77 + pixels[i + 1]! * 150 + pixels[i + 2]! * 29;
+  const i = at(x, y);
+  const l = luma(i);
+  const a = luma(at(x - dy, y - dx));
+  const b = luma(at(x + dy, y + dx));
+  if (!(l <= a && l <= b && (l < a || l < b))) return false;
+  for (let k = -half; k <= half; k++) {
+    const j = at(x + k * dx, y + k * dy);
+    if (pixels[j] !== pixels[i] || pixels[j + 1] !== pixels[i + 1] || pixels[j + 2] !== pixels[i + 2]) return false;
+  }
+  return true;
 }
 
 /**
