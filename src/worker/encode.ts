@@ -12,7 +12,7 @@ import { bilevelFile, type BilevelFile } from "./bilevel.js";
 import { chooseEncoding, measurePage, MONO_FROM_PPI, PHOTO_FROM, type AutoEncoding, type PageStats } from "./classify.js";
 import { layeredFile } from "./layered.js";
 import { mixedFile } from "./mixed.js";
-import { blackBitmap } from "./mono.js";
+import { blackBitmap, losesLightRule } from "./mono.js";
 
 /**
  * How an image output file is written (absent for a PDF's page images, which need neither): its
@@ -175,6 +175,8 @@ export async function encodePage(
   if (options.format === "auto" && options.color !== "mono") {
     if (!options.encoding) stats = measurePage(rgba, width, height, channels);
     encoding = options.encoding ?? chooseEncoding(stats!, { ppi: options.ppi ?? 300, gray: options.color === "gray" });
+    // 1-bit would drop a light gray rule (a table rule, a box edge): 16 gray levels keep it, and in a PDF layers are tried.
+    if (encoding === "mono" && !options.encoding && (await losesLightRule(rgba, width, height, channels, options.threshold ?? 128))) encoding = "gray4";
   }
   let candidates = candidatesFor(options, encoding);
   if (options.lossless) candidates = [{ ...candidates[0]!, format: "png", lossless: true }];

@@ -7,6 +7,7 @@
  */
 import sharp from "sharp";
 import type { BlackBitmap } from "../codecs/ccitt/g4.js";
+import { thinRule } from "../codecs/thin-rule.js";
 import { pixelWords, whiteGroup } from "../codecs/white.js";
 
 /** Distinct non-gray colours from which the page is left to libvips whole (photographs, gradients). */
@@ -47,6 +48,42 @@ export async function blackBitmap(pixels: Uint8Array, width: number, height: num
     if (gray[colours.get((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!)!]! < threshold) setBlack(black, rowBytes, width, p);
   }
   return { width, height, black };
+}
+
+/**
+ * Whether 1-bit at `threshold` would drop a thin rule: a neutral pixel light enough to turn white
+ * (yet not paper: under 240) on a ridge that runs on (codecs/thin-rule.ts): a gray table rule or box
+ * edge. `auto` then keeps the page in 16 gray levels (and, in a PDF, tries layers, which keep it).
+ * One pass past white four pixels at a time; the first rule found ends it.
+ */
+export async function losesLightRule(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, threshold: number): Promise<boolean> {
+  neutral ??= grayOf(Uint8Array.from({ length: 768 }, (_, i) => Math.floor(i / 3)), 256);
+  const levels = await neutral;
+  const light = new Uint8Array(256);
+  for (let v = 0; v < 240; v++) light[v] = levels[v]! >= threshold ? 1 : 0;
+  return findLightRule(pixels, width, height, channels, light);
+}
+
+/** See losesLightRule; `light[v]`: level v turns white but is not paper. */
+function findLightRule(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, light: Uint8Array): boolean {
+  const words = pixelWords(pixels);
+  const stride = width * channels;
+  for (let y = 1; y + 1 < height; y++) {
+    const p0 = y * width;
+    for (let x = 1; x + 1 < width; x++) {
+      const p = p0 + x;
+      if (words && (p & 3) === 0 && x + 4 < width && whiteGroup(words, p, channels)) {
+        x += 3;
+        continue;
+      }
+      const i = p * channels;
+      const r = pixels[i]!;
+      if (light[r] === 0 || r !== pixels[i + 1] || r !== pixels[i + 2]) continue;
+      if (r === pixels[i - channels] && thinRule(pixels, width, height, channels, x, y, true)) return true;
+      if (r === pixels[i - stride] && thinRule(pixels, width, height, channels, x, y, false)) return true;
+    }
+  }
+  return false;
 }
 
 /** What the scan of a page found: the neutral pixels' bits, and the pixels in colour with their distinct colours. */

@@ -1,7 +1,7 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { packBlack } from "../../src/codecs/ccitt/g4.js";
-import { blackBitmap } from "../../src/worker/mono.js";
+import { blackBitmap, losesLightRule } from "../../src/worker/mono.js";
 
 /** The bits sharp's own pipeline gives (the 1-bit PNG's): gray through libvips, then threshold(). */
 async function sharpBits(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, threshold: number): Promise<Uint8Array> {
@@ -36,5 +36,31 @@ describe("blackBitmap", () => {
     const pixels = new Uint8Array(width * height * 3);
     for (let p = 0; p < width * height; p++) pixels.set([p & 0xff, (p >> 8) & 0xff, 7], p * 3); // 262,144 distinct colours
     expect(await blackBitmap(pixels, width, height, 3, 128)).toBeUndefined();
+  });
+});
+
+describe("losesLightRule", () => {
+  /** A white RGB page with black "text" strokes (anti-aliased right edges) and, where `rule` says, a rule of that gray. */
+  function ruled(rule: ((x: number, y: number) => number | undefined) | undefined, width = 300, height = 120): Uint8Array {
+    const pixels = new Uint8Array(width * height * 3).fill(255);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        let v = rule?.(x, y);
+        if (v === undefined && y >= 10 && y < 40 && x % 12 < 5) v = x % 12 === 4 ? 160 + (y % 3) * 20 : 0; // strokes, their edge column light
+        if (v !== undefined) pixels.fill(v, (y * width + x) * 3, (y * width + x) * 3 + 3);
+      }
+    }
+    return pixels;
+  }
+
+  it("finds a 1- or 2-pixel rule that 1-bit would turn white, across or down, and nothing on text alone or on a dark rule", async () => {
+    const across = (gray: number, rows: number[]) => (x: number, y: number) => (rows.includes(y) && x >= 20 && x < 280 ? gray : undefined);
+    const down = (gray: number) => (x: number, y: number) => (x === 150 && y >= 50 && y < 110 ? gray : undefined);
+    expect(await losesLightRule(ruled(undefined), 300, 120, 3, 176)).toBe(false);
+    expect(await losesLightRule(ruled(across(191, [80])), 300, 120, 3, 176)).toBe(true);
+    expect(await losesLightRule(ruled(across(204, [80, 81])), 300, 120, 3, 176)).toBe(true);
+    expect(await losesLightRule(ruled(down(191)), 300, 120, 3, 176)).toBe(true);
+    expect(await losesLightRule(ruled(across(128, [80])), 300, 120, 3, 176)).toBe(false); // 1-bit keeps it, as black
+    expect(await losesLightRule(ruled(across(191, [80])), 300, 120, 3, 200)).toBe(false); // under this threshold it is ink
   });
 });
