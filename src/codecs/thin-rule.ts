@@ -17,19 +17,25 @@ export const RULE_RUN = 24;
  */
 export function thinRule(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, x: number, y: number, horizontal: boolean): boolean {
   const half = RULE_RUN >> 1;
-  const [dx, dy] = horizontal ? [1, 0] : [0, 1];
-  if (x - half * dx < 0 || y - half * dy < 0 || x + half * dx >= width || y + half * dy >= height) return false;
-  if (horizontal ? y < 1 || y + 1 >= height : x < 1 || x + 1 >= width) return false;
-  const at = (px: number, py: number): number => (py * width + px) * channels;
-  const luma = (i: number): number => pixels[i]! * 77 + pixels[i + 1]! * 150 + pixels[i + 2]! * 29;
-  const i = at(x, y);
-  const l = luma(i);
-  const a = luma(at(x - dy, y - dx));
-  const b = luma(at(x + dy, y + dx));
+  // Steps (in bytes) along the rule and across it; no arrays or closures: called for many edge pixels of a page.
+  const along = horizontal ? channels : width * channels;
+  const across = horizontal ? width * channels : channels;
+  if (horizontal ? x < half || x + half >= width || y < 1 || y + 1 >= height : y < half || y + half >= height || x < 1 || x + 1 >= width) return false;
+  const i = (y * width + x) * channels;
+  const l = luma(pixels, i);
+  const a = luma(pixels, i - across);
+  const b = luma(pixels, i + across);
   if (!(l <= a && l <= b && (l < a || l < b))) return false;
-  for (let k = -half; k <= half; k++) {
-    const j = at(x + k * dx, y + k * dy);
-    if (pixels[j] !== pixels[i] || pixels[j + 1] !== pixels[i + 1] || pixels[j + 2] !== pixels[i + 2]) return false;
+  const r = pixels[i]!;
+  const g = pixels[i + 1]!;
+  const bl = pixels[i + 2]!;
+  for (let j = i - half * along, end = i + half * along; j <= end; j += along) {
+    if (pixels[j] !== r || pixels[j + 1] !== g || pixels[j + 2] !== bl) return false;
   }
   return true;
+}
+
+/** The pixel's luma at byte i, in 1/256ths (BT.601 weights). */
+function luma(pixels: Uint8Array, i: number): number {
+  return pixels[i]! * 77 + pixels[i + 1]! * 150 + pixels[i + 2]! * 29;
 }

@@ -1,7 +1,7 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { packBlack } from "../../src/codecs/ccitt/g4.js";
-import { blackBitmap, losesLightRule } from "../../src/worker/mono.js";
+import { blackBitmap, monoBits } from "../../src/worker/mono.js";
 
 /** The bits sharp's own pipeline gives (the 1-bit PNG's): gray through libvips, then threshold(). */
 async function sharpBits(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, threshold: number): Promise<Uint8Array> {
@@ -39,7 +39,14 @@ describe("blackBitmap", () => {
   });
 });
 
-describe("losesLightRule", () => {
+describe("monoBits", () => {
+  /** Whether 1-bit at `threshold` would lose a light rule, and (when not) that the bits are blackBitmap's. */
+  async function losesLightRule(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, threshold: number): Promise<boolean> {
+    const found = await monoBits(pixels, width, height, channels, threshold, true);
+    if (!found.losesLightRule) expect(found.bits).toEqual(await blackBitmap(pixels, width, height, channels, threshold));
+    return found.losesLightRule;
+  }
+
   /** A white RGB page with black "text" strokes (anti-aliased right edges) and, where `rule` says, a rule of that gray. */
   function ruled(rule: ((x: number, y: number) => number | undefined) | undefined, width = 300, height = 120): Uint8Array {
     const pixels = new Uint8Array(width * height * 3).fill(255);
@@ -62,5 +69,13 @@ describe("losesLightRule", () => {
     expect(await losesLightRule(ruled(down(191)), 300, 120, 3, 176)).toBe(true);
     expect(await losesLightRule(ruled(across(128, [80])), 300, 120, 3, 176)).toBe(false); // 1-bit keeps it, as black
     expect(await losesLightRule(ruled(across(191, [80])), 300, 120, 3, 200)).toBe(false); // under this threshold it is ink
+  });
+
+  it("still finds the rule on a page mostly in colour, which it leaves to libvips whole (no bits)", async () => {
+    const pixels = ruled((x, y) => (y === 80 && x >= 20 && x < 280 ? 191 : undefined));
+    for (let y = 0; y < 60; y++) for (let x = 0; x < 300; x++) pixels.set([255, (x * 7) & 255, y * 4], (y * 300 + x) * 3); // half the page in colour
+    expect(await monoBits(pixels, 300, 120, 3, 176, true)).toEqual({ bits: undefined, losesLightRule: true });
+    for (let x = 20; x < 280; x++) pixels.fill(255, (80 * 300 + x) * 3, (80 * 300 + x) * 3 + 3);
+    expect(await monoBits(pixels, 300, 120, 3, 176, true)).toEqual({ bits: undefined, losesLightRule: false });
   });
 });
