@@ -7,12 +7,12 @@
 import { writeFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import sharp, { type Sharp } from "sharp";
-import { packBlack } from "../codecs/ccitt/g4.js";
+import { packBlack, type BlackBitmap } from "../codecs/ccitt/g4.js";
 import { bilevelFile, type BilevelFile } from "./bilevel.js";
 import { chooseEncoding, measurePage, MONO_FROM_PPI, PHOTO_FROM, type AutoEncoding, type PageStats } from "./classify.js";
 import { layeredFile } from "./layered.js";
 import { mixedFile } from "./mixed.js";
-import { blackBitmap } from "./mono.js";
+import { blackBitmap, monoBits } from "./mono.js";
 
 /**
  * How an image output file is written (absent for a PDF's page images, which need neither): its
@@ -172,9 +172,17 @@ export async function encodePage(
   const started = performance.now();
   let encoding: AutoEncoding | undefined;
   let stats: PageStats | undefined;
+  let bits: BlackBitmap | undefined; // the page's 1-bit pixels, when auto has thresholded it already
   if (options.format === "auto" && options.color !== "mono") {
     if (!options.encoding) stats = measurePage(rgba, width, height, channels);
     encoding = options.encoding ?? chooseEncoding(stats!, { ppi: options.ppi ?? 300, gray: options.color === "gray" });
+    // 1-bit would drop a light gray rule (a table rule, a box edge): 16 gray levels keep it, and in a
+    // PDF layers are tried. Looked for while thresholding, whose bits are kept for the 1-bit candidate.
+    if (encoding === "mono" && !options.encoding) {
+      const mono = await monoBits(rgba, width, height, channels, options.threshold ?? 128, true);
+      if (mono.losesLightRule) encoding = "gray4";
+      bits = mono.bits;
+    }
   }
   let candidates = candidatesFor(options, encoding);
   if (options.lossless) candidates = [{ ...candidates[0]!, format: "png", lossless: true }];
@@ -187,7 +195,7 @@ export async function encodePage(
       const data = await pipeline(rgba, width, height, channels, c, options, compared).toBuffer();
       return { data, estimate: data.length, candidate: c };
     }
-    const coded = await bilevel(rgba, width, height, channels, options);
+    const coded = await bilevel(rgba, width, height, channels, options, bits);
     return { data: coded.data, estimate: coded.estimate, candidate: { ...c, format: coded.format } };
   };
   // Colour only: with --color gray, layers would keep the colours (a gray palette would need a gray render).
@@ -243,12 +251,12 @@ interface Encoded {
  * The page's 1-bit pixels (the same as for a 1-bit PNG) coded with JBIG2 or G4 (bilevel.ts). The
  * bits come from mono.ts (a few distinct colours, converted once each) or, for a page of many colours,
  * from the page in gray by sharp, thresholded while packing: sharp's `threshold()` costs 200 ms of CPU
- * on a 300 DPI page (it compares in double precision).
+ * on a 300 DPI page (it compares in double precision). `known`: the bits, when auto has them already.
  */
-async function bilevel(rgba: Buffer, width: number, height: number, channels: 3 | 4, options: EncodeOptions): Promise<BilevelFile> {
+async function bilevel(rgba: Buffer, width: number, height: number, channels: 3 | 4, options: EncodeOptions, known?: BlackBitmap): Promise<BilevelFile> {
   const threshold = options.threshold ?? 128;
   const padded = options.pad && options.pad.top + options.pad.right + options.pad.bottom + options.pad.left > 0;
-  let bits = padded ? undefined : await blackBitmap(rgba, width, height, channels, threshold);
+  let bits = padded ? undefined : (known ?? (await blackBitmap(rgba, width, height, channels, threshold)));
   if (!bits) {
     const gray = await pipeline(rgba, width, height, channels, MONO_PDF, options).toBuffer({ resolveWithObject: true });
     if (gray.info.channels !== 1) throw new Error(`Expected 1 channel in gray, got ${gray.info.channels}`);

@@ -7,6 +7,7 @@
  */
 import sharp from "sharp";
 import type { BlackBitmap } from "../codecs/ccitt/g4.js";
+import { thinRule } from "../codecs/thin-rule.js";
 import { pixelWords, whiteGroup } from "../codecs/white.js";
 
 /** Distinct non-gray colours from which the page is left to libvips whole (photographs, gradients). */
@@ -22,31 +23,80 @@ async function grayOf(rgb: Uint8Array, count: number): Promise<Uint8Array> {
   return gray;
 }
 
+/** A page's 1-bit pixels, and whether a light rule would be lost (see {@link monoBits}). */
+export interface MonoBits {
+  /** Undefined when the page has more than {@link MAX_COLOURS} distinct colours or more than a quarter of its pixels in colour, or when a light rule was found. */
+  bits: BlackBitmap | undefined;
+  /** A thin rule of a neutral gray that the threshold turns white (looked for only when asked). */
+  losesLightRule: boolean;
+}
+
 /**
  * The pixels (RGB or RGBA, opaque) as a bitmap in which a pixel whose gray is below `threshold` is
  * black; undefined when the page has more than {@link MAX_COLOURS} distinct colours or more than a
  * quarter of its pixels in colour (the caller then converts it whole).
  */
 export async function blackBitmap(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, threshold: number): Promise<BlackBitmap | undefined> {
+  return (await monoBits(pixels, width, height, channels, threshold, false)).bits;
+}
+
+/**
+ * {@link blackBitmap}, and with `findRules` whether 1-bit at `threshold` would drop a thin rule: a
+ * neutral pixel light enough to turn white (yet not paper: under 240) on a ridge that runs on
+ * (codecs/thin-rule.ts), a gray table rule or box edge. `auto` then keeps the page in 16 gray levels
+ * (and, in a PDF, tries layers, which keep it). Looked for in the same pass as the bits, which visits
+ * every pixel that is not white; the first rule found ends it.
+ */
+export async function monoBits(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, threshold: number, findRules: boolean): Promise<MonoBits> {
   neutral ??= grayOf(Uint8Array.from({ length: 768 }, (_, i) => Math.floor(i / 3)), 256);
   const levels = await neutral;
-  // A neutral level's bit for the first pixel of a byte (0x80) when its gray is below the threshold, else 0.
-  const dark = new Uint8Array(256);
-  for (let v = 0; v < 256; v++) dark[v] = levels[v]! < threshold ? 0x80 : 0;
-  const scan = scanPixels(pixels, width, height, channels, dark);
-  if (!scan) return undefined;
+  // Per neutral level: DARK when its gray is below the threshold, LIGHT when it turns white but is not paper.
+  const kind = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) kind[v] = levels[v]! < threshold ? DARK : findRules && v < 240 ? LIGHT : 0;
+  const scan = scanPixels(pixels, width, height, channels, kind);
+  if (scan === RULE) return { bits: undefined, losesLightRule: true };
+  // Past the colour limits the scan stopped early: the rule search, when asked for, goes on alone.
+  if (!scan) return { bits: undefined, losesLightRule: findRules && findLightRule(pixels, width, height, channels, kind) };
   const { black, colours, coloured, count } = scan;
-  if (count === 0) return { width, height, black };
-  const rowBytes = (width + 7) >> 3;
-  const rgb = new Uint8Array(colours.size * 3);
-  for (const [key, at] of colours) rgb.set([key >>> 16, (key >>> 8) & 0xff, key & 0xff], at * 3);
-  const gray = await grayOf(rgb, colours.size);
-  for (let k = 0; k < count; k++) {
-    const p = coloured[k]!;
-    const i = p * channels;
-    if (gray[colours.get((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!)!]! < threshold) setBlack(black, rowBytes, width, p);
+  if (count > 0) {
+    const rowBytes = (width + 7) >> 3;
+    const rgb = new Uint8Array(colours.size * 3);
+    for (const [key, at] of colours) rgb.set([key >>> 16, (key >>> 8) & 0xff, key & 0xff], at * 3);
+    const gray = await grayOf(rgb, colours.size);
+    for (let k = 0; k < count; k++) {
+      const p = coloured[k]!;
+      const i = p * channels;
+      if (gray[colours.get((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!)!]! < threshold) setBlack(black, rowBytes, width, p);
+    }
   }
-  return { width, height, black };
+  return { bits: { width, height, black }, losesLightRule: false };
+}
+
+/** `kind` of a neutral level: black in 1-bit (the bit of a byte's first pixel, shifted into place). */
+const DARK = 0x80;
+/** `kind` of a neutral level: white in 1-bit but not paper, so that a thin rule of it would be lost. */
+const LIGHT = 0x01;
+/** What {@link scanPixels} returns when it finds a light rule. */
+const RULE = "rule";
+
+/** Whether the neutral pixel at (x, y), of a LIGHT level, lies on a thin rule along its row or its column. */
+function lightRuleAt(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, x: number, y: number): boolean {
+  const i = (y * width + x) * channels;
+  const r = pixels[i]!;
+  // On a rule, the pixel before along it has the same level; on most anti-aliased edges it has not.
+  if (x > 0 && r === pixels[i - channels] && thinRule(pixels, width, height, channels, x, y, true)) return true;
+  return y > 0 && r === pixels[i - width * channels] && thinRule(pixels, width, height, channels, x, y, false);
+}
+
+/** The rule search alone, for a page the scan gave up on (many colours). */
+function findLightRule(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, kind: Uint8Array): boolean {
+  for (let y = 0, i = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, i += channels) {
+      const r = pixels[i]!;
+      if ((kind[r]! & LIGHT) !== 0 && r === pixels[i + 1] && r === pixels[i + 2] && lightRuleAt(pixels, width, height, channels, x, y)) return true;
+    }
+  }
+  return false;
 }
 
 /** What the scan of a page found: the neutral pixels' bits, and the pixels in colour with their distinct colours. */
@@ -58,17 +108,19 @@ interface Scan {
 }
 
 /**
- * Sets the bits of the neutral pixels that `dark` (per level: 0x80 or 0) makes black, and lists the
- * pixels in colour; undefined past {@link MAX_COLOURS} colours or a quarter of the page in colour.
- * A function of its own, not a loop after an `await`: V8 optimizes that one less (2x slower here).
+ * Sets the bits of the neutral pixels that `kind` makes DARK and lists the pixels in colour;
+ * undefined past {@link MAX_COLOURS} colours or a quarter of the page in colour; RULE, at once, at a
+ * LIGHT pixel on a thin rule. A function of its own, not a loop after an `await`: V8 optimizes that
+ * one less (2x slower here).
  */
-function scanPixels(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, dark: Uint8Array): Scan | undefined {
+function scanPixels(pixels: Uint8Array, width: number, height: number, channels: 3 | 4, kind: Uint8Array): Scan | undefined | typeof RULE {
   const rowBytes = (width + 7) >> 3;
   const black = new Uint8Array(rowBytes * height);
   const colours = new Map<number, number>();
   const maxColoured = (width * height) >> 2;
   let coloured = new Int32Array(4096); // indices of the pixels in colour, decided once libvips has their gray
   let count = 0;
+  let stop: undefined | typeof RULE;
   /** Records pixel p, in colour, for after libvips has its gray; false when that passes a limit. */
   const colour = (p: number): boolean => {
     const i = p * channels;
@@ -86,29 +138,38 @@ function scanPixels(pixels: Uint8Array, width: number, height: number, channels:
     coloured[count++] = p;
     return true;
   };
+  /** Pixel p (column x, row y) in colour or of a LIGHT level (its `kind`, -1 for colour); false to stop. */
+  const other = (k: number, p: number, x: number, y: number): boolean => {
+    if (k < 0) return colour(p);
+    if (!lightRuleAt(pixels, width, height, channels, x, y)) return true;
+    stop = RULE;
+    return false;
+  };
   // Row by row (no division per pixel); within a row, opaque white (most of a page) is skipped four
   // pixels at a time (`channels` aligned 32-bit words) when the buffer allows it. 24 -> ~20 ms of CPU on a 300 DPI text page.
   const words = pixelWords(pixels);
-  const skipWhite = words !== undefined && dark[255] === 0;
+  const skipWhite = words !== undefined && kind[255] === 0;
   for (let y = 0; y < height; y++) {
     const row = y * rowBytes;
     const p0 = y * width;
     let x = 0;
     if (skipWhite) {
       for (const head = Math.min(width, (4 - (p0 & 3)) & 3); x < head; x++) {
-        if (!neutralPixel(pixels, (p0 + x) * channels, x, black, row, dark) && !colour(p0 + x)) return undefined;
+        const k = neutralPixel(pixels, (p0 + x) * channels, x, black, row, kind);
+        if ((k & ~DARK) !== 0 && !other(k, p0 + x, x, y)) return stop;
       }
       for (; x + 4 <= width; x += 4) {
         const p = p0 + x;
         if (whiteGroup(words, p, channels)) continue;
-        const i = p * channels;
-        for (let k = 0; k < 4; k++) {
-          if (!neutralPixel(pixels, i + k * channels, x + k, black, row, dark) && !colour(p + k)) return undefined;
+        for (let j = 0; j < 4; j++) {
+          const k = neutralPixel(pixels, (p + j) * channels, x + j, black, row, kind);
+          if ((k & ~DARK) !== 0 && !other(k, p + j, x + j, y)) return stop;
         }
       }
     }
     for (; x < width; x++) {
-      if (!neutralPixel(pixels, (p0 + x) * channels, x, black, row, dark) && !colour(p0 + x)) return undefined;
+      const k = neutralPixel(pixels, (p0 + x) * channels, x, black, row, kind);
+      if ((k & ~DARK) !== 0 && !other(k, p0 + x, x, y)) return stop;
     }
   }
   return { black, colours, coloured, count };
@@ -116,13 +177,15 @@ function scanPixels(pixels: Uint8Array, width: number, height: number, channels:
 
 /**
  * Thresholds a neutral pixel (r = g = b) at byte `i` of `pixels`, column x of the packed row at
- * `row`; false, and nothing set, for a pixel in colour. Branch-free on the level: anti-aliased edges would mispredict.
+ * `row`, and returns its level's `kind`; -1, and nothing set, for a pixel in colour. Branch-free on
+ * the level: anti-aliased edges would mispredict.
  */
-function neutralPixel(pixels: Uint8Array, i: number, x: number, black: Uint8Array, row: number, dark: Uint8Array): boolean {
+function neutralPixel(pixels: Uint8Array, i: number, x: number, black: Uint8Array, row: number, kind: Uint8Array): number {
   const r = pixels[i]!;
-  if (r !== pixels[i + 1] || r !== pixels[i + 2]) return false;
-  black[row + (x >> 3)]! |= dark[r]! >> (x & 7);
-  return true;
+  if (r !== pixels[i + 1] || r !== pixels[i + 2]) return -1;
+  const k = kind[r]!;
+  black[row + (x >> 3)]! |= (k & DARK) >> (x & 7);
+  return k;
 }
 
 /** Sets the bit of pixel `p` (row-major index) in packed rows of `rowBytes`. */

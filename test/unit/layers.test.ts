@@ -88,6 +88,24 @@ describe("flat-colour layers", () => {
     }
   });
 
+  it("keeps thin gray rules and box edges (1 and 2 pixels) beside text, each as a layer of its gray", () => {
+    const [width, height] = [203, 150];
+    const { pixels: text } = textPage(width, height);
+    const GRAY: Rgb = [153, 153, 153];
+    const LIGHT: Rgb = [191, 191, 191];
+    // Rules on the paper, below and beside the text: one pixel of 60% gray across, one down, two rows of 75% gray.
+    const rule = (x: number, y: number): Rgb | undefined =>
+      (y === 145 && x >= 5 && x < 195) || (x === 198 && y >= 5 && y < 140) ? GRAY : (y === 125 || y === 126) && x >= 5 && x < 95 ? LIGHT : undefined;
+    const pixels = page(width, height, (x, y) => rule(x, y) ?? (text.subarray((y * width + x) * 3, (y * width + x) * 3 + 3) as unknown as Rgb));
+    const split = splitLayers(pixels, width, height, 3);
+    expect(split).not.toBeInstanceOf(NotLayerable);
+    const composed = composeLayers(split as LayeredPage);
+    const at = (x: number, y: number): string => [...composed.subarray((y * width + x) * 3, (y * width + x) * 3 + 3)].join();
+    for (const [x, y, colour] of [[50, 145, GRAY], [198, 70, GRAY], [40, 125, LIGHT], [40, 126, LIGHT]] as const) {
+      expect(at(x, y), `rule pixel ${x},${y}`).toBe(colour.join());
+    }
+  });
+
   it("reads RGBA as well as RGB", () => {
     const rgb = textPage().pixels;
     const rgba = new Uint8Array(203 * 150 * 4);

@@ -329,6 +329,16 @@ describe("encodePage", () => {
     expect(image.outputBytes).toBe(image.bytes);
   });
 
+  it("auto keeps a light gray rule that 1-bit would drop: the page goes to 16 levels and, in a PDF, to layers that keep it", async () => {
+    const [width, height] = [600, 400];
+    const page = Buffer.alloc(width * height * 3, 255);
+    for (let y = 40; y < 100; y++) for (let x = 40; x < 560; x++) if (x % 10 < 4) page.fill(0, (y * width + x) * 3, (y * width + x) * 3 + 3); // black strokes
+    const options: EncodeOptions = { format: "auto", quality: 85, color: "rgb", pdf: true, ppi: 300 };
+    expect(await encodePage(page, width, height, join(dir, "strokes"), options, 3)).toMatchObject({ encoding: "mono" });
+    for (let x = 40; x < 560; x++) page.fill(191, (300 * width + x) * 3, (300 * width + x) * 3 + 3); // a 1-pixel rule at 75% gray
+    expect(await encodePage(page, width, height, join(dir, "ruled"), options, 3)).toMatchObject({ encoding: "gray4", format: "layers" });
+  });
+
   it("takes JBIG2 for random 1-pixel dots (one symbol placed many times), smaller than the PNG", async () => {
     const rgba = dots(400, 300, 8); // 3% black dots
     const options: EncodeOptions = { format: "png", quality: 85, color: "mono" };

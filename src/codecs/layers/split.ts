@@ -14,6 +14,7 @@
  * layer's colour, padding bits 0, cropped to the layer's bounding box.
  */
 
+import { thinRule } from "../thin-rule.js";
 import { pixelWords, whiteGroup } from "../white.js";
 
 export type Rgb = readonly [number, number, number];
@@ -101,22 +102,26 @@ function findPalette(pixels: Uint8Array, width: number, height: number, channels
   // RGBA (what the engines give) is compared a pixel at a time as 32-bit words, alpha masked off; RGB a byte at a time.
   const words = channels === 4 && pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, width * height) : undefined;
   let white = 0;
+  const same = (i: number, j: number): boolean => pixels[i] === pixels[j] && pixels[i + 1] === pixels[j + 1] && pixels[i + 2] === pixels[j + 2];
   for (let y = 1; y < height; y++) {
     const row = y * stride;
     for (let x = 1, i = row + channels; x < width; x++, i += channels) {
       // Flat in two directions: the inside of a fill or a stroke. An anti-aliased edge repeats along
-      // the edge (a horizontal stroke's top row), never across it.
+      // the edge (a horizontal stroke's top row), never across it. A thin rule is not flat across
+      // either: it counts too when it is a ridge running on (thinRule).
       if (words) {
         const w = words[i >> 2]!;
-        if (((w ^ words[(i >> 2) - 1]!) & RGB_BITS) !== 0 || ((w ^ words[(i >> 2) - width]!) & RGB_BITS) !== 0) continue;
+        const left = ((w ^ words[(i >> 2) - 1]!) & RGB_BITS) === 0;
+        const up = ((w ^ words[(i >> 2) - width]!) & RGB_BITS) === 0;
+        if (!(left && up) && !((left || up) && thinRule(pixels, width, height, channels, x, y, left))) continue;
+      } else {
+        const left = same(i, i - channels);
+        const up = same(i, i - stride);
+        if (!(left && up) && !((left || up) && thinRule(pixels, width, height, channels, x, y, left))) continue;
       }
       const r = pixels[i]!;
       const g = pixels[i + 1]!;
       const b = pixels[i + 2]!;
-      if (!words) {
-        if (r !== pixels[i - channels] || g !== pixels[i - channels + 1] || b !== pixels[i - channels + 2]) continue;
-        if (r !== pixels[i - stride] || g !== pixels[i - stride + 1] || b !== pixels[i - stride + 2]) continue;
-      }
       if ((r & g & b) === 255) {
         white++; // added to its bin at the end (most of a page)
         continue;
