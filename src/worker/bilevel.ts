@@ -21,9 +21,12 @@ export interface FoundSymbols {
   localBytes: number;
 }
 
-/** Finds a 1-bit image's symbols (the bits are copied: `black` is left as it is). */
+/**
+ * Finds a 1-bit image's symbols. The padding bits after `width` in each row of `black` are cleared in
+ * place (the symbol finder reads whole bytes); no pixel changes, so the bits need no copy.
+ */
 export function findSymbols(width: number, height: number, black: Uint8Array, stride = (width + 7) >> 3): FoundSymbols {
-  const symbols = extractSymbols(bitmapFromPacked(width, height, black.slice(0, stride * height), stride));
+  const symbols = extractSymbols(bitmapFromPacked(width, height, black.subarray(0, stride * height), stride));
   return { symbols, localBytes: embeddedStream(encodePage(symbols)).length };
 }
 

@@ -339,9 +339,16 @@ export class ClusterWorker {
     // Redis gone while stopping: the pages held cannot be handed back; their locks expire and the
     // stalled check of another worker puts them back in the queue. A failure to force it changes nothing of that.
     const force = setTimeout(() => void this.worker.close(true).catch(() => {}), graceMs + FORCE_CLOSE_MS);
-    await workerClosed.catch(() => {}); // failed with Redis gone: what the forced close is for; the stop goes on
+    // Failed with Redis gone: what the forced close is for; the stop goes on. Bounded as well: BullMQ's
+    // close(true) after close() returns the first call's promise, so forcing may not end this wait.
+    const closed = await withDeadline(
+      workerClosed.then(() => true, () => true),
+      graceMs + 2 * FORCE_CLOSE_MS,
+      false,
+    );
     clearTimeout(handBack);
     clearTimeout(force);
+    if (!closed) await withDeadline(this.worker.disconnect().catch(() => {}), QUIT_MS); // its connections dropped
     await this.local.stop();
     await this.registration.unregister();
     this.store.close();

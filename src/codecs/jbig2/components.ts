@@ -20,13 +20,35 @@ export interface Components {
   readonly runY: Int32Array;
 }
 
-/** Returns undefined when the bitmap has more than `maxRuns` runs or `maxComponents` components. */
+/**
+ * The arrays of the last call, reused by the next (one page after another in a render process:
+ * allocating ~10 MB of them per 300 DPI page cost more in garbage collection than the search itself).
+ * Bounded by `maxRuns` and `maxComponents`. Single-threaded use only: a result is valid until the next call.
+ */
+const scratch = {
+  runs: { start: new Int32Array(4096), end: new Int32Array(4096), y: new Int32Array(4096) },
+  rowFirst: new Int32Array(0),
+  parent: new Int32Array(0),
+  label: new Int32Array(0),
+  runOrder: new Int32Array(0),
+  box: new Int32Array(0), // minX, minY, maxX, maxY, firstRun (count + 1), fill: six runs of `count`
+};
+
+/** `array` if it holds `length`, else a larger one (its contents are not kept). */
+function atLeast(array: Int32Array<ArrayBuffer>, length: number): Int32Array<ArrayBuffer> {
+  return array.length >= length ? array : new Int32Array(Math.max(length, Math.min(array.length * 2, 1 << 30)));
+}
+
+/**
+ * Returns undefined when the bitmap has more than `maxRuns` runs or `maxComponents` components. The
+ * arrays of the result are reused by the next call (see `scratch`): read them before calling again.
+ */
 export function findComponents(bitmap: Bitmap, maxRuns: number, maxComponents: number): Components | undefined {
   const runs = findRuns(bitmap, maxRuns);
   if (!runs) return undefined;
   const { start, end, y: runY, count: runCount, rowFirst } = runs;
   // A set's root is its first run (the union keeps the smaller root), so parent[i] <= i throughout.
-  const parent = new Int32Array(runCount);
+  const parent = (scratch.parent = atLeast(scratch.parent, runCount));
   for (let i = 0; i < runCount; i++) parent[i] = i;
   for (let row = 1; row < bitmap.height; row++) {
     let a = rowFirst[row - 1]!;
@@ -48,7 +70,7 @@ export function findComponents(bitmap: Bitmap, maxRuns: number, maxComponents: n
   }
   // Components are numbered in the order of their first run. As parent[i] < i for a run that is not a
   // root, its parent is labelled already, with its root's label.
-  const label = new Int32Array(runCount);
+  const label = (scratch.label = atLeast(scratch.label, runCount));
   let count = 0;
   for (let i = 0; i < runCount; i++) {
     const p = parent[i]!;
@@ -59,11 +81,12 @@ export function findComponents(bitmap: Bitmap, maxRuns: number, maxComponents: n
       label[i] = label[p]!;
     }
   }
-  const minX = new Int32Array(count).fill(0x7fffffff);
-  const minY = new Int32Array(count).fill(0x7fffffff);
-  const maxX = new Int32Array(count).fill(-1);
-  const maxY = new Int32Array(count).fill(-1);
-  const firstRun = new Int32Array(count + 1);
+  const box = (scratch.box = atLeast(scratch.box, 6 * (count + 1)));
+  const minX = box.subarray(0, count).fill(0x7fffffff);
+  const minY = box.subarray(count, 2 * count).fill(0x7fffffff);
+  const maxX = box.subarray(2 * count, 3 * count).fill(-1);
+  const maxY = box.subarray(3 * count, 4 * count).fill(-1);
+  const firstRun = box.subarray(4 * count, 5 * count + 1).fill(0);
   for (let i = 0; i < runCount; i++) {
     const c = label[i]!;
     if (start[i]! < minX[c]!) minX[c] = start[i]!;
@@ -73,8 +96,9 @@ export function findComponents(bitmap: Bitmap, maxRuns: number, maxComponents: n
     firstRun[c + 1]!++;
   }
   for (let c = 0; c < count; c++) firstRun[c + 1]! += firstRun[c]!;
-  const fill = firstRun.slice(0, count);
-  const runOrder = new Int32Array(runCount);
+  const fill = box.subarray(5 * count + 1, 6 * count + 1);
+  fill.set(firstRun.subarray(0, count));
+  const runOrder = (scratch.runOrder = atLeast(scratch.runOrder, runCount)).subarray(0, runCount);
   for (let i = 0; i < runCount; i++) runOrder[fill[label[i]!]!++] = i;
   return { count, minX, minY, maxX, maxY, firstRun, runOrder, runStart: start, runEnd: end, runY };
 }
@@ -103,8 +127,8 @@ interface Runs {
 function findRuns(bitmap: Bitmap, maxRuns: number): Runs | undefined {
   const { width, height, stride, data } = bitmap;
   const rowBytes = (width + 7) >> 3;
-  const runs = new RunBuffer(maxRuns);
-  const rowFirst = new Int32Array(height + 1);
+  const runs = new RunBuffer(maxRuns, scratch.runs);
+  const rowFirst = (scratch.rowFirst = atLeast(scratch.rowFirst, height + 1));
   for (let y = 0; y < height; y++) {
     rowFirst[y] = runs.count;
     const row = y * stride;
@@ -129,21 +153,27 @@ function findRuns(bitmap: Bitmap, maxRuns: number): Runs | undefined {
     if (runStart >= 0 && !runs.push(runStart, width - 1, y)) return undefined;
   }
   rowFirst[height] = runs.count;
+  scratch.runs = { start: runs.start, end: runs.end, y: runs.y }; // kept, grown, for the next page
   return { start: runs.start, end: runs.end, y: runs.y, count: runs.count, rowFirst };
 }
 
 class RunBuffer {
-  start = new Int32Array(4096);
-  end = new Int32Array(4096);
-  y = new Int32Array(4096);
+  start: Int32Array<ArrayBuffer>;
+  end: Int32Array<ArrayBuffer>;
+  y: Int32Array<ArrayBuffer>;
   count = 0;
 
-  constructor(private readonly maxRuns: number) {}
+  constructor(
+    private readonly maxRuns: number,
+    arrays: { start: Int32Array<ArrayBuffer>; end: Int32Array<ArrayBuffer>; y: Int32Array<ArrayBuffer> },
+  ) {
+    ({ start: this.start, end: this.end, y: this.y } = arrays);
+  }
 
   /** Adds a run; false when that would pass `maxRuns`. */
   push(x0: number, x1: number, y: number): boolean {
+    if (this.count >= this.maxRuns) return false;
     if (this.count === this.start.length) {
-      if (this.count >= this.maxRuns) return false;
       const capacity = Math.min(this.count * 2, this.maxRuns);
       this.start = grow(this.start, capacity);
       this.end = grow(this.end, capacity);
