@@ -117,6 +117,7 @@ export function g4MinBytes(image: BlackBitmap): number {
     const last = o + rowBytes - 1;
     for (; o < last; o++) {
       const v = black[o]!;
+      if ((v | previous) === 0) continue; // white after white: no change (most of a page)
       changed += POPCOUNT[v ^ ((v >> 1) | previous)]!;
       previous = (v & 1) << 7;
     }

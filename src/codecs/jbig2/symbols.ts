@@ -1,4 +1,4 @@
-import { bitmapsEqual, createBitmap, type Bitmap } from "./bitmap.js";
+import { createBitmap, type Bitmap } from "./bitmap.js";
 import { fillRun, findComponents, type Components } from "./components.js";
 import { genericRegionData } from "./generic-region.js";
 
@@ -44,11 +44,12 @@ export function extractSymbols(bitmap: Bitmap, limits: SymbolLimits = DEFAULT_SY
   const components = findComponents(bitmap, limits.maxRuns, limits.maxComponents);
   if (!components) return { width, height, classes: [], residual: genericRegionData(bitmap, 0, 0) };
 
-  const classes: { bitmap: Bitmap; positions: number[] }[] = [];
+  // A class is known by its first component: exact equality is checked on runs, which is the same as
+  // on bitmaps (a component's runs, in row order, are the maximal runs of its bitmap); only the first
+  // of each class is drawn. Cheaper than drawing, hashing and comparing every component's bitmap.
+  const classes: { bitmap: Bitmap; positions: number[]; first: number }[] = [];
   const byHash = new Map<number, number[]>();
   const residual: number[] = [];
-  // Each component is drawn into one scratch buffer; only the first of each class is copied out.
-  let scratch = new Uint8Array(0);
   for (let c = 0; c < components.count; c++) {
     const x0 = components.minX[c]!;
     const y0 = components.minY[c]!;
@@ -58,17 +59,12 @@ export function extractSymbols(bitmap: Bitmap, limits: SymbolLimits = DEFAULT_SY
       residual.push(c);
       continue;
     }
-    const stride = (w + 7) >> 3;
-    const size = stride * h;
-    if (scratch.length < size) scratch = new Uint8Array(Math.max(size, scratch.length * 2));
-    const symbol: Bitmap = { width: w, height: h, stride, data: scratch };
-    drawRuns(symbol, components, c, x0, y0);
-    const hash = hashBitmap(symbol);
+    const hash = hashRuns(components, c, x0, y0, w, h);
     const candidates = byHash.get(hash);
     let match = -1;
     if (candidates) {
       for (const k of candidates) {
-        if (bitmapsEqual(classes[k]!.bitmap, symbol)) {
+        if (sameRuns(components, classes[k]!.first, c)) {
           match = k;
           break;
         }
@@ -76,11 +72,12 @@ export function extractSymbols(bitmap: Bitmap, limits: SymbolLimits = DEFAULT_SY
     }
     if (match < 0) {
       match = classes.length;
-      classes.push({ bitmap: { width: w, height: h, stride, data: scratch.slice(0, size) }, positions: [] });
+      const bitmap = createBitmap(w, h);
+      drawRuns(bitmap, components, c, x0, y0);
+      classes.push({ bitmap, positions: [], first: c });
       if (candidates) candidates.push(match);
       else byHash.set(hash, [match]);
     }
-    scratch.fill(0, 0, size);
     classes[match]!.positions.push(x0, y0);
   }
   return {
@@ -114,6 +111,46 @@ function residualRegion(components: Components, list: readonly number[]): Uint8A
   const region = createBitmap(x1 - x0 + 1, y1 - y0 + 1);
   for (const c of list) drawRuns(region, components, c, x0, y0);
   return genericRegionData(region, x0, y0);
+}
+
+/** FNV-1a over a component's size and its runs relative to its top-left corner; only a bucket key (see sameRuns). */
+function hashRuns(components: Components, c: number, x0: number, y0: number, w: number, h: number): number {
+  const { runOrder, runStart, runEnd, runY, firstRun } = components;
+  let hash = Math.imul(0x811c9dc5 ^ w, 0x01000193) ^ h;
+  for (let k = firstRun[c]!; k < firstRun[c + 1]!; k++) {
+    const r = runOrder[k]!;
+    hash = Math.imul(hash ^ (runY[r]! - y0), 0x01000193);
+    hash = Math.imul(hash ^ (runStart[r]! - x0), 0x01000193);
+    hash = Math.imul(hash ^ (runEnd[r]! - x0), 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** True when components a and b have the same runs relative to their corners: the same bitmap. */
+function sameRuns(components: Components, a: number, b: number): boolean {
+  const { runOrder, runStart, runEnd, runY, firstRun, minX, minY, maxX, maxY } = components;
+  const count = firstRun[a + 1]! - firstRun[a]!;
+  if (count !== firstRun[b + 1]! - firstRun[b]!) return false;
+  if (maxX[a]! - minX[a]! !== maxX[b]! - minX[b]! || maxY[a]! - minY[a]! !== maxY[b]! - minY[b]!) return false;
+  const dx = minX[b]! - minX[a]!;
+  const dy = minY[b]! - minY[a]!;
+  for (let i = 0; i < count; i++) {
+    const ra = runOrder[firstRun[a]! + i]!;
+    const rb = runOrder[firstRun[b]! + i]!;
+    if (runY[rb]! - runY[ra]! !== dy || runStart[rb]! - runStart[ra]! !== dx || runEnd[rb]! - runEnd[ra]! !== dx) return false;
+  }
+  return true;
+}
+
+/**
+ * The bucket key extractSymbols gives a one-component bitmap (for tests that need two glyphs in one
+ * bucket): the hash of its runs. Undefined unless the bitmap is exactly one 8-connected component.
+ */
+export function componentHash(bitmap: Bitmap): number | undefined {
+  const components = findComponents(bitmap, DEFAULT_SYMBOL_LIMITS.maxRuns, DEFAULT_SYMBOL_LIMITS.maxComponents);
+  if (!components || components.count !== 1) return undefined;
+  const [x0, y0] = [components.minX[0]!, components.minY[0]!];
+  return hashRuns(components, 0, x0, y0, components.maxX[0]! - x0 + 1, components.maxY[0]! - y0 + 1);
 }
 
 /** FNV-1a over the size and the packed rows; only a bucket key, equality is always checked in full. */
