@@ -55,7 +55,7 @@ export async function bandsJob({ work, engines, workerCounts, best, summary, log
     for (const budget of budgets) {
       for (const workers of workerCounts) {
         const out = join(work, `bands-${engine}-${workers}.pdf`);
-        const args = [CLI, input, out, "--engine", engine, "--dpi", String(DPI), "--workers", String(workers), "--quality", String(QUALITY), "--json", "--quiet", "--progress", "json"];
+        const args = [CLI, input, out, "--engine", engine, "--dpi", String(DPI), "--workers", String(workers), "--format", "jpeg", "--quality", String(QUALITY), "--json", "--quiet", "--progress", "json"];
         if (budget) args.push("--band-pixels", String(budget));
         const r = await best(() => measure(process.execPath, args, { tmpDir: work }));
         if (r.code !== 0) throw new Error(`pdfraster --engine ${engine} failed (${r.code}): ${r.stderr}`);
@@ -76,7 +76,7 @@ export async function bandsJob({ work, engines, workerCounts, best, summary, log
   for (const engine of engines) {
     const workers = Math.max(...workerCounts);
     const dir = join(work, "images") + "/";
-    const r = await best(() => measure(process.execPath, [CLI, input, dir, "--engine", engine, "--dpi", String(DPI), "--workers", String(workers), "--quality", String(QUALITY), "--json", "--quiet"], { tmpDir: work }));
+    const r = await best(() => measure(process.execPath, [CLI, input, dir, "--engine", engine, "--dpi", String(DPI), "--workers", String(workers), "--format", "jpeg", "--quality", String(QUALITY), "--json", "--quiet"], { tmpDir: work }));
     if (r.code !== 0) throw new Error(`pdfraster image output failed (${r.code}): ${r.stderr}`);
     const report = JSON.parse(r.stdout);
     const tool = `${engine === "pdfjs" ? "pdfraster" : `pdfraster --engine ${engine}`} to a JPEG file`;

@@ -89,7 +89,7 @@ async function setRoundTrip(ms) {
 
 async function submit() {
   const start = performance.now();
-  const child = inHost(submitHost, process.execPath, [CLI, DOC, join(scratch, "out.pdf"), "--dpi", values.dpi, "--pages", values.pages, "--redis", url, "--queue", "bench", "--quiet"], { stdio: ["ignore", "ignore", "inherit"] });
+  const child = inHost(submitHost, process.execPath, [CLI, DOC, join(scratch, "out.pdf"), "--dpi", values.dpi, "--pages", values.pages, "--redis", url, "--queue", "bench", "--format", "jpeg", "--quiet"], { stdio: ["ignore", "ignore", "inherit"] });
   const code = await new Promise((resolve) => child.on("close", resolve));
   if (code !== 0) throw new Error(`submitter exited with ${code}`);
   return performance.now() - start;

@@ -186,7 +186,7 @@ async function run(label, input, runDpi, extra) {
   if (!args["no-settle"]) await settle();
   const out = join(work, `${label}.pdf`);
   const startedAt = Date.now();
-  const r = await measure(process.execPath, [CLI, input, out, "--dpi", String(runDpi), "--json", "--quiet", ...extra], { tmpDir: work });
+  const r = await measure(process.execPath, [CLI, input, out, "--dpi", String(runDpi), "--format", "jpeg", "--json", "--quiet", ...extra], { tmpDir: work });
   const endedAt = Date.now();
   if (r.code !== 0) throw new Error(`${label} failed (${r.code}): ${r.stderr}`);
   const report = JSON.parse(r.stdout);

@@ -58,7 +58,7 @@ async function pdftoppmImg2pdf(input, out, dir) {
 }
 
 const pdfraster = (engine) => (input, out) =>
-  time(process.execPath, [CLI, input, out, "--engine", engine, "--dpi", args.dpi, "--quality", args.quality, "--workers", String(workers), "--quiet"]);
+  time(process.execPath, [CLI, input, out, "--engine", engine, "--dpi", args.dpi, "--format", "jpeg", "--quality", args.quality, "--workers", String(workers), "--quiet"]);
 
 /** Whether the optional mupdf package is installed (without it, the permissive engines only). */
 const hasMupdf = (() => {

@@ -172,7 +172,7 @@ async function runJob(name, job) {
     for (const workers of counts) {
       const out = join(work, `${name}-pdfraster-${engine}-${workers}.pdf`);
       const r = await best(() =>
-        measure(process.execPath, [CLI, input, out, "--engine", engine, "--dpi", String(job.dpi), "--size", job.size, "--workers", String(workers), "--quality", String(QUALITY), "--json", "--quiet"], { tmpDir: work }),
+        measure(process.execPath, [CLI, input, out, "--engine", engine, "--dpi", String(job.dpi), "--size", job.size, "--workers", String(workers), "--format", "jpeg", "--quality", String(QUALITY), "--json", "--quiet"], { tmpDir: work }),
       );
       if (r.code !== 0) throw new Error(`pdfraster --engine ${engine} failed (${r.code}): ${r.stderr}`);
       const report = JSON.parse(r.stdout);

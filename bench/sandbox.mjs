@@ -73,7 +73,7 @@ for (let run = 0; run < Number(args.runs); run++) {
   for (const mode of ["off", "auto"]) {
     const out = join(work, `${mode}.pdf`);
     const started = performance.now();
-    const r = spawnSync(process.execPath, [join(ROOT, "dist/cli.js"), args.pdf, out, "--dpi", args.dpi, "--workers", "1", "--sandbox", mode, "--quiet"], { stdio: "inherit" });
+    const r = spawnSync(process.execPath, [join(ROOT, "dist/cli.js"), args.pdf, out, "--dpi", args.dpi, "--workers", "1", "--sandbox", mode, "--format", "jpeg", "--quiet"], { stdio: "inherit" });
     if (r.status !== 0) throw new Error(`the CLI failed with --sandbox ${mode}`);
     wall[mode].push(performance.now() - started);
   }

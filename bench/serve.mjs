@@ -214,7 +214,7 @@ export async function serveBench({ log = () => {}, work, repeat = 3, docs = 100,
     const name = engine === "pdfjs" ? "" : ` --engine ${engine}`;
     const service = await startService(cores, serviceTmp, engine);
     try {
-      const query = `dpi=300&quality=${QUALITY}`;
+      const query = `dpi=300&format=jpeg&quality=${QUALITY}`;
       // The client: curl when installed (as README's quick start), else node:http writing the same file.
       const client = CURL ? () => curlOver(service.url, TRACEMONKEY, query, service, out) : () => rasterizeOver(service.url, pdf, query, service, out);
       await client(); // warm: JIT, fonts
@@ -234,7 +234,7 @@ export async function serveBench({ log = () => {}, work, repeat = 3, docs = 100,
       await service.stop();
     }
     const cliOut = join(work, "serve-cli.pdf");
-    const cli = await best(() => measure(process.execPath, [CLI, TRACEMONKEY, cliOut, "--engine", engine, "--dpi", "300", "--quality", String(QUALITY), "--workers", String(cores), "--quiet"], { tmpDir: work }), repeat, quiet);
+    const cli = await best(() => measure(process.execPath, [CLI, TRACEMONKEY, cliOut, "--engine", engine, "--dpi", "300", "--format", "jpeg", "--quality", String(QUALITY), "--workers", String(cores), "--quiet"], { tmpDir: work }), repeat, quiet);
     if (cli.code !== 0) throw new Error(`pdfraster failed: ${cli.stderr}`);
     log(`serve: tracemonkey through the CLI${name}: ${(cli.wallMs / 1000).toFixed(2)} s`);
     engineRows.push({ case: tracemonkey, tool: `pdfraster CLI${name}`, wallMs: cli.wallMs });
@@ -247,7 +247,7 @@ export async function serveBench({ log = () => {}, work, repeat = 3, docs = 100,
   // 2. Many small documents: through the service (4 in flight, its default --max-jobs), the CLI one by one, one --out-dir batch.
   async function smallDocumentsThrough(service, rows) {
     const documents = smallDocuments(join(work, "small"), docs);
-    const small = `dpi=${SMALL_DPI}&quality=${QUALITY}`;
+    const small = `dpi=${SMALL_DPI}&format=jpeg&quality=${QUALITY}`;
     const bodies = documents.map((d) => readFileSync(d.path));
     if (!quiet) await settle({ maxMs: 10_000 });
     let next = 0;
@@ -260,14 +260,14 @@ export async function serveBench({ log = () => {}, work, repeat = 3, docs = 100,
     if (!quiet) await settle({ maxMs: 10_000 });
     const oneByOne = performance.now();
     for (const [i, d] of documents.entries()) {
-      const r = await measure(process.execPath, [CLI, d.path, join(work, `one-${i}.pdf`), "--dpi", String(SMALL_DPI), "--quality", String(QUALITY), "--quiet"], { tmpDir: work });
+      const r = await measure(process.execPath, [CLI, d.path, join(work, `one-${i}.pdf`), "--dpi", String(SMALL_DPI), "--format", "jpeg", "--quality", String(QUALITY), "--quiet"], { tmpDir: work });
       if (r.code !== 0) throw new Error(`pdfraster failed: ${r.stderr}`);
       rmSync(join(work, `one-${i}.pdf`), { force: true });
     }
     const cliMs = performance.now() - oneByOne;
     log(`serve: ${docs} small documents through the CLI one by one: ${(cliMs / 1000).toFixed(2)} s`);
     if (!quiet) await settle({ maxMs: 10_000 });
-    const batch = await measure(process.execPath, [CLI, "--out-dir", join(work, "batch"), ...documents.map((d) => d.path), "--dpi", String(SMALL_DPI), "--quality", String(QUALITY), "--quiet"], { tmpDir: work });
+    const batch = await measure(process.execPath, [CLI, "--out-dir", join(work, "batch"), ...documents.map((d) => d.path), "--dpi", String(SMALL_DPI), "--format", "jpeg", "--quality", String(QUALITY), "--quiet"], { tmpDir: work });
     if (batch.code !== 0) throw new Error(`pdfraster --out-dir failed: ${batch.stderr}`);
     log(`serve: ${docs} small documents as one --out-dir batch: ${(batch.wallMs / 1000).toFixed(2)} s`);
     const label = `${docs} documents of 1-3 pages, ${SMALL_DPI} dpi`;

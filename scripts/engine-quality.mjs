@@ -107,7 +107,7 @@ async function sweepFile(entry) {
     const result = { file: entry.file, pdftoppmPages: count, engines: {} };
     for (const engine of ENGINES) {
       const out = join(dir, `${engine}.pdf`);
-      const r = await pdfraster([join(CORPUS, entry.file), out, "--engine", engine, "--dpi", args.dpi, "--pages", `1-${last}`, "--on-error", "blank", "--workers", "1", "--json", "--quiet", ...password]);
+      const r = await pdfraster([join(CORPUS, entry.file), out, "--engine", engine, "--dpi", args.dpi, "--pages", `1-${last}`, "--on-error", "blank", "--format", "jpeg", "--workers", "1", "--json", "--quiet", ...password]);
       const failed = r.report?.failed ?? [];
       result.engines[engine] = { code: r.code, seconds: Number(r.seconds.toFixed(2)), failed, error: r.report ? undefined : r.stderr, out: r.report?.output ? out : undefined };
       if (r.report?.output && count > 0) result.engines[engine].vsPdftoppm = await renderDiff(original, out, pages);

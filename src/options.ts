@@ -50,7 +50,7 @@ export interface RasterizeOptions {
    * PNG and JPEG for colour line art. `tiff`: TIFF files, lossless (Deflate; CCITT Group 4 for
    * 1-bit); with a TIFF output (`out.tiff`, `page-%03d.tif`) the others set its pages' compression
    * (`jpeg`: JPEG-in-TIFF). With an image output pattern, its extension sets the format.
-   * @default "jpeg" (a TIFF output: lossless)
+   * @default "auto" for a PDF, "jpeg" for image files (a TIFF output: lossless)
    */
   format?: ImageFormat | "tiff";
   /** JPEG quality, 1-100. @default 85 */
@@ -208,6 +208,7 @@ export const DEFAULTS = {
   orientation: "auto",
   margin: "0",
   background: "white",
+  /** Image files; a PDF's pages default to {@link PDF_FORMAT}. */
   format: "jpeg",
   quality: 85,
   color: "rgb",
@@ -228,10 +229,17 @@ export const DEFAULTS = {
   engine: "pdfjs",
 } as const;
 
+/**
+ * A PDF's pages when `format` is not given: per page the smallest encoding that looks the same
+ * (docs/small-output.md, "Is `auto` the default?"). Image files keep {@link DEFAULTS}' `jpeg`: a
+ * folder of `.png` and `.jpg` pages mixed by content would surprise.
+ */
+export const PDF_FORMAT = "auto";
+
 /** The settings of a run: every key of {@link RasterizeOptions} but the callbacks. */
 export type OptionKey = Exclude<keyof RasterizeOptions, "onProgress" | "signal">;
 
-const FORMAT_HELP = `page images: jpeg, png (lossless), auto (per page: 1-bit/gray PNG for text, JPEG for photos), or tiff (lossless TIFF files) (default: "${DEFAULTS.format}"; a .tif/.tiff output: lossless; else the pattern's extension)`;
+const FORMAT_HELP = `page images: jpeg, png (lossless), auto (per page the smallest that looks the same: 1-bit JBIG2 or G4, flat-colour layers, JPEG photos), or tiff (lossless TIFF files) (default: auto for a PDF; image files: ${DEFAULTS.format}, a .tif/.tiff output lossless, a pattern its extension)`;
 const SANDBOX_HELP = "confine the workers: auto (the strongest here), strict (refuse without the OS sandbox, exit 4) or off";
 const REDIS_RUN_HELP = "cluster mode: render on the `pdfraster worker`s of this Redis, redis:// or rediss://";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { LimitError, UsageError } from "../errors.js";
 import { DocumentJob, type JobControl, type SinkEvents } from "../job.js";
 import { Keeper } from "../keep/keeper.js";
-import { PDFA_IS_FOR_PDF, type NormalizedOptions } from "../options.js";
+import { PDF_FORMAT, PDFA_IS_FOR_PDF, type NormalizedOptions } from "../options.js";
 import { ImageSink } from "../output/images.js";
 import { PdfSink } from "../output/pdf.js";
 import type { PageSink } from "../output/sink.js";
@@ -104,10 +104,10 @@ function refuseRepeatedPages(plan: Plan): void {
   }
 }
 
-/** PDF output: `format` tiff is for TIFF files. */
+/** PDF output: `format` tiff is for TIFF files; without `format`, {@link PDF_FORMAT}. */
 function pdfOptions(opts: NormalizedOptions): NormalizedOptions {
   if (opts.tiff) throw new UsageError("`format` tiff writes TIFF files: give an output ending in .tif or .tiff, a %d pattern or a folder");
-  return opts;
+  return opts.formatGiven ? opts : { ...opts, format: PDF_FORMAT };
 }
 
 /**

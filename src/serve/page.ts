@@ -47,7 +47,7 @@ export const UPLOAD_PAGE = `<!doctype html>
     <label>DPI <input name="dpi" type="number" min="36" max="1200" step="1" value="150"></label>
     <label>Images
       <select name="format">
-        <option value="jpeg">JPEG</option><option value="png">PNG (lossless)</option><option value="auto">Auto (per page)</option>
+        <option value="">Smallest (a PDF: auto; images: JPEG)</option><option value="auto">Auto (per page)</option><option value="jpeg">JPEG (fastest)</option><option value="png">PNG (lossless)</option>
       </select>
     </label>
     <label>Colour

@@ -1,7 +1,7 @@
 /**
  * `npm run test:corpus`: every PDF of ../shared/corpus/pdfjs through the real CLI at 36 DPI with
  * `--on-error blank`, once per bundled engine (pdf.js and PDFium; PDFRASTER_CORPUS_ENGINES=pdfjs,mupdf
- * picks others). A file must give a clean result (exit 0, or 3 with its failed pages listed and
+ * picks others): pdf.js with the default `--format auto`, the others with `--format jpeg`. A file must give a clean result (exit 0, or 3 with its failed pages listed and
  * every page in the output) or a clean error (exit 2, one line), within its time bound, leaving no
  * temp files and no processes. Where pdftoppm is installed, every file it renders more pages of
  * than pdfraster must be a known, explained difference (docs/reliability.md).
@@ -33,6 +33,12 @@ const KNOWN_POPPLER_DIFFERENCES: Partial<Record<EngineName, Record<string, strin
   },
 };
 
+/**
+ * Each output format the CLI makes by default gets the whole corpus: pdf.js with the PDF default
+ * (`--format auto`), PDFium with `--format jpeg` (the image-file default, and PDF output's before).
+ */
+const FORMAT_ARGS = (engine: EngineName): string[] => (engine === "pdfjs" ? [] : ["--format", "jpeg"]);
+
 interface Row extends RunRecord {
   poppler: { exitCode: number | null; pages: number } | null;
 }
@@ -46,7 +52,7 @@ describe.each(ENGINES.map((engine) => [engine]))("corpus sweep, --engine %s", (e
   describe.concurrent("files", () => {
     it.each(manifest())("$file", async ({ file, password }) => {
       const input = join(CORPUS, file);
-      const record = await sweepOne(input, { password, boundMs: FILE_BOUND_MS, extraArgs: ["--engine", engine] });
+      const record = await sweepOne(input, { password, boundMs: FILE_BOUND_MS, extraArgs: ["--engine", engine, ...FORMAT_ARGS(engine)] });
       if (HAS_PDFTOPPM && !popplerRuns.has(file)) popplerRuns.set(file, pdftoppmPages(input, password, FILE_BOUND_MS));
       const poppler = HAS_PDFTOPPM ? await popplerRuns.get(file)! : null;
       rows.get(engine)!.push({ ...record, poppler });

@@ -33,7 +33,7 @@ describe("rasterize() API", () => {
       workers: 2,
       onProgress: (e) => events.push(e),
     });
-    expect(report).toMatchObject({ input: null, output: out, pages: 5, selected: 5, rendered: 5, failed: [], outputPages: 5, workers: 2, dpi: 50, size: "A4", format: "jpeg" });
+    expect(report).toMatchObject({ input: null, output: out, pages: 5, selected: 5, rendered: 5, failed: [], outputPages: 5, workers: 2, dpi: 50, size: "A4", format: "auto" }); // a PDF's default
     expect(report.outputBytes).toBe(readFileSync(out).length);
     expect(report.durationMs).toBeGreaterThan(0);
     expect(report.timings.draw + report.timings.readback).toBeGreaterThan(0);

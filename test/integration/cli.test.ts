@@ -45,7 +45,8 @@ describe("pdfraster CLI on real files", () => {
   it("rasterizes tracemonkey.pdf onto A4: 14 A4 pages, one image each at the requested DPI", async () => {
     const dir = scratch();
     const out = join(dir, "out.pdf");
-    const result = await runCli([corpus("tracemonkey.pdf"), out, "--dpi", "150", "--size", "A4", "--workers", "2", "--json"], {
+    // JPEG pages (the image-file default) so that the placement and the DPI are read from one image of each page.
+    const result = await runCli([corpus("tracemonkey.pdf"), out, "--dpi", "150", "--size", "A4", "--workers", "2", "--format", "jpeg", "--json"], {
       env: { TMPDIR: dir },
     });
     expect(result.stderr).not.toMatch(/at .*\.js:\d+/); // no stack trace
@@ -75,7 +76,7 @@ describe("pdfraster CLI on real files", () => {
   it("keeps each page's own size with --size original, honouring /Rotate and CropBox", async () => {
     const dir = scratch();
     const out = join(dir, "out.pdf");
-    const result = await runCli([SAMPLE, out, "--dpi", "72", "--quiet"], { env: { TMPDIR: dir } });
+    const result = await runCli([SAMPLE, out, "--dpi", "72", "--format", "jpeg", "--quiet"], { env: { TMPDIR: dir } }); // JPEG: sharp reads the pixels back
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     const pdf = await inspectPdf(out);

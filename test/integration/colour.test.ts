@@ -30,7 +30,7 @@ describe("--color and --format on sample.pdf page 1 (a red rectangle (217, 26, 2
   });
 
   it("gray: one 8-bit component, as JPEG or PNG", async () => {
-    const { pdf } = await run("gray", SAMPLE, { color: "gray", pages: "1" });
+    const { pdf } = await run("gray", SAMPLE, { color: "gray", format: "jpeg", pages: "1" });
     const image = pdf.pages[0]!.images[0]!;
     expect(image).toMatchObject({ filter: "/DCTDecode", colorSpace: "/DeviceGray", bitsPerComponent: 8 });
     const jpeg = await decodeImage(image);
