@@ -19,3 +19,14 @@ export function whiteGroup(words: Int32Array, p: number, channels: 3 | 4): boole
   const w = (p >> 2) * channels;
   return (words[w]! & words[w + 1]! & words[w + 2]! & (channels === 3 ? -1 : words[w + 3]!)) === -1;
 }
+
+/**
+ * A test of whether row y of `pixels` (rows of `stride` bytes) is all white (every byte 0xff), by a
+ * native compare: about 1 ns a pixel against 3-7 in a JavaScript loop over words; nearly half the rows
+ * of a text page are white.
+ */
+export function whiteRows(pixels: Uint8Array, stride: number): (y: number) => boolean {
+  const view = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.length);
+  const white = Buffer.alloc(stride, 0xff);
+  return (y) => view.compare(white, 0, stride, y * stride, y * stride + stride) === 0;
+}

@@ -7,7 +7,7 @@
  * which only JPEG stores small.
  */
 
-import { pixelWords, whiteGroup } from "../codecs/white.js";
+import { pixelWords, whiteGroup, whiteRows } from "../codecs/white.js";
 
 /** What a rendered page looks like, as shares (0..1) of the sampled pixels or blocks. */
 export interface PageStats {
@@ -79,12 +79,18 @@ export function measurePage(rgba: Uint8Array, width: number, height: number, cha
   let smooth = 0;
   let blockRow = 0;
   const words = pixelWords(rgba);
+  const whiteRow = words ? whiteRows(rgba, stride) : undefined;
   for (let row = 0; row < height; row += step) {
     if (Math.floor(row / BLOCK) !== blockRow) {
       closeBlockRow();
       blockRow = Math.floor(row / BLOCK);
     }
     rowsInBlockRow++;
+    if (whiteRow?.(row)) {
+      // A white row (by a native compare: nearly half of a text page's) counts only as sampled pixels.
+      sampled += width;
+      continue;
+    }
     const start = row * stride;
     const above = row > 0 ? start - stride : -1;
     let left = -1; // luminance of the pixel to the left
