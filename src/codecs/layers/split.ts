@@ -15,7 +15,7 @@
  */
 
 import { thinRule } from "../thin-rule.js";
-import { pixelWords, whiteGroup } from "../white.js";
+import { pixelWords, whiteGroup, whiteRows } from "../white.js";
 
 export type Rgb = readonly [number, number, number];
 
@@ -103,8 +103,20 @@ function findPalette(pixels: Uint8Array, width: number, height: number, channels
   const words = channels === 4 && pixels.byteOffset % 4 === 0 ? new Uint32Array(pixels.buffer, pixels.byteOffset, width * height) : undefined;
   let white = 0;
   const same = (i: number, j: number): boolean => pixels[i] === pixels[j] && pixels[i + 1] === pixels[j + 1] && pixels[i + 2] === pixels[j + 2];
+  // A white row under a white row is flat white throughout (found by a native compare, when the buffer is aligned).
+  const whiteRow = pixels.byteOffset % 4 === 0 ? whiteRows(pixels, stride) : undefined;
+  let aboveWhite = whiteRow?.(0) ?? false;
   for (let y = 1; y < height; y++) {
     const row = y * stride;
+    if (whiteRow) {
+      const rowWhite = whiteRow(y);
+      const skip = rowWhite && aboveWhite;
+      aboveWhite = rowWhite;
+      if (skip) {
+        white += width - 1;
+        continue;
+      }
+    }
     for (let x = 1, i = row + channels; x < width; x++, i += channels) {
       // Flat in two directions: the inside of a fill or a stroke. An anti-aliased edge repeats along
       // the edge (a horizontal stroke's top row), never across it. A thin rule is not flat across
@@ -229,8 +241,18 @@ function assign(pixels: Uint8Array, width: number, height: number, channels: 3 |
     cache.set(WHITE, whiteK);
   }
   const skipWhite = words !== undefined && (whiteK & 0x7f) === 0;
+  const whiteRow = skipWhite ? whiteRows(pixels, stride) : undefined;
   for (let y = 0; y < height; y++) {
     const row = y * stride;
+    if (whiteRow?.(y)) {
+      // A white row, as `width` white pixels (their index is 0 already).
+      if (WHITE !== paper) ink += width;
+      if (whiteK & 0x80) far += width;
+      counts[0]! += width;
+      lastRgb = WHITE;
+      lastK = whiteK;
+      continue;
+    }
     for (let x = 0, i = row, p = y * width; x < width; x++, i += channels, p++) {
       if (skipWhite && (p & 3) === 0 && x + 4 <= width && whiteGroup(words, p, channels)) {
         if (WHITE !== paper) ink += 4;
