@@ -497,9 +497,9 @@ export function normalizeOptions(options: RasterizeOptions = {}, naming: Naming 
       option: n("fallbackEngine"),
     });
   }
-  // One rule for every output: 1-bit is PNG only, so an explicit JPEG cannot be honoured (a .jpg name: api.ts imageOptions).
+  // One rule for every output: 1-bit is stored losslessly (JBIG2 or G4 in a PDF, PNG files), so an explicit JPEG cannot be honoured (a .jpg name: api.ts imageOptions).
   if (o.color === "mono" && typeof o.format === "string" && o.format.toLowerCase() === "jpeg") {
-    throw new UsageError(`\`${n("color")}\` mono is written as 1-bit PNG: leave \`${n("format")}\` out (or give png) with it`, { option: n("format") });
+    throw new UsageError(`\`${n("color")}\` mono is stored 1-bit and lossless (JBIG2 or G4 in a PDF, PNG files), never JPEG: leave \`${n("format")}\` out (or give png or auto) with it`, { option: n("format") });
   }
   // A missing optional engine package is a usage error now, not a failure of every page later.
   for (const [key, name] of [["engine", engine], ["fallbackEngine", fallbackEngine]] as const) {

@@ -122,7 +122,7 @@ function imageOptions(opts: NormalizedOptions, patternFormat: FileFormat | undef
     throw new UsageError(`The output's extension asks for ${patternFormat}, but \`format\` is ${opts.format}: use one or the other`);
   }
   if (opts.color === "mono" && patternFormat === "jpeg") {
-    throw new UsageError("`color` mono is written as 1-bit PNG: give the output a .png extension");
+    throw new UsageError("`color` mono is stored 1-bit and lossless, never JPEG: give the output a .png extension");
   }
   return { ...opts, format: patternFormat };
 }

@@ -151,9 +151,9 @@ describe("image output: one file per page", () => {
     const dir = scratch();
     for (const [args, message] of [
       [["out/p-%d.jpg", "--format", "png"], /extension asks for jpeg/],
-      [["out/p-%d.jpg", "--color", "mono"], /1-bit PNG/],
-      [["out/", "--color", "mono", "--format", "jpeg"], /1-bit PNG/], // the same rule into a folder (before: PNG files, silently)
-      [["out.pdf", "--color", "mono", "--format", "jpeg"], /1-bit PNG/],
+      [["out/p-%d.jpg", "--color", "mono"], /stored 1-bit and lossless/],
+      [["out/", "--color", "mono", "--format", "jpeg"], /stored 1-bit and lossless/], // the same rule into a folder (before: PNG files, silently)
+      [["out.pdf", "--color", "mono", "--format", "jpeg"], /stored 1-bit and lossless/],
       [["out/p-%d.png", "--pages", "1,1"], /page 1 more than once/],
       [["out/p-%d-%d.png"], /one %d/],
       [["out/p-%d.gif"], /\.png, \.jpg, \.jpeg, \.tif or \.tiff/],

@@ -58,7 +58,7 @@ describe("the option table", () => {
     expect([field.message, field.option]).toEqual(["Expected `on-error` to be one of abort, blank, skip, got `maybe` (string)", "on-error"]);
     // Messages that name two options, and the parsers of sizes and margins, too.
     expect(thrown(() => normalizeOptions({ color: "mono", format: "jpeg" }, namesOf(RUN_OPTIONS, "flag"))).message).toBe(
-      "`--color` mono is written as 1-bit PNG: leave `--format` out (or give png) with it",
+      "`--color` mono is stored 1-bit and lossless (JBIG2 or G4 in a PDF, PNG files), never JPEG: leave `--format` out (or give png or auto) with it",
     );
     expect(thrown(() => normalizeOptions({ margin: "1,2" }, namesOf(RUN_OPTIONS, "field"))).option).toBe("margin");
     expect(thrown(() => normalizeOptions({ size: "A99" }, namesOf(RUN_OPTIONS, "flag"))).option).toBe("--size");

@@ -39,7 +39,7 @@ describe("normalizeOptions", () => {
     [{ onProgress: "x" }, /`onProgress`/],
     [{ signal: {} }, /`signal`/],
     [{ waitTimeout: 5 }, /`waitTimeout` are for cluster mode/],
-    [{ color: "mono", format: "jpeg" }, /`color` mono is written as 1-bit PNG/],
+    [{ color: "mono", format: "jpeg" }, /`color` mono is stored 1-bit and lossless/],
     [{ dpl: 100 }, /^Unknown option `dpl` \(did you mean `dpi`\?\)$/],
     [{ keeptext: true }, /did you mean `keepText`/],
     [{ page_timeout: 5 }, /did you mean `pageTimeout`/],
