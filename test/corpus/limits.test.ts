@@ -1,9 +1,10 @@
 /**
- * The largest legitimate pages, in bands with the defaults: tracemonkey page 1 on A0 at 600 DPI
- * (511 M pixels) and a full-bleed A0 page at 600 DPI (558 M pixels, over the canvas limit and
- * MuPDF's pixmap limit, which used to fail it): exit 0 within the default --page-timeout, the right
- * pixel size, the bands' rows at every boundary equal to the page's own rows there (no seam), and
- * every worker's peak RSS under 1 GB (docs/outputs.md, "Big pages").
+ * The largest legitimate pages, in bands with the defaults but stored as JPEG bands (whose seams the
+ * test can decode and check): tracemonkey page 1 on A0 at 600 DPI (511 M pixels) and a full-bleed A0
+ * page at 600 DPI (558 M pixels, over the canvas limit and MuPDF's pixmap limit, which used to fail
+ * it): exit 0 within the default --page-timeout, the right pixel size, the bands' rows at every
+ * boundary equal to the page's own rows there (no seam), and every worker's peak RSS under 1 GB
+ * (docs/outputs.md, "Big pages"). The PDF default, auto, in bands: test/integration/bilevel.test.ts.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,14 +16,14 @@ import { layoutPage } from "../../src/paper.js";
 import { pdfimagesList } from "../helpers/bands.js";
 import { corpus, SAMPLE, scratch } from "../helpers/cli.js";
 import { inspectPdf } from "../helpers/pdf.js";
-import { startCli, workerPidsOf } from "../helpers/processes.js";
+import { nodeDescendantsOf, startCli } from "../helpers/processes.js";
 
-/** Runs the CLI, sampling its workers' peak RSS (VmHWM) as it goes. */
+/** Runs the CLI, sampling its workers' peak RSS (VmHWM) as it goes: the node processes below it (inside the sandbox too). */
 async function runMeasured(args: string[], env: NodeJS.ProcessEnv) {
   const started = startCli(args, { env });
   const peaks = new Map<number, number>();
   const timer = setInterval(() => {
-    for (const pid of workerPidsOf(started.child.pid!)) {
+    for (const pid of nodeDescendantsOf(started.child.pid!)) {
       try {
         const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "latin1"))?.[1] ?? 0);
         peaks.set(pid, Math.max(peaks.get(pid) ?? 0, kb));
@@ -84,7 +85,8 @@ async function expectNoSeam(out: string, input: string, pageNumber: number, engi
 it("renders tracemonkey page 1 on A0 at 600 DPI (511 M pixels) in bands on 2 workers, seamless, each worker under 1 GB", async () => {
   const dir = scratch();
   const out = join(dir, "a0.pdf");
-  const args = [corpus("tracemonkey.pdf"), out, "--pages", "1", "--size", "A0", "--dpi", "600", "--workers", "2", "--json", "--quiet"];
+  // JPEG bands (not the PDF default, auto): the seam check decodes each band as an image.
+  const args = [corpus("tracemonkey.pdf"), out, "--pages", "1", "--size", "A0", "--dpi", "600", "--format", "jpeg", "--workers", "2", "--json", "--quiet"];
   const { result, workerPeakMb, workers } = await runMeasured(args, { TMPDIR: dir });
   expect(result.code, result.stderr).toBe(0);
   expect(JSON.parse(result.stdout)).toMatchObject({ rendered: 1, failed: [], retried: [] });
@@ -102,7 +104,7 @@ it("renders tracemonkey page 1 on A0 at 600 DPI (511 M pixels) in bands on 2 wor
 it("renders a full-bleed A0 page at 600 DPI (558 M pixels: over the canvas and pixmap limits) with MuPDF, each worker under 1 GB", async () => {
   const dir = scratch();
   const out = join(dir, "bleed.pdf");
-  const args = [SAMPLE, out, "--pages", "5", "--size", "A0", "--dpi", "600", "--engine", "mupdf", "--workers", "2", "--json", "--quiet"];
+  const args = [SAMPLE, out, "--pages", "5", "--size", "A0", "--dpi", "600", "--format", "jpeg", "--engine", "mupdf", "--workers", "2", "--json", "--quiet"];
   const { result, workerPeakMb } = await runMeasured(args, { TMPDIR: dir });
   expect(result.code, result.stderr).toBe(0);
   const sizes = pdfimagesList(out);

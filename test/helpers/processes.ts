@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { basename } from "node:path";
 import { CLI, type CliResult } from "./cli.js";
 
 /** Pids of pdfraster worker processes whose parent is `ppid`. */
@@ -14,6 +15,31 @@ export function workerPidsOf(ppid: number): number[] {
     .split("\n")
     .filter((line) => line.includes("worker/entry.js"))
     .map((line) => Number.parseInt(line.trim(), 10));
+}
+
+/**
+ * Pids of the node processes below `ppid`, at any depth: a sandboxed render process is bwrap's child
+ * (or its grandchild), and bwrap's own command line names worker/entry.js too, so workerPidsOf would
+ * give the ~2 MB bwrap process rather than the worker. For measuring the workers themselves.
+ */
+export function nodeDescendantsOf(ppid: number): number[] {
+  // The executable's name, not `comm`: Node.js names its main thread "MainThread".
+  const rows = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter((cols) => cols.length >= 3)
+    .map(([pid, parent, exe]) => ({ pid: Number(pid), parent: Number(parent), node: basename(exe!) === "node" }));
+  const found: number[] = [];
+  const queue = [ppid];
+  while (queue.length > 0) {
+    const parent = queue.shift()!;
+    for (const row of rows) {
+      if (row.parent !== parent) continue;
+      queue.push(row.pid);
+      if (row.node) found.push(row.pid);
+    }
+  }
+  return found;
 }
 
 /** Every pdfraster worker process on the machine whose command line mentions `marker` (e.g. a test's own dist path). */
